@@ -61,3 +61,7 @@ class TrainingError(MahlerNetError):
 
 class Cancelled(MahlerNetError):
     """Long work stopped because the user asked it to."""
+
+
+class EditError(MahlerNetError):
+    """An edit of the piece that cannot be made (a transposition past the MIDI range, a bar that is not there)."""

@@ -1,0 +1,222 @@
+"""Edits of a piece as pure functions: each takes a Score and returns a new one.
+
+The app's undo stack keeps the Score before and after every edit, so undo gives back the exact piece;
+these functions only compute the "after". They never mutate their input (Scores are immutable anyway)
+and raise :class:`core.errors.EditError` with a one-line reason for an edit that cannot be made.
+
+Generated music arrives as a *fragment*: a Score of its own that starts at tick 0 (as
+``Score.slice_bars`` gives and as generation returns). :func:`insert_bars` puts a fragment into a piece
+before a bar, moving the rest of the piece later; :func:`overlay` lays it over the piece without
+moving anything. Fragment tracks join the piece's track that plays the same program on the same kind
+of channel; a fragment track with no match becomes a new track.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterable
+
+from core.errors import EditError
+from core.score import DRUM_CHANNEL, ControlChange, Note, Score, TempoChange, TimeSignature, Track
+
+
+def clear_bars(score: Score, first: int, last: int, tracks: Iterable[int] | None = None) -> Score:
+    """The piece without the notes that start in bars ``first``-``last`` (of the given track
+    indices, or of every track)."""
+    start, end = _bar_span(score, first, last)
+    chosen = _track_set(score, tracks)
+    new_tracks = tuple(
+        dataclasses.replace(t, notes=tuple(n for n in t.notes if not start <= n.start < end)) if i in chosen else t
+        for i, t in enumerate(score.tracks)
+    )
+    return score.replace(tracks=new_tracks)
+
+
+def transpose_bars(
+    score: Score, first: int, last: int, semitones: int, tracks: Iterable[int] | None = None
+) -> Score:
+    """The piece with the notes that start in bars ``first``-``last`` moved by ``semitones``.
+    Drum tracks are left alone (their pitches are instruments, not notes)."""
+    start, end = _bar_span(score, first, last)
+    chosen = _track_set(score, tracks)
+    new_tracks = []
+    for index, track in enumerate(score.tracks):
+        if index not in chosen or track.is_drum:
+            new_tracks.append(track)
+            continue
+        notes = []
+        for note in track.notes:
+            if start <= note.start < end:
+                pitch = note.pitch + semitones
+                if not 0 <= pitch <= 127:
+                    raise EditError(
+                        f"transposing bars {first}-{last} by {semitones:+d} takes a note of "
+                        f"{track.name or 'a track'} outside the MIDI range"
+                    )
+                note = note._replace(pitch=pitch)
+            notes.append(note)
+        new_tracks.append(dataclasses.replace(track, notes=tuple(notes)))
+    return score.replace(tracks=tuple(new_tracks))
+
+
+def set_track(score: Score, index: int, **changes: object) -> Score:
+    """The piece with track ``index`` changed (``name=``, ``program=``, ``channel=``)."""
+    if not 0 <= index < len(score.tracks):
+        raise EditError(f"track {index + 1} does not exist (the piece has {len(score.tracks)})")
+    try:
+        track = dataclasses.replace(score.tracks[index], **changes)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as error:
+        raise EditError(f"track {index + 1}: {error}") from None
+    return score.replace(tracks=score.tracks[:index] + (track,) + score.tracks[index + 1 :])
+
+
+def fragment_length(fragment: Score, bars: int | None = None) -> int:
+    """Length in ticks of a fragment of ``bars`` bars (default: all the bars its notes reach)."""
+    count = fragment.bar_count if bars is None else bars
+    if count < 1:
+        raise EditError(f"a fragment of {count} bars is empty")
+    return fragment.bar(count).end
+
+
+def insert_bars(score: Score, at_bar: int, fragment: Score, bars: int | None = None) -> Score:
+    """The piece with ``fragment`` (``bars`` bars long, default: as many as its notes reach) put
+    before bar ``at_bar``; everything from that barline on moves later by the fragment's length.
+    ``at_bar`` may be one past the last bar, to append. The fragment's tempo and meter changes after
+    its start are kept; the piece's own meter at ``at_bar`` goes on after the fragment."""
+    if at_bar < 1:
+        raise EditError(f"bar {at_bar}: bars are numbered from 1")
+    fragment = rescale(fragment, score.ticks_per_quarter)
+    at = score.bar(at_bar).start
+    length = fragment_length(fragment, bars)
+    shifted = _shift_from(score, at, length)
+    merged = overlay(shifted, fragment, at)
+    meters = [m for m in merged.time_signatures if not at <= m.tick < at + length or m.tick == 0]
+    meters += [dataclasses.replace(m, tick=m.tick + at) for m in fragment.time_signatures if m.tick < length]
+    resume = dataclasses.replace(score.time_signature_at(at), tick=at + length)
+    if not any(m.tick == at + length for m in meters) and _meter_before(meters, at + length) != resume.text:
+        meters.append(resume)
+    inner_tempos = [dataclasses.replace(t, tick=t.tick + at) for t in fragment.tempos if 0 < t.tick < length]
+    tempos = [t for t in merged.tempos if not at < t.tick < at + length] + inner_tempos
+    if inner_tempos and not any(t.tick == at + length for t in tempos):
+        tempos.append(TempoChange(at + length, score.tempo_at(at)))
+    return merged.replace(time_signatures=tuple(meters), tempos=tuple(tempos))
+
+
+def overlay(score: Score, fragment: Score, at_tick: int) -> Score:
+    """The piece with the notes of ``fragment`` added from ``at_tick`` on; nothing else moves.
+    The piece's tempo and meter maps stay as they are."""
+    if at_tick < 0:
+        raise EditError(f"tick {at_tick} is before the start of the piece")
+    fragment = rescale(fragment, score.ticks_per_quarter)
+    tracks = list(score.tracks)
+    for piece_track in fragment.tracks:
+        notes = tuple(Note(n.start + at_tick, n.duration, n.pitch, n.velocity) for n in piece_track.notes)
+        controls = tuple(ControlChange(c.tick + at_tick, c.number, c.value) for c in piece_track.controls)
+        if not notes and not controls:
+            continue
+        index = _matching_track(tracks, piece_track)
+        if index is None:
+            channel = _free_channel(tracks, piece_track)
+            tracks.append(dataclasses.replace(piece_track, channel=channel, notes=notes, controls=controls))
+        else:
+            target = tracks[index]
+            tracks[index] = dataclasses.replace(
+                target, notes=target.notes + notes, controls=target.controls + controls
+            )
+    return score.replace(tracks=tuple(tracks))
+
+
+def rescale(fragment: Score, ticks_per_quarter: int) -> Score:
+    """``fragment`` in another tick resolution (times rounded to the nearest tick, durations kept at
+    least one tick)."""
+    if fragment.ticks_per_quarter == ticks_per_quarter:
+        return fragment
+    factor = ticks_per_quarter / fragment.ticks_per_quarter
+
+    def tick(value: int) -> int:
+        return round(value * factor)
+
+    tracks = tuple(
+        dataclasses.replace(
+            t,
+            notes=tuple(Note(tick(n.start), max(1, tick(n.end) - tick(n.start)), n.pitch, n.velocity) for n in t.notes),
+            controls=tuple(c._replace(tick=tick(c.tick)) for c in t.controls),
+        )
+        for t in fragment.tracks
+    )
+    return fragment.replace(
+        ticks_per_quarter=ticks_per_quarter,
+        tracks=tracks,
+        tempos=tuple(dataclasses.replace(e, tick=tick(e.tick)) for e in fragment.tempos),
+        time_signatures=tuple(dataclasses.replace(e, tick=tick(e.tick)) for e in fragment.time_signatures),
+        key_signatures=tuple(dataclasses.replace(e, tick=tick(e.tick)) for e in fragment.key_signatures),
+    )
+
+
+# ---------------------------------------------------------------------------------------- helpers
+def _bar_span(score: Score, first: int, last: int) -> tuple[int, int]:
+    if not 1 <= first <= last:
+        raise EditError(f"bars {first}-{last}: not a valid range (bars are numbered from 1)")
+    return score.bar(first).start, score.bar(last).end
+
+
+def _meter_before(meters: list[TimeSignature], tick: int) -> str:
+    """The meter (as text) in force just before ``tick`` in an unsorted list of meter changes."""
+    latest: TimeSignature | None = None
+    for meter in meters:  # on equal ticks the later entry wins, as in Score's canonical form
+        if meter.tick < tick and (latest is None or meter.tick >= latest.tick):
+            latest = meter
+    return latest.text if latest is not None else "4/4"
+
+
+def _track_set(score: Score, tracks: Iterable[int] | None) -> set[int]:
+    return set(range(len(score.tracks))) if tracks is None else set(tracks)
+
+
+def _shift_from(score: Score, at: int, length: int) -> Score:
+    """Everything that starts at or after tick ``at`` moved ``length`` ticks later."""
+
+    def move(tick: int) -> int:
+        return tick + length if tick >= at else tick
+
+    tracks = tuple(
+        dataclasses.replace(
+            t,
+            notes=tuple(n._replace(start=move(n.start)) for n in t.notes),
+            controls=tuple(c._replace(tick=move(c.tick)) for c in t.controls),
+        )
+        for t in score.tracks
+    )
+    return score.replace(
+        tracks=tracks,
+        tempos=tuple(dataclasses.replace(e, tick=move(e.tick)) if e.tick > 0 else e for e in score.tempos),
+        time_signatures=tuple(
+            dataclasses.replace(e, tick=move(e.tick)) if e.tick > 0 else e for e in score.time_signatures
+        ),
+        key_signatures=tuple(
+            dataclasses.replace(e, tick=move(e.tick)) if e.tick > 0 else e for e in score.key_signatures
+        ),
+    )
+
+
+def _matching_track(tracks: list[Track], wanted: Track) -> int | None:
+    """The piece's track that should receive ``wanted``'s notes: same drum-ness and program, the same
+    channel preferred, then the same name."""
+    candidates = [i for i, t in enumerate(tracks) if t.is_drum == wanted.is_drum and t.program == wanted.program]
+    for index in candidates:
+        if tracks[index].channel == wanted.channel:
+            return index
+    for index in candidates:
+        if tracks[index].name == wanted.name:
+            return index
+    return candidates[0] if candidates else None
+
+
+def _free_channel(tracks: list[Track], wanted: Track) -> int:
+    if wanted.is_drum:
+        return DRUM_CHANNEL
+    used = {t.channel for t in tracks}
+    if wanted.channel not in used and wanted.channel != DRUM_CHANNEL:
+        return wanted.channel
+    free = [c for c in range(16) if c != DRUM_CHANNEL and c not in used]
+    return free[0] if free else wanted.channel
