@@ -22,6 +22,8 @@ from typing import Iterable, NamedTuple
 
 DEFAULT_TEMPO = 500_000  # microseconds per quarter note: 120 quarter notes per minute
 DRUM_CHANNEL = 9  # 0-based: the General MIDI percussion channel "10"
+MAX_TEMPO = 0xFFFFFF  # the largest tempo a MIDI file can hold (3 bytes of µs per quarter)
+METER_DENOMINATORS = (1, 2, 4, 8, 16, 32, 64, 128)  # a MIDI file stores the denominator as 2**n
 
 
 class Note(NamedTuple):
@@ -103,13 +105,14 @@ class Track:
             raise ValueError(f"track {self.name!r}: program {self.program} is outside 0-127")
         if not 0 <= self.channel <= 15:
             raise ValueError(f"track {self.name!r}: channel {self.channel} is outside 0-15")
-        notes = tuple(sorted(Note(*n) for n in self.notes))
+        notes = _canonical_notes(self.notes)
         if notes:
-            if min(n.start for n in notes) < 0 or min(n.duration for n in notes) < 1:
+            starts, durations, pitches, velocities = zip(*notes)
+            if starts[0] < 0 or min(durations) < 1:
                 raise ValueError(f"track {self.name!r}: a note starts before 0 or is shorter than 1 tick")
-            if min(n.pitch for n in notes) < 0 or max(n.pitch for n in notes) > 127:
+            if min(pitches) < 0 or max(pitches) > 127:
                 raise ValueError(f"track {self.name!r}: a pitch is outside 0-127")
-            if min(n.velocity for n in notes) < 1 or max(n.velocity for n in notes) > 127:
+            if min(velocities) < 1 or max(velocities) > 127:
                 raise ValueError(f"track {self.name!r}: a velocity is outside 1-127")
         controls = tuple(sorted(ControlChange(*c) for c in self.controls))
         if any(not (c.tick >= 0 and 0 <= c.number <= 127 and 0 <= c.value <= 127) for c in controls):
@@ -177,11 +180,19 @@ class Score:
         object.__setattr__(self, "time_signatures", _canonical_map(self.time_signatures, "meter"))
         object.__setattr__(self, "key_signatures", _canonical_map(self.key_signatures, "key"))
         for tempo in self.tempos:
-            if tempo.us_per_quarter < 1:
-                raise ValueError(f"tempo at tick {tempo.tick} is not positive")
+            if not 1 <= tempo.us_per_quarter <= MAX_TEMPO:
+                raise ValueError(
+                    f"tempo {tempo.us_per_quarter} µs per quarter at tick {tempo.tick} is outside 1-{MAX_TEMPO}"
+                )
         for meter in self.time_signatures:
-            if meter.numerator < 1 or meter.denominator < 1:
-                raise ValueError(f"meter {meter.text} at tick {meter.tick} is not valid")
+            if not 1 <= meter.numerator <= 255 or meter.denominator not in METER_DENOMINATORS:
+                raise ValueError(
+                    f"meter {meter.text} at tick {meter.tick} is not valid "
+                    "(numerator 1-255, denominator a power of two up to 128)"
+                )
+        for key in self.key_signatures:
+            if not -7 <= key.sharps <= 7:
+                raise ValueError(f"key signature at tick {key.tick} has {key.sharps} sharps (allowed: -7 to 7)")
 
     # ----------------------------------------------------------------------------------- contents
     @property
@@ -220,18 +231,24 @@ class Score:
                 segments.append((change.tick, second, change.us_per_quarter))
         return segments
 
+    @cached_property
+    def _segment_ticks(self) -> list[int]:
+        return [s[0] for s in self._tempo_segments]
+
+    @cached_property
+    def _segment_seconds(self) -> list[float]:
+        return [s[1] for s in self._tempo_segments]
+
     def seconds_at(self, tick: int | float) -> float:
         """Time in seconds from the start of the piece to ``tick``, through the tempo map."""
-        segments = self._tempo_segments
-        index = bisect.bisect_right([s[0] for s in segments], tick) - 1
-        tick0, second0, tempo = segments[max(index, 0)]
+        index = bisect.bisect_right(self._segment_ticks, tick) - 1
+        tick0, second0, tempo = self._tempo_segments[max(index, 0)]
         return second0 + (tick - tick0) * tempo / (1e6 * self.ticks_per_quarter)
 
     def tick_at(self, seconds: float) -> float:
         """Inverse of :meth:`seconds_at` (a float tick; round where an integer is needed)."""
-        segments = self._tempo_segments
-        index = bisect.bisect_right([s[1] for s in segments], seconds) - 1
-        tick0, second0, tempo = segments[max(index, 0)]
+        index = bisect.bisect_right(self._segment_seconds, seconds) - 1
+        tick0, second0, tempo = self._tempo_segments[max(index, 0)]
         return tick0 + (seconds - second0) * 1e6 * self.ticks_per_quarter / tempo
 
     @property
@@ -244,53 +261,64 @@ class Score:
         index = bisect.bisect_right([m.tick for m in self.time_signatures], tick) - 1
         return self.time_signatures[index] if index >= 0 else TimeSignature(0, 4, 4)
 
+    def key_signature_at(self, tick: int) -> KeySignature | None:
+        """The key in force at ``tick`` (None before the first key signature)."""
+        index = bisect.bisect_right([k.tick for k in self.key_signatures], tick) - 1
+        return self.key_signatures[index] if index >= 0 else None
+
     def bars(self, until_tick: int | None = None) -> tuple[Bar, ...]:
-        """The bar grid from tick 0 up to ``until_tick`` (default: the end of the music), at least
-        one bar. A meter change starts a new bar; if it falls inside a bar, that bar ends early."""
+        """The bars that start before ``until_tick`` (default: the end of the music), at least one.
+        A meter change starts a new bar; if it falls inside a bar, that bar ends early."""
         end = self.end_tick if until_tick is None else until_tick
-        return self._bar_grid(max(end, 1))
+        return tuple(self.bar(n) for n in range(1, self.bar_at(max(end, 1) - 1).number + 1))
 
     def bar(self, number: int) -> Bar:
-        """Bar ``number`` (from 1), extending the grid past the end of the music if needed."""
+        """Bar ``number`` (from 1); the grid goes on past the end of the music in the last meter."""
         if number < 1:
             raise ValueError(f"bar {number}: bars are numbered from 1")
-        grid = self._bar_grid(self.end_tick or 1)
-        while len(grid) < number:
-            grid = self._bar_grid(grid[-1].end + (number - len(grid)) * max(b.length for b in grid))
-        return grid[number - 1]
+        segments = self._meter_segments
+        segment = segments[bisect.bisect_right([s.first_bar for s in segments], number) - 1]
+        start = segment.start + (number - segment.first_bar) * segment.bar_length
+        end = start + segment.bar_length
+        if segment.stop is not None:
+            end = min(end, segment.stop)
+        return Bar(number, start, end, segment.meter.numerator, segment.meter.denominator)
 
     def bar_at(self, tick: int) -> Bar:
-        """The bar that holds ``tick``."""
-        grid = self._bar_grid(max(tick + 1, self.end_tick, 1))
-        index = bisect.bisect_right([b.start for b in grid], tick) - 1
-        return grid[max(index, 0)]
+        """The bar that holds ``tick`` (bar 1 for a negative tick)."""
+        tick = max(tick, 0)
+        segments = self._meter_segments
+        segment = segments[bisect.bisect_right([s.start for s in segments], tick) - 1]
+        return self.bar(segment.first_bar + (tick - segment.start) // segment.bar_length)
 
     @property
     def bar_count(self) -> int:
-        return len(self.bars())
+        """How many bars the music reaches (at least 1)."""
+        return self.bar_at(max(self.end_tick, 1) - 1).number
 
-    def _bar_grid(self, until_tick: int) -> tuple[Bar, ...]:
+    @cached_property
+    def _meter_segments(self) -> tuple["_MeterSegment", ...]:
+        """The meter map as stretches of equal bars, so that bar lookups are arithmetic (a hostile
+        file may put a meter change a million bars on; nothing here walks bar by bar)."""
         meters = list(self.time_signatures)
         if not meters or meters[0].tick > 0:
             meters.insert(0, TimeSignature(0, 4, 4))
-        bars: list[Bar] = []
+        segments = []
+        first_bar = 1
         for index, meter in enumerate(meters):
-            next_change = meters[index + 1].tick if index + 1 < len(meters) else None
+            stop = meters[index + 1].tick if index + 1 < len(meters) else None
             length = meter.bar_ticks(self.ticks_per_quarter)
-            tick = meter.tick
-            while (next_change is None and tick < until_tick) or (next_change is not None and tick < next_change):
-                end = tick + length if next_change is None else min(tick + length, next_change)
-                bars.append(Bar(len(bars) + 1, tick, end, meter.numerator, meter.denominator))
-                tick = end
-            if next_change is None and not bars:
-                bars.append(Bar(1, tick, tick + length, meter.numerator, meter.denominator))
-        return tuple(bars)
+            segments.append(_MeterSegment(meter.tick, stop, length, first_bar, meter))
+            if stop is not None:
+                first_bar += -(-(stop - meter.tick) // length)  # a short last bar still counts
+        return tuple(segments)
 
     # ------------------------------------------------------------------------------------ slicing
     def slice_ticks(self, start: int, end: int) -> "Score":
         """The music from ``start`` to ``end`` as a Score of its own that starts at tick 0: notes
-        starting in the range are kept (cut at ``end``), the tempo and meter in force at ``start``
-        are kept at tick 0, and later changes inside the range are shifted."""
+        starting in the range are kept (cut at ``end``); the tempo, meter and key in force at
+        ``start``, and each controller's last value before it (a held sustain pedal, a volume), are
+        kept at tick 0; later changes inside the range are shifted."""
         if not 0 <= start < end:
             raise ValueError(f"empty or negative tick range {start}-{end}")
         tracks = []
@@ -300,10 +328,13 @@ class Score:
                 for n in track.notes
                 if start <= n.start < end
             )
-            controls = tuple(
+            in_force = {c.number: c.value for c in track.controls if c.tick < start}
+            controls = tuple(ControlChange(0, number, value) for number, value in in_force.items()) + tuple(
                 ControlChange(c.tick - start, c.number, c.value) for c in track.controls if start <= c.tick < end
             )
             tracks.append(dataclasses.replace(track, notes=notes, controls=controls))
+        key = self.key_signature_at(start)
+        key_at_start = dataclasses.replace(key, tick=0) if key is not None else None
         return self.replace(
             tracks=tuple(tracks),
             tempos=_shift_map(self.tempos, start, end, TempoChange(0, self.tempo_at(start))),
@@ -313,7 +344,7 @@ class Score:
                 end,
                 dataclasses.replace(self.time_signature_at(start), tick=0),
             ),
-            key_signatures=_shift_map(self.key_signatures, start, end, None),
+            key_signatures=_shift_map(self.key_signatures, start, end, key_at_start),
             warnings=(),
         )
 
@@ -322,6 +353,16 @@ class Score:
         if not 1 <= first <= last:
             raise ValueError(f"bars {first}-{last}: not a valid range (bars are numbered from 1)")
         return self.slice_ticks(self.bar(first).start, self.bar(last).end)
+
+
+class _MeterSegment(NamedTuple):
+    """Bars of one meter: from ``start`` to ``stop`` (None: for ever), numbered from ``first_bar``."""
+
+    start: int
+    stop: int | None
+    bar_length: int
+    first_bar: int
+    meter: TimeSignature
 
 
 def _canonical_map(events: Iterable, what: str) -> tuple:
@@ -337,3 +378,11 @@ def _canonical_map(events: Iterable, what: str) -> tuple:
 def _shift_map(events: tuple, start: int, end: int, at_start: object | None) -> tuple:
     shifted = [dataclasses.replace(e, tick=e.tick - start) for e in events if start < e.tick < end]
     return tuple(([at_start] if at_start is not None else []) + shifted)
+
+
+def _canonical_notes(notes: Iterable) -> tuple[Note, ...]:
+    """``notes`` as a sorted tuple of :class:`Note`, without rebuilding notes that already are
+    :class:`Note` (the common case when a reader or an edit builds a Track of 100,000 notes)."""
+    if all(type(n) is Note for n in notes):
+        return tuple(sorted(notes))  # timsort over sorted input is one pass of comparisons
+    return tuple(sorted(Note(*n) for n in notes))
