@@ -1,0 +1,224 @@
+"""Training pairs and length-bucketed batches from encoded pieces.
+
+A *pair* is one bar (the input bar: what the input encoder reads and the decoder must reproduce) and
+its context: the ``K`` bars before it in the same chunk (spec 2.10 has ``K = 1``). A bar that opens its
+chunk has the START token as context; with ``K > 1`` a bar with fewer than ``K`` bars before it in its
+chunk gets the START token followed by the bars it has, so the encoder knows the chunk began there.
+
+:class:`PairSet` flattens all pieces into one set of event columns, so that a batch is gathered with
+a few vectorised numpy indexing operations (this matters on a GPU, where a batch takes milliseconds).
+Batches are length-bucketed: each epoch shuffles the pairs with a seed derived from ``(seed, epoch)``,
+sorts them stably by input length, cuts batches and shuffles the batch order. The order is therefore
+a pure function of the seed and the epoch, which makes resuming mid-epoch exact. The validation split
+is a seeded random choice of pairs (the original split by bucket file, which was length-biased).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from core.errors import DatasetError
+from core.features import bar_units
+from core.representation.events import EncodedPiece, EventArrays
+
+_INT_COLUMNS = ("offset", "duration", "pitch", "instrument", "beat", "velocity")
+
+
+@dataclass(frozen=True)
+class EventBatch:
+    """A padded batch of event sequences: integer columns ``(B, L)`` with ``-1`` for none/padding."""
+
+    offset: torch.Tensor
+    duration: torch.Tensor
+    pitch: torch.Tensor
+    instrument: torch.Tensor
+    beat: torch.Tensor
+    velocity: torch.Tensor
+    active_pitches: torch.Tensor  # (B, L, 96) bool
+    active_instruments: torch.Tensor  # (B, L, 23) bool
+    is_start: torch.Tensor  # (B, L) bool: the START token of a context
+    lengths: torch.Tensor  # (B,) valid steps per sequence
+
+    @property
+    def mask(self) -> torch.Tensor:
+        """(B, L) bool: the step is within the sequence's length."""
+        steps = torch.arange(self.offset.shape[1], device=self.offset.device)
+        return steps.unsqueeze(0) < self.lengths.unsqueeze(1)
+
+    @property
+    def events(self) -> int:
+        return int(self.lengths.sum())
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> "EventBatch":
+        return EventBatch(**{f.name: getattr(self, f.name).to(device, non_blocking=non_blocking) for f in fields(self)})
+
+    def replace(self, **changes: torch.Tensor) -> "EventBatch":
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return EventBatch(**values)
+
+
+@dataclass(frozen=True)
+class PairBatch:
+    """What one training step needs: contexts, input bars, decoder inputs and chain conditioning.
+
+    ``previous`` is ``bar`` shifted right by one step (the first decoder input is the all-none row);
+    ``chain_beat`` is the beat of each target event that conditions its duration/pitch/... layers (the
+    bar's own beats, or beats recomputed by scheduled sampling). ``bar_length`` is in feature units.
+    """
+
+    context: EventBatch | None
+    bar: EventBatch
+    previous: EventBatch
+    chain_beat: torch.Tensor
+    bar_length: torch.Tensor
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> "PairBatch":
+        return PairBatch(
+            context=None if self.context is None else self.context.to(device, non_blocking),
+            bar=self.bar.to(device, non_blocking),
+            previous=self.previous.to(device, non_blocking),
+            chain_beat=self.chain_beat.to(device, non_blocking=non_blocking),
+            bar_length=self.bar_length.to(device, non_blocking=non_blocking),
+        )
+
+
+def load_pieces(folder: str | Path) -> list[EncodedPiece]:
+    """Every ``*.npz`` encoded piece under ``folder`` (sorted by path), or :class:`DatasetError`."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetError(folder, "not a dataset folder")
+    paths = sorted(folder.rglob("*.npz"))
+    if not paths:
+        raise DatasetError(folder, "holds no encoded pieces (*.npz); run `mahlernet preprocess` first")
+    return [EncodedPiece.load(path) for path in paths]
+
+
+class PairSet:
+    """All (context, input bar) pairs of a list of pieces, flattened for fast batching."""
+
+    def __init__(self, pieces: Sequence[EncodedPiece], context_bars: int = 1, max_events: int | None = None):
+        if context_bars < 1:
+            raise ValueError("context_bars must be at least 1")
+        self.context_bars = context_bars
+        self.events = EventArrays.concatenate([piece.events for piece in pieces])
+        self._columns = {name: getattr(self.events, name).astype(np.int64) for name in _INT_COLUMNS}
+        starts, stops, context_starts, start_token, lengths = [], [], [], [], []
+        offset = 0
+        for piece in pieces:
+            bounds = piece.bar_bounds + offset
+            for index in range(piece.bar_count):
+                before = 0  # bars of the same chunk before this one, up to K
+                while before < context_bars and index - before > 0 and not piece.has_start_context(index - before):
+                    before += 1
+                starts.append(bounds[index])
+                stops.append(bounds[index + 1])
+                context_starts.append(bounds[index - before])
+                start_token.append(before < context_bars)
+                lengths.append(bar_units(int(piece.bar_numerator[index]), int(piece.bar_denominator[index])))
+            offset += len(piece.events)
+        self.bar_start = np.asarray(starts, np.int64)
+        self.bar_stop = np.asarray(stops, np.int64)
+        self.context_start = np.asarray(context_starts, np.int64)
+        self.start_token = np.asarray(start_token, bool)
+        self.bar_length = np.asarray(lengths, np.int64)
+        self.input_lengths = self.bar_stop - self.bar_start
+        usable = np.ones(len(starts), bool) if max_events is None else self.input_lengths <= max_events
+        self.pairs = np.flatnonzero(usable)
+        self.pieces = len(pieces)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def summary(self) -> dict[str, float | int]:
+        """Counts for model cards and logs."""
+        lengths = self.input_lengths[self.pairs]
+        return {
+            "pieces": self.pieces,
+            "bars": int(len(self.bar_start)),
+            "pairs": int(len(self.pairs)),
+            "events": int(lengths.sum()),
+            "mean_events_per_bar": round(float(lengths.mean()), 2) if len(lengths) else 0.0,
+            "max_events_per_bar": int(lengths.max()) if len(lengths) else 0,
+        }
+
+    # ------------------------------------------------------------------------------ splitting
+    def split(self, ratio: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Seeded random (train, validation) split of the pairs; validation gets ceil(ratio * n)."""
+        count = len(self.pairs)
+        n_val = min(math.ceil(count * ratio), count - 1) if ratio > 0 and count > 1 else 0
+        order = np.random.default_rng(seed).permutation(count)
+        return np.sort(self.pairs[order[n_val:]]), np.sort(self.pairs[order[:n_val]])
+
+    def batches(
+        self, pair_ids: np.ndarray, batch_size: int, seed: int, epoch: int, shuffle: bool = True
+    ) -> list[np.ndarray]:
+        """Length-bucketed batches of ``pair_ids``; the order depends only on (seed, epoch)."""
+        rng = np.random.default_rng([seed, epoch])
+        order = rng.permutation(len(pair_ids)) if shuffle else np.arange(len(pair_ids))
+        order = order[np.argsort(self.input_lengths[pair_ids[order]], kind="stable")]
+        chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        if len(chunks) > 1 and len(chunks[-1]) == 1:  # batch norm needs two samples to train on
+            chunks[-2:] = [np.concatenate(chunks[-2:])]
+        if shuffle:
+            chunks = [chunks[i] for i in rng.permutation(len(chunks))]
+        return [pair_ids[chunk] for chunk in chunks]
+
+    # ------------------------------------------------------------------------------ collating
+    def collate(self, pair_ids: np.ndarray, with_context: bool = True) -> PairBatch:
+        """The padded tensors of the given pairs (on the CPU)."""
+        pair_ids = np.asarray(pair_ids, np.int64)
+        starts, stops = self.bar_start[pair_ids], self.bar_stop[pair_ids]
+        no_token = np.zeros(len(pair_ids), bool)
+        bar = self._gather(starts, stops - starts, no_token)
+        context = None
+        if with_context:
+            context_starts = self.context_start[pair_ids]
+            context = self._gather(context_starts, starts - context_starts, self.start_token[pair_ids])
+        return PairBatch(
+            context=context,
+            bar=bar,
+            previous=shift_right(bar),
+            chain_beat=bar.beat,
+            bar_length=torch.from_numpy(self.bar_length[pair_ids]),
+        )
+
+    def _gather(self, starts: np.ndarray, lengths: np.ndarray, start_token: np.ndarray) -> EventBatch:
+        token = start_token.astype(np.int64)
+        width = int((lengths + token).max())
+        step = np.arange(width)[None, :]
+        position = step - token[:, None]
+        valid = (position >= 0) & (position < lengths[:, None])
+        index = np.where(valid, starts[:, None] + position, 0)
+        columns = {
+            name: torch.from_numpy(np.where(valid, column[index], -1)) for name, column in self._columns.items()
+        }
+        return EventBatch(
+            **columns,
+            active_pitches=torch.from_numpy(self.events.active_pitches[index] & valid[..., None]),
+            active_instruments=torch.from_numpy(self.events.active_instruments[index] & valid[..., None]),
+            is_start=torch.from_numpy((step == 0) & start_token[:, None]),
+            lengths=torch.from_numpy(lengths + token),
+        )
+
+
+def shift_right(batch: EventBatch) -> EventBatch:
+    """Decoder inputs: step t sees event t - 1; step 0 sees the all-none row (spec 2.12)."""
+
+    def shift(tensor: torch.Tensor, fill: int | bool) -> torch.Tensor:
+        first = torch.full_like(tensor[:, :1], fill)
+        return torch.cat([first, tensor[:, :-1]], dim=1)
+
+    values = {name: shift(getattr(batch, name), -1) for name in _INT_COLUMNS}
+    return batch.replace(
+        **values,
+        active_pitches=shift(batch.active_pitches, False),
+        active_instruments=shift(batch.active_instruments, False),
+        is_start=shift(batch.is_start, False),
+    )
