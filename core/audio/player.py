@@ -449,6 +449,7 @@ class Player:
             self._cursor = job.start
             self._state = PlayerState.STOPPED
             self._cond.notify_all()
-        self._report_position(job.score, job.end)
+        # the cursor ends on the end line; the bar reported is the last one played
+        self._call(self.position_changed, job.end, job.score.bar_at(max(job.end - 1, 0)).number)
         self._call(self.state_changed, PlayerState.STOPPED)
         self._call(self.finished)

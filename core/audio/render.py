@@ -89,7 +89,7 @@ def write_wav(path: str | os.PathLike[str], audio: np.ndarray, sample_rate: int 
     if samples.ndim == 1:
         samples = samples[:, None]
     try:
-        with wave.open(str(path), "wb") as wav:
+        with open(path, "wb") as file, wave.open(file, "wb") as wav:
             wav.setnchannels(samples.shape[1])
             wav.setsampwidth(2)
             wav.setframerate(sample_rate)

@@ -198,6 +198,11 @@ class Synth:
         for channel in range(16):
             self._fs.all_sounds_off(channel)
 
+    def program_of(self, channel: int) -> tuple[int, int]:
+        """(bank, program) selected on ``channel`` (bank 128 is the percussion bank)."""
+        _sfid, bank, program = self._fs.program_info(channel)
+        return int(bank), int(program)
+
     # ---------------------------------------------------------------------------------- internals
     @property
     def synth_pointer(self) -> int:

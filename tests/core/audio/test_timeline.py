@@ -1,0 +1,73 @@
+"""Score -> timed MIDI messages: ordering, ranges, held notes, controller chase, re-striking."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.audio.timeline import Kind, MidiEvent, bar_range, midi_events, range_seconds, timed_events
+from core.score import ControlChange, Note, Score, TempoChange, TimeSignature, Track
+
+from tests.core.audio.helpers import make_score
+
+
+def test_programs_first_then_notes_in_time_order_with_offs_before_ons():
+    score = make_score({("a", 40, 0): [(0, 480, 60, 90), (480, 480, 62, 80)], ("b", 0, 1): [(240, 240, 48, 70)]})
+    events = midi_events(score)
+    assert events[:2] == [MidiEvent(0, Kind.PROGRAM, 0, 40, 0), MidiEvent(0, Kind.PROGRAM, 1, 0, 0)]
+    assert [(e.tick, e.kind, e.data1) for e in events[2:]] == [
+        (0, Kind.NOTE_ON, 60), (240, Kind.NOTE_ON, 48), (480, Kind.NOTE_OFF, 60), (480, Kind.NOTE_OFF, 48),
+        (480, Kind.NOTE_ON, 62), (960, Kind.NOTE_OFF, 62),
+    ]
+
+
+def test_range_cuts_notes_and_sounds_held_notes_from_the_start():
+    score = make_score({("a", 0, 0): [(0, 1920, 60, 90), (960, 480, 64, 90), (1900, 100, 67, 90)]})
+    events = midi_events(score, 480, 1920)
+    notes = [(e.tick, e.kind, e.data1) for e in events if e.kind in (Kind.NOTE_ON, Kind.NOTE_OFF)]
+    assert notes == [
+        (480, Kind.NOTE_ON, 60), (960, Kind.NOTE_ON, 64), (1440, Kind.NOTE_OFF, 64),
+        (1900, Kind.NOTE_ON, 67), (1920, Kind.NOTE_OFF, 60), (1920, Kind.NOTE_OFF, 67),
+    ]
+
+
+def test_controllers_in_force_at_the_start_are_sent_there():
+    track = Track("p", 0, 2, (Note(0, 2000, 60, 80),), (ControlChange(0, 64, 127), ControlChange(100, 7, 90),
+                                                       ControlChange(1000, 64, 0)))
+    score = Score(480, (track,))
+    controls = [(e.tick, e.data1, e.data2) for e in midi_events(score, 500) if e.kind == Kind.CONTROL]
+    assert controls == [(500, 7, 90), (500, 64, 127), (1000, 64, 0)]
+
+
+def test_overlapping_same_pitch_is_restruck_and_released_once():
+    score = make_score({("a", 0, 0): [(0, 960, 60, 90)], ("b", 0, 0): [(480, 960, 60, 70)]})
+    notes = [(e.tick, e.kind) for e in midi_events(score) if e.kind in (Kind.NOTE_ON, Kind.NOTE_OFF)]
+    assert notes == [(0, Kind.NOTE_ON), (480, Kind.NOTE_OFF), (480, Kind.NOTE_ON), (1440, Kind.NOTE_OFF)]
+    on = sum(1 for e in midi_events(score) if e.kind == Kind.NOTE_ON)
+    off = sum(1 for e in midi_events(score) if e.kind == Kind.NOTE_OFF)
+    assert on == off
+
+
+def test_seconds_follow_the_tempo_map():
+    tempos = (TempoChange(0, 500_000), TempoChange(960, 1_000_000))  # 120 bpm, then 60 bpm from beat 3
+    score = make_score({("a", 0, 0): [(0, 480, 60, 90), (960, 480, 62, 90), (1440, 480, 64, 90)]}, tempos)
+    ons = [t.seconds for t in timed_events(score) if t.event.kind == Kind.NOTE_ON]
+    assert ons == pytest.approx([0.0, 1.0, 2.0])
+    assert [t.seconds for t in timed_events(score, 960) if t.event.kind == Kind.NOTE_ON] == pytest.approx([0.0, 1.0])
+    assert range_seconds(score, 0, 1920) == pytest.approx(3.0)
+
+
+def test_bar_range_follows_the_meter_map():
+    score = make_score({("a", 0, 0): [(0, 480 * 12, 60, 90)]}, time_signatures=(TimeSignature(0, 3, 4),))
+    assert bar_range(score, 2, 3) == (1440, 4320)
+    assert bar_range(score, 2) == (1440, 480 * 12)
+    assert bar_range(score) == (0, 480 * 12)
+    with pytest.raises(ValueError):
+        bar_range(score, 0)
+    with pytest.raises(ValueError):
+        bar_range(score, 3, 2)
+
+
+def test_bad_range_is_refused():
+    score = make_score({("a", 0, 0): [(0, 480, 60, 90)]})
+    with pytest.raises(ValueError):
+        midi_events(score, 400, 100)
