@@ -136,3 +136,57 @@ def start_jack(timeout: float = 15.0) -> Server:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return Server(process, folder, server_env, log)
+
+
+class MonitorRecorder:
+    """Records what a PulseAudio sink plays (its monitor source) with parec, keeping the arrival
+    time of every chunk, so tests can tell when and how fast audio reached the sink."""
+
+    def __init__(self, server: PulseServer, rate: int = 44100, latency_ms: int = 10) -> None:
+        import threading  # noqa: PLC0415
+
+        parec = shutil.which("parec")
+        if parec is None:
+            raise ServerUnavailable("parec is not installed (Debian: pulseaudio-utils)")
+        self.rate = rate
+        self.chunks: list[tuple[float, bytes]] = []
+        self._process = subprocess.Popen(
+            [parec, "-s", server.env["PULSE_SERVER"], "-d", server.monitor, "--raw", "--format=s16le",
+             f"--rate={rate}", "--channels=2", f"--latency-msec={latency_ms}"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, **server.env},
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self._process.stdout is not None
+        while True:
+            data = self._process.stdout.read1(4096)
+            if not data:
+                return
+            self.chunks.append((time.monotonic(), data))
+
+    def wait_for_data(self, timeout: float = 10.0) -> bool:
+        """Wait until the recording stream delivers audio."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if sum(len(c) for _, c in self.chunks) >= self.rate:  # a second of audio arrived
+                return True
+            time.sleep(0.02)
+        return False
+
+    def stop(self):
+        """Stop recording; returns (int16 samples of shape (frames, 2), chunk arrival times, chunk frame offsets)."""
+        import numpy as np  # noqa: PLC0415
+
+        self._process.send_signal(signal.SIGINT)
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+        self._reader.join(timeout=5)
+        data = b"".join(c for _, c in self.chunks)
+        data = data[: len(data) // 4 * 4]
+        samples = np.frombuffer(data, dtype="<i2").reshape(-1, 2)
+        offsets = np.cumsum([0] + [len(c) for _, c in self.chunks[:-1]]) // 4
+        return samples, np.array([t for t, _ in self.chunks]), offsets
