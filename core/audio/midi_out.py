@@ -127,11 +127,13 @@ class MidiOutput:
         self._sounding: set[tuple[int, int]] = set()
         self._channels_used: set[int] = set()
         self.problem: str | None = None
+        self._closed = True
         try:
             import mido  # noqa: PLC0415
 
             self._mido = mido
             self._out = _backend(port.api).open_output(port.name)
+            self._closed = False
         except (OSError, ImportError) as error:
             raise AudioError(f"MIDI port {port.label}: cannot be opened ({_describe(port.api, error)})") from error
 
@@ -140,6 +142,8 @@ class MidiOutput:
         return f"MIDI out {self.port.label}"
 
     def _send(self, kind: str, **fields: int) -> None:
+        if self._closed:
+            raise AudioError(f"MIDI port {self.port.label}: is closed")
         message = self._mido.Message(kind, **fields)
         try:
             self._out.send(message)
@@ -187,7 +191,9 @@ class MidiOutput:
 
     def close(self) -> None:
         with self._lock:
-            if not self._out.closed:
+            if not self._closed:
+                self._closed = True
+                self.problem = f"MIDI port {self.port.label}: is closed"
                 self._out.close()
 
     def __enter__(self) -> "MidiOutput":

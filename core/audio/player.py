@@ -184,7 +184,7 @@ class Player:
         if problem is None:
             problem = self._output_problem()
         if problem is not None:
-            self._call(self.error, problem)
+            self._call(self.error, f"cannot play: {problem}")
             return False
         assert score is not None and start is not None and end is not None
         first = start if from_tick is None else min(max(from_tick, start), end)
