@@ -115,7 +115,9 @@ class EncodedPiece:
     ``bar_bounds`` has ``bars + 1`` entries: bar ``i`` holds events ``bar_bounds[i]:bar_bounds[i+1]``.
     ``bar_chunk[i]`` is the chunk of bar ``i``; a bar whose chunk differs from the previous bar's
     (or the first bar) has the START context. ``bar_numerator``/``bar_denominator`` give its meter,
-    ``bar_tempo`` its tempo in microseconds per quarter note.
+    ``bar_tempo`` its tempo in microseconds per quarter note. ``bar_start_tick`` (optional) is the tick
+    of the source Score where each bar begins, so that bars can be found in, or written back to, the
+    piece they came from (leading silence and unsupported meters are cut out of the encoding).
     """
 
     events: EventArrays
@@ -125,9 +127,12 @@ class EncodedPiece:
     bar_denominator: np.ndarray
     bar_tempo: np.ndarray
     source: str = ""
+    bar_start_tick: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bar_bounds", np.asarray(self.bar_bounds, dtype=np.int64))
+        if self.bar_start_tick is not None:
+            object.__setattr__(self, "bar_start_tick", np.asarray(self.bar_start_tick, dtype=np.int64))
         for name in ("bar_chunk", "bar_numerator", "bar_denominator", "bar_tempo"):
             object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=np.int32))
         bars = len(self.bar_bounds) - 1
@@ -135,8 +140,8 @@ class EncodedPiece:
             raise ValueError("bar_bounds must run from 0 to the number of events")
         if np.any(np.diff(self.bar_bounds) < 1):
             raise ValueError("every bar holds at least one event (an empty bar is one pause)")
-        for name in ("bar_chunk", "bar_numerator", "bar_denominator", "bar_tempo"):
-            if getattr(self, name).shape != (bars,):
+        for name in ("bar_chunk", "bar_numerator", "bar_denominator", "bar_tempo", "bar_start_tick"):
+            if getattr(self, name) is not None and getattr(self, name).shape != (bars,):
                 raise ValueError(f"{name} must have one entry per bar")
 
     @property
@@ -165,8 +170,10 @@ class EncodedPiece:
             source=np.array(self.source),
             version=np.array(REPRESENTATION_VERSION),
         )
+        if self.bar_start_tick is not None:
+            arrays["bar_start_tick"] = self.bar_start_tick
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
+        _write_npz(buffer, arrays)
         temporary = path.with_name(path.name + ".tmp")
         temporary.write_bytes(buffer.getvalue())
         os.replace(temporary, path)
@@ -191,6 +198,7 @@ class EncodedPiece:
                     bar_denominator=data["bar_denominator"],
                     bar_tempo=data["bar_tempo"],
                     source=str(data["source"]),
+                    bar_start_tick=data["bar_start_tick"] if "bar_start_tick" in data.files else None,
                 )
         except DatasetError:
             raise
@@ -198,3 +206,15 @@ class EncodedPiece:
             raise DatasetError(path, "no such file") from None
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
             raise DatasetError(path, f"not an encoded piece ({error})") from None
+
+
+def _write_npz(stream: io.BytesIO, arrays: dict[str, np.ndarray]) -> None:
+    """Like ``np.savez_compressed``, but byte-for-byte deterministic (fixed member dates and order), so
+    that encoding the same music twice gives identical files."""
+    with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(arrays):
+            member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            payload = io.BytesIO()
+            np.lib.format.write_array(payload, np.asanyarray(arrays[name]), allow_pickle=False)
+            archive.writestr(member, payload.getvalue())

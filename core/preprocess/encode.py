@@ -1,0 +1,263 @@
+"""Score -> EncodedPiece: the whole preprocessor for one piece of music.
+
+:func:`encode_score` is what the dataset builder, the generator (to encode the bars a composer picks)
+and the app call. It never raises for music it cannot represent: it drops what it must and says so in
+the :class:`~core.preprocess.report.FileReport`; ``piece`` is None only when nothing is left.
+
+Steps: resample the times when the resolution cannot hold every class (spec section 6, item 2: a
+resolution not divisible by 96 ticks per quarter is multiplied up to one that is, losslessly); build the
+meter map; split notes that cross a meter change (the original dropped them); tokenise (2.3); cut into
+chunks and sections, normalise, unify and finalise (2.4-2.7); rows (2.8); bars (2.10).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.errors import UnsupportedMeterError
+from core.preprocess import report as reasons
+from core.preprocess.report import EncodeOptions, FileReport, Tally
+from core.preprocess.segment import build_chunks
+from core.preprocess.tokenize import MeterSection, tokenize
+from core.preprocess.vectors import BarRows, ChunkRows, chunk_bars, chunk_rows
+from core.representation.events import LOWEST_PITCH, N_INSTRUMENTS, N_PITCHES, EncodedPiece, EventArrays
+from core.representation.meters import meter_for, working_resolution
+from core.representation.velocity import velocity_bins
+from core.score import Note, Score, TempoChange, TimeSignature
+
+DEFAULT_OPTIONS = EncodeOptions()
+
+
+@dataclass(frozen=True)
+class EncodeResult:
+    piece: EncodedPiece | None
+    report: FileReport
+
+
+@dataclass(frozen=True)
+class EncodedChunks:
+    """The intermediate result (for tests and tools): rows and bars of every chunk, and the factor by
+    which the piece's ticks were multiplied to reach the working resolution."""
+
+    chunks: tuple[tuple[ChunkRows, BarRows], ...]
+    factor: int
+    notes_in: int
+    tally: Tally
+
+
+def meter_sections(score: Score, ticks_per_quarter: int, original_only: bool) -> list[MeterSection]:
+    """The meter map of a Score at ``ticks_per_quarter``: a 4/4 default before the first time
+    signature, and repeated signatures that change nothing (same meter, on a barline) left out."""
+    signatures = list(score.time_signatures)
+    sections: list[MeterSection] = []
+    if not signatures or signatures[0].tick > 0:
+        sections.append(MeterSection(0, 4, 4, meter_for(4, 4, original_only), default=True))
+    for signature in signatures:
+        try:
+            meter = meter_for(signature.numerator, signature.denominator, original_only)
+        except UnsupportedMeterError:
+            meter = None
+        if sections:
+            previous = sections[-1]
+            if (previous.numerator, previous.denominator) == (signature.numerator, signature.denominator):
+                if previous.meter is not None:
+                    bar = previous.meter.unit_ticks(ticks_per_quarter) * previous.meter.bar_units
+                else:
+                    bar = TimeSignature(0, signature.numerator, signature.denominator).bar_ticks(ticks_per_quarter)
+                if (signature.tick - previous.tick) % bar == 0:
+                    continue
+        sections.append(MeterSection(signature.tick, signature.numerator, signature.denominator, meter))
+    return sections
+
+
+def _resample(score: Score, factor: int) -> Score:
+    if factor == 1:
+        return score
+    tracks = tuple(
+        dataclasses.replace(
+            track,
+            notes=tuple(Note(n.start * factor, n.duration * factor, n.pitch, n.velocity) for n in track.notes),
+            controls=(),
+        )
+        for track in score.tracks
+    )
+    return score.replace(
+        ticks_per_quarter=score.ticks_per_quarter * factor,
+        tracks=tracks,
+        tempos=tuple(TempoChange(t.tick * factor, t.us_per_quarter) for t in score.tempos),
+        time_signatures=tuple(dataclasses.replace(m, tick=m.tick * factor) for m in score.time_signatures),
+        key_signatures=(),
+    )
+
+
+def _split_at_sections(score: Score, sections: list[MeterSection], tally: Tally) -> Score:
+    """Cut notes that sound across a meter change into one note per section."""
+    edges = [s.tick for s in sections[1:]]
+    if not edges:
+        return score
+    tracks = []
+    changed = False
+    for track in score.tracks:
+        notes: list[Note] = []
+        split = 0
+        for note in track.notes:
+            end = note.start + note.duration
+            index = bisect.bisect_right(edges, note.start)
+            if index == len(edges) or edges[index] >= end:
+                notes.append(note)
+                continue
+            start = note.start
+            while index < len(edges) and edges[index] < end:
+                notes.append(Note(start, edges[index] - start, note.pitch, note.velocity))
+                start = edges[index]
+                index += 1
+            notes.append(Note(start, end - start, note.pitch, note.velocity))
+            split += 1
+        if split:
+            changed = True
+            tally.trim(reasons.SPLIT_AT_METER, split)
+            tracks.append(dataclasses.replace(track, notes=tuple(notes)))
+        else:
+            tracks.append(track)
+    return score.replace(tracks=tuple(tracks)) if changed else score
+
+
+def encode_chunks(score: Score, options: EncodeOptions = DEFAULT_OPTIONS) -> EncodedChunks:
+    """Rows and bars of every chunk of ``score`` (spec 2.2-2.10), before they become an EncodedPiece."""
+    tally = Tally()
+    notes_in = score.notes_count
+    working = working_resolution(score.ticks_per_quarter)
+    factor = working // score.ticks_per_quarter
+    if factor > 1:
+        tally.trim(reasons.RESAMPLED, 1)
+    work = _resample(score, factor)
+    sections = meter_sections(work, working, options.original_meters_only)
+    work = _split_at_sections(work, sections, tally)
+    tokens = tokenize(work, sections, options.instruments, tally)
+    unit_of = {s.meter: s.meter.unit_ticks(working) for s in sections if s.meter is not None}
+    chunks = build_chunks(tokens, sections, unit_of, tally)
+    encoded = []
+    for chunk in chunks:
+        rows = chunk_rows(chunk, tally)
+        encoded.append((rows, chunk_bars(rows)))
+    return EncodedChunks(tuple(encoded), factor, notes_in, tally)
+
+
+def encode_score(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, source: str = "") -> EncodeResult:
+    """Encode a whole Score. ``source`` names it in the piece and the report."""
+    encoded = encode_chunks(score, options)
+    tally = encoded.tally
+    parts: list[EventArrays] = []
+    bounds: list[np.ndarray] = []
+    bar_chunk: list[np.ndarray] = []
+    numerators: list[int] = []
+    denominators: list[int] = []
+    tempos: list[int] = []
+    bar_ticks: list[int] = []
+    events_so_far = 0
+    for chunk_index, (rows, bars) in enumerate(encoded.chunks):
+        parts.append(_bar_events(rows, bars))
+        bounds.append(bars.bounds[1:] + events_so_far)
+        events_so_far += int(bars.bounds[-1])
+        bar_chunk.append(np.full(len(bars.bar_start), chunk_index, np.int32))
+        for start, section_index in zip(bars.bar_start.tolist(), bars.bar_section.tolist()):
+            info = rows.sections[section_index]
+            numerators.append(info.meter.numerator)
+            denominators.append(info.meter.denominator)
+            anchor = max(a for a in info.anchors if a[0] <= start)
+            source_tick = round((start - anchor[0] + anchor[1]) / encoded.factor)
+            bar_ticks.append(source_tick)
+            tempos.append(score.tempo_at(source_tick))
+    dropped = dict(tally.dropped)
+    trimmed = dict(tally.trimmed)
+    if not parts:
+        reason = _skip_reason(score, dropped, encoded.notes_in)
+        return EncodeResult(None, FileReport(source, "skipped", reason, encoded.notes_in, dropped=dropped, trimmed=trimmed))
+    events = EventArrays.concatenate(parts)
+    piece = EncodedPiece(
+        events=events,
+        bar_bounds=np.concatenate([[0]] + bounds),
+        bar_chunk=np.concatenate(bar_chunk),
+        bar_numerator=numerators,
+        bar_denominator=denominators,
+        bar_tempo=tempos,
+        source=source,
+        bar_start_tick=bar_ticks,
+    )
+    meters = Counter(f"{n}/{d}" for n, d in zip(numerators, denominators))
+    names = options.instruments.names
+    played = events.instrument[events.instrument >= 0]
+    instruments = {names[i]: int(c) for i, c in enumerate(np.bincount(played, minlength=N_INSTRUMENTS)) if c}
+    report = FileReport(
+        source,
+        "ok",
+        notes_in=encoded.notes_in,
+        notes_kept=int(np.count_nonzero(~events.is_pause)),
+        chunks=len(encoded.chunks),
+        bars=piece.bar_count,
+        events=len(events),
+        dropped=dropped,
+        trimmed=trimmed,
+        meters=dict(meters),
+        instruments=instruments,
+    )
+    return EncodeResult(piece, report)
+
+
+def _bar_events(rows: ChunkRows, bars: BarRows) -> EventArrays:
+    sel = bars.rows
+    real = sel >= 0
+    take = np.where(real, sel, 0)
+
+    def column(values: np.ndarray, fill: int) -> np.ndarray:
+        if len(values) == 0:
+            return np.full(len(sel), fill, np.int16)
+        return np.where(real, values[take], fill).astype(np.int16)
+
+    pitch = column(rows.pitch, -1)
+    pitch = np.where(pitch >= 0, pitch - LOWEST_PITCH, -1)
+    velocity = column(rows.velocity, -1)
+    velocity = np.where(velocity > 0, velocity_bins(np.maximum(velocity, 1)), -1)
+    source = bars.active_from
+    zeros_p = np.zeros((1, N_PITCHES), bool)
+    zeros_i = np.zeros((1, N_INSTRUMENTS), bool)
+    active_p = np.concatenate([rows.active_pitches, zeros_p])[np.where(source >= 0, source, len(rows))]
+    active_i = np.concatenate([rows.active_instruments, zeros_i])[np.where(source >= 0, source, len(rows))]
+    return EventArrays(
+        offset=bars.offset,
+        duration=column(rows.duration, 0),
+        pitch=pitch,
+        instrument=column(rows.instrument, -1),
+        beat=bars.beat,
+        velocity=velocity,
+        is_pause=np.where(real, rows.is_pause[take] if len(rows) else True, True),
+        active_pitches=active_p,
+        active_instruments=active_i,
+    )
+
+
+def _skip_reason(score: Score, dropped: dict[str, int], notes_in: int) -> str:
+    if notes_in == 0:
+        return "no notes"
+    if dropped.get(reasons.DRUMS, 0) == notes_in:
+        return "only drums"
+    if dropped.get(reasons.DRUMS, 0) + dropped.get(reasons.IGNORED_PROGRAM, 0) == notes_in:
+        return "only drums and programs the instrument table ignores"
+    if dropped.get(reasons.UNSUPPORTED_METER, 0) and len(dropped) == 1:
+        meters = sorted({m.text for m in score.time_signatures if not _supported(m)})
+        return f"only unsupported meters ({', '.join(meters)})"
+    detail = ", ".join(f"{reason} {count}" for reason, count in sorted(dropped.items()))
+    return f"nothing left to encode ({detail})"
+
+
+def _supported(meter: TimeSignature) -> bool:
+    try:
+        meter_for(meter.numerator, meter.denominator)
+    except UnsupportedMeterError:
+        return False
+    return True
