@@ -55,6 +55,10 @@ class AudioError(MahlerNetError):
     """No soundfont, no audio driver, or a MIDI port that cannot be opened."""
 
 
+class PresetError(FileError):
+    """A training preset that does not exist or holds unknown or ill-typed settings."""
+
+
 class TrainingError(MahlerNetError):
     """A training run that cannot start or go on (no usable bars, a run folder in the way)."""
 

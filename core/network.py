@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -350,12 +350,21 @@ class MahlerNet(nn.Module):
         return logits
 
     # ------------------------------------------------------------------------------- whole bars
-    def forward(self, batch: PairBatch, sample: bool = True) -> Outputs:
-        """Teacher-forced pass over a batch: logits of every property at every step."""
+    def forward(self, batch: PairBatch, sample: bool = True, resample: Callable[..., PairBatch] | None = None) -> Outputs:
+        """Teacher-forced pass over a batch: logits of every property at every step.
+
+        ``resample(model, top, batch) -> batch`` (scheduled sampling) gets the top decoder outputs of a
+        first teacher-forced pass without gradients and returns the batch with some previous events
+        replaced; the decoder then runs again on those, from the same z and initial state.
+        """
         context_summary = self.encode_context(batch.context)
         mu, logvar = self.encode_input(batch.bar, context_summary)
         z = self.sample_z(mu, logvar) if sample else mu
         state = self.initial_state(z, context_summary)
+        if resample is not None:
+            with torch.no_grad():
+                first, _ = self.decode(self.previous_rows(batch.previous, state.condition.dtype), state)
+            batch = resample(self, first, batch)
         top, _ = self.decode(self.previous_rows(batch.previous, state.condition.dtype), state)
         bar, valid = batch.bar, batch.bar.mask
         logits = self.chain_logits(

@@ -1,0 +1,434 @@
+"""Training: the loop, its configuration, callbacks, checkpoints and exact resume (spec section 4).
+
+One epoch is a pass over the training batches (optimizer steps, dropout and batch norm in training
+mode) followed by a pass over the validation batches (eval mode, no updates). After each epoch the
+run folder gets ``last.safetensors`` (everything needed to resume), ``best.safetensors`` + ``best.json``
+when the validation loss improved, and ``records.json`` (per-step and per-epoch records). ``last`` is
+also saved every ``checkpoint_minutes`` within an epoch. The batch order is a function of the seed and
+the epoch, and the random generators are saved, so ``resume`` continues exactly where ``last`` stood.
+
+Beyond the original: early stopping on the validation loss with patience (the original stopped by
+hand), scheduled sampling (:mod:`core.scheduled_sampling`), AMP (bfloat16 autocast) and cuDNN
+autotuning on CUDA, device auto-selection, and callbacks that report progress and may ask to stop.
+The validation loss used for early stopping weights the KL by ``beta_max`` (not the current annealed
+beta), so that it is comparable from epoch to epoch.
+
+Callbacks receive a :class:`Progress` after every step, epoch and save, and may return
+:class:`Stop` values; :meth:`Trainer.request_stop` does the same from another thread (the app's Stop
+and Cancel buttons, the CLI's Ctrl-C): ``AFTER_EPOCH`` finishes the epoch, validates and saves,
+``NOW`` returns at once and keeps the last checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import json
+import math
+import platform
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import torch
+
+from core import checkpoints
+from core.batching import PairBatch, PairSet
+from core.errors import TrainingError
+from core.network import MahlerNet, NetworkConfig
+from core.objective import Totals, beta_at, losses
+from core.scheduled_sampling import mix, sampling_probability
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Every training choice (the network's are in :class:`NetworkConfig`)."""
+
+    epochs: int = 50
+    batch_size: int = 128
+    optimizer: str = "adam"  # "adam" or "rmsprop" (TF1 semantics, as the original)
+    learning_rate: float = 1e-3
+    clip_value: float = 1.0  # every gradient element clipped to [-clip, clip]; 0 = off
+    regularization: float = 0.0  # L2 on weight matrices: regularization * sum(||W||^2) / 2
+    beta_max: float = 1.0
+    beta_annealing: bool = False
+    beta_rate: float = 0.999
+    free_nats: float = 0.0
+    scheduled_sampling_rate: float = 0.0  # k of the inverse-sigmoid schedule; 0 = teacher forcing
+    scheduled_sampling_ceiling: float = 1.0
+    validation_ratio: float = 0.1
+    patience: int = 5  # epochs without a better validation loss before stopping; 0 = never
+    seed: int = 1
+    max_events: int = 0  # skip bars with more events; 0 = keep all
+    amp: bool = True  # bfloat16 autocast on CUDA
+    checkpoint_minutes: float = 10.0  # also save `last` this often within an epoch; 0 = epoch ends only
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainingConfig":
+        unknown = sorted(set(values) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown training settings: {', '.join(unknown)}")
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Stop(enum.IntEnum):
+    NO = 0
+    AFTER_EPOCH = 1
+    NOW = 2
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a callback hears. ``kind``: ``start``, ``step``, ``epoch``, ``save``, ``end``.
+
+    ``metrics`` holds the running training metrics of the epoch (``step``), or ``train_*`` and
+    ``val_*`` metrics of the finished epoch (``epoch``, ``end``). Epochs count from 1.
+    """
+
+    kind: str
+    epoch: int
+    epochs: int
+    batch: int
+    batches: int
+    global_step: int
+    metrics: dict[str, float]
+    events_per_second: float
+    elapsed_s: float
+    eta_s: float | None
+    message: str = ""
+
+
+Callback = Callable[[Progress], "Stop | None"]
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    run_dir: Path
+    epochs_done: int
+    best_epoch: int
+    best_loss: float
+    stopped: str  # "finished", "early", "requested", "now"
+    records: dict[str, list]
+
+
+class TFRMSprop(torch.optim.Optimizer):
+    """RMSProp as TensorFlow 1 defined it: accumulator starts at 1, epsilon inside the square root."""
+
+    def __init__(self, params: Iterable[torch.nn.Parameter], lr: float = 1e-3, decay: float = 0.9, eps: float = 1e-10):
+        super().__init__(params, {"lr": lr, "decay": decay, "eps": eps})
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], float] | None = None) -> None:
+        for group in self.param_groups:
+            for parameter in group["params"]:
+                if parameter.grad is None:
+                    continue
+                state = self.state[parameter]
+                if "square_average" not in state:
+                    state["square_average"] = torch.ones_like(parameter)
+                average = state["square_average"]
+                average.mul_(group["decay"]).addcmul_(parameter.grad, parameter.grad, value=1 - group["decay"])
+                parameter.addcdiv_(parameter.grad, (average + group["eps"]).sqrt(), value=-group["lr"])
+
+
+def select_device(name: str | None = None) -> torch.device:
+    """``auto`` (or None): CUDA, else Apple's MPS, else the CPU; otherwise the named device."""
+    if name in (None, "", "auto"):
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise TrainingError(f"unknown device {name!r} (use auto, cpu, cuda, cuda:N or mps)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("no CUDA device is available here (use --device cpu or auto)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise TrainingError("no MPS device is available here (use --device cpu or auto)")
+    return device
+
+
+def describe_hardware(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA), torch {torch.__version__}"
+    return f"{platform.machine()} CPU, {torch.get_num_threads()} threads, torch {torch.__version__}"
+
+
+def make_optimizer(model: MahlerNet, config: TrainingConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    if config.optimizer == "rmsprop":
+        return TFRMSprop(model.parameters(), lr=config.learning_rate)
+    raise TrainingError(f"unknown optimizer {config.optimizer!r} (use adam or rmsprop)")
+
+
+def train_step(
+    model: MahlerNet, optimizer: torch.optim.Optimizer, batch: PairBatch, config: TrainingConfig, beta: float,
+    probability: float, autocast: contextlib.AbstractContextManager | None = None,
+    regularized: list[torch.nn.Parameter] | None = None,
+) -> tuple[np.ndarray, float]:  # fmt: skip
+    """One optimizer step on ``batch``; returns the batch statistics and the loss."""
+    resample = (lambda net, top, b: mix(net, top, b, probability)) if probability > 0 else None
+    with autocast or contextlib.nullcontext():
+        outputs = model(batch, sample=True, resample=resample)
+        loss, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, beta, config.free_nats)
+        if config.regularization and regularized:
+            loss = loss + 0.5 * config.regularization * sum(p.float().pow(2).sum() for p in regularized)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if config.clip_value:
+        torch.nn.utils.clip_grad_value_(model.parameters(), config.clip_value)
+    optimizer.step()
+    values = torch.cat([statistics, loss.detach().float().reshape(1)]).tolist()
+    return np.asarray(values[:-1]), values[-1]
+
+
+class Trainer:
+    """Trains one run folder; build with :meth:`start` (new run) or :meth:`resume`."""
+
+    def __init__(
+        self, run_dir: Path, pairs: PairSet, model: MahlerNet, config: TrainingConfig, run_info: dict[str, Any],
+        device: torch.device, callbacks: Iterable[Callback] = (),
+    ):  # fmt: skip
+        self.run_dir, self.pairs, self.config, self.run_info = Path(run_dir), pairs, config, run_info
+        self.device = device
+        self.model = model.to(device)
+        self.optimizer = make_optimizer(self.model, config)
+        self.callbacks = list(callbacks)
+        self.train_ids, self.val_ids = pairs.split(config.validation_ratio, config.seed)
+        if len(self.train_ids) == 0:
+            raise TrainingError(f"{run_dir}: no usable bars to train on")
+        self.state: dict[str, Any] = {
+            "epoch": 0, "batch": 0, "global_step": 0, "best_loss": math.inf, "best_epoch": 0, "bad_epochs": 0,
+            "totals": None, "elapsed_s": 0.0, "finished": False,
+        }  # fmt: skip
+        self.records: dict[str, list] = {"steps": [], "epochs": []}
+        self._stop = Stop.NO
+        self._regularized = [p for n, p in self.model.named_parameters() if p.dim() > 1 and "initial" not in n]
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+
+    # ---------------------------------------------------------------------------- construction
+    @classmethod
+    def start(
+        cls, run_dir: str | Path, pairs: PairSet, network: NetworkConfig, config: TrainingConfig,
+        run_info: dict[str, Any] | None = None, device: str | None = None, callbacks: Iterable[Callback] = (),
+        init_from: str | Path | None = None,
+    ) -> "Trainer":  # fmt: skip
+        """A new run in ``run_dir`` (refused when it already holds one); ``init_from`` fine-tunes."""
+        run_dir = Path(run_dir)
+        if (run_dir / "run.json").exists():
+            raise TrainingError(f"{run_dir}: already holds a run (use --resume, or another folder)")
+        torch.manual_seed(config.seed)
+        model = MahlerNet(network)
+        if init_from is not None:
+            source, _ = checkpoints.load_model(init_from)
+            if source.config != network:
+                raise TrainingError(f"{init_from}: its network config differs from this run's; cannot fine-tune from it")
+            model.load_state_dict(source.state_dict())
+        info = dict(run_info or {}, network=network.to_dict(), training=config.to_dict())
+        info["init_from"] = str(init_from) if init_from else None
+        run_dir.mkdir(parents=True, exist_ok=True)
+        checkpoints.write_atomically(run_dir / "run.json", (json.dumps(info, indent=2) + "\n").encode())
+        return cls(run_dir, pairs, model, config, info, select_device(device), callbacks)
+
+    @classmethod
+    def resume(
+        cls, run_dir: str | Path, pairs: PairSet, device: str | None = None, callbacks: Iterable[Callback] = (),
+        epochs: int | None = None,
+    ) -> "Trainer":  # fmt: skip
+        """Continue the run in ``run_dir`` from its ``last`` checkpoint (or from scratch if it has none)."""
+        run_dir = Path(run_dir)
+        try:
+            info = json.loads((run_dir / "run.json").read_text())
+            network = NetworkConfig.from_dict(info["network"])
+            config = TrainingConfig.from_dict(info["training"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise TrainingError(f"{run_dir}: not a resumable run folder ({error})") from None
+        if epochs is not None:
+            config = TrainingConfig.from_dict(dict(config.to_dict(), epochs=epochs))
+        last = run_dir / "last.safetensors"
+        if not last.exists():
+            torch.manual_seed(config.seed)
+            return cls(run_dir, pairs, MahlerNet(network), config, info, select_device(device), callbacks)
+        saved = checkpoints.load_training_state(last)
+        trainer = cls(run_dir, pairs, saved.model.train(), config, info, select_device(device), callbacks)
+        trainer.optimizer.load_state_dict(saved.optimizer)
+        torch.set_rng_state(saved.rng["cpu"])
+        if trainer.device.type == "cuda":
+            states = [saved.rng[f"cuda/{i}"] for i in range(torch.cuda.device_count()) if f"cuda/{i}" in saved.rng]
+            if states:
+                torch.cuda.set_rng_state_all(states)
+        trainer.state = dict(saved.trainer, finished=False)
+        records_path = run_dir / "records.json"
+        if records_path.exists():
+            records = json.loads(records_path.read_text())
+            step, epoch = trainer.state["global_step"], trainer.state["epoch"]
+            trainer.records = {
+                "steps": [r for r in records.get("steps", []) if r["step"] <= step],
+                "epochs": [r for r in records.get("epochs", []) if r["epoch"] <= epoch],
+            }
+        return trainer
+
+    def request_stop(self, now: bool = False) -> None:
+        """Ask the loop to stop after this epoch (saving first) or ``now`` (thread-safe)."""
+        self._stop = max(self._stop, Stop.NOW if now else Stop.AFTER_EPOCH)
+
+    # ---------------------------------------------------------------------------------- the loop
+    def fit(self) -> TrainingResult:
+        config, state = self.config, self.state
+        properties = self.model.config.properties
+        with_context = self.model.config.use_context
+        started = self._started = time.perf_counter() - state["elapsed_s"]
+        self._step_time, self._val_time = None, None
+        self._emit("start", started, batches=0, metrics={}, message=describe_hardware(self.device))
+        stopped = "finished"
+        while state["epoch"] < config.epochs:
+            batches = self.pairs.batches(self.train_ids, config.batch_size, config.seed, state["epoch"], with_context=with_context)
+            totals = Totals(properties, state["totals"])
+            self.model.train()
+            last_save = time.perf_counter()
+            epoch_start = time.perf_counter()
+            events_at_start = totals.events
+            while state["batch"] < len(batches):
+                batch = self.pairs.collate(batches[state["batch"]], with_context).to(self.device, non_blocking=True)
+                beta = beta_at(state["global_step"], config.beta_max, config.beta_annealing, config.beta_rate)
+                probability = sampling_probability(state["global_step"], config.scheduled_sampling_rate, config.scheduled_sampling_ceiling)
+                statistics, loss = self._train_step(batch, beta, probability)
+                totals.add(statistics)
+                state["batch"] += 1
+                state["global_step"] += 1
+                state["totals"] = totals.values.tolist()
+                seconds = time.perf_counter() - epoch_start
+                speed = (totals.events - events_at_start) / max(seconds, 1e-9)
+                self._step_time = seconds / max(state["batch"], 1)
+                step_record = {"step": state["global_step"], "epoch": state["epoch"] + 1, "loss": round(loss, 5),
+                               "beta": round(beta, 5), "sampling": round(probability, 4), "events_per_s": round(speed, 1)}  # fmt: skip
+                self.records["steps"].append(step_record)
+                self._emit("step", started, len(batches), totals.metrics(beta), events_per_second=speed)
+                if self._stop == Stop.NOW:
+                    return self._result("now")
+                if config.checkpoint_minutes and time.perf_counter() - last_save > 60 * config.checkpoint_minutes:
+                    self._save_last(started)
+                    last_save = time.perf_counter()
+            train_metrics = totals.metrics(beta_at(state["global_step"], config.beta_max, config.beta_annealing, config.beta_rate))
+            train_time = time.perf_counter() - epoch_start
+            val_start = time.perf_counter()
+            val_metrics = self.validate() if len(self.val_ids) else {}
+            self._val_time = time.perf_counter() - val_start
+            if self._stop == Stop.NOW:
+                return self._result("now")
+            monitored = val_metrics.get("loss", Totals(properties, state["totals"]).metrics(config.beta_max)["loss"])
+            state["epoch"] += 1
+            state["batch"], state["totals"] = 0, None
+            improved = monitored < state["best_loss"]
+            if improved:
+                state["best_loss"], state["best_epoch"], state["bad_epochs"] = monitored, state["epoch"], 0
+            else:
+                state["bad_epochs"] += 1
+            epoch_record = {
+                "epoch": state["epoch"], "step": state["global_step"], "train": train_metrics, "val": val_metrics,
+                "train_s": round(train_time, 2), "val_s": round(self._val_time, 2),
+                "events_per_s": round(totals.events / max(train_time, 1e-9), 1),
+            }  # fmt: skip
+            self.records["epochs"].append(epoch_record)
+            merged = {f"train_{k}": v for k, v in train_metrics.items()} | {f"val_{k}": v for k, v in val_metrics.items()}
+            self._emit("epoch", started, len(batches), merged, events_per_second=epoch_record["events_per_s"])
+            if improved:
+                self._save_best(merged)
+            self._save_last(started)
+            if config.patience and state["bad_epochs"] >= config.patience:
+                stopped = "early"
+                break
+            if self._stop >= Stop.AFTER_EPOCH:
+                stopped = "requested"
+                break
+        state["finished"] = True
+        self._emit("end", started, 0, {}, message=stopped)
+        return self._result(stopped)
+
+    def _train_step(self, batch: PairBatch, beta: float, probability: float) -> tuple[np.ndarray, float]:
+        return train_step(self.model, self.optimizer, batch, self.config, beta, probability, self._autocast(), self._regularized)
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Validation metrics (eval mode, z sampled as in training); the loss weights KL by beta_max."""
+        self.model.eval()
+        totals = Totals(self.model.config.properties)
+        with_context = self.model.config.use_context
+        for ids in self.pairs.batches(self.val_ids, self.config.batch_size, self.config.seed, 0, False, with_context):
+            batch = self.pairs.collate(ids, with_context).to(self.device, non_blocking=True)
+            with self._autocast():
+                outputs = self.model(batch, sample=True)
+                _, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, 1.0, self.config.free_nats)
+            totals.add(statistics)
+            if self._stop == Stop.NOW:
+                break
+        self.model.train()
+        return totals.metrics(self.config.beta_max)
+
+    # ------------------------------------------------------------------------------- reporting
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.config.amp and self.device.type == "cuda" and torch.cuda.is_bf16_supported():
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _emit(self, kind: str, started: float, batches: int, metrics: dict[str, float], events_per_second: float = 0.0,
+              message: str = "") -> None:  # fmt: skip
+        state, config = self.state, self.config
+        elapsed = time.perf_counter() - started
+        eta = None
+        if self._step_time is not None and batches:
+            epochs_left = config.epochs - state["epoch"]
+            steps_left = (batches - state["batch"]) + (epochs_left - 1) * batches if kind == "step" else epochs_left * batches
+            val_time = self._val_time if self._val_time is not None else self._step_time * len(self.val_ids) / config.batch_size / 3
+            eta = max(0.0, steps_left * self._step_time + epochs_left * val_time)
+        progress = Progress(
+            kind=kind, epoch=state["epoch"] + (1 if kind == "step" else 0), epochs=config.epochs, batch=state["batch"],
+            batches=batches, global_step=state["global_step"], metrics=metrics, events_per_second=events_per_second,
+            elapsed_s=elapsed, eta_s=eta, message=message,
+        )  # fmt: skip
+        for callback in self.callbacks:
+            answer = callback(progress)
+            if answer:
+                self._stop = max(self._stop, Stop(answer))
+
+    def _card(self, metrics: dict[str, float], epochs: int) -> dict[str, Any]:
+        info = self.run_info
+        return checkpoints.make_card(
+            self.model,
+            name=info.get("name") or self.run_dir.name,
+            preset=info.get("preset"),
+            size=info.get("size"),
+            training=self.config.to_dict(),
+            dataset=info.get("dataset"),
+            metrics=metrics,
+            epochs=epochs,
+            global_step=self.state["global_step"],
+            hardware=describe_hardware(self.device),
+            training_time_s=round(self.state["elapsed_s"], 1),
+            created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        )
+
+    def _save_best(self, metrics: dict[str, float]) -> None:
+        checkpoints.save_model(self.run_dir / "best.safetensors", self.model, self._card(metrics, self.state["epoch"]))
+        self._emit("save", self._started, 0, metrics, message="best")
+
+    def _save_last(self, started: float) -> None:
+        self.state["elapsed_s"] = time.perf_counter() - started
+        checkpoints.write_atomically(self.run_dir / "records.json", json.dumps(self.records).encode())
+        metrics = self.records["epochs"][-1]["val"] if self.records["epochs"] else {}
+        card = self._card(metrics, self.state["epoch"])
+        checkpoints.save_training_state(self.run_dir / "last.safetensors", self.model, self.optimizer, self.state, card)
+        self._emit("save", started, 0, {}, message="last")
+
+    def _result(self, stopped: str) -> TrainingResult:
+        state = self.state
+        return TrainingResult(self.run_dir, state["epoch"], state["best_epoch"], state["best_loss"], stopped, self.records)
