@@ -20,6 +20,7 @@ from core.errors import MahlerNetError
 # One line per sub-command module, in the order `mahlernet --help` lists them.
 COMMAND_MODULES = [
     "core.cli.info",
+    "core.cli.audio",
 ]
 
 EXIT_USER_ERROR = 2
