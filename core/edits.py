@@ -114,7 +114,7 @@ def overlay(score: Score, fragment: Score, at_tick: int) -> Score:
         controls = tuple(ControlChange(c.tick + at_tick, c.number, c.value) for c in piece_track.controls)
         if not notes and not controls:
             continue
-        index = _matching_track(tracks, piece_track)
+        index = matching_track(tracks, piece_track)
         if index is None:
             channel = _free_channel(tracks, piece_track)
             tracks.append(dataclasses.replace(piece_track, channel=channel, notes=notes, controls=controls))
@@ -199,7 +199,7 @@ def _shift_from(score: Score, at: int, length: int) -> Score:
     )
 
 
-def _matching_track(tracks: list[Track], wanted: Track) -> int | None:
+def matching_track(tracks: list[Track], wanted: Track) -> int | None:
     """The piece's track that should receive ``wanted``'s notes: same drum-ness and program, the same
     channel preferred, then the same name."""
     candidates = [i for i, t in enumerate(tracks) if t.is_drum == wanted.is_drum and t.program == wanted.program]

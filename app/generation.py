@@ -1,0 +1,307 @@
+"""Continue and Interpolate in the window: runs, candidates as ghosts, Keep / Insert into the piece.
+
+Everything around generation is here and works: requests from the panels run in a background
+:class:`Task` with progress and Cancel; results are shown as ghost notes in the roll; Keep and Insert
+put them into the piece through the document (undoable); candidates and steps can be dragged out
+and auditioned (through the ``audition_requested`` signal, which the window connects to the player).
+
+The generation itself is **not** here. The two functions :func:`run_continue` and
+:func:`run_interpolate` are the integration points for ``core.generation`` (issue 5): they receive the
+piece, the panel's request, the loaded model and the progress/cancel callbacks, and must return
+:class:`Candidate` objects / an :class:`InterpolationSteps`. Until that integration is made they raise
+a clear error, which the panel shows; no music is ever made up here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from PySide6.QtCore import QMimeData, QObject, Signal
+
+from app.document import Document
+from app.dragdrop import midi_file_mime
+from app.panels.continue_panel import ContinuePanel
+from app.panels.interpolate_panel import InterpolatePanel
+from app.panels.requests import ContinueRequest, InterpolateRequest
+from app.piano_roll import PianoRoll
+from app.theme import track_color
+from app.workers import CancelledFn, ProgressFn, Task
+from core.edits import insert_bars, matching_track, rescale
+from core.errors import GenerationError
+from core.score import Note, Score
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One variation: ``bars`` new bars (a Score starting at tick 0) to go before bar ``at_bar``."""
+
+    fragment: Score
+    at_bar: int
+    bars: int
+    label: str
+
+
+@dataclass(frozen=True)
+class InterpolationSteps:
+    """The decoded bars between bar A and bar B, one Score (starting at tick 0) per step."""
+
+    bar_a: int
+    bar_b: int
+    steps: tuple[Score, ...]
+
+    @property
+    def insert_at(self) -> int:
+        """Steps go in right after bar A."""
+        return self.bar_a + 1
+
+
+# --------------------------------------------------------------------------- integration points
+def run_continue(
+    score: Score, request: ContinueRequest, model: Any, progress: ProgressFn, cancelled: CancelledFn
+) -> list[Candidate]:
+    """INTEGRATION POINT for issue 5 (core.generation): continue ``score`` after bar
+    ``request.seed_last`` as the request says, ``request.variations`` times, and return one
+    Candidate per variation (``at_bar=request.first_new_bar``, ``bars=request.bars``). ``model`` is
+    what ``ModelService.loaded_model`` holds (None until loaded). Report progress, check cancelled()."""
+    raise GenerationError("continuing is not connected yet: core.generation is not part of this build")
+
+
+def run_interpolate(
+    score: Score, request: InterpolateRequest, model: Any, progress: ProgressFn, cancelled: CancelledFn
+) -> InterpolationSteps:
+    """INTEGRATION POINT for issue 5 (core.generation): decode ``request.steps`` bars between bar
+    ``request.bar_a`` and bar ``request.bar_b`` (linear or slerp) and return them in order."""
+    raise GenerationError("interpolation is not connected yet: core.generation is not part of this build")
+
+
+# ----------------------------------------------------------------------------------- helpers
+def ghost_groups(score: Score, fragment: Score, at_tick: int, colors: Sequence[str]) -> list[tuple[str, list[Note]]]:
+    """The notes of ``fragment`` placed at ``at_tick`` of ``score``, grouped with the colour of the
+    track they would join (or the colour a new track would get)."""
+    fragment = rescale(fragment, score.ticks_per_quarter)
+    tracks = list(score.tracks)
+    groups = []
+    for track in fragment.tracks:
+        if not track.notes:
+            continue
+        index = matching_track(tracks, track)
+        colour = colors[index] if index is not None and index < len(colors) else track_color(len(tracks), track.is_drum)
+        groups.append((colour, [Note(n.start + at_tick, n.duration, n.pitch, n.velocity) for n in track.notes]))
+    return groups
+
+
+def joined(steps: Sequence[Score]) -> tuple[Score, int]:
+    """Several one-bar fragments one after the other, as one fragment, and its bar count."""
+    result = steps[0]
+    for count, step in enumerate(steps[1:], start=1):
+        result = insert_bars(result, count + 1, step, bars=1)
+    return result, len(steps)
+
+
+class GenerationController(QObject):
+    """Connects the two panels to the document, the roll and the background tasks."""
+
+    audition_requested = Signal(object, int)  # a Score to play, from this bar
+    generated = Signal(float)  # seconds the last generation took
+
+    def __init__(
+        self,
+        document: Document,
+        roll: PianoRoll,
+        continue_panel: ContinuePanel,
+        interpolate_panel: InterpolatePanel,
+        colors: Callable[[], Sequence[str]],
+        model_for: Callable[[str], Any],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.roll = roll
+        self.continue_panel = continue_panel
+        self.interpolate_panel = interpolate_panel
+        self.colors = colors
+        self.model_for = model_for
+        self.task: Task | None = None
+        self.candidates: list[Candidate] = []
+        self.steps: InterpolationSteps | None = None
+        self._generated_from: Score | None = None
+
+        continue_panel.continue_requested.connect(self.start_continue)
+        continue_panel.cancel_requested.connect(self.cancel)
+        continue_panel.candidate_selected.connect(self.show_candidate)
+        continue_panel.keep_requested.connect(self.keep)
+        continue_panel.discard_requested.connect(self.discard)
+        continue_panel.audition_requested.connect(self.audition_candidate)
+        continue_panel.drag_handle.mime_provider = self.candidate_mime
+        interpolate_panel.interpolate_requested.connect(self.start_interpolate)
+        interpolate_panel.cancel_requested.connect(self.cancel)
+        interpolate_panel.step_changed.connect(self.show_step)
+        interpolate_panel.step_released.connect(self.audition_step)
+        interpolate_panel.insert_requested.connect(self.insert_steps)
+        interpolate_panel.drag_handle.mime_provider = self.step_mime
+        document.score_changed.connect(self._on_piece_changed)
+
+    @property
+    def busy(self) -> bool:
+        return self.task is not None
+
+    # -------------------------------------------------------------------------------- running
+    def _run(self, job: Callable[[ProgressFn, CancelledFn], Any], panel: ContinuePanel | InterpolatePanel, name: str, on_result: Callable[[Any], None]) -> Task | None:
+        if self.task is not None:
+            panel.set_status("A generation is already running.", error=True)
+            return None
+        score = self.document.score
+        if score is None:
+            panel.set_status("Open a piece first.", error=True)
+            return None
+        self._generated_from = score
+        task = Task(job, name=name, parent=self)
+        panel.set_busy(True)
+        panel.set_status(f"{name.capitalize()}…")
+        task.progress.connect(panel.set_progress)
+        task.result.connect(on_result)
+        task.error.connect(lambda error: panel.set_status(str(error), error=True))
+        task.cancelled.connect(lambda: panel.set_status("Cancelled."))
+        task.finished.connect(lambda: self._finished(panel, task))
+        self.task = task
+        return task.start()
+
+    def _finished(self, panel: ContinuePanel | InterpolatePanel, task: Task) -> None:
+        panel.set_busy(False)
+        self.task = None
+        if task.elapsed_s is not None:
+            self.generated.emit(task.elapsed_s)
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    def _still_current(self, panel: ContinuePanel | InterpolatePanel) -> bool:
+        if self.document.score is not self._generated_from:
+            panel.set_status("The piece changed while generating: results dropped.", error=True)
+            return False
+        return True
+
+    # ------------------------------------------------------------------------------- continue
+    def start_continue(self, request: ContinueRequest) -> Task | None:
+        score = self.document.score
+        model = self.model_for(request.model)
+        self.discard()
+        return self._run(
+            lambda progress, cancelled: run_continue(score, request, model, progress, cancelled),
+            self.continue_panel,
+            "continuing",
+            self._on_candidates,
+        )
+
+    def _on_candidates(self, candidates: list[Candidate]) -> None:
+        if not self._still_current(self.continue_panel):
+            return
+        self.candidates = list(candidates)
+        self.continue_panel.show_candidates([c.label for c in self.candidates])
+        self.continue_panel.set_status(f"{len(self.candidates)} variation(s): pick one, audition it, Keep it.")
+
+    def show_candidate(self, index: int) -> None:
+        score = self.document.score
+        if score is None or not 0 <= index < len(self.candidates):
+            return
+        candidate = self.candidates[index]
+        at = score.bar(candidate.at_bar).start
+        self.roll.set_ghost_notes(ghost_groups(score, candidate.fragment, at, self.colors()))
+
+    def keep(self, index: int) -> None:
+        score = self.document.score
+        if score is None or not 0 <= index < len(self.candidates):
+            return
+        candidate = self.candidates[index]
+        kept = insert_bars(score, candidate.at_bar, candidate.fragment, candidate.bars)
+        self.discard()
+        self.document.apply(kept, f"Keep {candidate.label}")
+        self.continue_panel.set_status(f"Kept {candidate.label}. Undo with Ctrl+Z.")
+
+    def discard(self) -> None:
+        self.candidates = []
+        self.continue_panel.clear_candidates()
+        self.roll.clear_ghosts()
+
+    def audition_candidate(self, index: int) -> None:
+        score = self.document.score
+        if score is None or not 0 <= index < len(self.candidates):
+            return
+        candidate = self.candidates[index]
+        with_candidate = insert_bars(score, candidate.at_bar, candidate.fragment, candidate.bars)
+        first = self.roll.selection.seed.first if self.roll.selection.seed else candidate.at_bar
+        self.audition_requested.emit(with_candidate.slice_bars(first, candidate.at_bar + candidate.bars - 1), 1)
+
+    def candidate_mime(self) -> QMimeData | None:
+        index = self.continue_panel.candidates.currentRow()
+        if not 0 <= index < len(self.candidates):
+            return None
+        candidate = self.candidates[index]
+        stem = f"variation {index + 1}"
+        return midi_file_mime(self.document.temporary_midi(candidate.fragment, stem))
+
+    # ---------------------------------------------------------------------------- interpolate
+    def start_interpolate(self, request: InterpolateRequest) -> Task | None:
+        score = self.document.score
+        model = self.model_for(request.model)
+        self.clear_steps()
+        return self._run(
+            lambda progress, cancelled: run_interpolate(score, request, model, progress, cancelled),
+            self.interpolate_panel,
+            "interpolating",
+            self._on_steps,
+        )
+
+    def _on_steps(self, steps: InterpolationSteps) -> None:
+        if not self._still_current(self.interpolate_panel):
+            return
+        self.steps = steps
+        self.interpolate_panel.show_steps(len(steps.steps))
+        self.interpolate_panel.set_status(f"{len(steps.steps)} steps decoded: slide through them.")
+
+    def show_step(self, index: int) -> None:
+        score = self.document.score
+        if score is None or self.steps is None or not 0 <= index < len(self.steps.steps):
+            return
+        bar = score.bar(self.steps.insert_at)
+        step = self.steps.steps[index]
+        self.roll.set_ghost_notes(ghost_groups(score, step, bar.start, self.colors()))
+        end = bar.start + rescale(step, score.ticks_per_quarter).bar(1).length
+        self.roll.set_step_highlight(bar.start, end, f"step {index + 1} of {len(self.steps.steps)}")
+
+    def audition_step(self, index: int) -> None:
+        if self.steps is None or not 0 <= index < len(self.steps.steps):
+            return
+        self.audition_requested.emit(self.steps.steps[index], 1)
+
+    def insert_steps(self, indices: list[int]) -> None:
+        score = self.document.score
+        if score is None or self.steps is None or not indices:
+            return
+        fragment, count = joined([self.steps.steps[i] for i in indices])
+        at = self.steps.insert_at
+        self.clear_steps()
+        what = f"step {indices[0] + 1}" if count == 1 else f"{count} steps"
+        self.document.apply(insert_bars(score, at, fragment, count), f"Insert interpolation {what}")
+        self.interpolate_panel.set_status(f"Inserted {what} after bar {at - 1}. Undo with Ctrl+Z.")
+
+    def clear_steps(self) -> None:
+        self.steps = None
+        self.interpolate_panel.clear_steps()
+        self.roll.clear_step_highlight()
+        self.roll.clear_ghosts()
+
+    def step_mime(self) -> QMimeData | None:
+        if self.steps is None:
+            return None
+        index = self.interpolate_panel.slider.value()
+        return midi_file_mime(self.document.temporary_midi(self.steps.steps[index], f"step {index + 1}"))
+
+    # ---------------------------------------------------------------------------------- piece
+    def _on_piece_changed(self, score: Score | None) -> None:
+        """Candidates and steps belong to the piece they were made from: any change drops them."""
+        if self.candidates or self.steps is not None:
+            self.discard()
+            self.clear_steps()

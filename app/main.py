@@ -1,0 +1,104 @@
+"""Start MahlerNet Studio: ``python main.py [FILE]``.
+
+``--screenshot OUT.png`` opens the window (with FILE, or the demo piece), waits until it is drawn
+and the model search is done, saves a picture of it and exits: for documentation and visual checks.
+Without a display it renders offscreen.
+
+Start-up is kept short: nothing here imports torch; the window shows first, the file opens right
+after, and the models are looked for in the background.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "resources" / "demo.mid"
+SCREENSHOT_SIZE = (1440, 860)
+LAUNCH_ENV = "MAHLERNET_LAUNCHED_AT"  # set by benchmarks/startup.py: time.time() at launch
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description="MahlerNet Studio: continue and morph your music with a MahlerNet model.",
+        epilog="The command line tools (inspect, train, generate, render) are `mahlernet --help`.",
+    )
+    parser.add_argument("file", nargs="?", help="a MIDI file to open (default: the demo piece)")
+    parser.add_argument("--screenshot", metavar="OUT.png", help="save a picture of the window and exit")
+    parser.add_argument("--size", default=f"{SCREENSHOT_SIZE[0]}x{SCREENSHOT_SIZE[1]}", help="window size for --screenshot (WxH)")
+    parser.add_argument(
+        "--no-models", action="store_true", help="neither look for models nor open audio (faster screenshots)"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+    from app.settings import APPLICATION, ORGANIZATION, AppSettings
+    from app.theme import apply_theme
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    apply_theme(app)
+
+    scratch = tempfile.TemporaryDirectory(prefix="mahlernet-shot-") if args.screenshot else None
+    # A screenshot shows the default layout, whatever the user arranged, and changes no settings.
+    settings = AppSettings(Path(scratch.name) / "settings.ini") if scratch else AppSettings()
+    window = MainWindow(settings, background=not args.no_models)
+    if args.screenshot:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+        window.resize(width, height)
+    window.show()
+
+    file = Path(args.file) if args.file else (DEMO if DEMO.is_file() else None)
+
+    def open_first() -> None:
+        if file is not None:
+            window.open_file(file, ask_to_save=False)
+        report_ready()
+
+    QTimer.singleShot(0, open_first)
+
+    if args.screenshot:
+        out = Path(args.screenshot)
+
+        def shoot() -> None:
+            scanning = not args.no_models and window.models.scan is None
+            if scanning and time.monotonic() - started < 20:
+                QTimer.singleShot(100, shoot)  # let the status bar show what the search found
+                return
+            app.processEvents()
+            ok = window.grab().save(str(out))
+            print(f"{'saved' if ok else 'could not save'} {out}", file=sys.stdout if ok else sys.stderr)
+            app.exit(0 if ok else 1)
+
+        started = time.monotonic()
+        QTimer.singleShot(300, shoot)
+        code = app.exec()
+        window.document.close()
+        if scratch is not None:
+            scratch.cleanup()
+        return code
+    return app.exec()
+
+
+def report_ready() -> None:
+    """For the start-up benchmark: print how long after launch the window was ready to use."""
+    launched = os.environ.get(LAUNCH_ENV)
+    if launched:
+        print(f"ready {time.time() - float(launched):.3f} s after launch", file=sys.stderr, flush=True)

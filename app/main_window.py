@@ -1,0 +1,498 @@
+"""The main window: the piano roll in the middle, tracks at the left, Continue and Interpolate at the
+right, every command in the menus, the toolbar and on the keyboard.
+
+The window is a view and a switchboard: the music is the :class:`Document`'s, edits are pure
+functions of ``core.edits`` applied through the document's undo stack, generation runs in the
+:class:`GenerationController`, sound goes through the :class:`Transport`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+
+from app import theme
+from app.actions import MENUS, TOOLBAR, Actions
+from app.document import Document
+from app.dragdrop import midi_file_mime, midi_paths
+from app.generation import GenerationController
+from app.models import ModelScan, ModelService
+from app.panels.continue_panel import ContinuePanel
+from app.panels.interpolate_panel import InterpolatePanel
+from app.panels.track_list import TrackList
+from app.piano_roll import PianoRoll
+from app.settings import AppSettings
+from app.settings_dialog import SettingsDialog
+from app.track_state import TrackState, audible_score, states_for
+from app.transport import Transport
+from core import edits
+from core.errors import MahlerNetError
+from core.score import Score
+from core.selection import BarRange, BarSelection
+
+APP_NAME = "MahlerNet Studio"
+MIDI_FILTER = "MIDI files (*.mid *.midi *.kar *.rmi);;All files (*)"
+MODEL_SCAN_DELAY_MS = 400  # let the window paint and settle before torch is imported
+AUDIO_OPEN_DELAY_MS = 200
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: AppSettings | None = None, background: bool = True) -> None:
+        """``background``: look for models and open the audio outputs once the window is up (tests
+        that need neither pass False)."""
+        super().__init__()
+        self.settings = settings or AppSettings()
+        self.document = Document(self)
+        self.actions = Actions(self)
+        self.track_states: list[TrackState] = []
+        self.setWindowTitle(APP_NAME)
+        self.setAcceptDrops(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+
+        self.roll = PianoRoll()
+        self.roll.set_mime_provider(self._selection_mime)
+        self.setCentralWidget(self.roll)
+        self.tracks = TrackList()
+        self.continue_panel = ContinuePanel()
+        self.interpolate_panel = InterpolatePanel()
+        self.docks = {
+            "tracks": self._dock("Tracks", self.tracks, Qt.DockWidgetArea.LeftDockWidgetArea),
+            "continue": self._dock("Continue", self.continue_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+            "interpolate": self._dock("Interpolate", self.interpolate_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+        }
+        self.tabifyDockWidget(self.docks["continue"], self.docks["interpolate"])
+        self.docks["continue"].raise_()
+
+        self.models = ModelService(self)
+        self.models.device_setting = self.settings.device
+        self.transport = Transport(self)
+        self.generation = GenerationController(
+            self.document,
+            self.roll,
+            self.continue_panel,
+            self.interpolate_panel,
+            colors=lambda: [s.color for s in self.track_states],
+            model_for=self.models.loaded_model,
+            parent=self,
+        )
+        self._build_status_bar()
+        self._build_menus()
+        self._connect()
+        self._restore_layout()
+        self._show_score(None)
+        if background:
+            QTimer.singleShot(MODEL_SCAN_DELAY_MS, self._start_model_scan)
+            QTimer.singleShot(AUDIO_OPEN_DELAY_MS, self._open_audio)
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    # --------------------------------------------------------------------------- status bar
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.selection_label = QLabel()
+        self.selection_label.setObjectName("selection_label")
+        self.warning_label = QLabel()
+        self.warning_label.setStyleSheet("color: #e0c14a;")
+        self.model_label = QLabel("model: none loaded")
+        self.device_label = QLabel(f"device: {self.models.device_text()}")
+        self.generation_label = QLabel("last generation: –")
+        self.audio_label = QLabel("audio: off")
+        bar.addWidget(self.warning_label)
+        for label in (self.selection_label, self.audio_label, self.model_label, self.device_label, self.generation_label):
+            bar.addPermanentWidget(label)
+
+    def _show_selection(self, selection: BarSelection) -> None:
+        seed = f"<span style='color:{theme.ACCENT}'>{'seed: ' + selection.seed.text if selection.seed else ''}</span>"
+        context = selection.context
+        text = seed + (f", <span style='color:{theme.CONTEXT}'>context: {context.text}</span>" if context else "")
+        self.selection_label.setText(text if not selection.is_empty else "no bars selected: drag on the ruler")
+
+    # -------------------------------------------------------------------------------- menus
+    def _build_menus(self) -> None:
+        self.recent_menu = None
+        for title, names in MENUS:
+            menu = self.menuBar().addMenu(title)
+            for name in names:
+                if name is None:
+                    menu.addSeparator()
+                elif name == "@recent":
+                    self.recent_menu = menu.addMenu("Open &Recent")
+                    self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+                elif name == "@docks":
+                    for dock in self.docks.values():
+                        menu.addAction(dock.toggleViewAction())
+                else:
+                    menu.addAction(self.actions[name])
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("toolbar_main")
+        toolbar.setMovable(False)
+        toolbar.setIconSize(QSize(18, 18))
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for name in TOOLBAR:
+            if name is None:
+                toolbar.addSeparator()
+            else:
+                toolbar.addAction(self.actions[name])
+
+    def _fill_recent_menu(self) -> None:
+        assert self.recent_menu is not None
+        self.recent_menu.clear()
+        recent = self.settings.recent_files
+        for path in recent:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_file(p))
+        if not recent:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    # ------------------------------------------------------------------------------ wiring
+    def _connect(self) -> None:
+        a = self.actions
+        a["open"].triggered.connect(self.open_dialog)
+        a["save"].triggered.connect(self.save)
+        a["save_as"].triggered.connect(self.save_as)
+        a["export_selection"].triggered.connect(self.export_selection)
+        a["settings"].triggered.connect(self.open_settings)
+        a["quit"].triggered.connect(self.close)
+        a["undo"].triggered.connect(self.document.undo_stack.undo)
+        a["redo"].triggered.connect(self.document.undo_stack.redo)
+        self.document.undo_stack.canUndoChanged.connect(a["undo"].setEnabled)
+        self.document.undo_stack.canRedoChanged.connect(a["redo"].setEnabled)
+        self.document.undo_stack.undoTextChanged.connect(lambda t: a["undo"].setText(f"&Undo {t}".strip()))
+        self.document.undo_stack.redoTextChanged.connect(lambda t: a["redo"].setText(f"&Redo {t}".strip()))
+        a["clear_bars"].triggered.connect(lambda: self._edit_seed("Clear bars", edits.clear_bars))
+        a["transpose_up"].triggered.connect(lambda: self._edit_seed("Transpose up", edits.transpose_bars, 1))
+        a["transpose_down"].triggered.connect(lambda: self._edit_seed("Transpose down", edits.transpose_bars, -1))
+        a["select_all_bars"].triggered.connect(self.select_all_bars)
+        a["clear_selection"].triggered.connect(lambda: self.roll.set_selection(BarSelection()))
+        a["fit"].triggered.connect(self.roll.fit)
+        a["zoom_in"].triggered.connect(lambda: self.roll.zoom_time(1.5))
+        a["zoom_out"].triggered.connect(lambda: self.roll.zoom_time(1 / 1.5))
+        a["play"].triggered.connect(self.play_or_stop)
+        a["panic"].triggered.connect(self.panic)
+        a["continue"].triggered.connect(self._continue_shortcut)
+        a["interpolate"].triggered.connect(self._interpolate_shortcut)
+        a["cancel_generation"].triggered.connect(self.generation.cancel)
+
+        self.document.score_changed.connect(self._show_score)
+        self.document.path_changed.connect(lambda _p: self._update_title())
+        self.document.modified_changed.connect(lambda _m: self._update_title())
+        self.roll.selection_changed.connect(self._on_selection)
+        self.roll.key_pressed.connect(self.transport.key_down)
+        self.roll.key_released.connect(self.transport.key_up)
+        self.roll.seek_requested.connect(self._seek)
+        self.tracks.states_changed.connect(self._on_track_states)
+        self.tracks.rename_requested.connect(lambda i, name: self._edit("Rename track", edits.set_track, i, name=name))
+        self.tracks.program_requested.connect(lambda i, p: self._edit("Change instrument", edits.set_track, i, program=p))
+        self.models.scanned.connect(self._on_models)
+        self.models.loaded.connect(lambda name, _v: self.model_label.setText(f"model: {name} (loaded)"))
+        self.models.load_failed.connect(self._on_model_failed)
+        self.continue_panel.model_changed.connect(self._on_model_picked)
+        self.interpolate_panel.model_changed.connect(self._on_model_picked)
+        self.generation.generated.connect(lambda s: self.generation_label.setText(f"last generation: {s:.2f} s"))
+        self.generation.audition_requested.connect(lambda score, _bar: self.transport.audition(score))
+        self.transport.position_changed.connect(lambda tick: self.roll.set_cursor_tick(tick, follow=True))
+        self.transport.problem.connect(lambda reason: self.statusBar().showMessage(reason, 5000))
+        self.transport.outputs_ready.connect(self._on_audio_ready)
+        a["undo"].setEnabled(False)
+        a["redo"].setEnabled(False)
+
+    # ------------------------------------------------------------------------- the piece shown
+    def _show_score(self, score: Score | None) -> None:
+        first_time = self.roll.score is None
+        self.track_states = states_for(score, self.track_states)
+        self.roll.set_score(score, keep_view=not first_time)
+        self.roll.set_track_display([s.color for s in self.track_states], [s.visible for s in self.track_states])
+        self.tracks.set_tracks(score, self.track_states)
+        if score is not None:
+            self.roll.set_selection(self.roll.selection.clamped(score.bar_count + 64))
+        self._on_selection(self.roll.selection)
+        has_piece = score is not None
+        for name in ("save", "save_as", "select_all_bars", "fit", "zoom_in", "zoom_out", "play"):
+            self.actions[name].setEnabled(has_piece)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.document.display_name}[*] — {APP_NAME}")
+        self.setWindowModified(self.document.is_modified)
+
+    def _on_selection(self, selection: BarSelection) -> None:
+        self._show_selection(selection)
+        self.continue_panel.set_selection(selection)
+        self.interpolate_panel.set_selection(selection)
+        has_seed = selection.seed is not None and self.document.score is not None
+        for name in ("export_selection", "clear_bars", "transpose_up", "transpose_down", "loop"):
+            self.actions[name].setEnabled(has_seed)
+
+    def _on_track_states(self, states: list[TrackState]) -> None:
+        self.track_states = list(states)
+        self.roll.set_track_display([s.color for s in states], [s.visible for s in states])
+
+    def select_all_bars(self) -> None:
+        if self.document.score is not None:
+            self.roll.set_selection(BarSelection().with_seed(1, self.document.score.bar_count))
+
+    # -------------------------------------------------------------------------------- edits
+    def _edit(self, text: str, change, *args, **kwargs) -> bool:
+        if self.document.score is None:
+            return False
+        try:
+            self.document.edit(text, change, *args, **kwargs)
+        except MahlerNetError as error:
+            self.statusBar().showMessage(str(error), 6000)
+            return False
+        return True
+
+    def _edit_seed(self, text: str, change, *args) -> bool:
+        seed = self.roll.selection.seed
+        if seed is None:
+            self.statusBar().showMessage("Select the seed bars on the ruler first.", 4000)
+            return False
+        return self._edit(f"{text} {seed.text}", change, seed.first, seed.last, *args)
+
+    # -------------------------------------------------------------------------------- files
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open MIDI file", self.settings.last_folder, MIDI_FILTER)
+        if path:
+            self.open_file(path, ask_to_save=False)
+
+    def open_file(self, path: str | Path, ask_to_save: bool = True) -> bool:
+        """Open ``path``; a file that cannot be read is explained in a dialog and the piece that was
+        open stays open."""
+        if ask_to_save and not self.maybe_save():
+            return False
+        path = Path(path)
+        try:
+            score = self.document.load(path)
+        except MahlerNetError as error:
+            QMessageBox.critical(self, "Cannot open this file", str(error))
+            self.settings.remove_recent_file(path)
+            return False
+        except OSError as error:
+            QMessageBox.critical(self, "Cannot open this file", f"{path}: {error.strerror or error}")
+            return False
+        self.settings.add_recent_file(path)
+        self.settings.last_folder = str(path.parent)
+        self.roll.set_selection(BarSelection())
+        self.roll.set_score(score, keep_view=False)
+        self._show_warnings(score)
+        self.statusBar().showMessage(
+            f"Opened {path.name}: {len(score.tracks)} tracks, {score.bar_count} bars, {score.notes_count} notes", 5000
+        )
+        return True
+
+    def _show_warnings(self, score: Score) -> None:
+        if not score.warnings:
+            self.warning_label.setText("")
+            self.warning_label.setToolTip("")
+            return
+        more = f" (+{len(score.warnings) - 1} more)" if len(score.warnings) > 1 else ""
+        self.warning_label.setText(f"⚠ {score.warnings[0]}{more}")
+        self.warning_label.setToolTip("\n".join(score.warnings))
+
+    def save(self) -> bool:
+        if self.document.score is None:
+            return False
+        if self.document.path is None:
+            return self.save_as()
+        return self._write(self.document.save)
+
+    def save_as(self) -> bool:
+        if self.document.score is None:
+            return False
+        start = str(self.document.path or Path(self.settings.last_folder or ".") / f"{self.document.display_name}.mid")
+        path, _ = QFileDialog.getSaveFileName(self, "Save MIDI file", start, MIDI_FILTER)
+        if not path:
+            return False
+        path = path if Path(path).suffix else f"{path}.mid"
+        if self._write(lambda: self.document.save_as(path)):
+            self.settings.add_recent_file(path)
+            return True
+        return False
+
+    def _write(self, write) -> bool:
+        try:
+            path = write()
+        except (MahlerNetError, OSError) as error:
+            QMessageBox.critical(self, "Cannot save", str(error))
+            return False
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def export_selection(self) -> bool:
+        seed = self.roll.selection.seed
+        if self.document.score is None or seed is None:
+            return False
+        stem = Path(self.document.display_name).stem
+        start = Path(self.settings.last_folder or ".") / f"{stem} {seed.text}.mid"
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {seed.text} as MIDI", str(start), MIDI_FILTER)
+        if not path:
+            return False
+        return self._write(lambda: self.document.export_bars(seed, path if Path(path).suffix else f"{path}.mid"))
+
+    def _selection_mime(self, bars: BarRange) -> QMimeData | None:
+        if self.document.score is None:
+            return None
+        try:
+            return midi_file_mime(self.document.export_for_drag(bars))
+        except (MahlerNetError, OSError) as error:
+            self.statusBar().showMessage(f"Cannot drag these bars: {error}", 5000)
+            return None
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to replace the piece: it is saved, or the composer chose."""
+        if not self.document.is_modified:
+            return True
+        answer = QMessageBox.warning(
+            self,
+            "Unsaved changes",
+            f"{self.document.display_name} has changes that are not saved. Save them?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    # ------------------------------------------------------------------------- drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if midi_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = midi_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda: self.open_file(paths[0]))
+
+    # ------------------------------------------------------------------------------ sound
+    def play_or_stop(self) -> None:
+        score = self.document.score
+        if score is None:
+            return
+        seed = self.roll.selection.seed
+        loop = None
+        if self.actions["loop"].isChecked() and seed is not None:
+            loop = (score.bar(seed.first).start, score.bar(seed.last).end)
+        start = int(self.roll.cursor_tick or (loop[0] if loop else 0))
+        self.transport.toggle(audible_score(score, self.track_states), start, loop)
+
+    def _seek(self, tick: float) -> None:
+        self.roll.set_cursor_tick(max(0.0, tick))
+        if self.transport.playing:
+            self.transport.controller.seek(int(max(0.0, tick)))
+
+    def panic(self) -> None:
+        if self.generation.busy:
+            self.generation.cancel()
+        self.transport.panic()
+
+    # ------------------------------------------------------------------------------ models
+    def _start_model_scan(self) -> None:
+        self.continue_panel.model.set_searching()
+        self.interpolate_panel.model.set_searching()
+        self.models.start_scan()
+
+    def _on_models(self, scan: ModelScan) -> None:
+        pairs = [(m.name, m.summary) for m in scan.models]
+        self.continue_panel.set_models(pairs, self.settings.model)
+        self.interpolate_panel.set_models(pairs, self.settings.model)
+        self.device_label.setText(f"device: {self.models.device_text()}")
+        if not scan.models:
+            reason = "; ".join(scan.problems) or "no model files in models/ or your data folder"
+            self.model_label.setText("model: none found")
+            self.model_label.setToolTip(reason)
+            self.continue_panel.set_status(f"No model found ({reason}).")
+            self.interpolate_panel.set_status(f"No model found ({reason}).")
+        else:
+            self._on_model_picked(self.continue_panel.model.current_model())
+        self._load_instrument_names()
+
+    def _load_instrument_names(self) -> None:
+        try:
+            from core.representation.instruments import MAHLERNET
+        except ImportError:
+            return
+        self.continue_panel.set_instrument_classes(MAHLERNET.names)
+
+    def _on_model_picked(self, name: str) -> None:
+        if not name:
+            return
+        self.settings.model = name
+        self.model_label.setText(f"model: {name} (loading…)")
+        if self.models.loaded_model(name) is not None:
+            self.model_label.setText(f"model: {name} (loaded)")
+        else:
+            self.models.load(name)
+
+    def _on_model_failed(self, name: str, reason: str) -> None:
+        self.model_label.setText(f"model: {name} (failed)")
+        self.model_label.setToolTip(reason)
+        self.statusBar().showMessage(reason, 8000)
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            dialog.store()
+            self.models.device_setting = self.settings.device
+            self.device_label.setText(f"device: {self.models.device_text()}")
+            self._open_audio()
+
+    # -------------------------------------------------------------------------------- audio
+    def _open_audio(self) -> None:
+        self.audio_label.setText("audio: starting…")
+        self.transport.open_outputs(self.settings.soundfont, self.settings.midi_port)
+
+    def _on_audio_ready(self, description: str) -> None:
+        problems = self.transport.controller.problems
+        self.audio_label.setText(f"audio: {description}" if not problems else "audio: not available")
+        self.audio_label.setToolTip("\n".join(problems) or description)
+
+    # -------------------------------------------------------------------------- shortcuts
+    def _continue_shortcut(self) -> None:
+        self.docks["continue"].show()
+        self.docks["continue"].raise_()
+        self.continue_panel.request_continue()
+
+    def _interpolate_shortcut(self) -> None:
+        self.docks["interpolate"].show()
+        self.docks["interpolate"].raise_()
+        self.interpolate_panel.request_interpolate()
+
+    # ----------------------------------------------------------------------- layout, closing
+    def _restore_layout(self) -> None:
+        geometry = self.settings.geometry
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1440, 860)
+        state = self.settings.window_state
+        if state is not None:
+            self.restoreState(state)
+        else:
+            self.resizeDocks([self.docks["tracks"]], [250], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.docks["continue"]], [320], Qt.Orientation.Horizontal)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.settings.geometry = self.saveGeometry()
+        self.settings.window_state = self.saveState()
+        self.settings.sync()
+        from app.workers import Task
+
+        Task.cancel_all()
+        self.transport.close()
+        self.document.close()
+        event.accept()

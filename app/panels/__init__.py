@@ -1,0 +1,1 @@
+"""Dock panels of the window: Continue, Interpolate, and the track list."""

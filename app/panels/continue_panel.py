@@ -1,0 +1,279 @@
+"""The Continue panel: settings for continuing the seed bars, the run, and the candidates it returns.
+
+It only collects settings and shows results; it never generates. Signals for the generation
+integration (see :mod:`app.generation`):
+
+* ``continue_requested(ContinueRequest)``: the Continue button or Ctrl+Enter;
+* ``cancel_requested()``;
+* ``candidate_selected(index)``: a variation was picked in the list (show it as ghosts);
+* ``audition_requested(index)``, ``keep_requested(index)``, ``discard_requested()``;
+* ``model_changed(name)``.
+
+Methods the integration calls back: ``set_busy``, ``set_progress``, ``set_status``,
+``show_candidates(labels)``, ``clear_candidates()``; and the window: ``set_models``,
+``set_selection``, ``set_instrument_classes``.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import theme
+from app.panels.requests import ContinueRequest
+from app.panels.widgets import DragHandle, ModelPicker, ProgressRow, TemperatureSliders, hbox
+from core.selection import BarSelection
+
+MAX_SEED = 2**31 - 1
+
+
+class ContinuePanel(QWidget):
+    continue_requested = Signal(object)  # ContinueRequest
+    cancel_requested = Signal()
+    candidate_selected = Signal(int)
+    audition_requested = Signal(int)
+    keep_requested = Signal(int)
+    discard_requested = Signal()
+    model_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.selection = BarSelection()
+        self._busy = False
+
+        self.model = ModelPicker("continue music")
+        self.model.currentIndexChanged.connect(lambda _i: self.model_changed.emit(self.model.current_model()))
+        self.selection_label = QLabel()
+        self.selection_label.setWordWrap(True)
+        self.bars = QSpinBox()
+        self.bars.setRange(1, 32)
+        self.bars.setValue(4)
+        self.bars.setSuffix(" bars")
+        self.bars.setToolTip("How many new bars to write after the seed")
+        self.variations = QSpinBox()
+        self.variations.setRange(1, 8)
+        self.variations.setValue(3)
+        self.variations.setToolTip("How many different continuations to offer")
+        self.seeded = QRadioButton("Seeded")
+        self.seeded.setToolTip("The first new bar starts from the seed bars' latent code: it stays close to them")
+        self.free = QRadioButton("Free")
+        self.free.setToolTip("The first new bar starts from a random latent code: it may go anywhere")
+        self.seeded.setChecked(True)
+        start_group = QButtonGroup(self)
+        start_group.addButton(self.seeded)
+        start_group.addButton(self.free)
+
+        self.temperatures = TemperatureSliders()
+        self.instruments = QListWidget()
+        self.instruments.setObjectName("allowed_instruments")
+        self.instruments.setMaximumHeight(118)
+        self.instruments.setToolTip("Only the checked instruments may play in the new bars")
+        self.instruments_all = QPushButton("All")
+        self.instruments_all.clicked.connect(lambda: self._check_all(True))
+        self.instruments_none = QPushButton("None")
+        self.instruments_none.clicked.connect(lambda: self._check_all(False))
+
+        self.random_seed = QSpinBox()
+        self.random_seed.setRange(0, MAX_SEED)
+        self.random_seed.setValue(random.randrange(MAX_SEED))
+        self.random_seed.setToolTip("The same seed and settings give the same music")
+        self.new_seed_button = QPushButton("New")
+        self.new_seed_button.setToolTip("Pick a new random seed")
+        self.new_seed_button.clicked.connect(lambda: self.random_seed.setValue(random.randrange(MAX_SEED)))
+        self.new_seed_each_run = QCheckBox("new seed each run")
+        self.new_seed_each_run.setChecked(True)
+
+        self.run_button = QPushButton("Continue")
+        self.run_button.setObjectName("primary")
+        self.run_button.setToolTip("Continue the music after the seed bars (Ctrl+Return)")
+        self.run_button.clicked.connect(self.request_continue)
+        self.progress = ProgressRow()
+        self.progress.cancel_requested.connect(self.cancel_requested)
+
+        self.candidates = QListWidget()
+        self.candidates.setObjectName("candidates")
+        self.candidates.setMaximumHeight(110)
+        self.candidates.currentRowChanged.connect(self._on_candidate_row)
+        self.audition_button = QPushButton("Audition")
+        self.audition_button.setToolTip("Play the chosen variation after the seed")
+        self.audition_button.clicked.connect(lambda: self.audition_requested.emit(self.candidates.currentRow()))
+        self.keep_button = QPushButton("Keep")
+        self.keep_button.setObjectName("primary")
+        self.keep_button.setToolTip("Insert the chosen variation into the piece after the seed (undoable)")
+        self.keep_button.clicked.connect(lambda: self.keep_requested.emit(self.candidates.currentRow()))
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.setToolTip("Forget all variations")
+        self.discard_button.clicked.connect(self.discard_requested)
+        self.drag_handle = DragHandle("Drag the chosen variation out as a .mid file")
+
+        self._layout()
+        self.set_instrument_classes([])
+        self.clear_candidates()
+        self.set_selection(BarSelection())
+
+    def _layout(self) -> None:
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.addRow("Model", self.model)
+        form.addRow("Bars", self.selection_label)
+        form.addRow("Length", hbox(self.bars, QLabel("Variations"), self.variations))
+        form.addRow("Start", hbox(self.seeded, self.free, None))
+        form.addRow("Seed", hbox(self.random_seed, self.new_seed_button))
+        form.addRow("", self.new_seed_each_run)
+
+        temperature_box = QGroupBox("Temperature")
+        QVBoxLayout(temperature_box).addWidget(self.temperatures)
+        instruments_box = QGroupBox("Allowed instruments")
+        instruments_layout = QVBoxLayout(instruments_box)
+        instruments_layout.addWidget(self.instruments)
+        instruments_layout.addLayout(hbox(self.instruments_all, self.instruments_none, None))
+        candidates_box = QGroupBox("Variations")
+        candidates_layout = QVBoxLayout(candidates_box)
+        candidates_layout.addWidget(self.candidates)
+        candidates_layout.addLayout(hbox(self.audition_button, self.keep_button, self.discard_button, None, self.drag_handle))
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.addLayout(form)
+        layout.addWidget(temperature_box)
+        layout.addWidget(instruments_box)
+        layout.addWidget(self.run_button)
+        layout.addWidget(self.progress)
+        layout.addWidget(candidates_box)
+        layout.addStretch(1)
+
+    # --------------------------------------------------------------------------- from window
+    def set_models(self, models: Sequence[tuple[str, str]], preferred: str = "") -> None:
+        self.model.set_models(models, preferred)
+        self._update_enabled()
+
+    def set_selection(self, selection: BarSelection) -> None:
+        self.selection = selection
+        if selection.seed is None:
+            text = f"<span style='color:{theme.TEXT_DIM}'>Drag on the ruler to pick the seed bars</span>"
+        else:
+            text = f"<span style='color:{theme.ACCENT}'>seed {selection.seed.text.split(' ', 1)[1]}</span>"
+            if selection.context is not None:
+                text += f", <span style='color:{theme.CONTEXT}'>context {selection.context.text.split(' ', 1)[1]}</span>"
+            text += f" → new from bar {selection.seed.last + 1}"
+        self.selection_label.setText(text)
+        self._update_enabled()
+
+    def set_instrument_classes(self, names: Sequence[str]) -> None:
+        """The model's instrument classes (index = class), all allowed at first."""
+        self.instruments.clear()
+        for name in names:
+            item = QListWidgetItem(name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked)
+            self.instruments.addItem(item)
+        if not names:
+            item = QListWidgetItem("(the model's instruments appear here)")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.instruments.addItem(item)
+
+    def _check_all(self, checked: bool) -> None:
+        state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
+        for row in range(self.instruments.count()):
+            item = self.instruments.item(row)
+            if item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
+                item.setCheckState(state)
+
+    def allowed_instruments(self) -> tuple[int, ...] | None:
+        """Checked classes, or None when all are allowed (or the list is not known yet)."""
+        items = [self.instruments.item(r) for r in range(self.instruments.count())]
+        checkable = [i for i in items if i.flags() & Qt.ItemFlag.ItemIsUserCheckable]
+        checked = tuple(r for r, i in enumerate(checkable) if i.checkState() == Qt.CheckState.Checked)
+        return None if len(checked) == len(checkable) else checked
+
+    # ------------------------------------------------------------------------------ request
+    def request(self) -> ContinueRequest | None:
+        """The settings as a request, or None (with the reason shown) when they are incomplete."""
+        if self.selection.seed is None:
+            self.set_status("Pick the seed bars on the ruler first (drag over bar numbers).", error=True)
+            return None
+        if not self.model.current_model():
+            self.set_status("No model to continue with: none was found.", error=True)
+            return None
+        allowed = self.allowed_instruments()
+        if allowed == ():
+            self.set_status("Allow at least one instrument.", error=True)
+            return None
+        context = self.selection.context
+        return ContinueRequest(
+            model=self.model.current_model(),
+            seed_first=self.selection.seed.first,
+            seed_last=self.selection.seed.last,
+            context=(context.first, context.last) if context is not None else None,
+            bars=self.bars.value(),
+            variations=self.variations.value(),
+            seeded=self.seeded.isChecked(),
+            temperatures=self.temperatures.temperatures(),
+            allowed_instruments=allowed,
+            random_seed=self.random_seed.value(),
+        )
+
+    def request_continue(self) -> None:
+        if self._busy:
+            return
+        request = self.request()
+        if request is None:
+            return
+        if self.new_seed_each_run.isChecked():
+            self.random_seed.setValue(random.randrange(MAX_SEED))
+        self.continue_requested.emit(request)
+
+    # ------------------------------------------------------------------------- from the run
+    def set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.progress.set_busy(busy)
+        self._update_enabled()
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def set_progress(self, fraction: float, message: str = "") -> None:
+        self.progress.set_progress(fraction, message)
+
+    def set_status(self, text: str, error: bool = False) -> None:
+        self.progress.set_status(text, error)
+
+    def show_candidates(self, labels: Sequence[str]) -> None:
+        """List the variations (the first is selected)."""
+        self.candidates.clear()
+        self.candidates.addItems(list(labels))
+        if labels:
+            self.candidates.setCurrentRow(0)
+        self._update_enabled()
+
+    def clear_candidates(self) -> None:
+        self.candidates.clear()
+        self._update_enabled()
+
+    def _on_candidate_row(self, row: int) -> None:
+        self._update_enabled()
+        if row >= 0:
+            self.candidate_selected.emit(row)
+
+    def _update_enabled(self) -> None:
+        has_candidate = self.candidates.currentRow() >= 0
+        self.run_button.setEnabled(not self._busy and self.selection.seed is not None and bool(self.model.current_model()))
+        for widget in (self.audition_button, self.keep_button, self.discard_button, self.drag_handle):
+            widget.setEnabled(has_candidate and not self._busy)

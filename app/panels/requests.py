@@ -1,0 +1,71 @@
+"""What the generation panels ask for, as plain data (Qt-free).
+
+The panels fill these from their controls and emit them; the generation integration turns them into
+calls of ``core.generation``. Bars are numbered from 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+PROPERTIES = ("offset", "duration", "pitch", "instrument", "velocity")
+DEFAULT_TEMPERATURE = 1.0
+
+
+@dataclass(frozen=True)
+class Temperatures:
+    """Sampling temperature per event property (1.0 = as trained; lower = safer, higher = wilder)."""
+
+    offset: float = DEFAULT_TEMPERATURE
+    duration: float = DEFAULT_TEMPERATURE
+    pitch: float = DEFAULT_TEMPERATURE
+    instrument: float = DEFAULT_TEMPERATURE
+    velocity: float = DEFAULT_TEMPERATURE
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if not value > 0:
+                raise ValueError(f"temperature of {field.name} must be above 0, not {value}")
+
+    def as_tuple(self) -> tuple[float, ...]:
+        """In the order of PROPERTIES (the CLI's ``--temperatures o,d,p,i,v``)."""
+        return tuple(getattr(self, name) for name in PROPERTIES)
+
+
+@dataclass(frozen=True)
+class ContinueRequest:
+    """Continue after ``seed_last`` for ``bars`` bars, ``variations`` times."""
+
+    model: str
+    seed_first: int
+    seed_last: int
+    context: tuple[int, int] | None  # first and last context bar, or None
+    bars: int
+    variations: int
+    seeded: bool  # True: the first new bar's latent comes from the seed bars; False: from the prior
+    temperatures: Temperatures
+    allowed_instruments: tuple[int, ...] | None  # instrument classes; None = any
+    random_seed: int
+
+    @property
+    def first_new_bar(self) -> int:
+        return self.seed_last + 1
+
+
+@dataclass(frozen=True)
+class InterpolateRequest:
+    """Decode ``steps`` bars between bar ``bar_a`` and bar ``bar_b``."""
+
+    model: str
+    bar_a: int
+    bar_b: int
+    steps: int
+    method: str  # "linear" or "slerp"
+    random_seed: int
+
+    def __post_init__(self) -> None:
+        if self.method not in ("linear", "slerp"):
+            raise ValueError(f"interpolation method {self.method!r} is not linear or slerp")
+        if self.steps < 1:
+            raise ValueError("an interpolation needs at least one step")

@@ -1,0 +1,249 @@
+"""Drawing notes fast: coloured by track, brighter for louder, only what is on screen.
+
+Two ways, chosen per frame by how dense the view is:
+
+* **Vector** (normal zoom): for every track and every velocity band the notes' rectangles are built
+  once, in "note space" (x = tick, y = -(pitch + 1), one unit per semitone), sorted by start. A frame
+  finds the visible slice of each band with two binary searches (:class:`NoteIndex`), sets one
+  transform for the whole view and hands the slice to ``QPainter.drawRects``: the per-note work is in
+  C++, Python's work per frame is per band, not per note.
+* **Raster** (zoomed far out, thousands of notes a few pixels wide): the visible notes are stamped
+  into a small image, one image row per pitch and one column per screen pixel, with numpy; that image
+  is drawn stretched over the canvas. Its cost grows with the covered pixels, not with the notes.
+
+Velocity is shown as brightness in ``VELOCITY_BANDS`` steps. Ghost notes (generation candidates) are
+drawn as translucent, outlined rectangles over the piece.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
+
+from app import theme
+from app.piano_roll.note_index import NoteIndex
+from app.piano_roll.viewport import Viewport
+from core.score import Note, Track
+
+VELOCITY_BANDS = 8
+ROW_GAP = 0.07  # fraction of a row left empty above and below a note
+RASTER_ABOVE_NOTES = 12_000  # more visible notes than this: raster
+RASTER_BELOW_WIDTH_PX = 1.5  # typical note narrower than this on screen: raster
+OUTLINE_BELOW_NOTES = 3_000  # outlines only while few notes are visible ...
+OUTLINE_ABOVE_ROW_PX = 6.0  # ... and rows are tall enough to see them
+
+
+def velocity_band(velocity: np.ndarray | int) -> np.ndarray | int:
+    """Band 0 (softest) to VELOCITY_BANDS - 1 (loudest) of MIDI velocities 1-127."""
+    return np.clip((np.asarray(velocity) - 1) * VELOCITY_BANDS // 127, 0, VELOCITY_BANDS - 1)
+
+
+def band_colors(color: str | QColor) -> list[QColor]:
+    """The track colour for each velocity band: from dim (soft) to bright (loud)."""
+    base = QColor(color)
+    dim = _mix(base, QColor(theme.BACKGROUND), 0.6)
+    bright = _mix(base, QColor("#ffffff"), 0.2)
+    return [_mix(dim, bright, (band + 0.5) / VELOCITY_BANDS) for band in range(VELOCITY_BANDS)]
+
+
+def _mix(a: QColor, b: QColor, t: float) -> QColor:
+    return QColor.fromRgbF(
+        a.redF() + (b.redF() - a.redF()) * t,
+        a.greenF() + (b.greenF() - a.greenF()) * t,
+        a.blueF() + (b.blueF() - a.blueF()) * t,
+        a.alphaF() + (b.alphaF() - a.alphaF()) * t,
+    )
+
+
+def note_rects(notes: Iterable[Note]) -> list[QRectF]:
+    """Rectangles of ``notes`` in note space (see the module docstring)."""
+    height = 1.0 - 2 * ROW_GAP
+    return [QRectF(n.start, ROW_GAP - n.pitch - 1.0, n.duration, height) for n in notes]
+
+
+def note_space_transform(view: Viewport) -> QTransform:
+    """Maps note space to canvas pixels for ``view``."""
+    return QTransform(
+        view.px_per_tick, 0.0, 0.0, view.row_height, -view.left_tick * view.px_per_tick, view.top_pitch * view.row_height
+    )
+
+
+@dataclass
+class _Band:
+    index: NoteIndex
+    rects: list[QRectF]
+    fill: QColor
+    outline: QColor
+
+
+class TrackLayer:
+    """One track ready to draw: its notes split into velocity bands, each with its rectangles, and
+    an index of all its notes for the raster path."""
+
+    def __init__(self, track: Track, color: str | QColor) -> None:
+        self.track = track
+        self.all = NoteIndex.build(track.notes)
+        colors = band_colors(color)
+        self.bands: list[_Band] = []
+        self.palette = np.array([c.rgba() for c in colors], dtype=np.uint32)
+        if len(self.all) == 0:
+            return
+        bands = velocity_band(self.all.velocities)
+        for band in range(VELOCITY_BANDS):
+            chosen = np.flatnonzero(bands == band)
+            if len(chosen) == 0:
+                continue
+            notes = [
+                Note(int(s), int(e - s), int(p), int(v))
+                for s, e, p, v in zip(
+                    self.all.starts[chosen], self.all.ends[chosen], self.all.pitches[chosen], self.all.velocities[chosen]
+                )
+            ]
+            self.bands.append(
+                _Band(NoteIndex.build(notes), note_rects(notes), colors[band], _mix(colors[band], QColor("#000000"), 0.55))
+            )
+        durations = self.all.ends - self.all.starts
+        self.typical_duration = float(np.median(durations))
+
+    def visible_count(self, t0: float, t1: float) -> int:
+        lo, hi = self.all.window(t0, t1)
+        return hi - lo
+
+
+@dataclass
+class FrameStats:
+    """What the last frame drew (for the benchmark and for tests)."""
+
+    mode: str = "none"
+    notes: int = 0
+
+
+def paint_tracks(painter: QPainter, view: Viewport, layers: Sequence[TrackLayer]) -> FrameStats:
+    """Draw the visible notes of ``layers`` (in order: later tracks on top)."""
+    t0, t1 = view.left_tick, view.right_tick
+    counts = [layer.visible_count(t0, t1) for layer in layers]
+    total = sum(counts)
+    if total == 0:
+        return FrameStats("none", 0)
+    typical_px = min(
+        (layer.typical_duration * view.px_per_tick for layer, n in zip(layers, counts) if n),
+        default=10.0,
+    )
+    if total > RASTER_ABOVE_NOTES or typical_px < RASTER_BELOW_WIDTH_PX:
+        return FrameStats("raster", _paint_raster(painter, view, [l for l, n in zip(layers, counts) if n]))
+    _paint_vector(painter, view, [l for l, n in zip(layers, counts) if n], total)
+    return FrameStats("vector", total)
+
+
+def _paint_vector(painter: QPainter, view: Viewport, layers: Sequence[TrackLayer], total: int) -> None:
+    outlined = total <= OUTLINE_BELOW_NOTES and view.row_height >= OUTLINE_ABOVE_ROW_PX
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+    painter.setTransform(note_space_transform(view), True)
+    t0, t1 = view.left_tick, view.right_tick
+    pen = QPen()
+    pen.setCosmetic(True)
+    pen.setWidth(1)
+    if not outlined:
+        painter.setPen(Qt.PenStyle.NoPen)
+    for layer in layers:
+        for band in layer.bands:
+            lo, hi = band.index.window(t0, t1)
+            if hi <= lo:
+                continue
+            if outlined:
+                pen.setColor(band.outline)
+                painter.setPen(pen)
+            painter.setBrush(band.fill)
+            painter.drawRects(band.rects[lo:hi])
+    painter.restore()
+
+
+@dataclass
+class _RasterImage:
+    """The last stamped image, kept while the time window and the tracks stay the same."""
+
+    key: tuple = ()
+    pixels: np.ndarray | None = None
+    notes: int = 0
+
+
+_last_raster = _RasterImage()
+
+
+def _paint_raster(painter: QPainter, view: Viewport, layers: Sequence[TrackLayer]) -> int:
+    """Stamp the visible notes into an image of all 128 pitch rows by the canvas width, and draw the
+    visible rows stretched to the row height. The image depends only on time (left tick, zoom, width)
+    and on the tracks, so scrolling or zooming in pitch reuses it."""
+    global _last_raster
+    width = max(1, view.width)
+    key = (view.left_tick, view.px_per_tick, width, tuple(id(layer) for layer in layers))
+    if _last_raster.key != key or _last_raster.pixels is None:
+        pixels, notes = _stamp(view, layers, width)
+        _last_raster = _RasterImage(key, pixels, notes)
+    low, high = view.visible_pitches()
+    rows = high - low + 1
+    pixels = _last_raster.pixels
+    qimage = QImage(pixels.data, width, 128, 4 * width, QImage.Format.Format_ARGB32)
+    target = QRectF(0.0, view.y_of(high), float(width), rows * view.row_height)
+    painter.drawImage(target, qimage, QRectF(0, 127 - high, width, rows))
+    return _last_raster.notes
+
+
+def _stamp(view: Viewport, layers: Sequence[TrackLayer], width: int) -> tuple[np.ndarray, int]:
+    """Image rows are pitches 127 (top) to 0; each visible note covers at least one pixel."""
+    image = np.zeros((128, width), dtype=np.uint32)
+    t0, t1 = view.left_tick, view.right_tick
+    drawn = 0
+    for layer in layers:
+        index = layer.all
+        chosen = index.visible(t0, t1, 0, 127)
+        if len(chosen) == 0:
+            continue
+        drawn += len(chosen)
+        x0 = np.floor((index.starts[chosen] - t0) * view.px_per_tick)
+        x1 = np.ceil((index.ends[chosen] - t0) * view.px_per_tick)
+        x0 = np.clip(x0, 0, width - 1).astype(np.int64)
+        x1 = np.clip(np.maximum(x1, x0 + 1), 1, width).astype(np.int64)
+        widths = x1 - x0
+        colors = layer.palette[velocity_band(index.velocities[chosen])]
+        row_of = 127 - index.pitches[chosen]
+        offsets = np.arange(int(widths.sum())) - np.repeat(np.cumsum(widths) - widths, widths)
+        image[np.repeat(row_of, widths), np.repeat(x0, widths) + offsets] = np.repeat(colors, widths)
+    return image, drawn
+
+
+class GhostLayer:
+    """Candidate notes drawn translucent with an outline, over the piece."""
+
+    def __init__(self, groups: Sequence[tuple[str | QColor, Sequence[Note]]]) -> None:
+        self.groups = []
+        for color, notes in groups:
+            base = QColor(color)
+            fill = QColor(base)
+            fill.setAlpha(70)
+            outline = _mix(base, QColor("#ffffff"), 0.35)
+            outline.setAlpha(230)
+            self.groups.append((fill, outline, note_rects(notes)))
+
+    @property
+    def empty(self) -> bool:
+        return not any(rects for _f, _o, rects in self.groups)
+
+    def paint(self, painter: QPainter, view: Viewport) -> None:
+        painter.save()
+        painter.setTransform(note_space_transform(view), True)
+        pen = QPen()
+        pen.setCosmetic(True)
+        pen.setWidthF(1.5)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        for fill, outline, rects in self.groups:
+            pen.setColor(outline)
+            painter.setPen(pen)
+            painter.setBrush(fill)
+            painter.drawRects(rects)
+        painter.restore()
