@@ -17,14 +17,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from core.errors import UnsupportedMeterError
+from core.representation import meters, vocabulary
 from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
 
-UNITS_PER_QUARTER = 24  # 1/24 q*: the common grid of duple (1/8) and triplet (1/6) class lengths
-BEAT_UNITS = UNITS_PER_QUARTER // 2  # beats sit on a q*/2 grid
-_FRACTION_UNITS = (0, 3, 4, 6, 8, 9, 12, 15, 16, 18, 20, 21)  # F[c mod 12] of spec 1.2, in units
-
-# Length in units of every offset/duration class: 24 * floor(c / 12) + F[c mod 12].
-CLASS_UNITS = torch.tensor([UNITS_PER_QUARTER * (c // 12) + _FRACTION_UNITS[c % 12] for c in range(N_OFFSETS)])
+# Length in units of every offset/duration class (the vocabulary's table, as a tensor).
+CLASS_UNITS = torch.tensor(vocabulary.CLASS_UNITS)
+BEAT_UNITS = vocabulary.HALF_BEAT_UNITS  # beats sit on a q*/2 grid
 
 
 def one_hot(index: torch.Tensor, classes: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -81,22 +80,18 @@ def step_width(velocity: bool) -> int:
 
 # ------------------------------------------------------------------------------------------ timing
 def bar_units(numerator: int, denominator: int) -> int:
-    """Length of a bar in units by the meter rule of spec 1.3.
-
-    The numerator is reduced as the original does (divisible by 12, 9, 6, 4 or 2 gives that number);
-    compound numerators (6, 9, 12) count one q* per dotted beat, others one q* per beat. Only the beat
-    of an onset that lands exactly on the next barline depends on it (it is beat 0).
-    """
-    del denominator  # q* absorbs the denominator: a bar is `numerator` (or numerator / 3) q* long
-    reduced = next((d for d in (12, 9, 6, 4, 2) if numerator % d == 0), numerator)
-    beats = reduced // 3 if reduced in (6, 9, 12) else reduced
-    return max(1, beats) * UNITS_PER_QUARTER
+    """Length of a bar of this meter in units (the representation's meter rules)."""
+    try:
+        return meters.bar_units(numerator, denominator)
+    except UnsupportedMeterError:
+        return 4 * vocabulary.UNITS_PER_QUARTER
 
 
 def beats_of(time_units: torch.Tensor, bar_length: torch.Tensor) -> torch.Tensor:
-    """Beat class of onsets at ``time_units`` from the barline (``-1`` off the q*/2 grid).
+    """Beat class of onsets at ``time_units`` from the barline (``-1`` off the q*/2 grid or past 7).
 
     ``bar_length`` (units) broadcasts against ``time_units``; a time on the next barline is beat 0.
+    Same rule as :meth:`core.representation.meters.Meter.beat_of`, on tensors.
     """
     position = torch.remainder(time_units, bar_length.clamp(min=1))
     beat = torch.div(position, BEAT_UNITS, rounding_mode="floor")

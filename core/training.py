@@ -190,6 +190,16 @@ def train_step(
     return np.asarray(values[:-1]), values[-1]
 
 
+def read_run_info(run_dir: str | Path) -> tuple[NetworkConfig, TrainingConfig, dict[str, Any]]:
+    """The configs and info a run folder was started with (its ``run.json``)."""
+    run_dir = Path(run_dir)
+    try:
+        info = json.loads((run_dir / "run.json").read_text())
+        return NetworkConfig.from_dict(info["network"]), TrainingConfig.from_dict(info["training"]), info
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise TrainingError(f"{run_dir}: not a resumable run folder ({error})") from None
+
+
 class Trainer:
     """Trains one run folder; build with :meth:`start` (new run) or :meth:`resume`."""
 
@@ -246,12 +256,7 @@ class Trainer:
     ) -> "Trainer":  # fmt: skip
         """Continue the run in ``run_dir`` from its ``last`` checkpoint (or from scratch if it has none)."""
         run_dir = Path(run_dir)
-        try:
-            info = json.loads((run_dir / "run.json").read_text())
-            network = NetworkConfig.from_dict(info["network"])
-            config = TrainingConfig.from_dict(info["training"])
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise TrainingError(f"{run_dir}: not a resumable run folder ({error})") from None
+        network, config, info = read_run_info(run_dir)
         if epochs is not None:
             config = TrainingConfig.from_dict(dict(config.to_dict(), epochs=epochs))
         last = run_dir / "last.safetensors"

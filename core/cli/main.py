@@ -21,6 +21,10 @@ from core.errors import MahlerNetError
 COMMAND_MODULES = [
     "core.cli.info",
     "core.cli.audio",
+    "core.cli.train",
+    "core.cli.evaluate",
+    "core.cli.plot",
+    "core.cli.models",
 ]
 
 EXIT_USER_ERROR = 2

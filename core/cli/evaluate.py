@@ -1,0 +1,65 @@
+"""``mahlernet evaluate``: accuracy, distance, NLL and KL of a model on a dataset (paper Table 2 style).
+
+evaluate MODEL DATASET [--split val|train|all] [--json] [--device D] [--no-free-running] [--limit N]
+
+The validation split is the one the model was trained with (its card's seed and ratio), so the
+figures are on bars the model never trained on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("evaluate", help="teacher-forced and free-running accuracy, NLL and KL of a model")
+    parser.add_argument("model", help="model file, run folder or model name (see `mahlernet models`)")
+    parser.add_argument("dataset", type=Path, help="dataset folder made by `mahlernet preprocess`")
+    parser.add_argument("--split", choices=("val", "train", "all"), default="val", help="which pairs (default: validation)")
+    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--no-free-running", action="store_true", help="skip the (slower) free-running decoding")
+    parser.add_argument("--limit", type=int, metavar="N", help="evaluate at most N bars")
+    parser.set_defaults(handler=run_evaluate)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    import numpy as np  # noqa: PLC0415 - keep `mahlernet --help` fast
+
+    from core.batching import PairSet, load_pieces  # noqa: PLC0415
+    from core.checkpoints import load_model, resolve_model  # noqa: PLC0415
+    from core.evaluation import evaluate  # noqa: PLC0415
+    from core.training import TrainingConfig, select_device  # noqa: PLC0415
+
+    path = resolve_model(args.model)
+    model, card = load_model(path)
+    training = TrainingConfig.from_dict(card.get("training") or {})
+    pairs = PairSet(load_pieces(args.dataset), model.config.context_bars, training.max_events or None)
+    train_ids, val_ids = pairs.split(training.validation_ratio, training.seed)
+    ids = {"val": val_ids, "train": train_ids, "all": pairs.pairs}[args.split]
+    if args.split == "val" and len(ids) == 0:
+        ids = pairs.pairs
+    if args.limit:
+        ids = np.random.default_rng(0).permutation(ids)[: args.limit]
+    report = evaluate(model, pairs, ids, args.batch_size, select_device(args.device), free=not args.no_free_running)
+    report = {"model": str(card.get("name") or path.stem), "kind": card.get("kind"), "split": args.split, **report}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{report['model']} ({report['kind']}) on {args.dataset.name}, {args.split} split: "
+          f"{report['bars']:,} bars, {report['events']:,} events")  # fmt: skip
+    print(f"{'property':11s} {'forced acc':>10s} {'free acc':>9s} {'distance':>9s} {'free dist':>9s} {'NLL':>7s}")
+    for name, entry in report["properties"].items():
+        def cell(key: str, percent: bool = False) -> str:
+            value = entry.get(key)
+            return "-" if value is None else (f"{100 * value:.2f}%" if percent else f"{value:.3f}")
+
+        print(f"{name:11s} {cell('teacher_forced_accuracy', True):>10s} {cell('free_running_accuracy', True):>9s} "
+              f"{cell('distance'):>9s} {cell('free_running_distance'):>9s} {cell('nll'):>7s}")  # fmt: skip
+    print(f"NLL per event {report['nll_per_event']:.4f} nats; KL {report['kl']:.3f} nats per bar")
+    sys.stdout.flush()
+    return 0

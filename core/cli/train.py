@@ -1,0 +1,129 @@
+"""``mahlernet train``: train a MahlerNet model on a preprocessed dataset, with a progress bar.
+
+train DATASET RUN_DIR --preset NAME [--size small|full] [--epochs N] [--device D] [--resume]
+      [--init MODEL] [--threads T]
+
+The first Ctrl-C finishes the epoch (validation and checkpoint included) and stops; a second one
+stops at once, keeping the last checkpoint. ``--resume`` continues the run in RUN_DIR exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("train", help="train a model on a preprocessed dataset (Ctrl-C: finish the epoch and stop)")
+    parser.add_argument("dataset", type=Path, help="dataset folder made by `mahlernet preprocess`")
+    parser.add_argument("run_dir", type=Path, help="run folder (checkpoints, records, model card)")
+    parser.add_argument("--preset", default="continuation", help="preset name (continuation, interpolation) or a .toml file")
+    parser.add_argument("--size", choices=("small", "full"), default="small", help="preset size (small: CPU; full: the paper's)")
+    parser.add_argument("--epochs", type=int, metavar="N", help="number of epochs (default: the preset's)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last checkpoint")
+    parser.add_argument("--init", metavar="MODEL", help="fine-tune: start from this model's weights (name or file)")
+    parser.add_argument("--threads", type=int, metavar="T", help="CPU threads for torch (default: torch's choice)")
+    parser.set_defaults(handler=run_train)
+
+
+def _format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class ProgressBar:
+    """Draws one updating line per epoch on a terminal (a line per epoch otherwise)."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last_draw = 0.0
+
+    def __call__(self, progress) -> None:
+        m = progress.metrics
+        if progress.kind == "start":
+            print(f"training on {progress.message}", file=self.stream)
+        elif progress.kind == "step" and self.tty and time.monotonic() - self.last_draw > 0.2:
+            self.last_draw = time.monotonic()
+            filled = int(20 * progress.batch / max(progress.batches, 1))
+            print(
+                f"\repoch {progress.epoch}/{progress.epochs} [{'#' * filled}{'.' * (20 - filled)}] "
+                f"{progress.batch}/{progress.batches} loss {m.get('loss', 0):.3f} pitch {100 * m.get('pitch_accuracy', 0):.1f}% "
+                f"{progress.events_per_second:,.0f} ev/s ETA {_format_eta(progress.eta_s)}   ",
+                end="", file=self.stream, flush=True,
+            )  # fmt: skip
+        elif progress.kind == "epoch":
+            val = f" | val loss {m['val_loss']:.3f} pitch {100 * m['val_pitch_accuracy']:.1f}%" if "val_loss" in m else ""
+            print(
+                f"\r\033[K" if self.tty else "", end="", file=self.stream,
+            )  # fmt: skip
+            print(
+                f"epoch {progress.epoch}/{progress.epochs}: train loss {m['train_loss']:.3f} "
+                f"pitch {100 * m['train_pitch_accuracy']:.1f}%{val}, {progress.events_per_second:,.0f} ev/s, "
+                f"ETA {_format_eta(progress.eta_s)}",
+                file=self.stream, flush=True,
+            )  # fmt: skip
+
+
+def run_train(args: argparse.Namespace) -> int:
+    import torch  # noqa: PLC0415 - keep `mahlernet --help` fast
+
+    from core import checkpoints  # noqa: PLC0415
+    from core.batching import PairSet, load_pieces  # noqa: PLC0415
+    from core.network import NetworkConfig  # noqa: PLC0415
+    from core.presets import load_preset  # noqa: PLC0415
+    from core.training import Trainer, TrainingConfig, read_run_info  # noqa: PLC0415
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    pieces = load_pieces(args.dataset)
+    bar = ProgressBar()
+    if args.resume:
+        network, training, _ = read_run_info(args.run_dir)
+        pairs = PairSet(pieces, network.context_bars, training.max_events or None)
+        trainer = Trainer.resume(args.run_dir, pairs, device=args.device, callbacks=[bar], epochs=args.epochs)
+    else:
+        preset = load_preset(args.preset, args.size)
+        network, training = preset.network, preset.training
+        if args.epochs:
+            training = TrainingConfig.from_dict(dict(training.to_dict(), epochs=args.epochs))
+        init = None
+        if args.init:
+            init = checkpoints.resolve_model(args.init)
+            network = NetworkConfig.from_dict(checkpoints.read_card(init)["network"])
+        pairs = PairSet(pieces, network.context_bars, training.max_events or None)
+        info = {
+            "name": args.run_dir.name,
+            "preset": preset.name,
+            "size": preset.size,
+            "dataset": {"folder": args.dataset.resolve().name, **pairs.summary()},
+        }
+        trainer = Trainer.start(args.run_dir, pairs, network, training, info, args.device, [bar], init)
+
+    presses = []
+
+    def on_interrupt(signum, frame) -> None:
+        presses.append(signum)
+        if len(presses) == 1:
+            print("\nCtrl-C: finishing this epoch and saving (Ctrl-C again stops now)", file=sys.stderr, flush=True)
+            trainer.request_stop()
+        else:
+            print("\nCtrl-C again: stopping now; the last checkpoint is kept", file=sys.stderr, flush=True)
+            trainer.request_stop(now=True)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        result = trainer.fit()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    reason = {"finished": "finished", "early": "stopped early (no better validation loss)",
+              "requested": "stopped on request", "now": "stopped at once"}[result.stopped]  # fmt: skip
+    best = f"best epoch {result.best_epoch} (loss {result.best_loss:.4f})" if result.best_epoch else "no epoch finished"
+    print(f"{reason} after {result.epochs_done} epochs; {best}; model: {args.run_dir / 'best.safetensors'}", file=sys.stderr)
+    return 130 if result.stopped == "now" else 0
