@@ -1,0 +1,292 @@
+"""Decoding one MIDI track chunk into event arrays, fast and safely, and pairing its notes.
+
+This is the inner loop of :func:`core.midi_io.read_midi`. A track chunk is a chain of events, each
+``delta-time (VLQ) + status + data``; where one event ends depends on the events before it (running
+status, meta and SysEx lengths), so a MIDI file cannot be split into events without walking it. A
+plain Python walk costs ~1-2 µs per event (seconds for a big orchestral file); here the walk is one
+array lookup per event:
+
+1. For *every* byte position ``p`` of the chunk, and each of the three running-status states (none,
+   one data byte, two data bytes), numpy computes where an event starting at ``p`` would end and
+   which state follows, or ``-1`` where such an event would be malformed (a 5-byte VLQ, a data byte
+   above 127, running status with no status before it, a system status that a file may not hold, a
+   meta or SysEx length past the chunk end, an event past the chunk end).
+2. A tight Python loop follows that table from byte 0: ``node = next[node]``. It can only move
+   forward, so it ends after at most one step per byte.
+3. The events found are decoded with numpy (delta times, running status, data bytes); note-ons and
+   note-offs are paired with numpy too (see :func:`pair_notes`).
+
+A malformed event ends the track there: what came before it is kept and the caller turns
+:attr:`TrackEvents.problem` into a warning. Nothing here allocates more than a few arrays of the
+chunk's size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Negative entries of the walk table.
+_BAD = -1  # malformed event: stop and report
+_END = -2  # "End of Track" meta event: a clean stop
+_NO_MORE = -3  # the chunk ends right after the previous event
+_PAST = -4  # the previous event ran past the end of the chunk
+
+
+@dataclass(frozen=True)
+class TrackEvents:
+    """The events of one track chunk.
+
+    Channel events are parallel arrays (``status`` with running status resolved); meta events that
+    matter to a Score are a short list; ``end_tick`` is the tick of the last event read.
+    """
+
+    ticks: np.ndarray  # int64, one per channel event
+    order: np.ndarray  # int64, index of the event in the chunk (ties at one tick keep file order)
+    status: np.ndarray  # uint8
+    data1: np.ndarray  # uint8
+    data2: np.ndarray  # uint8 (0 for one-byte messages)
+    metas: list[tuple[int, int, bytes]]  # (tick, meta type, payload) for the types asked for
+    end_tick: int
+    problem: str | None  # why reading stopped early, or None
+
+
+# What a byte in the status position means: the number of data bytes of a channel message (1, 2),
+# or a code for the rest.
+_RUNNING, _META, _SYSEX, _ILLEGAL = 0, 3, 4, 5
+_KIND = np.full(256, _ILLEGAL, dtype=np.int8)
+_KIND[:0x80] = _RUNNING
+_KIND[0x80:0xC0] = 2
+_KIND[0xC0:0xE0] = 1
+_KIND[0xE0:0xF0] = 2
+_KIND[[0xF0, 0xF7]] = _SYSEX
+_KIND[0xFF] = _META
+
+
+def _vlq_lengths(hi: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each position below ``n``: the length (1-4) of a variable-length quantity starting there,
+    and whether it would run longer than 4 bytes (not allowed in a MIDI file)."""
+    c1 = hi[:n]
+    c2 = c1 & hi[1 : n + 1]
+    c3 = c2 & hi[2 : n + 2]
+    too_long = c3 & hi[3 : n + 3]
+    return 1 + c1.view(np.int8) + c2.view(np.int8) + c3.view(np.int8), too_long
+
+
+def _vlq_values(b: np.ndarray, lengths: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Values of the variable-length quantities starting at positions ``at`` (int64)."""
+    length = lengths[at]
+    value = (b[at] & 0x7F).astype(np.int64)
+    for k in (1, 2, 3):
+        more = length > k
+        value = np.where(more, (value << 7) | (b[at + k] & 0x7F), value)
+    return value
+
+
+def _after_delta(arr: np.ndarray, longer: list[tuple[int, np.ndarray]], extra: int, n: int) -> np.ndarray:
+    """``arr[p + vlq_len[p] + extra]`` for every ``p < n``, without a gather: ``longer`` holds, for
+    VLQ lengths 2-4, the mask of the positions whose delta time has that length."""
+    out = arr[1 + extra : n + 1 + extra].copy()
+    for length, mask in longer:
+        np.copyto(out, arr[length + extra : n + length + extra], where=mask)
+    return out
+
+
+def _next_table(b: np.ndarray, n: int, hi: np.ndarray, vlq_len: np.ndarray, vlq_bad: np.ndarray) -> np.ndarray:
+    """The walk table: ``table[state * w + p]`` is the node after an event that starts at byte ``p``
+    in running-status ``state`` (0: none, 1 or 2: data bytes of the running status), with
+    ``w = n + 8``; or a negative code: ``_BAD``, ``_END``, ``_NO_MORE`` (at ``p == n``), ``_PAST``
+    (``p > n``: the event before ran past the chunk).
+
+    Each column is ``a[p] + k[p] * state``: an event with its own status byte ends at the same place
+    in any state (k = 0; the state its status sets is folded into ``a``), a meta or SysEx event
+    keeps the state (k = w), and a running-status event has ``state`` data bytes
+    (``state * w + q + state``, so k = w + 1).
+    """
+    w = n + 8
+    q = np.arange(n, dtype=np.int32) + vlq_len[:n]  # where the status (or first data) byte sits
+    longer = [(length, mask) for length in (2, 3, 4) if (mask := vlq_len[:n] == length).any()]
+    kind = _KIND[_after_delta(b, longer, 0, n)]
+    size = kind.astype(np.int32)  # data bytes of a channel message (1 or 2)
+    data1_bad = _after_delta(hi, longer, 1, n)
+    data2_bad = _after_delta(hi, longer, 2, n)
+
+    channel_ok = ((kind == 1) & ~data1_bad) | ((kind == 2) & ~data1_bad & ~data2_bad)
+    running = kind == _RUNNING
+    a = np.where(channel_ok, size * w + q + 1 + size, np.int32(_BAD))
+    a = np.where(running, q, a)
+    k = np.where(running, np.int32(w + 1), np.int32(0))
+
+    # Meta: FF type VLQ-length payload; SysEx: F0/F7 VLQ-length payload. Both keep running status
+    # (the standard says they cancel it; real files rely on it either way, and keeping it is safe).
+    special = np.nonzero((kind == _META) | (kind == _SYSEX))[0]
+    if len(special):
+        length_at = q[special] + np.where(kind[special] == _META, 2, 1)
+        inside = length_at < n
+        special, length_at = special[inside], length_at[inside]
+        good = ~vlq_bad[length_at]
+        special, length_at = special[good], length_at[good]
+        stop = length_at + vlq_len[length_at] + _vlq_values(b, vlq_len, length_at)
+        fits = stop <= n  # a payload past the chunk end is malformed, not merely long
+        special, stop = special[fits], stop[fits]
+        is_end = (b[q[special]] == 0xFF) & (b[q[special] + 1] == 0x2F)
+        a[special] = np.where(is_end, _END, stop)
+        k[special] = np.where(is_end, 0, w)
+    bad = vlq_bad[:n]
+    a[bad] = _BAD
+    k[bad] = 0
+
+    table = np.empty(3 * w, dtype=np.int32)
+    tail = np.full(8, _PAST, dtype=np.int32)
+    tail[0] = _NO_MORE
+    for state in (0, 1, 2):
+        column = table[state * w : state * w + w]
+        np.add(a, k * state, out=column[:n], casting="unsafe")
+        column[n:] = tail
+    table[:n][running] = _BAD  # state 0: a data byte with no status to run on
+    table[2 * w : 2 * w + n][running & data1_bad] = _BAD  # state 2: the second data byte is not data
+    return table
+
+
+def parse_track(chunk: bytes, meta_types: frozenset[int]) -> TrackEvents:
+    """Decode one MTrk chunk body. ``meta_types`` are the meta event types whose payloads to keep."""
+    n = len(chunk)
+    if n == 0:
+        return _empty_events("the track is empty (no End of Track event)")
+    b = np.frombuffer(chunk + bytes(16), dtype=np.uint8)  # zero padding: look-ahead stays in bounds
+    hi = b >= 0x80
+    vlq_len, vlq_bad = _vlq_lengths(hi, n + 8)
+    step = memoryview(_next_table(b, n, hi, vlq_len, vlq_bad)).cast("B").cast("i")
+    visited: list[int] = []
+    append = visited.append
+    node = 0
+    while node >= 0:  # each event is at least two bytes long: at most n / 2 steps
+        append(node)
+        node = step[node]
+    nodes = np.array(visited, dtype=np.int64) % (n + 8)
+    problem = None
+    if node == _BAD:
+        problem = f"malformed event at byte {nodes[-1]} of {n}"
+        nodes = nodes[:-1]
+    elif node == _NO_MORE:
+        nodes = nodes[:-1]  # the track simply ends (its End of Track event is missing)
+    elif node == _PAST:
+        problem = f"the event at byte {nodes[-2]} runs past the end of the track ({n} bytes)"
+        nodes = nodes[:-2]
+    return _decode(b, chunk, vlq_len, nodes, meta_types, problem)
+
+
+def _empty_events(problem: str | None) -> TrackEvents:
+    empty_i = np.zeros(0, dtype=np.int64)
+    empty_u = np.zeros(0, dtype=np.uint8)
+    return TrackEvents(empty_i, empty_i, empty_u, empty_u, empty_u, [], 0, problem)
+
+
+def _decode(
+    b: np.ndarray,
+    chunk: bytes,
+    vlq_len: np.ndarray,
+    starts: np.ndarray,
+    meta_types: frozenset[int],
+    problem: str | None,
+) -> TrackEvents:
+    """Decode the events that start at byte positions ``starts`` (found by the walk)."""
+    if len(starts) == 0:
+        return _empty_events(problem)
+    p = starts
+    ticks = np.cumsum(_vlq_values(b, vlq_len, p))
+    q = p + vlq_len[p]
+    s = b[q]
+    explicit = (s >= 0x80) & (s < 0xF0)
+    channel = explicit | (s < 0x80)
+    index = np.arange(len(p))
+    last_explicit = np.maximum.accumulate(np.where(explicit, index, 0))
+    status = s[last_explicit]
+    data_at = q + explicit
+    sel = np.nonzero(channel)[0]
+    c_status = status[sel]
+    data1 = b[data_at[sel]]
+    data2 = np.where((c_status >= 0xC0) & (c_status < 0xE0), 0, b[data_at[sel] + 1]).astype(np.uint8)
+
+    metas: list[tuple[int, int, bytes]] = []
+    meta_at = np.nonzero(s == 0xFF)[0]
+    if len(meta_at):
+        kinds = b[q[meta_at] + 1]
+        wanted = meta_at[np.isin(kinds, np.array(sorted(meta_types), dtype=np.uint8))]
+        length_at = q[wanted] + 2  # inside the chunk: the walk checked these events' lengths
+        begin = length_at + vlq_len[length_at]
+        end = begin + _vlq_values(b, vlq_len, length_at)
+        for tick, kind, first, last in zip(ticks[wanted].tolist(), kinds[np.isin(meta_at, wanted)].tolist(), begin.tolist(), end.tolist()):
+            metas.append((tick, kind, chunk[first:last]))
+    return TrackEvents(ticks[sel], sel.astype(np.int64), c_status, data1, data2, metas, int(ticks[-1]), problem)
+
+
+@dataclass(frozen=True)
+class PairedNotes:
+    """Notes of one track as parallel arrays (grouped by channel and pitch; sort before use)."""
+
+    start: np.ndarray
+    duration: np.ndarray  # >= 0; 0 where note-on and note-off share a tick
+    pitch: np.ndarray
+    velocity: np.ndarray
+    channel: np.ndarray
+    order: np.ndarray  # event index of the note-on
+    unreleased: int  # notes never released, closed at the track's end
+
+
+def pair_notes(events: TrackEvents) -> PairedNotes:
+    """Pair note-ons with note-offs (note-on with velocity 0 is a note-off), first in first out
+    per channel and pitch: a note-off ends the *oldest* sounding note of its pitch, so overlapping
+    notes of one pitch always pair the same way. A note-off with nothing sounding is ignored; a note
+    still sounding at the end of the track is closed there."""
+    kind = events.status >> 4
+    on = (kind == 9) & (events.data2 > 0)
+    off = (kind == 8) | ((kind == 9) & (events.data2 == 0))
+    note_at = np.nonzero(on | off)[0]
+    key = (events.status[note_at] & 0x0F).astype(np.int64) * 128 + events.data1[note_at]
+    by_key = note_at[np.argsort(key, kind="stable")]  # grouped by key, file order inside a key
+    key = (events.status[by_key] & 0x0F).astype(np.int64) * 128 + events.data1[by_key]
+    is_on = on[by_key]
+    count = len(by_key)
+    if count == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return PairedNotes(empty, empty, empty, empty, empty, empty, 0)
+
+    first = np.ones(count, dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    segment = np.cumsum(first) - 1
+    step = np.where(is_on, 1, -1)
+    total = np.cumsum(step)
+    base = (total - step)[first][segment]
+    level = total - base  # sounding notes of this key after the event, had nothing been ignored
+    big = 2 * count + 2  # makes each key's running minimum start afresh
+    low = np.minimum.accumulate(level - segment * big) + segment * big
+    low = np.minimum(low, 0)
+    low_before = np.zeros(count, dtype=np.int64)
+    low_before[1:] = low[:-1]
+    low_before[first] = 0
+    valid_off = ~is_on & ~(low < low_before)  # an off that finds nothing sounding sets a new low
+
+    on_rank = np.cumsum(is_on) - 1
+    first_on_rank = (on_rank - is_on + 1)[first][segment]  # ons before this key's first event
+    local_on = on_rank - first_on_rank
+    offs_in_key = np.bincount(segment[valid_off], minlength=segment[-1] + 1)
+    on_index = by_key[is_on]
+    on_local = local_on[is_on]
+    on_segment = segment[is_on]
+    released = on_local < offs_in_key[on_segment]
+    off_index = by_key[valid_off]  # grouped by key like the ons: the k-th off of a key ends its k-th on
+
+    start = events.ticks[on_index]
+    end = np.full(len(on_index), events.end_tick, dtype=np.int64)
+    end[released] = events.ticks[off_index]
+    return PairedNotes(
+        start=start,
+        duration=end - start,
+        pitch=events.data1[on_index].astype(np.int64),
+        velocity=events.data2[on_index].astype(np.int64),
+        channel=(events.status[on_index] & 0x0F).astype(np.int64),
+        order=events.order[on_index],
+        unreleased=int(len(on_index) - released.sum()),
+    )
