@@ -15,8 +15,9 @@ This module adds exactly those through ctypes on the library pyfluidsynth alread
 from __future__ import annotations
 
 import ctypes
-import logging
+import functools
 import itertools
+import logging
 import threading
 from collections import deque
 from types import ModuleType
@@ -105,16 +106,21 @@ def write_float(synth_pointer: int, out: np.ndarray) -> None:
     """Render ``len(out)`` frames into ``out`` (a C-contiguous float32 array of shape (frames, 2))."""
     if out.dtype != np.float32 or out.ndim != 2 or out.shape[1] != 2 or not out.flags.c_contiguous:
         raise ValueError("write_float needs a C-contiguous float32 array of shape (frames, 2)")
-    library = fluidsynth_module()._fl
-    function = library.fluid_synth_write_float
-    function.restype = ctypes.c_int
-    function.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
-                         ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+    function = _write_float_function()
     if len(out):
         pointer = out.ctypes.data
         # interleaved stereo: left at 0, 2, 4, ...; right at 1, 3, 5, ...
         if function(synth_pointer, len(out), pointer, 0, 2, pointer, 1, 2) != 0:
             raise AudioError("FluidSynth failed to render audio")
+
+
+@functools.cache
+def _write_float_function() -> Any:
+    function = fluidsynth_module()._fl.fluid_synth_write_float
+    function.restype = ctypes.c_int
+    function.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                         ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+    return function
 
 
 def compiled_audio_drivers(settings_pointer: int) -> list[str]:

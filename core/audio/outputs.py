@@ -56,6 +56,8 @@ class Outputs:
                     self.synth.start(settings.audio_drivers)
                 except AudioError as error:
                     self._open_problems.append(f"built-in synth: {error}")
+        elif settings.use_synth and self.synth is not None and self.synth.audio_driver is None:
+            self.synth.start(settings.audio_drivers)  # a device may have appeared since
         if settings.midi_port != old.midi_port or (settings.midi_port and self.midi is None):
             self._close_midi()
             if settings.midi_port:

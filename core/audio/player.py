@@ -176,8 +176,10 @@ class Player:
                 score = self._score
                 start = self._cursor if start is None else start
             start = start or 0
-            if score is None:
-                problem: str | None = "nothing to play: no score loaded"
+            if self._closed:
+                problem: str | None = "the player is closed"
+            elif score is None:
+                problem = "nothing to play: no score loaded"
             else:
                 end = score.end_tick if end is None else end
                 problem = None if end > start else f"nothing to play between ticks {start} and {end}"

@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -143,8 +144,6 @@ class MonitorRecorder:
     time of every chunk, so tests can tell when and how fast audio reached the sink."""
 
     def __init__(self, server: PulseServer, rate: int = 44100, latency_ms: int = 10) -> None:
-        import threading  # noqa: PLC0415
-
         parec = shutil.which("parec")
         if parec is None:
             raise ServerUnavailable("parec is not installed (Debian: pulseaudio-utils)")

@@ -264,3 +264,10 @@ def test_empty_range_is_refused(hooks):
     assert not player.play(staccato(4), 480, 480)
     assert "nothing to play" in hooks.errors[-1]
     assert not hooks.player(RecordingSink()).play()
+
+
+def test_a_closed_player_refuses_to_play(hooks):
+    player = hooks.player(RecordingSink())
+    player.close()
+    assert not player.play(staccato(2))
+    assert hooks.errors[-1] == "cannot play: the player is closed"
