@@ -6,7 +6,7 @@ signals, which Qt queues to receivers in the GUI thread, so slots never run on t
 
 Wiring in the main window (what each view needs):
 
-* Space -> :meth:`toggle`, Esc -> :meth:`stop`; loop button -> :meth:`set_loop` / ``play(..., loop=True)``;
+* Space -> :meth:`toggle`, Esc -> :meth:`stop` (:meth:`panic` also silences when stopped); loop button -> :meth:`set_loop` / ``play(..., loop=True)``;
 * piano roll cursor <- :attr:`positionChanged` (tick) and :attr:`barChanged` (bar from 1);
   a click on the ruler -> :meth:`seek`;
 * candidates and interpolation steps -> :meth:`audition` (a Score of its own) or
@@ -136,6 +136,10 @@ class PlaybackController(QObject):
     def stop(self) -> None:
         """Esc: stop and silence."""
         self._player.stop()
+
+    def panic(self) -> None:
+        """Stop and silence everything, even when nothing was playing."""
+        self._player.panic()
 
     def pause(self) -> None:
         self._player.pause()

@@ -231,6 +231,12 @@ class Player:
         if notify and was != PlayerState.STOPPED:
             self._call(self.state_changed, PlayerState.STOPPED)
 
+    def panic(self) -> None:
+        """Stop, and silence the output even when nothing was playing (held keys, notes left
+        sounding on an external synth by someone else)."""
+        self.stop()
+        self._silence(None)
+
     def pause(self) -> None:
         """Pause where playback is; resume() (or toggle()) goes on from there."""
         with self._cond:

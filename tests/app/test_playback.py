@@ -118,3 +118,9 @@ def test_apply_settings_opens_the_built_in_synth(qtbot, monkeypatch, tmp_path):
         assert problems == ["built-in synth: no audio device could be opened (no driver of nosuchdriver is compiled in)"]
     finally:
         controller.close()
+
+
+def test_panic_button(qtbot, controller):
+    assert controller.key_down(60)
+    controller.panic()
+    assert controller.sink.received[-1].what == "panic"

@@ -271,3 +271,14 @@ def test_a_closed_player_refuses_to_play(hooks):
     player.close()
     assert not player.play(staccato(2))
     assert hooks.errors[-1] == "cannot play: the player is closed"
+
+
+def test_panic_silences_even_when_stopped(hooks):
+    sink = RecordingSink()
+    player = hooks.player(sink)
+    player.key_down(60)
+    player.stop()
+    assert [r.what for r in sink.received] == ["note_on"]  # stop() while stopped sends nothing
+    player.panic()
+    assert sink.received[-1].what == "panic"
+    player.close()
