@@ -40,9 +40,9 @@ def _format_eta(seconds: float | None) -> str:
 class ProgressBar:
     """Draws one updating line per epoch on a terminal (a line per epoch otherwise)."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
         self.last_draw = 0.0
 
     def __call__(self, progress) -> None:

@@ -1,0 +1,95 @@
+"""`mahlernet train`, `evaluate`, `plot` and `models` through the CLI entry point."""
+
+import json
+
+import pytest
+
+from core.cli import main as cli
+from tests.core.synthetic import write_dataset
+
+MINE = ["core.cli.train", "core.cli.evaluate", "core.cli.plot", "core.cli.models"]
+TINY_PRESET = """
+description = "a tiny preset for tests"
+[network]
+use_context = true
+encoder_layers = 1
+encoder_size = 16
+decoder_layers = 1
+decoder_size = 16
+z_dim = 8
+[training]
+epochs = 2
+batch_size = 8
+learning_rate = 0.003
+validation_ratio = 0.25
+checkpoint_minutes = 0
+[full.network]
+encoder_size = 24
+"""
+
+
+@pytest.fixture()
+def run_cli(monkeypatch):
+    monkeypatch.setattr(cli, "COMMAND_MODULES", MINE)
+    return lambda *argv: cli.main([str(a) for a in argv])
+
+
+def test_train_evaluate_plot_and_list(tmp_path, run_cli, capsys, monkeypatch):
+    data = write_dataset(tmp_path / "data", 4, bars=8)
+    preset = tmp_path / "tiny.toml"
+    preset.write_text(TINY_PRESET)
+    run = tmp_path / "user" / "runs" / "tiny-run"
+    assert run_cli("train", data, run, "--preset", preset, "--threads", "2") == 0
+    assert "finished after 2 epochs" in capsys.readouterr().err
+    assert run_cli("train", data, run, "--resume", "--epochs", "3") == 0
+    assert "epoch 3/3" in capsys.readouterr().err
+    assert len(json.loads((run / "records.json").read_text())["epochs"]) == 3
+
+    assert run_cli("evaluate", run, data, "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["split"] == "val" and report["bars"] == 8  # a quarter of 32 bars
+    assert set(report["properties"]) == {"offset", "duration", "pitch", "instrument", "velocity"}
+    for entry in report["properties"].values():
+        assert 0 <= entry["teacher_forced_accuracy"] <= 1 and 0 <= entry["free_running_accuracy"] <= 1
+    assert report["kl"] >= 0 and report["nll_per_event"] > 0
+    assert run_cli("evaluate", run / "best.safetensors", data, "--split", "all", "--no-free-running") == 0
+    assert "NLL per event" in capsys.readouterr().out
+
+    png = tmp_path / "curves.png"
+    assert run_cli("plot", run, "--out", png) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    monkeypatch.setenv("MAHLERNET_DATA", str(tmp_path / "user"))
+    assert run_cli("models") == 0
+    listing = capsys.readouterr().out
+    assert "tiny-run" in listing and "continuation" in listing
+
+
+def test_user_errors_exit_with_status_2(tmp_path, run_cli, capsys):
+    data = write_dataset(tmp_path / "data", 2, bars=4)
+    assert run_cli("train", data, tmp_path / "run", "--preset", "no-such-preset") == 2
+    assert "no preset named 'no-such-preset'" in capsys.readouterr().err
+    assert run_cli("train", tmp_path / "missing", tmp_path / "run") == 2
+    assert run_cli("train", data, tmp_path / "nothing", "--resume") == 2
+    assert run_cli("evaluate", tmp_path / "missing.safetensors", data) == 2
+    assert "no such model file" in capsys.readouterr().err
+    assert run_cli("plot", tmp_path, "--out", tmp_path / "x.png") == 2
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[network]\nno_such_setting = 1\n")
+    assert run_cli("train", data, tmp_path / "run2", "--preset", bad) == 2
+    assert "no_such_setting" in capsys.readouterr().err
+
+
+def test_the_bundled_presets_load_in_both_sizes():
+    from core.presets import load_preset, preset_names
+
+    assert {"continuation", "interpolation"} <= set(preset_names())
+    for size in ("small", "full"):
+        continuation, interpolation = load_preset("continuation", size), load_preset("interpolation", size)
+        assert continuation.network.use_context and not interpolation.network.use_context
+        assert continuation.training.beta_max == 1.0 and continuation.training.free_nats == 0
+        assert continuation.network.encoder_dropout == 0.35
+        assert interpolation.training.beta_max == 0.2 and interpolation.training.beta_annealing and interpolation.training.free_nats > 0
+        assert continuation.network.use_velocity and interpolation.network.use_velocity
+    full = load_preset("continuation", "full").network
+    assert (full.encoder_layers, full.encoder_size, full.decoder_size, full.z_dim) == (2, 512, 512, 256)
