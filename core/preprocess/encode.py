@@ -127,8 +127,9 @@ def _split_at_sections(score: Score, sections: list[MeterSection], tally: Tally)
     return score.replace(tracks=tuple(tracks)) if changed else score
 
 
-def encode_chunks(score: Score, options: EncodeOptions = DEFAULT_OPTIONS) -> EncodedChunks:
-    """Rows and bars of every chunk of ``score`` (spec 2.2-2.10), before they become an EncodedPiece."""
+def encode_chunks(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, vectorised: bool = True) -> EncodedChunks:
+    """Rows and bars of every chunk of ``score`` (spec 2.2-2.10), before they become an EncodedPiece.
+    ``vectorised=False`` tokenises every track step by step (the reference path, for tests)."""
     tally = Tally()
     notes_in = score.notes_count
     working = working_resolution(score.ticks_per_quarter)
@@ -138,7 +139,7 @@ def encode_chunks(score: Score, options: EncodeOptions = DEFAULT_OPTIONS) -> Enc
     work = _resample(score, factor)
     sections = meter_sections(work, working, options.original_meters_only)
     work = _split_at_sections(work, sections, tally)
-    tokens = tokenize(work, sections, options.instruments, tally)
+    tokens = tokenize(work, sections, options.instruments, tally, vectorised)
     unit_of = {s.meter: s.meter.unit_ticks(working) for s in sections if s.meter is not None}
     chunks = build_chunks(tokens, sections, unit_of, tally)
     encoded = []

@@ -25,9 +25,12 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from core.preprocess.tokenize import Token
+import numpy as np
+
+from core.preprocess.tokenize import Tokens
+from core.representation.events import N_INSTRUMENTS
 from core.representation.meters import Meter
-from core.representation.vocabulary import BASIC_UNITS, CLASSES, HALF_BEAT_UNITS, TRIPLET_VALUES, UNITS_PER_QUARTER
+from core.representation.vocabulary import BASIC_UNITS, CLASS_OF_UNITS, CLASSES, HALF_BEAT_UNITS, TRIPLET_VALUES, UNITS_PER_QUARTER
 
 FREE, END_AT, FROM_BOUNDARY, FIXED = 0, 1, 2, 3
 
@@ -75,21 +78,6 @@ def tempo_class(us_per_quarter: int) -> int:
     return STANDARD
 
 
-@dataclass
-class NormalizedNote:
-    """A note after normalisation: its partials as (start, class) in range ticks."""
-
-    partials: list[tuple[int, int]]
-    pitch: int
-    instrument: int
-    track: int
-    velocity: int
-
-    @property
-    def start(self) -> int:
-        return self.partials[0][0]
-
-
 class _Status:
     __slots__ = ("type", "start", "end", "prev_type")
 
@@ -118,6 +106,7 @@ class Normalizer:
         self.class_ticks = tuple(c.units * unit for c in CLASSES)
         self._base: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
         self._choices: dict[tuple, tuple[int, int] | None] = {}
+        self._masks: list[list[list[int]]] | None = None
 
     # ---------------------------------------------------------------------------------- geometry
     def next_boundary(self, position: int) -> int:
@@ -164,7 +153,7 @@ class Normalizer:
             rest += segment
         partials = [(END_AT, start, pre, 0)]
         for position, length in middles:
-            partials.append((FIXED, position, length, length // self.unit))
+            partials.append((FIXED, position, length, CLASS_OF_UNITS[length // self.unit]))
         if rest > 0:
             partials.append((FROM_BOUNDARY, boundary, rest, 0))
         return partials
@@ -276,60 +265,147 @@ class Normalizer:
         return best  # type: ignore[return-value]
 
     # ------------------------------------------------------------------------------ a section
-    def normalize(
-        self, tokens: list[Token], origin: int, tally_failed: list[Token], tally_zero: list[Token]
-    ) -> list[NormalizedNote]:
-        """Normalise the tokens of one section (their starts minus ``origin`` are section ticks).
-        Tokens that fail or come out empty are appended to the two lists for the report."""
-        status: dict[int, _Status] = {}
-        notes: list[NormalizedNote] = []
-        half_beat = self.half_beat
+    def _mask_table(self) -> list[list[list[int]]]:
+        """excluded() for every (attached type + 1, speed, instrument), so the loop just indexes."""
+        table = []
+        for attached in (-1, 0, 1, 2):
+            status = _Status()
+            status.start = status.end = -(10**12)
+            if attached >= 0:
+                status.start, status.prev_type = 0, attached
+            table.append([[self.excluded(status, 0, speed, i) for i in range(N_INSTRUMENTS)] for speed in range(3)])
+        return table
+
+    def normalize(self, tokens: Tokens, low: int, high: int, origin: int) -> SectionNotes:
+        """Normalise tokens ``low:high`` of one section (their starts minus ``origin`` are section ticks)."""
+        masks = self._masks
+        if masks is None:
+            masks = self._masks = self._mask_table()
+        starts = (tokens.start[low:high] - origin).tolist()
+        durations = tokens.duration[low:high].tolist()
+        instruments = tokens.instrument[low:high].tolist()
+        tracks = tokens.track[low:high].tolist()
+        tempo = tokens.tempo[low:high]
+        speeds = np.where(tempo < FAST_TEMPO, FAST, np.where(tempo > SLOW_TEMPO, SLOW, STANDARD)).tolist()
+        half_beat, attach, period, max_shift = self.half_beat, self.attach, self.period, self.max_shift
+        max_ticks = self.max_ticks
         class_ticks = self.class_ticks
-        for token in tokens:
-            start = token.start - origin
-            track_status = status.get(token.track)
-            if track_status is None:
-                track_status = status[token.track] = _Status()
-            speed = tempo_class(token.tempo)
-            partials: list[tuple[int, int]] = []
-            failed = False
-            last_class = 0
-            for kind, position, length, fixed in self.split(start, token.duration):
-                if kind == FIXED:
-                    partials.append((position, fixed))
-                    last_class = fixed
-                    continue
-                mask = self.excluded(track_status, position, speed, token.instrument)
-                choice = self.choose(kind, position, length, mask)
+        triplet = _TRIPLET_BASED
+        choices = self._choices
+        status: dict[int, list[int]] = {}  # track -> [type, start, end, prev_type]
+        kept: list[int] = []
+        part_start: list[int] = []
+        part_class: list[int] = []
+        part_note: list[int] = []
+        failed = zero = split = 0
+        for i in range(high - low):
+            start = starts[i]
+            length = durations[i]
+            track = tracks[i]
+            st = status.get(track)
+            if st is None:
+                st = status[track] = [0, 0, 0, 0]
+            if length <= max_ticks:  # one free partial: the common case, inlined
+                if start - st[1] < attach:
+                    attached = st[3]
+                elif start - st[2] < attach:
+                    attached = st[0]
+                else:
+                    attached = -1
+                mask = masks[attached + 1][speeds[i]][instruments[i]]
+                key = (FREE, start % period, start if start < max_shift else -1, length, mask)
+                choice = choices.get(key, _MISSING)
+                if choice is _MISSING:
+                    choice = choices[key] = self._choose(FREE, start, length, mask)
                 if choice is None:
-                    failed = True
-                    break
+                    failed += 1
+                    continue
                 index, shift = choice
-                if index:
-                    partials.append((position + shift, index))
-                    last_class = index
-            if failed:
-                tally_failed.append(token)
-                continue
-            if not partials:
-                tally_zero.append(token)
-                continue
-            note_start = partials[0][0]
-            note_end = partials[-1][0] + class_ticks[partials[-1][1]]
+                if not index:
+                    zero += 1
+                    continue
+                note_start = start + shift
+                note_end = note_start + class_ticks[index]
+                last_class = index
+                partials = ((note_start, index),)
+            else:
+                partials_list: list[tuple[int, int]] = []
+                last_class = 0
+                broken = False
+                for kind, position, part, fixed in self.split(start, length):
+                    if kind == FIXED:
+                        partials_list.append((position, fixed))
+                        last_class = fixed
+                        continue
+                    mask = self.excluded(_status_of(st), position, speeds[i], instruments[i])
+                    choice = self.choose(kind, position, part, mask)
+                    if choice is None:
+                        broken = True
+                        break
+                    index, shift = choice
+                    if index:
+                        partials_list.append((position + shift, index))
+                        last_class = index
+                if broken:
+                    failed += 1
+                    continue
+                if not partials_list:
+                    zero += 1
+                    continue
+                if len(partials_list) > 1:
+                    split += 1
+                partials = tuple(partials_list)
+                note_start = partials[0][0]
+                note_end = partials[-1][0] + class_ticks[partials[-1][1]]
             if note_end % half_beat == 0:
                 new_type = 0
             else:
-                new_type = 1 if CLASSES[last_class].is_triplet_based else 2
-            if note_start == track_status.start and note_end < track_status.end:
-                track_status.type, track_status.end = new_type, note_end
-            elif note_start == track_status.end:
-                track_status.prev_type = track_status.type
-                track_status.type, track_status.start, track_status.end = new_type, note_start, note_end
-            elif note_start > track_status.end:
-                track_status.prev_type = 0
-                track_status.type, track_status.start, track_status.end = new_type, note_start, note_end
-            notes.append(NormalizedNote(partials, token.pitch, token.instrument, token.track, token.velocity))
-        return notes
+                new_type = 1 if triplet[last_class] else 2
+            if note_start == st[1] and note_end < st[2]:
+                st[0], st[2] = new_type, note_end
+            elif note_start == st[2]:
+                st[3], st[0], st[1], st[2] = st[0], new_type, note_start, note_end
+            elif note_start > st[2]:
+                st[3], st[0], st[1], st[2] = 0, new_type, note_start, note_end
+            note = len(kept)
+            kept.append(low + i)
+            for position, index in partials:
+                part_start.append(position)
+                part_class.append(index)
+                part_note.append(note)
+        return SectionNotes(
+            token=np.array(kept, np.int64),
+            part_start=np.array(part_start, np.int64),
+            part_class=np.array(part_class, np.int64),
+            part_note=np.array(part_note, np.int64),
+            failed=failed,
+            zero=zero,
+            split=split,
+        )
+
+
+def _status_of(values: list[int]) -> _Status:
+    status = _Status()
+    status.type, status.start, status.end, status.prev_type = values
+    return status
+
+
+_MISSING = object()
+_TRIPLET_BASED = tuple(c.is_triplet_based for c in CLASSES)
+
+
+@dataclass(frozen=True)
+class SectionNotes:
+    """The notes of a section after normalisation: ``token`` indexes the kept tokens; partial ``j``
+    of note ``part_note[j]`` starts at ``part_start[j]`` (section ticks) with class ``part_class[j]``."""
+
+    token: np.ndarray
+    part_start: np.ndarray
+    part_class: np.ndarray
+    part_note: np.ndarray
+    failed: int
+    zero: int
+    split: int
 
 
 def _score(difference: int, shift: int, index: int) -> int:

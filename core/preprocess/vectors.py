@@ -23,7 +23,7 @@ from core.preprocess import report as reasons
 from core.preprocess.normalize import normalizer_for
 from core.preprocess.report import Tally
 from core.preprocess.segment import Chunk
-from core.representation.events import N_INSTRUMENTS, N_PITCHES
+from core.representation.events import N_BEATS, N_INSTRUMENTS, N_PITCHES
 from core.representation.meters import Meter
 from core.representation.vocabulary import CLASS_OF_UNITS, HALF_BEAT_UNITS
 
@@ -60,139 +60,244 @@ class ChunkRows:
         return len(self.tick)
 
 
+class _Rows:
+    """Growing row columns of one chunk (private)."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, ...]] = []  # finished blocks of columns
+        self.count = 0
+        self.intervals: list[np.ndarray] = []  # [k, 4]: row, end row, pitch, instrument
+
+    def add_block(self, *columns: np.ndarray) -> None:
+        self.parts.append(tuple(np.asarray(c) for c in columns))
+        self.count += len(columns[0])
+
+
 def chunk_rows(chunk: Chunk, tally: Tally) -> ChunkRows:
     """Rows of a chunk (spec 2.8)."""
-    ticks: list[int] = []
-    pauses: list[bool] = []
-    offsets: list[int] = []
-    beats: list[int] = []
-    pitches: list[int] = []
-    durations: list[int] = []
-    instruments: list[int] = []
-    velocities: list[int] = []
-    sections: list[int] = []
-    intervals: list[tuple[int, int, int, int]] = []  # (row, end row, pitch, instrument)
-    last = 0
-    last_is_pause = True  # nothing emitted yet counts as a barline
+    rows = _Rows()
     infos = []
-
     for section_index, section in enumerate(chunk.sections):
-        meter, unit, start = section.meter, section.unit, section.start
-        geometry = normalizer_for(meter, unit)
-        bar_ticks = meter.bar_units * unit
-        max_ticks = meter.max_units * unit
-        half_beat = HALF_BEAT_UNITS * unit
-        emitted: dict[int, int] = {}
-        last = start
-        infos.append(SectionInfo(meter, unit, start, section.end, tuple(section.anchors)))
-
-        def exact(ticks_: int) -> int | None:
-            if ticks_ <= 0 or ticks_ % unit:
-                return None
-            return CLASS_OF_UNITS.get(ticks_ // unit)
-
-        def pause(to: int) -> bool:
-            nonlocal last, last_is_pause
-            index = exact(to - last)
-            if index is None or index > meter.max_class:
-                return False
-            ticks.append(to)
-            pauses.append(True)
-            offsets.append(index)
-            beats.append(meter.beat_of((to - start) // unit))
-            pitches.append(-1)
-            durations.append(0)
-            instruments.append(-1)
-            velocities.append(-1)
-            sections.append(section_index)
-            last, last_is_pause = to, True
-            return True
-
-        def next_half_beat(after: int) -> int:
-            return start + ((after - start) // half_beat + 1) * half_beat
-
-        def bridge(time: int) -> bool:
-            """Pauses so that a row at ``time`` has an expressible offset (and bar offset)."""
-            while time - last > max_ticks:
-                boundary = start + geometry.next_boundary(last - start)
-                following = boundary + geometry.segment_at(boundary - start)
-                if following - last <= max_ticks:
-                    boundary = following
-                if not pause(boundary):
-                    return False
-            gap = time - last
-            if gap > 0 and exact(gap) is None:
-                grid = next_half_beat(last)
-                if grid > time or exact(grid - last) is None or (time > grid and exact(time - grid) is None):
-                    return False
-                pause(grid)
-            bar_start = start + (time - start) // bar_ticks * bar_ticks
-            if last < bar_start or (last == bar_start and last_is_pause):
-                if time > bar_start and exact(time - bar_start) is None:  # first row of its bar
-                    if last < bar_start and not pause(bar_start):
-                        return False
-                    grid = next_half_beat(bar_start)
-                    if grid > time or exact(time - grid) is None:
-                        return False
-                    pause(grid)
-            return True
-
-        for time, kind, pitch, instrument, index, velocity, note_id in section.events:
-            if kind == 0:
-                row = emitted.pop(note_id, None)
-                if row is not None:
-                    intervals.append((row, len(ticks), pitch, instrument))
-                continue
-            if not bridge(time):
-                tally.drop(reasons.UNPLACEABLE_OFFSET)
-                continue
-            emitted[note_id] = len(ticks)
-            ticks.append(time)
-            pauses.append(False)
-            offsets.append(0 if time == last else CLASS_OF_UNITS[(time - last) // unit])
-            beats.append(meter.beat_of((time - start) // unit))
-            pitches.append(pitch)
-            durations.append(index)
-            instruments.append(instrument)
-            velocities.append(velocity)
-            sections.append(section_index)
-            last, last_is_pause = time, False
-        for row in emitted.values():  # cannot happen: every start has its end in the same list
-            intervals.append((row, len(ticks), -1, -1))
-        if section_index + 1 < len(chunk.sections):
-            target = chunk.sections[section_index + 1].start
-            while last < target:
-                boundary = min(target, start + geometry.next_boundary(last - start))
-                if not pause(boundary):
-                    raise AssertionError(f"pause from {last} to {boundary} is not a class")
-
-    n = len(ticks)
-    active_pitches = np.zeros((n + 1, N_PITCHES), np.int32)
-    active_instruments = np.zeros((n + 1, N_INSTRUMENTS), np.int32)
-    if intervals:
-        spans = np.array([iv for iv in intervals if iv[2] >= 0], dtype=np.int64).reshape(-1, 4)
-        first = spans[:, 0] + 1
-        keep = first < spans[:, 1]
-        spans, first = spans[keep], first[keep]
-        np.add.at(active_pitches, (first, spans[:, 2] - LOWEST), 1)
-        np.add.at(active_pitches, (spans[:, 1], spans[:, 2] - LOWEST), -1)
-        np.add.at(active_instruments, (first, spans[:, 3]), 1)
-        np.add.at(active_instruments, (spans[:, 1], spans[:, 3]), -1)
-    active_pitches = np.cumsum(active_pitches[:n], axis=0) > 0
-    active_instruments = np.cumsum(active_instruments[:n], axis=0) > 0
+        infos.append(SectionInfo(section.meter, section.unit, section.start, section.end, tuple(section.anchors)))
+        following = chunk.sections[section_index + 1].start if section_index + 1 < len(chunk.sections) else None
+        _section_rows(section, section_index, following, rows, tally)
+    columns = [np.concatenate(c) if rows.parts else np.zeros(0, np.int64) for c in zip(*rows.parts)] or [
+        np.zeros(0, np.int64)
+    ] * 9
+    tick, is_pause, offset, beat, pitch, duration, instrument, velocity, section = columns
+    n = rows.count
+    active_pitches = np.zeros((n, N_PITCHES), bool)
+    active_instruments = np.zeros((n, N_INSTRUMENTS), bool)
+    if rows.intervals:
+        spans = np.concatenate(rows.intervals)
+        first = spans[:, 0] + 1  # a note is active from the row after its own ...
+        lengths = np.maximum(spans[:, 1] - first, 0)  # ... to the row before its end was heard
+        total = int(lengths.sum())
+        if total:
+            row = np.arange(total) + np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+            active_pitches[row, np.repeat(spans[:, 2] - LOWEST, lengths)] = True
+            active_instruments[row, np.repeat(spans[:, 3], lengths)] = True
     return ChunkRows(
         sections=tuple(infos),
-        tick=np.array(ticks, np.int64),
-        is_pause=np.array(pauses, bool),
-        offset=np.array(offsets, np.int16),
-        beat=np.array(beats, np.int16),
-        pitch=np.array(pitches, np.int16),
-        duration=np.array(durations, np.int16),
-        instrument=np.array(instruments, np.int16),
-        velocity=np.array(velocities, np.int16),
-        section=np.array(sections, np.int32),
+        tick=tick.astype(np.int64),
+        is_pause=is_pause.astype(bool),
+        offset=offset.astype(np.int16),
+        beat=beat.astype(np.int16),
+        pitch=pitch.astype(np.int16),
+        duration=duration.astype(np.int16),
+        instrument=instrument.astype(np.int16),
+        velocity=velocity.astype(np.int16),
+        section=section.astype(np.int32),
         active_pitches=active_pitches,
         active_instruments=active_instruments,
+    )
+
+
+_CLASS_OF_UNITS = np.full(max(CLASS_OF_UNITS) + 1, -1, np.int64)
+for _units, _index in CLASS_OF_UNITS.items():
+    _CLASS_OF_UNITS[_units] = _index
+
+
+def _beats(meter: Meter, units: np.ndarray) -> np.ndarray:
+    position = units % meter.bar_units
+    beat = position // HALF_BEAT_UNITS
+    return np.where((position % HALF_BEAT_UNITS == 0) & (beat < N_BEATS), beat, -1)
+
+
+def _section_rows(section, section_index: int, following: int | None, rows: _Rows, tally: Tally) -> None:
+    """Rows of one section (spec 2.8). Onsets a class away from the previous row (and, when they open
+    a bar, from its barline) become rows all at once; only the others are walked one by one, adding
+    the pauses that a long rest or an inexpressible offset needs, or dropping the note."""
+    meter, unit, start = section.meter, section.unit, section.start
+    time = section.time
+    count = len(time)
+    bar_ticks = meter.bar_units * unit
+    previous = np.concatenate([[start], time[:-1]])
+    gap = time - previous
+    offset = np.where(gap % unit == 0, _CLASS_OF_UNITS[np.minimum(gap // unit, len(_CLASS_OF_UNITS) - 1)], -1)
+    offset[gap == 0] = 0
+    offset[gap > meter.max_units * unit] = -1
+    bar_start = start + (time - start) // bar_ticks * bar_ticks
+    opens = previous < bar_start
+    opens[0] = True
+    into_bar = time - bar_start
+    into_class = np.where(into_bar % unit == 0, _CLASS_OF_UNITS[np.minimum(into_bar // unit, len(_CLASS_OF_UNITS) - 1)], -1)
+    irregular = (offset < 0) | (opens & (into_bar > 0) & (into_class < 0))
+    kept = np.ones(count, bool)
+    pause_ticks: list[int] = []
+    pause_offsets: list[int] = []
+    pause_before: list[int] = []
+    last = int(time[-1]) if count else start
+    if irregular.any():
+        walker = _Walker(section, pause_ticks, pause_offsets, pause_before)
+        times = time.tolist()
+        pending = np.flatnonzero(irregular).tolist()
+        state_after: dict[int, tuple[int, bool]] = {}
+        position = 0
+        while position < len(pending):
+            k = pending[position]
+            position += 1
+            if k == 0:
+                state = (start, True)
+            elif k - 1 in state_after:
+                state = state_after[k - 1]
+            else:
+                state = (times[k - 1], False)
+            walker.last, walker.last_is_pause = state
+            if walker.bridge(times[k], k):
+                offset[k] = 0 if times[k] == walker.last else CLASS_OF_UNITS[(times[k] - walker.last) // unit]
+                state_after[k] = (times[k], False)
+            else:
+                tally.drop(reasons.UNPLACEABLE_OFFSET)
+                kept[k] = False
+                state_after[k] = (walker.last, walker.last_is_pause)
+                if k + 1 < count and (position == len(pending) or pending[position] != k + 1):
+                    pending.insert(position, k + 1)  # its offset now counts from elsewhere
+        if count:
+            last = state_after.get(count - 1, (int(time[-1]), False))[0]
+
+    notes = np.flatnonzero(kept)
+    pauses = len(pause_ticks)
+    trigger = np.concatenate([notes, np.array(pause_before, np.int64)])
+    sub = np.concatenate([np.full(len(notes), 1 << 30), np.arange(pauses)])
+    order = np.lexsort((sub, trigger))
+    is_pause = np.concatenate([np.zeros(len(notes), bool), np.ones(pauses, bool)])[order]
+    tick = np.concatenate([time[notes], np.array(pause_ticks, np.int64)])[order]
+
+    def merged(note_values: np.ndarray, pause_value: int | list[int]) -> np.ndarray:
+        fill = np.array(pause_value, np.int64) if isinstance(pause_value, list) else np.full(pauses, pause_value)
+        return np.concatenate([note_values[notes], fill])[order]
+
+    base = rows.count
+    rows.add_block(
+        tick,
+        is_pause,
+        merged(offset, pause_offsets),
+        _beats(meter, (tick - start) // unit),
+        merged(section.pitch, -1),
+        merged(section.duration, 0),
+        merged(section.instrument, -1),
+        merged(section.velocity, -1),
+        np.full(len(tick), section_index),
+    )
+    if len(notes):
+        row_trigger = time[trigger[order]]  # the onset whose processing emitted each row
+        note_rows = base + np.flatnonzero(~is_pause)
+        end_row = base + np.searchsorted(row_trigger, section.end_time[notes], side="left")
+        rows.intervals.append(np.stack([note_rows, end_row, section.pitch[notes], section.instrument[notes]], axis=1))
+    if following is not None:
+        _walk_to(section, section_index, last, following, rows)
+
+
+class _Walker:
+    """The step-by-step part of :func:`_section_rows`: pauses before one onset (private)."""
+
+    def __init__(self, section, ticks: list[int], offsets: list[int], before: list[int]):
+        self.meter = section.meter
+        self.unit = section.unit
+        self.start = section.start
+        self.geometry = normalizer_for(section.meter, section.unit)
+        self.bar_ticks = section.meter.bar_units * section.unit
+        self.max_ticks = section.meter.max_units * section.unit
+        self.half_beat = HALF_BEAT_UNITS * section.unit
+        self.ticks, self.offsets, self.before = ticks, offsets, before
+        self.last = section.start
+        self.last_is_pause = True
+
+    def exact(self, ticks: int) -> int | None:
+        if ticks <= 0 or ticks % self.unit:
+            return None
+        return CLASS_OF_UNITS.get(ticks // self.unit)
+
+    def pause(self, to: int, before: int) -> bool:
+        index = self.exact(to - self.last)
+        if index is None or index > self.meter.max_class:
+            return False
+        self.ticks.append(to)
+        self.offsets.append(index)
+        self.before.append(before)
+        self.last, self.last_is_pause = to, True
+        return True
+
+    def next_half_beat(self, after: int) -> int:
+        return self.start + ((after - self.start) // self.half_beat + 1) * self.half_beat
+
+    def bridge(self, time: int, before: int) -> bool:
+        """Pauses so that a row at ``time`` has an expressible offset (and offset from its barline)."""
+        start, exact = self.start, self.exact
+        while time - self.last > self.max_ticks:
+            boundary = start + self.geometry.next_boundary(self.last - start)
+            following = boundary + self.geometry.segment_at(boundary - start)
+            if following - self.last <= self.max_ticks:
+                boundary = following
+            if not self.pause(boundary, before):
+                return False
+        gap = time - self.last
+        if gap > 0 and exact(gap) is None:
+            grid = self.next_half_beat(self.last)
+            if grid > time or exact(grid - self.last) is None or (time > grid and exact(time - grid) is None):
+                return False
+            self.pause(grid, before)
+        bar_start = start + (time - start) // self.bar_ticks * self.bar_ticks
+        if self.last < bar_start or (self.last == bar_start and self.last_is_pause):
+            if time > bar_start and exact(time - bar_start) is None:  # the first row of its bar
+                if self.last < bar_start and not self.pause(bar_start, before):
+                    return False
+                grid = self.next_half_beat(bar_start)
+                if grid > time or exact(time - grid) is None:
+                    return False
+                self.pause(grid, before)
+        return True
+
+
+def _walk_to(section, section_index: int, last: int, target: int, rows: _Rows) -> None:
+    """Pauses from ``last`` to the next section's start, each stopping at the next barline."""
+    geometry = normalizer_for(section.meter, section.unit)
+    ticks: list[int] = []
+    previous = last
+    while last < target:
+        boundary = min(target, section.start + geometry.next_boundary(last - section.start))
+        ticks.append(boundary)
+        last = boundary
+    if not ticks:
+        return
+    reached = np.array(ticks, np.int64)
+    unit = section.unit
+    steps = reached - np.concatenate([[previous], reached[:-1]])
+    offset = _CLASS_OF_UNITS[steps // unit]
+    if np.any(offset < 0) or np.any(steps % unit):
+        raise AssertionError("a pause between sections is not a class")
+    count = len(reached)
+    rows.add_block(
+        reached,
+        np.ones(count, bool),
+        offset,
+        _beats(section.meter, (reached - section.start) // unit),
+        np.full(count, -1),
+        np.zeros(count, np.int64),
+        np.full(count, -1),
+        np.full(count, -1),
+        np.full(count, section_index),
     )
 
 
