@@ -23,10 +23,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable
+from typing import Callable, Iterator
 
 from core.audio.sinks import Sink, dispatch
-from core.audio.timeline import Kind, TimedEvent, bar_range, range_seconds, timed_events
+from core.audio.timeline import Kind, TimedEvent, bar_range, iter_timed_events, range_seconds
 from core.score import Score
 
 LOG = logging.getLogger("core.audio.player")
@@ -49,14 +49,16 @@ class _Job:
     start: int  # first tick of the range (where a loop starts again)
     end: int  # tick where the range ends
     loop: bool
-    events: list[TimedEvent]  # messages of the current pass, timed from pass_start
+    events: Iterator[TimedEvent]  # messages of the current pass, timed from pass_start, made lazily
     pass_start: int
     origin: float  # clock time at which pass_start sounds
     pass_seconds: float
-    index: int = 0
+    upcoming: TimedEvent | None = None  # the next message to send (None: the pass has no more)
     next_report: float = 0.0
-    loop_events: list[TimedEvent] | None = None
     sounding: set[tuple[int, int]] = field(default_factory=set)
+
+    def advance(self) -> None:
+        self.upcoming = next(self.events, None)
 
     def tick_at(self, now: float) -> int:
         seconds = self.score.seconds_at(self.pass_start) + max(0.0, now - self.origin)
@@ -192,8 +194,9 @@ class Player:
         first = start if from_tick is None else min(max(from_tick, start), end)
         self.stop(notify=False)
         now = self._clock()
-        job = _Job(score, start, end, loop, timed_events(score, first, end), first, now,
+        job = _Job(score, start, end, loop, iter_timed_events(score, first, end), first, now,
                    range_seconds(score, first, end), next_report=now)
+        job.advance()
         with self._cond:
             self._score = score
             self._job = job
@@ -388,10 +391,10 @@ class Player:
                 due: list[TimedEvent] = []
                 report = pass_over = False
                 if job is not None:
-                    while job.index < len(job.events) and job.origin + job.events[job.index].seconds <= now:
-                        due.append(job.events[job.index])
-                        job.index += 1
-                    pass_over = job.index >= len(job.events) and now >= job.origin + job.pass_seconds
+                    while job.upcoming is not None and job.origin + job.upcoming.seconds <= now:
+                        due.append(job.upcoming)
+                        job.advance()
+                    pass_over = job.upcoming is None and now >= job.origin + job.pass_seconds
                     report = now >= job.next_report
                     if report:
                         job.next_report = max(job.next_report + self.position_interval, now)
@@ -408,8 +411,8 @@ class Player:
         wakes = [self._key_offs[0][0]] if self._key_offs else []
         if job is not None:
             wakes.append(job.next_report)
-            if job.index < len(job.events):
-                wakes.append(job.origin + job.events[job.index].seconds)
+            if job.upcoming is not None:
+                wakes.append(job.origin + job.upcoming.seconds)
             else:
                 wakes.append(job.origin + job.pass_seconds)
         return max(0.0, min(wakes) - now) if wakes else None
@@ -447,11 +450,9 @@ class Player:
             if job.loop and job.end > job.start:
                 job.origin += job.pass_seconds
                 job.pass_start = job.start
-                if job.loop_events is None:
-                    job.loop_events = timed_events(job.score, job.start, job.end)
-                job.events = job.loop_events
+                job.events = iter_timed_events(job.score, job.start, job.end)
                 job.pass_seconds = range_seconds(job.score, job.start, job.end)
-                job.index = 0
+                job.advance()
                 return
             self._job = None
             self._cursor = job.start

@@ -17,7 +17,7 @@ import numpy as np
 from core.audio import _fluid
 from core.audio.synth import DEFAULT_GAIN, SAMPLE_RATE, Synth
 from core.audio.sinks import dispatch
-from core.audio.timeline import bar_range, timed_events
+from core.audio.timeline import bar_range, iter_timed_events
 from core.errors import AudioError, Cancelled
 from core.score import Score
 
@@ -46,20 +46,20 @@ def render(
     end = score.end_tick if end is None else end
     if tail_seconds < 0:
         raise ValueError("the release tail cannot be negative")
-    events = timed_events(score, start, end)
+    events = iter_timed_events(score, start, end)
+    upcoming = next(events, None)
     seconds = score.seconds_at(end) - score.seconds_at(start)
     frames = int(round((seconds + tail_seconds) * sample_rate))
     out = np.zeros((frames, 2), dtype=np.float32)
     with Synth(soundfont, sample_rate=sample_rate, gain=gain) as synth:
         pointer = synth.synth_pointer
         done = 0
-        index = 0
         while done < frames:
             # send every message due at or before the next frame, then render up to the next message
-            while index < len(events) and _frame(events[index].seconds, sample_rate) <= done:
-                dispatch(synth, events[index].event)
-                index += 1
-            target = _frame(events[index].seconds, sample_rate) if index < len(events) else frames
+            while upcoming is not None and _frame(upcoming.seconds, sample_rate) <= done:
+                dispatch(synth, upcoming.event)
+                upcoming = next(events, None)
+            target = _frame(upcoming.seconds, sample_rate) if upcoming is not None else frames
             target = min(target, frames, done + _BLOCK_FRAMES)
             _fluid.write_float(pointer, out[done:target])
             done = target

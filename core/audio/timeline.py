@@ -10,10 +10,15 @@ being cut short by the earlier note's note-off.
 
 from __future__ import annotations
 
+import bisect
+import heapq
+import itertools
+import sys
+from collections.abc import Iterable, Iterator
 from enum import IntEnum
 from typing import NamedTuple
 
-from core.score import Score
+from core.score import Score, Track
 
 
 class Kind(IntEnum):
@@ -43,60 +48,112 @@ class TimedEvent(NamedTuple):
     event: MidiEvent
 
 
-def midi_events(score: Score, start: int = 0, end: int | None = None) -> list[MidiEvent]:
+def iter_midi_events(score: Score, start: int = 0, end: int | None = None) -> Iterator[MidiEvent]:
     """The messages that play ``score`` from tick ``start`` to ``end`` (default: the end of the
-    music), sorted by tick and kind. Program changes for every track come first, at ``start``."""
+    music), in order of tick and kind, made lazily: the first message is ready at once even for a
+    piece of 100,000 notes, and the player starts on it while later ones are still unmade.
+    Program changes for every track, and the controllers in force, come first, at ``start``."""
     end = score.end_tick if end is None else end
     if start < 0 or end < start:
         raise ValueError(f"not a valid tick range: {start}-{end}")
-    raw: list[MidiEvent] = []
+    prelude: list[_Pending] = []
+    streams: list[Iterable[_Pending]] = [prelude]
     for track in score.tracks:
-        raw.append(MidiEvent(start, Kind.PROGRAM, track.channel, track.program, 0))
-        chased: dict[int, int] = {}
-        for control in track.controls:
-            if control.tick < start:
-                chased[control.number] = control.value
-            elif control.tick < end:
-                raw.append(MidiEvent(control.tick, Kind.CONTROL, track.channel, control.number, control.value))
-        raw += [MidiEvent(start, Kind.CONTROL, track.channel, n, v) for n, v in sorted(chased.items())]
-        for note in track.notes:
-            if note.start >= end or note.end <= start:
-                continue
-            on = max(note.start, start)
-            off = min(note.end, end)
-            if off <= on:
-                continue
-            raw.append(MidiEvent(on, Kind.NOTE_ON, track.channel, note.pitch, note.velocity))
-            raw.append(MidiEvent(off, Kind.NOTE_OFF, track.channel, note.pitch, 0))
-    raw.sort()
-    return _restrike_overlaps(raw)
+        prelude.append((MidiEvent(start, Kind.PROGRAM, track.channel, track.program, 0), 0))
+        first_control = bisect.bisect_left(track.controls, start, key=lambda c: c.tick)
+        chased = {c.number: c.value for c in track.controls[:first_control]}
+        prelude += [(MidiEvent(start, Kind.CONTROL, track.channel, n, v), 0) for n, v in sorted(chased.items())]
+        first_note = bisect.bisect_left(track.notes, start, key=lambda n: n.start)
+        held = [(MidiEvent(start, Kind.NOTE_ON, track.channel, n.pitch, n.velocity), min(n.end, end))
+                for n in track.notes[:first_note] if n.end > start and start < end]
+        streams += [held, heapq.merge(_controls(track, first_control, end), _onsets(track, first_note, end), key=_order)]
+    prelude.sort(key=_order)  # programs of all tracks, then the controllers in force
+    return _with_note_offs(heapq.merge(*streams, key=_order))
 
 
-def _restrike_overlaps(events: list[MidiEvent]) -> list[MidiEvent]:
-    """Keep a count of sounding copies of each (channel, pitch): a second note-on re-strikes the key
-    (note-off, then note-on) and only the last note-off releases it."""
+_Pending = tuple[MidiEvent, int]  # a message and, for a note-on, the tick of its note-off
+
+
+def _order(pending: _Pending) -> tuple[int, int]:
+    return pending[0].tick, pending[0].kind
+
+
+def _controls(track: Track, first: int, end: int) -> Iterator[_Pending]:
+    for control in itertools.islice(track.controls, first, None):
+        if control.tick >= end:
+            return
+        yield MidiEvent(control.tick, Kind.CONTROL, track.channel, control.number, control.value), 0
+
+
+def _onsets(track: Track, first: int, end: int) -> Iterator[_Pending]:
+    for note in itertools.islice(track.notes, first, None):
+        if note.start >= end:
+            return
+        yield MidiEvent(note.start, Kind.NOTE_ON, track.channel, note.pitch, note.velocity), min(note.end, end)
+
+
+def _with_note_offs(pending: Iterator[_Pending]) -> Iterator[MidiEvent]:
+    """Insert each note's note-off at its time, keeping a count of sounding copies of every
+    (channel, pitch): a later note-on re-strikes the key (note-off, then note-on), copies that start
+    together strike once, and only the last note-off of overlapping copies releases the key."""
+    offs: list[tuple[int, int, int]] = []  # heap of (tick, channel, pitch)
     sounding: dict[tuple[int, int], int] = {}
-    clean: list[MidiEvent] = []
-    for event in events:
-        key = (event.channel, event.data1)
-        if event.kind == Kind.NOTE_ON:
-            if sounding.get(key, 0) > 0:
-                clean.append(MidiEvent(event.tick, Kind.NOTE_OFF, event.channel, event.data1, 0))
-            sounding[key] = sounding.get(key, 0) + 1
-            clean.append(event)
-        elif event.kind == Kind.NOTE_OFF:
+
+    def release_until(tick: int) -> Iterator[MidiEvent]:
+        while offs and offs[0][0] <= tick:
+            off_tick, channel, pitch = heapq.heappop(offs)
+            key = (channel, pitch)
             sounding[key] -= 1
             if sounding[key] == 0:
-                clean.append(event)
+                yield MidiEvent(off_tick, Kind.NOTE_OFF, channel, pitch, 0)
+
+    struck_at: dict[tuple[int, int], int] = {}  # tick of each key's latest note-on
+    onsets: list[_Pending] = []  # the note-ons of one tick, held back until the tick is complete
+
+    def strike() -> list[MidiEvent]:
+        restrikes, ons = [], []
+        for event, off_tick in onsets:
+            key = (event.channel, event.data1)
+            count = sounding.get(key, 0)
+            sounding[key] = count + 1
+            heapq.heappush(offs, (off_tick, event.channel, event.data1))
+            if count and struck_at[key] == event.tick:
+                continue  # the same key twice at the same instant: one strike
+            if count:
+                restrikes.append(MidiEvent(event.tick, Kind.NOTE_OFF, event.channel, event.data1, 0))
+            struck_at[key] = event.tick
+            ons.append(event)
+        onsets.clear()
+        return restrikes + ons  # note-offs before note-ons, also within one tick
+
+    for event, off_tick in pending:
+        if onsets and event.tick != onsets[0][0].tick:
+            yield from strike()
+        yield from release_until(event.tick)  # note-offs come first at a tick
+        if event.kind == Kind.NOTE_ON:
+            onsets.append((event, off_tick))
         else:
-            clean.append(event)
-    return clean
+            yield event
+    yield from strike()
+    yield from release_until(sys.maxsize)
+
+
+def midi_events(score: Score, start: int = 0, end: int | None = None) -> list[MidiEvent]:
+    """:func:`iter_midi_events` as a list."""
+    return list(iter_midi_events(score, start, end))
+
+
+def iter_timed_events(score: Score, start: int = 0, end: int | None = None) -> Iterator[TimedEvent]:
+    """:func:`iter_midi_events` with each message's time in seconds from ``start``, by the tempo map."""
+    origin = score.seconds_at(start)
+    seconds_at = score.seconds_at
+    for event in iter_midi_events(score, start, end):
+        yield TimedEvent(seconds_at(event.tick) - origin, event)
 
 
 def timed_events(score: Score, start: int = 0, end: int | None = None) -> list[TimedEvent]:
-    """:func:`midi_events` with each message's time in seconds from ``start``, by the tempo map."""
-    origin = score.seconds_at(start)
-    return [TimedEvent(score.seconds_at(e.tick) - origin, e) for e in midi_events(score, start, end)]
+    """:func:`iter_timed_events` as a list."""
+    return list(iter_timed_events(score, start, end))
 
 
 def range_seconds(score: Score, start: int, end: int) -> float:

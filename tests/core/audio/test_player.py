@@ -282,3 +282,24 @@ def test_panic_silences_even_when_stopped(hooks):
     player.panic()
     assert sink.received[-1].what == "panic"
     player.close()
+
+
+def test_a_big_piece_starts_sounding_at_once(hooks):
+    import random  # noqa: PLC0415
+
+    rng = random.Random(3)
+    parts = {(f"t{t}", t, t): [(rng.randrange(0, 800_000), 240, rng.randrange(40, 90), 80) for _ in range(6000)]
+             for t in range(16)}
+    score = make_score(parts)  # 96,000 notes, about 14 minutes
+    sink = RecordingSink()
+    player = hooks.player(sink)
+    began = time.monotonic()
+    assert player.play(score, 400_000)
+    deadline = time.monotonic() + 2
+    while not sink.of("note_on") and time.monotonic() < deadline:
+        time.sleep(0.001)
+    player.stop()
+    first = sink.of("note_on")[0]
+    assert any(n.start < 400_000 < n.end for t in score.tracks for n in t.notes)  # held notes sound at once
+    assert first.time - began < 0.1
+    player.close()

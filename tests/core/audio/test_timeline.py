@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+import time
+
 import pytest
 
-from core.audio.timeline import Kind, MidiEvent, bar_range, midi_events, range_seconds, timed_events
+from core.audio.timeline import Kind, MidiEvent, bar_range, iter_timed_events, midi_events, range_seconds, timed_events
 from core.score import ControlChange, Note, Score, TempoChange, TimeSignature, Track
 
 from tests.core.audio.helpers import make_score
@@ -71,3 +74,38 @@ def test_bad_range_is_refused():
     score = make_score({("a", 0, 0): [(0, 480, 60, 90)]})
     with pytest.raises(ValueError):
         midi_events(score, 400, 100)
+
+
+def test_duplicate_notes_strike_once():
+    score = make_score({("a", 0, 0): [(0, 480, 60, 90), (0, 960, 60, 90)], ("b", 0, 0): [(0, 240, 60, 80)]})
+    notes = [(e.tick, e.kind) for e in midi_events(score) if e.kind in (Kind.NOTE_ON, Kind.NOTE_OFF)]
+    assert notes == [(0, Kind.NOTE_ON), (960, Kind.NOTE_OFF)]
+
+
+def test_messages_are_in_order_and_balanced_for_a_dense_random_piece():
+    rng = random.Random(1)
+    parts = {(f"t{t}", t, t): [(rng.randrange(0, 19200), rng.randrange(1, 2000), rng.randrange(40, 46), 80)
+                                for _ in range(200)] for t in range(3)}
+    score = make_score(parts)
+    for start, end in [(0, None), (4000, 12000)]:
+        events = midi_events(score, start, end)
+        keys = [(e.tick, e.kind) for e in events]
+        assert keys == sorted(keys)
+        depth: dict[tuple[int, int], int] = {}
+        for e in events:
+            if e.kind in (Kind.NOTE_ON, Kind.NOTE_OFF):
+                key = (e.channel, e.data1)
+                depth[key] = depth.get(key, 0) + (1 if e.kind == Kind.NOTE_ON else -1)
+                assert depth[key] in (0, 1)  # a key is never struck twice without a release
+        assert all(v == 0 for v in depth.values())
+
+
+def test_the_first_message_of_a_big_piece_is_ready_at_once():
+    rng = random.Random(2)
+    parts = {(f"t{t}", t, t): [(rng.randrange(0, 800_000), 240, rng.randrange(40, 90), 80) for _ in range(6000)]
+             for t in range(16)}
+    score = make_score(parts)  # 96,000 notes
+    began = time.perf_counter()
+    first = next(iter_timed_events(score, 400_000))
+    assert time.perf_counter() - began < 0.2
+    assert first.seconds == 0.0 and first.event.kind == Kind.PROGRAM
