@@ -1,0 +1,96 @@
+"""What continuation, interpolation and reconstruction share: contexts, encoding a bar into z, the
+model in eval mode, and the progress and cancel callbacks.
+
+A *line* is the run of encoded bars before the bar being decoded, oldest first, each with a flag saying
+whether it opens a stretch of music (the start of the piece or of a chunk). The context of the next
+bar is the last ``K`` bars of the line (``K`` = the model's ``context_bars``), never reaching back past
+an opening bar; where fewer than ``K`` bars are left, the START token goes first, exactly as training
+pairs are made (:mod:`core.batching`). An empty line is the START context alone: the opening of a piece.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
+
+import torch
+
+from core.errors import Cancelled, GenerationError
+from core.generation.bars import event_batch
+from core.network import MahlerNet
+from core.representation.events import EventArrays
+
+Progress = Callable[[int, int], None]
+Cancel = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class LineBar:
+    events: EventArrays
+    opens: bool = False
+
+
+def context_window(line: Sequence[LineBar], bars: int) -> tuple[EventArrays, bool]:
+    """The events of the last ``bars`` bars of ``line`` (not before an opening bar) and whether the
+    START token goes first."""
+    window: list[EventArrays] = []
+    for bar in reversed(line):
+        if len(window) == bars:
+            break
+        window.append(bar.events)
+        if bar.opens:
+            break
+    window.reverse()
+    return EventArrays.concatenate(window), len(window) < bars
+
+
+def context_summaries(model: MahlerNet, lines: Sequence[Sequence[LineBar]]) -> torch.Tensor | None:
+    """Context summaries (B, 2H) of the bar after each line, or None for a model without context."""
+    if not model.config.use_context:
+        return None
+    windows = [context_window(line, model.config.context_bars) for line in lines]
+    device = next(model.parameters()).device
+    batch = event_batch([w[0] for w in windows], [w[1] for w in windows], device)
+    return model.encode_context(batch)
+
+
+def encode_bars(model: MahlerNet, bars: Sequence[EventArrays], summaries: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(mu, logvar)`` of the latent codes of ``bars`` given their context summaries."""
+    device = next(model.parameters()).device
+    return model.encode_input(event_batch(bars, [False] * len(bars), device), summaries)
+
+
+def standard_normal(generators: Sequence[torch.Generator], size: int, device: torch.device) -> torch.Tensor:
+    """(B, size) standard normal noise, row ``i`` from ``generators[i]``."""
+    return torch.stack([torch.randn(size, generator=g) for g in generators]).to(device)
+
+
+@contextlib.contextmanager
+def evaluating(model: MahlerNet) -> Iterator[None]:
+    """Run the model in eval mode without gradients, and give it back in the mode it was in."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            yield
+    finally:
+        model.train(was_training)
+
+
+def check_cancel(cancel: Cancel | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled("generation cancelled")
+
+
+def report(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
+
+
+def require_bar(number: int, what: str, last_allowed: int | None = None) -> None:
+    """A one-line error for a bar number that cannot be used."""
+    if number < 1:
+        raise GenerationError(f"{what} {number}: bars are numbered from 1")
+    if last_allowed is not None and number > last_allowed:
+        raise GenerationError(f"{what} {number}: the piece has {last_allowed} bars")

@@ -1,0 +1,225 @@
+"""Generated events -> notes on the piece's own tracks, as a Score fragment that starts at tick 0.
+
+Each generated note has an instrument class. :class:`TrackMap` decides which track of the piece gets
+it: a class the piece already plays goes to the piece's track of that class (preferring tracks that
+play in the bars the composer picked; where several do, such as first and second violins, the one
+whose pitches lie nearest); a class the piece does not play gets a new track named after the class,
+with the class's output program and a free channel. The fragment's tracks copy the name, program and
+channel of the tracks they join, so :func:`core.edits.insert_bars` and :func:`core.edits.overlay`
+merge them into those tracks.
+
+Times: onsets and durations are in units of 1/24 q* of each bar's meter; the fragment uses the piece's
+ticks per quarter (rounded to the nearest tick where a class is not a whole number of ticks), the
+piece's meter for each bar and the piece's tempo. Velocity bins decode to their MIDI velocity (64 for a
+model without velocity). Nothing here changes the input Score.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from core.generation.bars import onset_units
+from core.generation.history import BarPart
+from core.representation.events import LOWEST_PITCH, EventArrays
+from core.representation.instruments import MAHLERNET, InstrumentTable
+from core.representation.velocity import bin_velocity
+from core.representation.vocabulary import CLASS_UNITS
+from core.score import DRUM_CHANNEL, Note, Score, TempoChange, TimeSignature, Track
+
+DEFAULT_VELOCITY = 64
+
+
+class GhostNote(NamedTuple):
+    """A generated note where it would sound in the piece: ``track`` is the index of the piece's track
+    it joins, or None for a track the piece does not have yet (named ``name``, playing ``program``)."""
+
+    track: int | None
+    name: str
+    program: int
+    note: Note
+
+
+@dataclass(frozen=True)
+class Target:
+    """A track that receives generated notes: a piece track (``index``) or a new one (``index`` None)."""
+
+    index: int | None
+    template: Track  # name, program and channel to give the fragment's track (no notes)
+
+
+class TrackMap:
+    """Instrument class -> the track that gets its notes (see the module docstring)."""
+
+    def __init__(self, score: Score, focus: tuple[int, int] | None = None, table: InstrumentTable = MAHLERNET):
+        self.score = score
+        self.table = table
+        start, end = (score.bar(focus[0]).start, score.bar(focus[1]).end) if focus else (0, 0)
+        self._candidates: dict[int, list[tuple[int, float, bool]]] = {}  # class -> (track, centre pitch, plays in focus)
+        for index, track in enumerate(score.tracks):
+            if track.is_drum or not track.notes:
+                continue
+            cls = table.class_of(track.program)
+            if cls is None:
+                continue
+            focused = [n.pitch for n in track.notes if start <= n.start < end]
+            pitches = focused or [n.pitch for n in track.notes]
+            self._candidates.setdefault(cls, []).append((index, float(np.median(pitches)), bool(focused)))
+        for index, track in enumerate(score.tracks):
+            cls = None if track.is_drum else table.class_of(track.program)
+            if cls is not None and not track.notes and cls not in self._candidates:
+                self._candidates[cls] = [(index, 60.0, False)]
+        self._new: dict[int, Target] = {}
+
+    def target(self, instrument: int, pitch: int) -> Target:
+        """Where a note of class ``instrument`` and MIDI ``pitch`` goes."""
+        candidates = self._candidates.get(instrument)
+        if candidates:
+            focused = [c for c in candidates if c[2]] or candidates
+            index = min(focused, key=lambda c: (abs(c[1] - pitch), c[0]))[0]
+            track = self.score.tracks[index]
+            return Target(index, Track(track.name, track.program, track.channel))
+        target = self._new.get(instrument)
+        if target is None:
+            program = self.table.output_program(instrument)
+            target = Target(None, Track(self.table.class_name(instrument), program, self._free_channel()))
+            self._new[instrument] = target
+        return target
+
+    def _free_channel(self) -> int:
+        used = {t.channel for t in self.score.tracks} | {t.template.channel for t in self._new.values()}
+        free = [c for c in range(16) if c != DRUM_CHANNEL and c not in used]
+        return free[0] if free else 15
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A fragment (a Score from tick 0) and, per fragment track, the piece track it joins (or None)."""
+
+    fragment: Score
+    targets: tuple[int | None, ...]
+
+    def ghost_notes(self, at_tick: int) -> tuple[GhostNote, ...]:
+        """The fragment's notes moved to start at ``at_tick`` of the piece, with their target tracks."""
+        notes = []
+        for track, target in zip(self.fragment.tracks, self.targets):
+            for note in track.notes:
+                notes.append(GhostNote(target, track.name, track.program, note._replace(start=note.start + at_tick)))
+        return tuple(sorted(notes, key=lambda g: (g.note.start, g.note.pitch)))
+
+
+def unit_ticks(part: BarPart, ticks_per_quarter: int) -> Fraction:
+    """Ticks of one unit (1/24 q*) of a bar's meter at the piece's resolution (may be fractional)."""
+    return Fraction(ticks_per_quarter) * part.plan.meter.quarters_per_qstar / 24
+
+
+def place(
+    score: Score,
+    parts: Sequence[BarPart],
+    bars: Sequence[EventArrays],
+    tracks: TrackMap,
+    tempos: Sequence[TempoChange] | None = None,
+) -> Placed:
+    """Lay ``bars`` (one per part, in order) end to end from tick 0 as notes on the piece's tracks.
+
+    Each bar takes the length of its part; a time signature is written where a Score bar begins in a
+    meter other than the one before. ``tempos`` (fragment ticks) defaults to the piece's tempo at the
+    first part."""
+    tpq = score.ticks_per_quarter
+    notes: dict[tuple[str, int, int], list[Note]] = {}
+    templates: dict[tuple[str, int, int], Target] = {}
+    meters: list[TimeSignature] = []
+    position = Fraction(0)
+    for part, events in zip(parts, bars):
+        start = position
+        if part.part == 0 and (not meters or (meters[-1].numerator, meters[-1].denominator) != (part.numerator, part.denominator)):
+            meters.append(TimeSignature(round(start), part.numerator, part.denominator))
+        step = unit_ticks(part, tpq)
+        onsets = onset_units(events)
+        for onset, duration, pitch, instrument, velocity in zip(
+            onsets, events.duration, events.pitch, events.instrument, events.velocity
+        ):
+            if pitch < 0 or duration <= 0:
+                continue
+            midi = int(pitch) + LOWEST_PITCH
+            target = tracks.target(int(instrument) if instrument >= 0 else 0, midi)
+            key = (target.template.name, target.template.program, target.template.channel)
+            templates[key] = target
+            begin = round(start + int(onset) * step)
+            end = round(start + (int(onset) + CLASS_UNITS[int(duration)]) * step)
+            loud = bin_velocity(int(velocity)) if velocity >= 0 else DEFAULT_VELOCITY
+            notes.setdefault(key, []).append(Note(begin, max(1, end - begin), midi, loud))
+        position += part.plan.quarters * tpq
+    fragment_tracks = []
+    targets = []
+    for key, target in templates.items():
+        fragment_tracks.append(dataclasses.replace(target.template, notes=tuple(_without_overlaps(notes[key]))))
+        targets.append(target.index)
+    if tempos is None:
+        tempos = (TempoChange(0, score.tempo_at(parts[0].start)),) if parts else ()
+    fragment = Score(
+        ticks_per_quarter=tpq,
+        tracks=tuple(fragment_tracks),
+        tempos=tuple(tempos),
+        time_signatures=tuple(meters),
+        key_signatures=_key_at(score, parts[0].start) if parts else (),
+        title=score.title,
+    )
+    return Placed(fragment, tuple(targets))
+
+
+def tempo_map(score: Score, start: int, end: int) -> tuple[TempoChange, ...]:
+    """The piece's tempo from ``start`` to ``end`` as a map that starts at tick 0."""
+    inside = [TempoChange(t.tick - start, t.us_per_quarter) for t in score.tempos if start < t.tick < end]
+    return (TempoChange(0, score.tempo_at(start)), *inside)
+
+
+def _key_at(score: Score, tick: int) -> tuple:
+    key = score.key_signature_at(tick)
+    return () if key is None else (dataclasses.replace(key, tick=0),)
+
+
+def _without_overlaps(notes: list[Note]) -> list[Note]:
+    """Notes of one track where a pitch struck again while it sounds is cut at the new onset (and of
+    two at the same onset the longer is kept), so that no MIDI file holds overlapping equal notes."""
+    by_pitch: dict[int, list[Note]] = {}
+    for note in sorted(notes):
+        kept = by_pitch.setdefault(note.pitch, [])
+        if kept and kept[-1].start == note.start:
+            if note.duration > kept[-1].duration:
+                kept[-1] = note
+            continue
+        if kept and kept[-1].end > note.start:
+            kept[-1] = kept[-1]._replace(duration=note.start - kept[-1].start)
+        kept.append(note)
+    return sorted(n for kept in by_pitch.values() for n in kept)
+
+
+def join(fragments: Sequence[Score], lengths: Sequence[int]) -> Score:
+    """Fragments one after another (``lengths`` in ticks), merging tracks with the same name, program
+    and channel; meter and tempo maps follow each fragment."""
+    if not fragments:
+        return Score()
+    tpq = fragments[0].ticks_per_quarter
+    merged: dict[tuple[str, int, int], list[Note]] = {}
+    meters: list[TimeSignature] = []
+    tempos: list[TempoChange] = []
+    offset = 0
+    for fragment, length in zip(fragments, lengths):
+        for track in fragment.tracks:
+            key = (track.name, track.program, track.channel)
+            merged.setdefault(key, []).extend(n._replace(start=n.start + offset) for n in track.notes)
+        for meter in fragment.time_signatures or (TimeSignature(0, 4, 4),):
+            shifted = dataclasses.replace(meter, tick=meter.tick + offset)
+            if not meters or (meters[-1].numerator, meters[-1].denominator) != (shifted.numerator, shifted.denominator):
+                meters.append(shifted)
+        for tempo in fragment.tempos:
+            if not tempos or tempos[-1].us_per_quarter != tempo.us_per_quarter:
+                tempos.append(TempoChange(tempo.tick + offset, tempo.us_per_quarter))
+        offset += length
+    tracks = tuple(Track(name, program, channel, tuple(notes)) for (name, program, channel), notes in merged.items())
+    return Score(tpq, tracks, tuple(tempos), tuple(meters), fragments[0].key_signatures, fragments[0].title)
