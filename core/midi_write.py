@@ -3,7 +3,8 @@
 Layout: track 1 is the conductor (the title as its name, then every time signature, key signature
 and tempo); then one MIDI track per Score track, named after it, on the track's own channel (10 for
 drums), starting with its program change, then its control changes and notes. Note-offs are written
-as note-ons of velocity 0 so that running status keeps files small.
+as note-ons of velocity 0 so that running status keeps files small. Names are UTF-8 (MIDI leaves the
+encoding open; readers that assume Latin-1, such as mido, show accented letters garbled).
 
 At one tick a track writes its note-offs first, then control changes, then note-ons, so a note that
 ends where the next one of the same pitch starts stays two notes, and a sustain pedal pressed with a
