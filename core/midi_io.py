@@ -37,7 +37,7 @@ from __future__ import annotations
 import gc
 import os
 import struct
-import tempfile
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -83,14 +83,14 @@ def write_midi(score: Score, path: str | os.PathLike) -> None:
     replaced in one step, so a failed write never leaves half a file behind."""
     path = Path(path)
     data = encode_midi(score, path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
     try:
-        handle, temporary = tempfile.mkstemp(prefix=".", suffix=".mid.part", dir=path.parent)
         try:
-            with os.fdopen(handle, "wb") as file:
+            with temporary.open("xb") as file:  # "x": never clobber; the umask sets the mode
                 file.write(data)
             os.replace(temporary, path)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
     except OSError as error:
         raise MidiFileError(path, f"cannot be written: {error.strerror or error}") from None

@@ -306,3 +306,12 @@ def test_pitch_bends_and_aftertouch_are_counted_as_not_kept():
     score = read_midi_bytes(smf(body + event(10, 0x80, 60, 0) + end_of_track()))
     assert score.tracks[0].notes == (Note(0, 20, 60, 80),)
     assert "3 pitch-bend and aftertouch events are not kept" in score.warnings
+
+
+def test_demo_piece_is_a_clean_multi_instrument_piece():
+    demo = read_midi(Path(__file__).resolve().parents[2] / "resources" / "demo.mid")
+    assert demo.warnings == ()
+    assert 16 <= demo.bar_count <= 32
+    assert len({t.program for t in demo.tracks}) >= 2 and len(demo.tracks) >= 4
+    assert len({m.text for m in demo.time_signatures}) > 1
+    assert read_midi_bytes(encode_midi(demo)) == demo
