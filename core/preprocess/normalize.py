@@ -103,6 +103,10 @@ class Normalizer:
         self.max_ticks = meter.max_units * unit
         self.bar_ticks = meter.bar_units * unit
         self.segments = tuple(s * unit for s in meter.segments)
+        # Grids count from the section start, as the original did; the meters beyond the original's
+        # have bars that are no whole number of the longer grids (5/8, 7/8) or are long (5/4, 7/4),
+        # so there they count from the barline.
+        self.bar_relative = not meter.original
         self.class_ticks = tuple(c.units * unit for c in CLASSES)
         self._base: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
         self._choices: dict[tuple, tuple[int, int] | None] = {}
@@ -200,9 +204,10 @@ class Normalizer:
 
     # ------------------------------------------------------------------------------- the choice
     def choose(self, kind: int, start: int, length: int, mask: int) -> tuple[int, int] | None:
-        """(class, start adjustment) for one partial, or None when every candidate is ruled out."""
-        near_zero = start < self.max_shift
-        key = (kind, start % self.period, start if near_zero else -1, length, mask)
+        """(class, start adjustment) for one partial starting at ``start`` (section ticks), or None
+        when every candidate is ruled out."""
+        grid_position = start % self.bar_ticks if self.bar_relative else start
+        key = (kind, grid_position % self.period, start if start < self.max_shift else -1, length, mask)
         try:
             return self._choices[key]
         except KeyError:
@@ -221,8 +226,9 @@ class Normalizer:
         return abs(remainder * self.unit - start % (modulus * self.unit)) <= self.tolerance
 
     def _choose(self, kind: int, start: int, length: int, mask: int) -> tuple[int, int] | None:
+        grid_position = start % self.bar_ticks if self.bar_relative else start
         classes, ticks = self._allowed_base(mask)
-        allowed = [0] + [c for c in classes if self._placed(c, start)]
+        allowed = [0] + [c for c in classes if self._placed(c, grid_position)]
         lengths = [0] + [self.class_ticks[c] for c in allowed[1:]]
         position = bisect.bisect_left(lengths, length)
         if position == len(lengths):
@@ -240,7 +246,7 @@ class Normalizer:
             elif kind == END_AT:
                 shift = length - class_ticks
             else:
-                shift = self._shift(index, start)
+                shift = self._shift(index, grid_position)
             if abs(shift) >= self.max_shift or start + shift < 0:
                 continue
             score = _score(class_ticks - length, shift, index)
@@ -289,6 +295,7 @@ class Normalizer:
         speeds = np.where(tempo < FAST_TEMPO, FAST, np.where(tempo > SLOW_TEMPO, SLOW, STANDARD)).tolist()
         half_beat, attach, period, max_shift = self.half_beat, self.attach, self.period, self.max_shift
         max_ticks = self.max_ticks
+        bar_ticks, bar_relative = self.bar_ticks, self.bar_relative
         class_ticks = self.class_ticks
         triplet = _TRIPLET_BASED
         choices = self._choices
@@ -313,7 +320,8 @@ class Normalizer:
                 else:
                     attached = -1
                 mask = masks[attached + 1][speeds[i]][instruments[i]]
-                key = (FREE, start % period, start if start < max_shift else -1, length, mask)
+                grid_position = start % bar_ticks if bar_relative else start
+                key = (FREE, grid_position % period, start if start < max_shift else -1, length, mask)
                 choice = choices.get(key, _MISSING)
                 if choice is _MISSING:
                     choice = choices[key] = self._choose(FREE, start, length, mask)

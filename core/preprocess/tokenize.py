@@ -83,6 +83,11 @@ class _Context:
         tpq = score.ticks_per_quarter
         self.ticks = np.array([s.tick for s in sections], np.int64)
         self.qstar = np.array([int(s.meter.quarters_per_qstar * tpq) if s.meter else tpq for s in sections], np.int64)
+        # Grids count from the section start; in the meters beyond the original's, from the barline.
+        self.grid_bar = np.array(
+            [s.meter.unit_ticks(tpq) * s.meter.bar_units if s.meter and not s.meter.original else 0 for s in sections],
+            np.int64,
+        )
         self.stuck_limit = float(STUCK_NOTE_QUARTERS * tpq)
         self.tempo_ticks = np.array([t.tick for t in score.tempos], np.int64)
         self.tempo_values = np.array([t.us_per_quarter for t in score.tempos], np.int64)
@@ -251,7 +256,8 @@ def _fast_tracks(
     regrid = compensate & ~extend
     if np.any(regrid):
         origin = context.ticks[onset_section[index]]
-        position = (start - origin).astype(np.float64)
+        bar = context.grid_bar[onset_section[index]]
+        position = np.where(bar > 0, (start - origin) % np.maximum(bar, 1), start - origin).astype(np.float64)
         chosen = np.zeros(len(start), np.float64)
         for divisor in reversed(_GRID_DIVISORS):  # the first fitting grid wins: fill from the last
             grid = q / divisor
@@ -305,7 +311,8 @@ def _walk_track(
     events.sort()
     qstars = context.qstar.tolist()
     origins = context.ticks.tolist()
-    qstar, origin = qstars[0], origins[0]
+    bars = context.grid_bar.tolist()
+    qstar, origin, bar = qstars[0], origins[0], bars[0]
     new_start = [0] * count
     new_duration = [0] * count
     valid = [False] * count
@@ -329,7 +336,7 @@ def _walk_track(
                 del sounding[pitches[i]]
                 end_note(i, tick)
         elif kind == _METER:
-            qstar, origin = qstars[index], origins[index]
+            qstar, origin, bar = qstars[index], origins[index], bars[index]
             for note in sounding.values():  # none: notes are split at meter changes
                 valid[note] = False
             sounding.clear()
@@ -343,6 +350,8 @@ def _walk_track(
                         new_duration[m] = tick - new_start[m]
                     else:
                         position = new_start[m] - origin
+                        if bar:
+                            position %= bar
                         for divisor in _GRID_DIVISORS:
                             grid = qstar / divisor
                             rest = position % grid
