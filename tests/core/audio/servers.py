@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -54,6 +55,15 @@ class PulseServer(Server):
         return f"{self.sink}.monitor"
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: on Linux, get SIGTERM when the test process dies, so that a
+    crashed test run leaves no server behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes  # noqa: PLC0415
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _wait_until(ready, process: subprocess.Popen, timeout: float, what: str, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -87,7 +97,7 @@ def start_pulseaudio(timeout: float = 15.0) -> PulseServer:
     ]
     with open(log, "wb") as log_file:
         process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+                                   stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
     server_env = {"PULSE_SERVER": f"unix:{socket}"}
     pactl = shutil.which("pactl")
 
@@ -121,7 +131,7 @@ def start_jack(timeout: float = 15.0) -> Server:
     command = [binary, "--no-realtime", "-n", name, "-d", "dummy", "-r", "44100", "-p", "256"]
     with open(log, "wb") as log_file:
         process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+                                   stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
     server_env = {"JACK_DEFAULT_SERVER": name, "JACK_NO_START_SERVER": "1"}
     jack_lsp = shutil.which("jack_lsp")
 
