@@ -41,6 +41,7 @@ class _Part:
     program: int
     notes: tuple[Note, ...]
     controls: list[ControlChange] = field(default_factory=list)
+    end_tick: int = 0
 
 
 class Assembler:
@@ -107,18 +108,18 @@ class Assembler:
             return []
         program = self.programs.at(index, paired.channel, paired.start, paired.order)
         group = paired.channel * 128 + program
-        by_group = np.lexsort((paired.order, group))
-        group = group[by_group]
+        # One sort: by part, then in the Score's note order inside each part.
+        order = np.lexsort((paired.velocity, paired.pitch, duration, paired.start, group))
+        group = group[order]
+        columns = [c[order].tolist() for c in (paired.start, duration, paired.pitch, paired.velocity)]
+        ends = (paired.start + duration)[order]
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]).tolist()
-        bounds = sorted(zip(starts, starts[1:] + [len(group)]), key=lambda b: int(paired.order[by_group[b[0]]]))
+        first_heard = np.minimum.reduceat(paired.order[order], starts).tolist()
         parts = []
-        for first, last in bounds:
-            chosen = by_group[first:last]
-            chosen = chosen[np.lexsort((paired.velocity[chosen], paired.pitch[chosen], duration[chosen], paired.start[chosen]))]
-            columns = (paired.start[chosen], duration[chosen], paired.pitch[chosen], paired.velocity[chosen])
-            notes = tuple(map(_new_note, zip(*(column.tolist() for column in columns))))
+        for (first, last), _ in sorted(zip(zip(starts, starts[1:] + [len(group)]), first_heard), key=lambda b: b[1]):
+            notes = tuple(map(_new_note, zip(*(column[first:last] for column in columns))))
             channel, program = divmod(int(group[first]), 128)
-            parts.append(_Part(index, channel, program, notes))
+            parts.append(_Part(index, channel, program, notes, end_tick=int(ends[first:last].max())))
         return parts
 
     def silent_part(self, index: int, events: TrackEvents, played: set[int]) -> list[_Part]:
@@ -148,7 +149,7 @@ class Assembler:
         for index, name in enumerate(names):
             labels += _labels(name, [p for p in parts if p.midi_track == index])
         return [
-            Track.from_checked(label, p.program, p.channel, p.notes, tuple(sorted(p.controls)))
+            Track.from_checked(label, p.program, p.channel, p.notes, tuple(sorted(p.controls)), p.end_tick)
             for label, p in zip(labels, sorted(parts, key=lambda p: p.midi_track))
         ]
 

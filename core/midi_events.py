@@ -244,9 +244,10 @@ def pair_notes(events: TrackEvents) -> PairedNotes:
     on = (kind == 9) & (events.data2 > 0)
     off = (kind == 8) | ((kind == 9) & (events.data2 == 0))
     note_at = np.nonzero(on | off)[0]
-    key = (events.status[note_at] & 0x0F).astype(np.int64) * 128 + events.data1[note_at]
-    by_key = note_at[np.argsort(key, kind="stable")]  # grouped by key, file order inside a key
-    key = (events.status[by_key] & 0x0F).astype(np.int64) * 128 + events.data1[by_key]
+    key = (events.status[note_at] & 0x0F).astype(np.int16) * 128 + events.data1[note_at]
+    sort = np.argsort(key, kind="stable")  # a radix sort for int16: grouped by key, file order inside
+    by_key = note_at[sort]
+    key = key[sort]
     is_on = on[by_key]
     count = len(by_key)
     if count == 0:

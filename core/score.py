@@ -129,12 +129,16 @@ class Track:
         channel: int,
         notes: tuple[Note, ...],
         controls: tuple[ControlChange, ...] = (),
+        end_tick: int | None = None,
     ) -> "Track":
         """A Track from parts the caller has already put in canonical form: ``notes`` and
-        ``controls`` sorted tuples of :class:`Note` / :class:`ControlChange`, every value in range.
-        For a reader that checked 100,000 notes in bulk (numpy) and should not pay for it twice;
-        anything else should use the constructor, which checks."""
+        ``controls`` sorted tuples of :class:`Note` / :class:`ControlChange`, every value in range
+        (and ``end_tick``, when given, the end of the last note). For a reader that checked 100,000
+        notes in bulk (numpy) and should not pay for it twice; anything else should use the
+        constructor, which checks."""
         track = object.__new__(cls)
+        if end_tick is not None:
+            track.__dict__["end_tick"] = end_tick  # the cached_property's slot
         for attribute, value in (
             ("name", name),
             ("program", program),
