@@ -110,7 +110,8 @@ class Normalizer:
         self.class_ticks = tuple(c.units * unit for c in CLASSES)
         self._base: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
         self._choices: dict[tuple, tuple[int, int] | None] = {}
-        self._masks: list[list[list[int]]] | None = None
+        self._masks: list[list[int]] | None = None
+        self._free_choices: dict[int, tuple[int, int] | None] = {}
 
     # ---------------------------------------------------------------------------------- geometry
     def next_boundary(self, position: int) -> int:
@@ -286,45 +287,47 @@ class Normalizer:
         """Normalise tokens ``low:high`` of one section (their starts minus ``origin`` are section ticks)."""
         masks = self._masks
         if masks is None:
-            masks = self._masks = self._mask_table()
-        starts = (tokens.start[low:high] - origin).tolist()
-        durations = tokens.duration[low:high].tolist()
-        instruments = tokens.instrument[low:high].tolist()
-        tracks = tokens.track[low:high].tolist()
+            masks = self._masks = [[m for speed in table for m in speed] for table in self._mask_table()]
+        count = high - low
+        start_array = tokens.start[low:high] - origin
+        length_array = tokens.duration[low:high]
         tempo = tokens.tempo[low:high]
-        speeds = np.where(tempo < FAST_TEMPO, FAST, np.where(tempo > SLOW_TEMPO, SLOW, STANDARD)).tolist()
-        half_beat, attach, period, max_shift = self.half_beat, self.attach, self.period, self.max_shift
-        max_ticks = self.max_ticks
-        bar_ticks, bar_relative = self.bar_ticks, self.bar_relative
+        speed = np.where(tempo < FAST_TEMPO, FAST, np.where(tempo > SLOW_TEMPO, SLOW, STANDARD))
+        # Everything of a one-partial note's cache key but the mask, as one number per note.
+        grid = start_array % self.bar_ticks if self.bar_relative else start_array
+        near = np.minimum(start_array, self.max_shift)
+        signature = ((grid % self.period) * (self.max_ticks + 1) + length_array) * (self.max_shift + 1) + near
+        signature = np.where(length_array <= self.max_ticks, signature * _MASKS, -1)
+        _, lane = np.unique(tokens.track[low:high], return_inverse=True)
+        starts = start_array.tolist()
+        signatures = signature.tolist()
+        profiles = (speed * N_INSTRUMENTS + tokens.instrument[low:high]).tolist()
+        lanes = lane.tolist()
+        half_beat, attach = self.half_beat, self.attach
         class_ticks = self.class_ticks
         triplet = _TRIPLET_BASED
-        choices = self._choices
-        status: dict[int, list[int]] = {}  # track -> [type, start, end, prev_type]
-        kept: list[int] = []
-        part_start: list[int] = []
-        part_class: list[int] = []
-        part_note: list[int] = []
-        failed = zero = split = 0
-        for i in range(high - low):
+        choices = self._free_choices
+        status = [[0, 0, 0, 0] for _ in range(int(lane.max()) + 1 if count else 0)]  # type, start, end, prev
+        out_start = [0] * count
+        out_class = [0] * count  # 0: dropped; -1: split into several partials (see `several`)
+        several: dict[int, tuple[tuple[int, int], ...]] = {}
+        failed = zero = 0
+        for i in range(count):
             start = starts[i]
-            length = durations[i]
-            track = tracks[i]
-            st = status.get(track)
-            if st is None:
-                st = status[track] = [0, 0, 0, 0]
-            if length <= max_ticks:  # one free partial: the common case, inlined
-                if start - st[1] < attach:
-                    attached = st[3]
-                elif start - st[2] < attach:
-                    attached = st[0]
-                else:
-                    attached = -1
-                mask = masks[attached + 1][speeds[i]][instruments[i]]
-                grid_position = start % bar_ticks if bar_relative else start
-                key = (FREE, grid_position % period, start if start < max_shift else -1, length, mask)
+            st = status[lanes[i]]
+            if start - st[1] < attach:
+                attached = st[3]
+            elif start - st[2] < attach:
+                attached = st[0]
+            else:
+                attached = -1
+            key = signatures[i]
+            if key >= 0:  # one free partial: the common case, inlined
+                mask = masks[attached + 1][profiles[i]]
+                key += mask
                 choice = choices.get(key, _MISSING)
                 if choice is _MISSING:
-                    choice = choices[key] = self._choose(FREE, start, length, mask)
+                    choice = choices[key] = self._choose(FREE, start, int(length_array[i]), mask)
                 if choice is None:
                     failed += 1
                     continue
@@ -335,36 +338,21 @@ class Normalizer:
                 note_start = start + shift
                 note_end = note_start + class_ticks[index]
                 last_class = index
-                partials = ((note_start, index),)
+                out_start[i] = note_start
+                out_class[i] = index
             else:
-                partials_list: list[tuple[int, int]] = []
-                last_class = 0
-                broken = False
-                for kind, position, part, fixed in self.split(start, length):
-                    if kind == FIXED:
-                        partials_list.append((position, fixed))
-                        last_class = fixed
-                        continue
-                    mask = self.excluded(_status_of(st), position, speeds[i], instruments[i])
-                    choice = self.choose(kind, position, part, mask)
-                    if choice is None:
-                        broken = True
-                        break
-                    index, shift = choice
-                    if index:
-                        partials_list.append((position + shift, index))
-                        last_class = index
-                if broken:
+                partials = self._long_note(start, int(length_array[i]), st, profiles[i])
+                if partials is None:
                     failed += 1
                     continue
-                if not partials_list:
+                if not partials:
                     zero += 1
                     continue
-                if len(partials_list) > 1:
-                    split += 1
-                partials = tuple(partials_list)
                 note_start = partials[0][0]
-                note_end = partials[-1][0] + class_ticks[partials[-1][1]]
+                last_class = partials[-1][1]
+                note_end = partials[-1][0] + class_ticks[last_class]
+                out_class[i] = -1
+                several[i] = partials
             if note_end % half_beat == 0:
                 new_type = 0
             else:
@@ -375,21 +363,48 @@ class Normalizer:
                 st[3], st[0], st[1], st[2] = st[0], new_type, note_start, note_end
             elif note_start > st[2]:
                 st[3], st[0], st[1], st[2] = 0, new_type, note_start, note_end
-            note = len(kept)
-            kept.append(low + i)
-            for position, index in partials:
-                part_start.append(position)
-                part_class.append(index)
-                part_note.append(note)
+        classes = np.array(out_class, np.int64)
+        kept = np.flatnonzero(classes != 0)
+        note_of = np.full(count, -1, np.int64)
+        note_of[kept] = np.arange(len(kept))
+        part_start = np.array(out_start, np.int64)[kept]
+        part_class = classes[kept]
+        part_note = np.arange(len(kept), dtype=np.int64)
+        if several:
+            extra = [(note_of[i], position, index) for i, partials in several.items() for position, index in partials]
+            extra_note, extra_start, extra_class = (np.array(c, np.int64) for c in zip(*extra))
+            single = part_class > 0
+            part_note = np.concatenate([part_note[single], extra_note])
+            part_start = np.concatenate([part_start[single], extra_start])
+            part_class = np.concatenate([part_class[single], extra_class])
+            order = np.argsort(part_note, kind="stable")
+            part_note, part_start, part_class = part_note[order], part_start[order], part_class[order]
         return SectionNotes(
-            token=np.array(kept, np.int64),
-            part_start=np.array(part_start, np.int64),
-            part_class=np.array(part_class, np.int64),
-            part_note=np.array(part_note, np.int64),
+            token=low + kept,
+            part_start=part_start,
+            part_class=part_class,
+            part_note=part_note,
             failed=failed,
             zero=zero,
-            split=split,
+            split=sum(1 for p in several.values() if len(p) > 1),
         )
+
+    def _long_note(self, start: int, length: int, status: list[int], profile: int) -> tuple[tuple[int, int], ...] | None:
+        """Partials (start, class) of a note longer than the longest class; None when one fails."""
+        speed, instrument = divmod(profile, N_INSTRUMENTS)
+        partials: list[tuple[int, int]] = []
+        for kind, position, part, fixed in self.split(start, length):
+            if kind == FIXED:
+                partials.append((position, fixed))
+                continue
+            mask = self.excluded(_status_of(status), position, speed, instrument)
+            choice = self.choose(kind, position, part, mask)
+            if choice is None:
+                return None
+            index, shift = choice
+            if index:
+                partials.append((position + shift, index))
+        return tuple(partials)
 
 
 def _status_of(values: list[int]) -> _Status:
@@ -399,6 +414,7 @@ def _status_of(values: list[int]) -> _Status:
 
 
 _MISSING = object()
+_MASKS = 1 << len(BASIC_UNITS)  # excluded-value masks are below this
 _TRIPLET_BASED = tuple(c.is_triplet_based for c in CLASSES)
 
 

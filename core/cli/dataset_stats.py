@@ -1,0 +1,24 @@
+"""``mahlernet dataset-stats DIR``: bars, events per bar and class histograms of a dataset folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "dataset-stats",
+        help="print the statistics of a preprocessed dataset",
+        description="Print bars, average and maximum events per bar and class histograms of a dataset folder.",
+    )
+    parser.add_argument("folder", type=Path, metavar="DIR", help="a folder written by `mahlernet preprocess`")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.preprocess.dataset import load_dataset
+    from core.preprocess.stats import dataset_stats, format_stats
+
+    print(format_stats(dataset_stats(load_dataset(args.folder))))
+    return 0

@@ -1,0 +1,60 @@
+"""``mahlernet preprocess IN_DIR OUT_DIR [--jobs N] [--redo]``: MIDI folder -> training dataset.
+
+Prints a progress line while it works and a summary at the end; the list of skipped and trimmed files
+with their reasons is in ``OUT_DIR/report.txt`` (and in ``manifest.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "preprocess",
+        help="encode a folder of MIDI files into a training dataset",
+        description=(
+            "Encode every .mid/.midi file under IN_DIR (any depth) into OUT_DIR: one .npz per file, "
+            "manifest.json and report.txt. Unchanged files are not encoded again."
+        ),
+    )
+    parser.add_argument("in_dir", type=Path, metavar="IN_DIR", help="folder of MIDI files")
+    parser.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="dataset folder to write")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: one per CPU)")
+    parser.add_argument("--redo", action="store_true", help="encode every file again, even unchanged ones")
+    parser.add_argument(
+        "--original-meters",
+        action="store_true",
+        help="keep only the original MahlerNet's 15 meters (other meters cut pieces into chunks)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.errors import MahlerNetError
+    from core.preprocess.dataset import REPORT, preprocess_folder
+    from core.preprocess.report import EncodeOptions
+
+    if args.jobs is not None and args.jobs < 1:
+        raise MahlerNetError(f"--jobs must be at least 1, not {args.jobs}")
+    interactive = sys.stderr.isatty()
+
+    def progress(done: int, total: int, name: str) -> None:
+        if interactive or done == total:
+            end = "\n" if done == total else ""
+            print(f"\r\x1b[K[{done}/{total}] {100 * done // max(total, 1)}% {name[-60:]}", end=end, file=sys.stderr)
+
+    summary = preprocess_folder(
+        args.in_dir,
+        args.out_dir,
+        jobs=args.jobs,
+        redo=args.redo,
+        options=EncodeOptions(original_meters_only=args.original_meters),
+        progress=progress,
+    )
+    print(summary.line())
+    if summary.skipped:
+        print(f"skipped files and their reasons: {args.out_dir / REPORT}")
+    return 0
