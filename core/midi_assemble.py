@@ -66,9 +66,13 @@ class Assembler:
     # --------------------------------------------------------------------------------- tracks
     def score_tracks(self) -> list[Track]:
         played = set()
+        note_ons = 0
         for events in self.tracks:
             on = ((events.status >> 4) == 9) & (events.data2 > 0)
             played.update(np.unique(events.status[on] & 0x0F).tolist())
+            note_ons += int(np.count_nonzero(on))
+        if note_ons > self.max_notes:  # before pairing: that would take memory in proportion
+            raise self.fail(f"the file holds more than {self.max_notes} notes (the limit)")
         parts: list[_Part] = []
         orphans: dict[int, list[ControlChange]] = {}
         counts = {"notes": 0, "unreleased": 0, "zero": 0}

@@ -17,12 +17,13 @@ array lookup per event:
    note-offs are paired with numpy too (see :func:`pair_notes`).
 
 A malformed event ends the track there: what came before it is kept and the caller turns
-:attr:`TrackEvents.problem` into a warning. Nothing here allocates more than a few arrays of the
-chunk's size.
+:attr:`TrackEvents.problem` into a warning. Memory stays in proportion to the chunk: about 20 bytes
+per byte at the peak (the walk table is 12; its other inputs are computed a window at a time).
 """
 
 from __future__ import annotations
 
+import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,7 @@ _BAD = -1  # malformed event: stop and report
 _END = -2  # "End of Track" meta event: a clean stop
 _NO_MORE = -3  # the chunk ends right after the previous event
 _PAST = -4  # the previous event ran past the end of the chunk
+_WINDOW = 1 << 18  # rows of the walk table computed at a time
 
 
 @dataclass(frozen=True)
@@ -84,12 +86,12 @@ def _vlq_values(b: np.ndarray, lengths: np.ndarray, at: np.ndarray) -> np.ndarra
     return value
 
 
-def _after_delta(arr: np.ndarray, longer: list[tuple[int, np.ndarray]], extra: int, n: int) -> np.ndarray:
-    """``arr[p + vlq_len[p] + extra]`` for every ``p < n``, without a gather: ``longer`` holds, for
-    VLQ lengths 2-4, the mask of the positions whose delta time has that length."""
-    out = arr[1 + extra : n + 1 + extra].copy()
+def _after_delta(arr: np.ndarray, longer: list[tuple[int, np.ndarray]], extra: int, lo: int, hi: int) -> np.ndarray:
+    """``arr[p + vlq_len[p] + extra]`` for ``lo <= p < hi``, without a gather: ``longer`` holds,
+    for VLQ lengths 2-4, the mask of the positions whose delta time has that length."""
+    out = arr[lo + 1 + extra : hi + 1 + extra].copy()
     for length, mask in longer:
-        np.copyto(out, arr[length + extra : n + length + extra], where=mask)
+        np.copyto(out, arr[lo + length + extra : hi + length + extra], where=mask)
     return out
 
 
@@ -97,20 +99,42 @@ def _next_table(b: np.ndarray, n: int, hi: np.ndarray, vlq_len: np.ndarray, vlq_
     """The walk table: ``table[state * w + p]`` is the node after an event that starts at byte ``p``
     in running-status ``state`` (0: none, 1 or 2: data bytes of the running status), with
     ``w = n + 8``; or a negative code: ``_BAD``, ``_END``, ``_NO_MORE`` (at ``p == n``), ``_PAST``
-    (``p > n``: the event before ran past the chunk).
-
-    Each column is ``a[p] + k[p] * state``: an event with its own status byte ends at the same place
-    in any state (k = 0; the state its status sets is folded into ``a``), a meta or SysEx event
-    keeps the state (k = w), and a running-status event has ``state`` data bytes
-    (``state * w + q + state``, so k = w + 1).
+    (``p > n``: the event before ran past the chunk). Rows are computed a window at a time, so
+    that the temporary arrays stay small next to the table (12 bytes per byte of the chunk).
     """
     w = n + 8
-    q = np.arange(n, dtype=np.int32) + vlq_len[:n]  # where the status (or first data) byte sits
-    longer = [(length, mask) for length in (2, 3, 4) if (mask := vlq_len[:n] == length).any()]
-    kind = _KIND[_after_delta(b, longer, 0, n)]
+    table = np.empty(3 * w, dtype=np.int32)
+    for lo in range(0, n, _WINDOW):
+        _fill_rows(table, b, n, hi, vlq_len, vlq_bad, lo, min(lo + _WINDOW, n))
+    tail = np.full(8, _PAST, dtype=np.int32)
+    tail[0] = _NO_MORE
+    for state in (0, 1, 2):
+        table[state * w + n : state * w + w] = tail
+    return table
+
+
+def _fill_rows(
+    table: np.ndarray,
+    b: np.ndarray,
+    n: int,
+    hi: np.ndarray,
+    vlq_len: np.ndarray,
+    vlq_bad: np.ndarray,
+    lo: int,
+    up: int,
+) -> None:
+    """Rows ``lo`` to ``up`` of the walk table. Each column is ``a[p] + k[p] * state``: an event
+    with its own status byte ends at the same place in any state (k = 0; the state its status
+    sets is folded into ``a``), a meta or SysEx event keeps the state (k = w), and a running-status
+    event has ``state`` data bytes (``state * w + q + state``, so k = w + 1)."""
+    w = n + 8
+    lengths = vlq_len[lo:up]
+    q = np.arange(lo, up, dtype=np.int32) + lengths  # where the status (or first data) byte sits
+    longer = [(length, mask) for length in (2, 3, 4) if (mask := lengths == length).any()]
+    kind = _KIND[_after_delta(b, longer, 0, lo, up)]
     size = kind.astype(np.int32)  # data bytes of a channel message (1 or 2)
-    data1_bad = _after_delta(hi, longer, 1, n)
-    data2_bad = _after_delta(hi, longer, 2, n)
+    data1_bad = _after_delta(hi, longer, 1, lo, up)
+    data2_bad = _after_delta(hi, longer, 2, lo, up)
 
     channel_ok = ((kind == 1) & ~data1_bad) | ((kind == 2) & ~data1_bad & ~data2_bad)
     running = kind == _RUNNING
@@ -133,20 +157,17 @@ def _next_table(b: np.ndarray, n: int, hi: np.ndarray, vlq_len: np.ndarray, vlq_
         is_end = (b[q[special]] == 0xFF) & (b[q[special] + 1] == 0x2F)
         a[special] = np.where(is_end, _END, stop)
         k[special] = np.where(is_end, 0, w)
-    bad = vlq_bad[:n]
+    bad = vlq_bad[lo:up]
     a[bad] = _BAD
     k[bad] = 0
 
-    table = np.empty(3 * w, dtype=np.int32)
-    tail = np.full(8, _PAST, dtype=np.int32)
-    tail[0] = _NO_MORE
     for state in (0, 1, 2):
-        column = table[state * w : state * w + w]
-        np.add(a, k * state, out=column[:n], casting="unsafe")
-        column[n:] = tail
-    table[:n][running] = _BAD  # state 0: a data byte with no status to run on
-    table[2 * w : 2 * w + n][running & data1_bad] = _BAD  # state 2: the second data byte is not data
-    return table
+        rows = table[state * w + lo : state * w + up]
+        np.add(a, k * state, out=rows, casting="unsafe")
+        if state == 0:
+            rows[running] = _BAD  # a data byte with no status to run on
+        elif state == 2:
+            rows[running & data1_bad] = _BAD  # two data bytes expected, the second is not data
 
 
 def parse_track(chunk: bytes, meta_types: frozenset[int]) -> TrackEvents:
@@ -157,14 +178,16 @@ def parse_track(chunk: bytes, meta_types: frozenset[int]) -> TrackEvents:
     b = np.frombuffer(chunk + bytes(16), dtype=np.uint8)  # zero padding: look-ahead stays in bounds
     hi = b >= 0x80
     vlq_len, vlq_bad = _vlq_lengths(hi, n + 8)
-    step = memoryview(_next_table(b, n, hi, vlq_len, vlq_bad)).cast("B").cast("i")
-    visited: list[int] = []
+    table = _next_table(b, n, hi, vlq_len, vlq_bad)
+    step = memoryview(table).cast("B").cast("i")
+    visited = array.array("i")  # 4 bytes per event, not a Python int
     append = visited.append
     node = 0
     while node >= 0:  # each event is at least two bytes long: at most n / 2 steps
         append(node)
         node = step[node]
-    nodes = np.array(visited, dtype=np.int64) % (n + 8)
+    del step, table
+    nodes = np.frombuffer(visited, dtype=np.int32) % np.int32(n + 8)
     problem = None
     if node == _BAD:
         problem = f"malformed event at byte {nodes[-1]} of {n}"
@@ -200,7 +223,7 @@ def _decode(
     s = b[q]
     explicit = (s >= 0x80) & (s < 0xF0)
     channel = explicit | (s < 0x80)
-    index = np.arange(len(p))
+    index = np.arange(len(p), dtype=np.int32)
     last_explicit = np.maximum.accumulate(np.where(explicit, index, 0))
     status = s[last_explicit]
     data_at = q + explicit

@@ -50,7 +50,7 @@ from core.midi_events import TrackEvents, parse_track
 from core.midi_write import encode_midi
 from core.score import Score, TempoChange
 
-MAX_FILE_BYTES = 16 * 1024 * 1024  # the largest real-world MIDI files are a few MB
+MAX_FILE_BYTES = 16 * 1024 * 1024  # real orchestral files are a few MB; reading peaks at ~20x this
 MAX_TRACKS = 1024  # MIDI track chunks
 MAX_CHUNKS = 4096  # all chunks, known or not
 MAX_NOTES = 1_000_000
