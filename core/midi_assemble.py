@@ -137,15 +137,27 @@ class Assembler:
         return [_Part(index, channel, program, ())]
 
     def say_counts(self, counts: dict[str, int], dropped: int) -> None:
-        if counts["unreleased"]:
-            self.warn(f"{counts['unreleased']} notes were never released; they end where their track ends")
-        if counts["zero"]:
-            self.warn(f"{counts['zero']} notes ended at the tick they started; they were given 1 tick")
-        if dropped:
-            self.warn(f"{dropped} control changes on channels without notes were dropped")
         ignored = sum(int(np.count_nonzero(((e.status >> 4) == 0xA) | (e.status >= 0xD0))) for e in self.tracks)
-        if ignored:
-            self.warn(f"{ignored} pitch-bend and aftertouch events are not kept")
+        for number, one, many in (
+            (
+                counts["unreleased"],
+                "note was never released; it ends where its track ends",
+                "notes were never released; they end where their track ends",
+            ),
+            (
+                counts["zero"],
+                "note ended at the tick it started; it was given 1 tick",
+                "notes ended at the tick they started; they were given 1 tick",
+            ),
+            (
+                dropped,
+                "control change on a channel without notes was dropped",
+                "control changes on channels without notes were dropped",
+            ),
+            (ignored, "pitch-bend or aftertouch event is not kept", "pitch-bend and aftertouch events are not kept"),
+        ):
+            if number:
+                self.warn(f"{number} {one if number == 1 else many}")
 
     def named(self, parts: list[_Part]) -> list[Track]:
         names = [_track_name(events) for events in self.tracks]

@@ -242,7 +242,7 @@ def test_type_0_file_splits_into_one_track_per_channel():
         ("Song: Violin", 40, 0, 1),
     ]  # in the order in which they are first heard (same tick: file order)
     assert score.tracks[1].controls == (ControlChange(0, 7, 90),)
-    assert "1 control changes on channels without notes were dropped" in score.warnings
+    assert "1 control change on a channel without notes was dropped" in score.warnings
 
 
 def test_program_change_between_notes_starts_a_new_track():

@@ -156,7 +156,7 @@ def test_notes_never_released_end_with_their_track():
     body = event(0, 0x90, 60, 100) + event(0, 0x90, 64, 100) + event(480, 0x80, 64, 0) + end_of_track(1440)
     score = read_midi_bytes(smf(body))
     assert score.tracks[0].notes == (Note(0, 480, 64, 100), Note(0, 1920, 60, 100))
-    assert any("1 notes were never released" in w for w in score.warnings)
+    assert any("1 note was never released; it ends where its track ends" in w for w in score.warnings)
 
 
 def test_zero_length_notes_get_one_tick():
@@ -274,3 +274,17 @@ def test_written_file_of_a_hostile_read_is_clean(tmp_path: Path):
     write_midi(score, tmp_path / "clean.mid")
     again = read_midi(tmp_path / "clean.mid")
     assert again == score and again.warnings == ()
+
+
+def test_warnings_are_collected_not_printed(capsys: pytest.CaptureFixture[str]):
+    score = read_midi_bytes(smf(tempo(0, 0) + meter(0, 0, 2) + event(0, 0x90, 60, 64)))
+    assert len(score.warnings) == 4  # tempo, meter, a note never released, and of no length
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_many_warnings_are_summarised():
+    body = b"".join(tempo(1, 0) for _ in range(50)) + ONE_NOTE
+    score = read_midi_bytes(smf(body))
+    assert len(score.warnings) == midi_io.MAX_WARNINGS
+    assert score.warnings[-1] == "... and 31 more warnings"

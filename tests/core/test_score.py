@@ -349,3 +349,22 @@ def test_end_tick_and_notes_count():
     score = sliceable()
     assert score.end_tick == BAR + 10 + 3 * BAR
     assert score.notes_count == 5
+
+
+# ------------------------------------------------------------------------ trusted construction
+def test_from_checked_builds_the_same_track_without_checking_again():
+    notes = tuple(sorted(Note(i * 10, 5, 60 + i % 3, 90) for i in range(50)))
+    controls = (ControlChange(0, 64, 127),)
+    checked = Track.from_checked("Viola", 41, 2, notes, controls, end_tick=495)
+    assert checked == Track("Viola", 41, 2, notes, controls)
+    assert checked.end_tick == 495 and checked.is_drum is False
+    assert Track.from_checked("Empty", 0, 0, ()).end_tick == 0
+
+
+def test_end_tick_follows_a_replaced_track():
+    import dataclasses
+
+    track = Track("x", notes=[Note(0, 10, 60, 90)])
+    assert track.end_tick == 10
+    longer = dataclasses.replace(track, notes=track.notes + (Note(5, 100, 61, 90),))
+    assert longer.end_tick == 105 and track.end_tick == 10

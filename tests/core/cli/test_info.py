@@ -54,7 +54,7 @@ def test_info_shows_changes_inside_bars_drums_and_warnings(tmp_path: Path, capsy
     assert main(["info", str(tmp_path / "broken.mid")]) == 0
     out = capsys.readouterr().out
     assert "  - an invalid tempo (000000) at tick 0 was ignored" in out
-    assert "  - 1 notes were never released; they end where their track ends" in out
+    assert "  - 1 note was never released; it ends where its track ends" in out
 
 
 @pytest.mark.parametrize("content", [b"", b"not a midi file at all", b"MThd\x00\x00\x00\x06\x00\x02\x00\x01\x01\xe0"])
