@@ -240,7 +240,8 @@ def _decode(
         length_at = q[wanted] + 2  # inside the chunk: the walk checked these events' lengths
         begin = length_at + vlq_len[length_at]
         end = begin + _vlq_values(b, vlq_len, length_at)
-        for tick, kind, first, last in zip(ticks[wanted].tolist(), kinds[np.isin(meta_at, wanted)].tolist(), begin.tolist(), end.tolist()):
+        kinds = kinds[np.isin(meta_at, wanted)]
+        for tick, kind, first, last in zip(ticks[wanted].tolist(), kinds.tolist(), begin.tolist(), end.tolist()):
             metas.append((tick, kind, chunk[first:last]))
     return TrackEvents(ticks[sel], sel.astype(np.int64), c_status, data1, data2, metas, int(ticks[-1]), problem)
 

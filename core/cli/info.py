@@ -51,11 +51,12 @@ def describe(score: Score, name: str) -> str:
             program = f"{track.program} {instrument_name(track.program, track.channel)} (channel 10)"
         else:
             program = f"{track.program} {instrument_name(track.program, track.channel)}"
-        low_high = track.pitch_range
-        pitch_range = f"{note_name(low_high[0])}-{note_name(low_high[1])} ({low_high[0]}-{low_high[1]})" if low_high else "-"
-        rows.append(
-            (str(number), _printable(track.name) or "-", program, str(track.channel + 1), str(len(track.notes)), pitch_range)
-        )
+        pitch_range = "-"
+        if track.pitch_range:
+            low, high = track.pitch_range
+            pitch_range = f"{note_name(low)}-{note_name(high)} ({low}-{high})"
+        name = _printable(track.name) or "-"
+        rows.append((str(number), name, program, str(track.channel + 1), str(len(track.notes)), pitch_range))
     lines += _table(rows)
     lines.append("Meters:" + ("" if score.time_signatures else " 4/4 (none given)"))
     lines += _changes(score, [(m.tick, m.text) for m in score.time_signatures])

@@ -37,9 +37,10 @@ def orchestra() -> Score:
         [ControlChange(0, 64, 127), ControlChange(1900, 64, 0), ControlChange(1920, 64, 127)],
     )
     drums = Track("Drum kit", 0, 9, [Note(i * 240, 10, 36 + (i % 3) * 6, 100) for i in range(32)])
+    basses = Track("Bässe & Celli", 42, 3, [Note(7 * BAR, 1, 36, 1)])
     return Score(
         TPQ,
-        (violin, piano, drums, Track("Flute (tacet)", 73, 2), Track("Bässe & Celli", 42, 3, [Note(7 * BAR, 1, 36, 1)])),
+        (violin, piano, drums, Track("Flute (tacet)", 73, 2), basses),
         (TempoChange(0, 500_000), TempoChange(BAR, 400_000), TempoChange(BAR + 240, 750_000)),
         (TimeSignature(0, 4, 4), TimeSignature(2 * BAR, 3, 4), TimeSignature(2 * BAR + 3 * TPQ + 240, 6, 8)),
         (KeySignature(0, 2), KeySignature(3 * BAR, -4, True)),
@@ -110,10 +111,13 @@ def random_score(seed: int) -> Score:
         controls = [ControlChange(rng.randrange(0, 40 * tpq), rng.choice([1, 7, 10, 64, 91]), rng.randint(0, 127))
                     for _ in range(rng.randint(0, 20))]
         tracks.append(Track(f"Part {index + 1}", rng.randint(0, 127), channel, fifo_canonical(notes), controls))
-    tempos = [TempoChange(rng.randrange(0, 40 * tpq), rng.randint(200_000, 1_500_000)) for _ in range(rng.randint(0, 5))]
+    end = 40 * tpq
+    tempos = [TempoChange(rng.randrange(0, end), rng.randint(200_000, 1_500_000)) for _ in range(rng.randint(0, 5))]
     meters = [TimeSignature(rng.randrange(0, 40 * tpq), rng.randint(1, 13), rng.choice([2, 4, 8, 16]))
               for _ in range(rng.randint(0, 4))]
-    keys = [KeySignature(rng.randrange(0, 40 * tpq), rng.randint(-7, 7), rng.random() < 0.5) for _ in range(rng.randint(0, 3))]
+    keys = [
+        KeySignature(rng.randrange(0, end), rng.randint(-7, 7), rng.random() < 0.5) for _ in range(rng.randint(0, 3))
+    ]
     return Score(tpq, tuple(tracks), tuple(tempos), tuple(meters), tuple(keys), title=rng.choice(["", "Étude"]))
 
 
@@ -171,7 +175,8 @@ def test_pretty_midi_reads_what_we_write(tmp_path: Path):
         theirs = instruments[track.name]
         assert (theirs.program, theirs.is_drum) == (track.program, track.is_drum)
         their_notes = sorted((n.start, n.end, n.pitch, n.velocity) for n in theirs.notes)
-        our_notes = sorted((score.seconds_at(n.start), score.seconds_at(n.end), n.pitch, n.velocity) for n in track.notes)
+        seconds = score.seconds_at
+        our_notes = sorted((seconds(n.start), seconds(n.end), n.pitch, n.velocity) for n in track.notes)
         assert len(their_notes) == len(our_notes)
         for a, b in zip(their_notes, our_notes):
             assert a[0] == pytest.approx(b[0], abs=1e-6) and a[1] == pytest.approx(b[1], abs=1e-6)
@@ -180,7 +185,8 @@ def test_pretty_midi_reads_what_we_write(tmp_path: Path):
     assert list(bpms) == pytest.approx([t.bpm for t in score.tempos])
     assert list(times) == pytest.approx([score.seconds_at(t.tick) for t in score.tempos])
     meters = [(m.numerator, m.denominator, m.time) for m in pm.time_signature_changes]
-    assert meters == [(m.numerator, m.denominator, pytest.approx(score.seconds_at(m.tick))) for m in score.time_signatures]
+    expected = [(m.numerator, m.denominator, pytest.approx(score.seconds_at(m.tick))) for m in score.time_signatures]
+    assert meters == expected
     keys = [(k.key_number, k.time) for k in pm.key_signature_changes]
     assert keys == [(2, 0.0), (12 + 5, pytest.approx(score.seconds_at(3 * BAR)))]  # D major, F minor
 

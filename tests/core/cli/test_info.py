@@ -75,5 +75,6 @@ def test_bad_file_from_the_shell_has_no_traceback(tmp_path: Path):
         [sys.executable, "-m", "core.cli.main", "info", str(path)], capture_output=True, text=True, cwd=ROOT
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [f"mahlernet info: {path}: is not a MIDI file (it does not start with 'MThd')"]
+    expected = f"mahlernet info: {path}: is not a MIDI file (it does not start with 'MThd')"
+    assert result.stderr.strip().splitlines() == [expected]
     assert "Traceback" not in result.stderr
