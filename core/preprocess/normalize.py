@@ -47,6 +47,7 @@ TIMPANI = 9
 _CLASS_MASK = tuple(sum(_BIT[c] for c in cls.components) for cls in CLASSES)
 
 PERIOD_UNITS = 8 * UNITS_PER_QUARTER  # every grid and placement rule repeats within 8 q*
+REFERENCE_QSTAR_TICKS = 480  # the resolution of a q* at which the cost constants were set
 MAX_SHIFT_UNITS = 9  # a start may move less than 1.5 sixteenths of a q* (3/8 q* = 9 units)
 FAILED = None
 
@@ -107,6 +108,10 @@ class Normalizer:
         # have bars that are no whole number of the longer grids (5/8, 7/8) or are long (5/4, 7/4),
         # so there they count from the barline.
         self.bar_relative = not meter.original
+        # The cost of a class adds ticks of change to a constant per frequency class. The original
+        # counted the ticks of the file, so the same music chose other classes at another resolution
+        # or in a meter with another q* (spec 6.3, mixed units); here ticks count as at 480 per q*.
+        self.scale = REFERENCE_QSTAR_TICKS / (UNITS_PER_QUARTER * unit)
         self.class_ticks = tuple(c.units * unit for c in CLASSES)
         self._base: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
         self._choices: dict[tuple, tuple[int, int] | None] = {}
@@ -250,7 +255,7 @@ class Normalizer:
                 shift = self._shift(index, grid_position)
             if abs(shift) >= self.max_shift or start + shift < 0:
                 continue
-            score = _score(class_ticks - length, shift, index)
+            score = _score(class_ticks - length, shift, index, self.scale)
             cls = CLASSES[index]
             rank = (score, index == 0, not cls.is_single, cls.is_triplet_based, order)
             if best is None or rank < best[0]:
@@ -432,8 +437,10 @@ class SectionNotes:
     split: int
 
 
-def _score(difference: int, shift: int, index: int) -> int:
-    """Cost of class ``index`` for a note whose length changes by ``difference`` and start by ``shift``."""
+def _score(difference: int, shift: int, index: int, scale: float) -> float:
+    """Cost of class ``index`` for a note whose length changes by ``difference`` and start by ``shift``
+    (ticks); ``scale`` turns ticks into ticks of a q* of 480, the resolution the original's constants
+    were made for."""
     frequency = CLASSES[index].frequency
     if difference == 0:
         distance = 0
@@ -445,7 +452,7 @@ def _score(difference: int, shift: int, index: int) -> int:
             distance = round((abs(difference) + abs(moved_end)) / 2)
         else:
             distance = round(abs(difference) / 2) + round(abs(moved_end) / 2)
-    return distance * (frequency + 1) + 15 * frequency + 4 * abs(shift)
+    return (distance * (frequency + 1) + 4 * abs(shift)) * scale + 15 * frequency
 
 
 _NORMALIZERS: dict[tuple[Meter, int], Normalizer] = {}
