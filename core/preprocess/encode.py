@@ -177,7 +177,7 @@ def encode_score(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, source:
     dropped = dict(tally.dropped)
     trimmed = dict(tally.trimmed)
     if not parts:
-        reason = _skip_reason(score, dropped, encoded.notes_in)
+        reason = _skip_reason(score, dropped, encoded.notes_in, options.original_meters_only)
         return EncodeResult(None, FileReport(source, "skipped", reason, encoded.notes_in, dropped=dropped, trimmed=trimmed))
     events = EventArrays.concatenate(parts)
     piece = EncodedPiece(
@@ -242,23 +242,25 @@ def _bar_events(rows: ChunkRows, bars: BarRows) -> EventArrays:
     )
 
 
-def _skip_reason(score: Score, dropped: dict[str, int], notes_in: int) -> str:
+def _skip_reason(score: Score, dropped: dict[str, int], notes_in: int, original_only: bool) -> str:
     if notes_in == 0:
         return "no notes"
-    if dropped.get(reasons.DRUMS, 0) == notes_in:
-        return "only drums"
-    if dropped.get(reasons.DRUMS, 0) + dropped.get(reasons.IGNORED_PROGRAM, 0) == notes_in:
-        return "only drums and programs the instrument table ignores"
-    if dropped.get(reasons.UNSUPPORTED_METER, 0) and len(dropped) == 1:
-        meters = sorted({m.text for m in score.time_signatures if not _supported(m)})
+    unplayed = [reason for reason in (reasons.DRUMS, reasons.IGNORED_PROGRAM) if dropped.get(reason)]
+    if unplayed and sum(dropped[r] for r in unplayed) == notes_in:
+        return {
+            (reasons.DRUMS,): "only drums",
+            (reasons.IGNORED_PROGRAM,): "only programs the instrument table ignores",
+        }.get(tuple(unplayed), "only drums and programs the instrument table ignores")
+    if dropped.get(reasons.UNSUPPORTED_METER) and set(dropped) <= {reasons.UNSUPPORTED_METER, *unplayed}:
+        meters = sorted({m.text for m in score.time_signatures if not _supported(m, original_only)})
         return f"only unsupported meters ({', '.join(meters)})"
     detail = ", ".join(f"{reason} {count}" for reason, count in sorted(dropped.items()))
     return f"nothing left to encode ({detail})"
 
 
-def _supported(meter: TimeSignature) -> bool:
+def _supported(meter: TimeSignature, original_only: bool) -> bool:
     try:
-        meter_for(meter.numerator, meter.denominator)
+        meter_for(meter.numerator, meter.denominator, original_only)
     except UnsupportedMeterError:
         return False
     return True

@@ -56,3 +56,16 @@ def test_a_pickle_is_refused(tmp_path):
     bad.write_bytes(b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00}\x94.")  # a pickled empty dict
     with pytest.raises(DatasetError):
         EncodedPiece.load(bad)
+
+
+def test_plain_boolean_matrices_still_load(tmp_path):
+    """Files written with one boolean column per member (np.savez) load like packed ones."""
+    from dataclasses import fields
+
+    piece = small_piece()
+    arrays = {f"event_{f.name}": getattr(piece.events, f.name) for f in fields(piece.events)}
+    for name in ("bar_bounds", "bar_chunk", "bar_numerator", "bar_denominator", "bar_tempo"):
+        arrays[name] = getattr(piece, name)
+    np.savez(tmp_path / "plain.npz", source=np.array("plain"), version=np.array(1), **arrays)
+    loaded = EncodedPiece.load(tmp_path / "plain.npz")
+    assert loaded.events.equals(piece.events) and loaded.bar_start_tick is None
