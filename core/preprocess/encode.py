@@ -12,7 +12,6 @@ chunks and sections, normalise, unify and finalise (2.4-2.7); rows (2.8); bars (
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 from collections import Counter
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from core.preprocess.vectors import BarRows, ChunkRows, chunk_bars, chunk_rows
 from core.representation.events import LOWEST_PITCH, N_INSTRUMENTS, N_PITCHES, EncodedPiece, EventArrays
 from core.representation.meters import meter_for, working_resolution
 from core.representation.velocity import velocity_bins
-from core.score import Note, Score, TempoChange, TimeSignature
+from core.score import DEFAULT_TEMPO, Note, Score, TempoChange, TimeSignature
 
 DEFAULT_OPTIONS = EncodeOptions()
 
@@ -95,38 +94,6 @@ def _resample(score: Score, factor: int) -> Score:
     )
 
 
-def _split_at_sections(score: Score, sections: list[MeterSection], tally: Tally) -> Score:
-    """Cut notes that sound across a meter change into one note per section."""
-    edges = [s.tick for s in sections[1:]]
-    if not edges:
-        return score
-    tracks = []
-    changed = False
-    for track in score.tracks:
-        notes: list[Note] = []
-        split = 0
-        for note in track.notes:
-            end = note.start + note.duration
-            index = bisect.bisect_right(edges, note.start)
-            if index == len(edges) or edges[index] >= end:
-                notes.append(note)
-                continue
-            start = note.start
-            while index < len(edges) and edges[index] < end:
-                notes.append(Note(start, edges[index] - start, note.pitch, note.velocity))
-                start = edges[index]
-                index += 1
-            notes.append(Note(start, end - start, note.pitch, note.velocity))
-            split += 1
-        if split:
-            changed = True
-            tally.trim(reasons.SPLIT_AT_METER, split)
-            tracks.append(dataclasses.replace(track, notes=tuple(notes)))
-        else:
-            tracks.append(track)
-    return score.replace(tracks=tuple(tracks)) if changed else score
-
-
 def encode_chunks(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, vectorised: bool = True) -> EncodedChunks:
     """Rows and bars of every chunk of ``score`` (spec 2.2-2.10), before they become an EncodedPiece.
     ``vectorised=False`` tokenises every track step by step (the reference path, for tests)."""
@@ -138,7 +105,6 @@ def encode_chunks(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, vector
         tally.trim(reasons.RESAMPLED, 1)
     work = _resample(score, factor)
     sections = meter_sections(work, working, options.original_meters_only)
-    work = _split_at_sections(work, sections, tally)
     tokens = tokenize(work, sections, options.instruments, tally, vectorised)
     unit_of = {s.meter: s.meter.unit_ticks(working) for s in sections if s.meter is not None}
     chunks = build_chunks(tokens, sections, unit_of, tally)
@@ -156,24 +122,22 @@ def encode_score(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, source:
     parts: list[EventArrays] = []
     bounds: list[np.ndarray] = []
     bar_chunk: list[np.ndarray] = []
-    numerators: list[int] = []
-    denominators: list[int] = []
-    tempos: list[int] = []
-    bar_ticks: list[int] = []
+    meter_pairs: list[np.ndarray] = []
+    bar_ticks: list[np.ndarray] = []
     events_so_far = 0
     for chunk_index, (rows, bars) in enumerate(encoded.chunks):
         parts.append(_bar_events(rows, bars))
         bounds.append(bars.bounds[1:] + events_so_far)
         events_so_far += int(bars.bounds[-1])
         bar_chunk.append(np.full(len(bars.bar_start), chunk_index, np.int32))
-        for start, section_index in zip(bars.bar_start.tolist(), bars.bar_section.tolist()):
-            info = rows.sections[section_index]
-            numerators.append(info.meter.numerator)
-            denominators.append(info.meter.denominator)
-            anchor = max(a for a in info.anchors if a[0] <= start)
-            source_tick = round((start - anchor[0] + anchor[1]) / encoded.factor)
-            bar_ticks.append(source_tick)
-            tempos.append(score.tempo_at(source_tick))
+        section_meters = np.array([(i.meter.numerator, i.meter.denominator) for i in rows.sections], np.int64)
+        meter_pairs.append(section_meters[bars.bar_section])
+        anchors = np.array([a for info in rows.sections for a in info.anchors], np.int64)  # increasing
+        anchor = anchors[np.searchsorted(anchors[:, 0], bars.bar_start, side="right") - 1]
+        bar_ticks.append(np.rint((bars.bar_start - anchor[:, 0] + anchor[:, 1]) / encoded.factor).astype(np.int64))
+    numerators, denominators = (np.concatenate(meter_pairs)[:, i].tolist() if meter_pairs else [] for i in (0, 1))
+    source_ticks = np.concatenate(bar_ticks) if bar_ticks else np.zeros(0, np.int64)
+    tempos = _tempo_at(score, source_ticks)
     dropped = dict(tally.dropped)
     trimmed = dict(tally.trimmed)
     if not parts:
@@ -188,7 +152,7 @@ def encode_score(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, source:
         bar_denominator=denominators,
         bar_tempo=tempos,
         source=source,
-        bar_start_tick=bar_ticks,
+        bar_start_tick=source_ticks,
     )
     meters = Counter(f"{n}/{d}" for n, d in zip(numerators, denominators))
     names = options.instruments.names
@@ -208,6 +172,16 @@ def encode_score(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, source:
         instruments=instruments,
     )
     return EncodeResult(piece, report)
+
+
+def _tempo_at(score: Score, ticks: np.ndarray) -> np.ndarray:
+    """Tempo (µs per quarter) in force at each tick."""
+    if not score.tempos:
+        return np.full(len(ticks), DEFAULT_TEMPO, np.int64)
+    changes = np.array([t.tick for t in score.tempos], np.int64)
+    values = np.array([t.us_per_quarter for t in score.tempos], np.int64)
+    index = np.searchsorted(changes, ticks, side="right") - 1
+    return np.where(index >= 0, values[np.maximum(index, 0)], DEFAULT_TEMPO)
 
 
 def _bar_events(rows: ChunkRows, bars: BarRows) -> EventArrays:

@@ -119,7 +119,7 @@ def tokenize(
     score: Score, sections: list[MeterSection], table: InstrumentTable, tally: Tally, vectorised: bool = True
 ) -> Tokens:
     """The valid notes of ``score``; ``sections`` is its meter map (the first at tick 0). Notes that
-    cross a section boundary must already be split there. ``vectorised=False`` forces the
+    cross a section boundary are split there first. ``vectorised=False`` forces the
     step-by-step walk for every track (the reference the vectorised path is tested against)."""
     context = _Context(score, sections)
     blocks: list[np.ndarray] = []
@@ -143,8 +143,9 @@ def tokenize(
         return Tokens(empty, empty, empty, empty, empty, empty, empty)
     flat = np.concatenate(blocks)
     lane = np.repeat(np.arange(len(blocks)), [len(b) for b in blocks])  # kept-track number of each note
-    start, duration, pitch, velocity = flat[:, 0], flat[:, 1], fold_pitches(flat[:, 2]), flat[:, 3]
     ids = np.arange(len(flat))
+    flat, lane, ids = _split_at_meter_changes(flat, lane, ids, context.ticks[1:], tally)
+    start, duration, pitch, velocity = flat[:, 0], flat[:, 1], fold_pitches(flat[:, 2]), flat[:, 3]
 
     walk = _needs_walk(start, duration, pitch, lane, len(blocks), context) if vectorised else np.ones(len(blocks), bool)
     keep = np.ones(len(flat), bool)
@@ -178,6 +179,36 @@ def tokenize(
     keep = ~(duplicate | empty_note)
     track = np.array(track_ids, np.int64)[lane]
     return Tokens(start[keep], duration[keep], pitch[keep], instrument[keep], track[keep], tempo[keep], velocity[keep])
+
+
+def _split_at_meter_changes(
+    flat: np.ndarray, lane: np.ndarray, ids: np.ndarray, edges: np.ndarray, tally: Tally
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut notes that sound across a meter change into one note per section (the original dropped
+    them). The pieces keep the note's source order and stay sorted by track and start."""
+    if len(edges) == 0:
+        return flat, lane, ids
+    first = np.searchsorted(edges, flat[:, 0], side="right")
+    last = np.searchsorted(edges, flat[:, 0] + flat[:, 1], side="left")
+    crossing = np.flatnonzero(last > first)
+    if len(crossing) == 0:
+        return flat, lane, ids
+    tally.trim(reasons.SPLIT_AT_METER, len(crossing))
+    pieces, piece_lane, piece_ids = [], [], []
+    for index in crossing.tolist():
+        start, duration, pitch, velocity = flat[index].tolist()
+        cuts = [start] + edges[first[index] : last[index]].tolist() + [start + duration]
+        for begin, end in zip(cuts, cuts[1:]):
+            pieces.append((begin, end - begin, pitch, velocity))
+            piece_lane.append(lane[index])
+            piece_ids.append(ids[index])
+    keep = np.ones(len(flat), bool)
+    keep[crossing] = False
+    flat = np.concatenate([flat[keep], np.array(pieces, np.int64)])
+    lane = np.concatenate([lane[keep], np.array(piece_lane, np.int64)])
+    ids = np.concatenate([ids[keep], np.array(piece_ids, np.int64)])
+    order = np.lexsort((flat[:, 3], flat[:, 2], flat[:, 1], flat[:, 0], lane))  # a Score track's order
+    return flat[order], lane[order], ids[order]
 
 
 # ------------------------------------------------------------------------------ vectorised path

@@ -60,59 +60,110 @@ class ChunkRows:
         return len(self.tick)
 
 
-class _Rows:
-    """Growing row columns of one chunk (private)."""
-
-    def __init__(self) -> None:
-        self.parts: list[tuple[np.ndarray, ...]] = []  # finished blocks of columns
-        self.count = 0
-        self.intervals: list[np.ndarray] = []  # [k, 4]: row, end row, pitch, instrument
-
-    def add_block(self, *columns: np.ndarray) -> None:
-        self.parts.append(tuple(np.asarray(c) for c in columns))
-        self.count += len(columns[0])
-
-
 def chunk_rows(chunk: Chunk, tally: Tally) -> ChunkRows:
-    """Rows of a chunk (spec 2.8)."""
-    rows = _Rows()
-    infos = []
-    for section_index, section in enumerate(chunk.sections):
-        infos.append(SectionInfo(section.meter, section.unit, section.start, section.end, tuple(section.anchors)))
-        following = chunk.sections[section_index + 1].start if section_index + 1 < len(chunk.sections) else None
-        _section_rows(section, section_index, following, rows, tally)
-    columns = [np.concatenate(c) if rows.parts else np.zeros(0, np.int64) for c in zip(*rows.parts)] or [
-        np.zeros(0, np.int64)
-    ] * 9
-    tick, is_pause, offset, beat, pitch, duration, instrument, velocity, section = columns
-    n = rows.count
+    """Rows of a chunk (spec 2.8), all sections at once. Onsets a class away from the previous row
+    (and, when they open a bar, from its barline) become rows directly; only the others are walked,
+    adding the pauses that a long rest or an inexpressible offset needs, or dropping the note. Pauses
+    then run from each section's last row up to the next section."""
+    sections = chunk.sections
+    infos = tuple(SectionInfo(s.meter, s.unit, s.start, s.end, tuple(s.anchors)) for s in sections)
+    sizes = [len(s.time) for s in sections]
+    section = np.repeat(np.arange(len(sections)), sizes)
+    time = np.concatenate([s.time for s in sections])
+    count = len(time)
+    start = np.array([s.start for s in sections], np.int64)[section]
+    unit = np.array([s.unit for s in sections], np.int64)[section]
+    bar_ticks = np.array([s.meter.bar_units * s.unit for s in sections], np.int64)[section]
+    max_ticks = np.array([s.meter.max_units * s.unit for s in sections], np.int64)[section]
+    firsts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    opens_section = np.zeros(count, bool)
+    opens_section[firsts] = True
+
+    previous = np.where(opens_section, start, np.concatenate([[0], time[:-1]]))
+    gap = time - previous
+    offset = _class_of(gap, unit)
+    offset[gap > max_ticks] = -1
+    bar_start = start + (time - start) // bar_ticks * bar_ticks
+    opens = (previous < bar_start) | opens_section
+    into_bar = time - bar_start
+    irregular = (offset < 0) | (opens & (into_bar > 0) & (_class_of(into_bar, unit) < 0))
+    kept = np.ones(count, bool)
+    pause_ticks: list[int] = []
+    pause_offsets: list[int] = []
+    pause_before: list[int] = []
+    pause_order: list[int] = []
+    last_of: dict[int, tuple[int, bool]] = {}  # row -> (last tick, last is a pause) after it
+    if irregular.any():
+        _walk_irregular(sections, section, time, offset, kept, np.flatnonzero(irregular).tolist(), opens_section,
+                        last_of, (pause_ticks, pause_offsets, pause_before, pause_order), tally)  # fmt: skip
+    # Pauses from each section's last row to the next section's start.
+    for index in range(len(sections) - 1):
+        final = firsts[index] + sizes[index] - 1
+        last = last_of.get(final, (int(time[final]), False))[0]
+        for tick, step in _pauses_to(sections[index], last, sections[index + 1].start):
+            pause_ticks.append(tick)
+            pause_offsets.append(step)
+            pause_before.append(final)
+            pause_order.append(1 << 40)  # after the section's last note
+
+    notes = np.flatnonzero(kept)
+    pauses = len(pause_ticks)
+    anchor = np.concatenate([notes, np.array(pause_before, np.int64)])
+    sub = np.concatenate([np.full(len(notes), 1 << 30), np.array(pause_order, np.int64)])
+    order = np.lexsort((sub, anchor))
+    is_pause = np.concatenate([np.zeros(len(notes), bool), np.ones(pauses, bool)])[order]
+    tick = np.concatenate([time[notes], np.array(pause_ticks, np.int64)])[order]
+    row_section = section[anchor[order]] if count else np.zeros(0, np.int64)
+
+    def merged(name: str, pause_value: int) -> np.ndarray:
+        values = np.concatenate([getattr(s, name) for s in sections])[notes]
+        return np.concatenate([values, np.full(pauses, pause_value, values.dtype)])[order]
+
+    row_offset = np.concatenate([offset[notes], np.array(pause_offsets, np.int64)])[order]
+    row_start = np.array([s.start for s in sections], np.int64)[row_section]
+    row_unit = np.array([s.unit for s in sections], np.int64)[row_section]
+    beat = np.full(len(tick), -1, np.int64)
+    for index, info in enumerate(infos):
+        here = row_section == index
+        beat[here] = _beats(info.meter, (tick[here] - row_start[here]) // row_unit[here])
+    pitch = merged("pitch", -1)
+    instrument = merged("instrument", -1)
+
+    # Active sets: a note sounds from the row after its own to the last row emitted before its end
+    # is heard (ends come before starts at one tick; at the latest, at the end of its section).
+    trigger = np.where(is_pause & (sub[order] == 1 << 40), np.iinfo(np.int64).max // 4, time[anchor[order]])
+    key = row_section.astype(np.int64) * _SECTION_KEY + np.minimum(trigger, _SECTION_KEY - 1)
+    note_rows = np.flatnonzero(~is_pause)
+    end_time = np.concatenate([s.end_time for s in sections])[notes]
+    end_key = section[notes] * _SECTION_KEY + np.minimum(end_time, _SECTION_KEY - 2)
+    end_row = np.searchsorted(key, end_key, side="left")
+    n = len(tick)
     active_pitches = np.zeros((n, N_PITCHES), bool)
     active_instruments = np.zeros((n, N_INSTRUMENTS), bool)
-    if rows.intervals:
-        spans = np.concatenate(rows.intervals)
-        first = spans[:, 0] + 1  # a note is active from the row after its own ...
-        lengths = np.maximum(spans[:, 1] - first, 0)  # ... to the row before its end was heard
-        total = int(lengths.sum())
-        if total:
-            row = np.arange(total) + np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
-            active_pitches[row, np.repeat(spans[:, 2] - LOWEST, lengths)] = True
-            active_instruments[row, np.repeat(spans[:, 3], lengths)] = True
+    first = note_rows + 1
+    lengths = np.maximum(end_row - first, 0)
+    total = int(lengths.sum())
+    if total:
+        row = np.arange(total) + np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+        active_pitches[row, np.repeat(pitch[note_rows] - LOWEST, lengths)] = True
+        active_instruments[row, np.repeat(instrument[note_rows], lengths)] = True
     return ChunkRows(
-        sections=tuple(infos),
-        tick=tick.astype(np.int64),
-        is_pause=is_pause.astype(bool),
-        offset=offset.astype(np.int16),
+        sections=infos,
+        tick=tick,
+        is_pause=is_pause,
+        offset=row_offset.astype(np.int16),
         beat=beat.astype(np.int16),
         pitch=pitch.astype(np.int16),
-        duration=duration.astype(np.int16),
+        duration=merged("duration", 0).astype(np.int16),
         instrument=instrument.astype(np.int16),
-        velocity=velocity.astype(np.int16),
-        section=section.astype(np.int32),
+        velocity=merged("velocity", -1).astype(np.int16),
+        section=row_section.astype(np.int32),
         active_pitches=active_pitches,
         active_instruments=active_instruments,
     )
 
 
+_SECTION_KEY = 1 << 40  # chunk ticks stay far below this
 _CLASS_OF_UNITS = np.full(max(CLASS_OF_UNITS) + 1, -1, np.int64)
 for _units, _index in CLASS_OF_UNITS.items():
     _CLASS_OF_UNITS[_units] = _index
@@ -124,89 +175,64 @@ def _beats(meter: Meter, units: np.ndarray) -> np.ndarray:
     return np.where((position % HALF_BEAT_UNITS == 0) & (beat < N_BEATS), beat, -1)
 
 
-def _section_rows(section, section_index: int, following: int | None, rows: _Rows, tally: Tally) -> None:
-    """Rows of one section (spec 2.8). Onsets a class away from the previous row (and, when they open
-    a bar, from its barline) become rows all at once; only the others are walked one by one, adding
-    the pauses that a long rest or an inexpressible offset needs, or dropping the note."""
-    meter, unit, start = section.meter, section.unit, section.start
-    time = section.time
-    count = len(time)
-    bar_ticks = meter.bar_units * unit
-    previous = np.concatenate([[start], time[:-1]])
-    gap = time - previous
-    offset = np.where(gap % unit == 0, _CLASS_OF_UNITS[np.minimum(gap // unit, len(_CLASS_OF_UNITS) - 1)], -1)
-    offset[gap == 0] = 0
-    offset[gap > meter.max_units * unit] = -1
-    bar_start = start + (time - start) // bar_ticks * bar_ticks
-    opens = previous < bar_start
-    opens[0] = True
-    into_bar = time - bar_start
-    into_class = np.where(into_bar % unit == 0, _CLASS_OF_UNITS[np.minimum(into_bar // unit, len(_CLASS_OF_UNITS) - 1)], -1)
-    irregular = (offset < 0) | (opens & (into_bar > 0) & (into_class < 0))
-    kept = np.ones(count, bool)
-    pause_ticks: list[int] = []
-    pause_offsets: list[int] = []
-    pause_before: list[int] = []
-    last = int(time[-1]) if count else start
-    if irregular.any():
-        walker = _Walker(section, pause_ticks, pause_offsets, pause_before)
-        times = time.tolist()
-        pending = np.flatnonzero(irregular).tolist()
-        state_after: dict[int, tuple[int, bool]] = {}
-        position = 0
-        while position < len(pending):
-            k = pending[position]
-            position += 1
-            if k == 0:
-                state = (start, True)
-            elif k - 1 in state_after:
-                state = state_after[k - 1]
-            else:
-                state = (times[k - 1], False)
-            walker.last, walker.last_is_pause = state
-            if walker.bridge(times[k], k):
-                offset[k] = 0 if times[k] == walker.last else CLASS_OF_UNITS[(times[k] - walker.last) // unit]
-                state_after[k] = (times[k], False)
-            else:
-                tally.drop(reasons.UNPLACEABLE_OFFSET)
-                kept[k] = False
-                state_after[k] = (walker.last, walker.last_is_pause)
-                if k + 1 < count and (position == len(pending) or pending[position] != k + 1):
-                    pending.insert(position, k + 1)  # its offset now counts from elsewhere
-        if count:
-            last = state_after.get(count - 1, (int(time[-1]), False))[0]
+def _class_of(ticks: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """Class of each length in ticks (0 for 0), or -1 where no class has that length."""
+    units = ticks // unit
+    found = _CLASS_OF_UNITS[np.clip(units, 0, len(_CLASS_OF_UNITS) - 1)]
+    return np.where((ticks % unit == 0) & (units < len(_CLASS_OF_UNITS)), found, -1)
 
-    notes = np.flatnonzero(kept)
-    pauses = len(pause_ticks)
-    trigger = np.concatenate([notes, np.array(pause_before, np.int64)])
-    sub = np.concatenate([np.full(len(notes), 1 << 30), np.arange(pauses)])
-    order = np.lexsort((sub, trigger))
-    is_pause = np.concatenate([np.zeros(len(notes), bool), np.ones(pauses, bool)])[order]
-    tick = np.concatenate([time[notes], np.array(pause_ticks, np.int64)])[order]
 
-    def merged(note_values: np.ndarray, pause_value: int | list[int]) -> np.ndarray:
-        fill = np.array(pause_value, np.int64) if isinstance(pause_value, list) else np.full(pauses, pause_value)
-        return np.concatenate([note_values[notes], fill])[order]
+def _walk_irregular(sections, section, time, offset, kept, pending, opens_section, last_of, pauses, tally) -> None:
+    """Pauses before (or dropping of) the rows that cannot follow their predecessor directly."""
+    pause_ticks, pause_offsets, pause_before, pause_order = pauses
+    walkers: dict[int, _Walker] = {}
+    times = time.tolist()
+    position = 0
+    while position < len(pending):
+        k = pending[position]
+        position += 1
+        index = int(section[k])
+        walker = walkers.get(index)
+        if walker is None:
+            walker = walkers[index] = _Walker(sections[index], [], [], [])
+        if opens_section[k]:
+            state = (sections[index].start, True)
+        else:
+            state = last_of.get(k - 1, (times[k - 1], False))
+        walker.last, walker.last_is_pause = state
+        mark = len(walker.ticks)
+        placed = walker.bridge(times[k], k)
+        for j in range(mark, len(walker.ticks)):
+            pause_ticks.append(walker.ticks[j])
+            pause_offsets.append(walker.offsets[j])
+            pause_before.append(k)
+            pause_order.append(j - mark)
+        if placed:
+            gap = times[k] - walker.last
+            offset[k] = 0 if gap == 0 else CLASS_OF_UNITS[gap // walker.unit]
+            last_of[k] = (times[k], False)
+        else:
+            tally.drop(reasons.UNPLACEABLE_OFFSET)
+            kept[k] = False
+            last_of[k] = (walker.last, walker.last_is_pause)
+            follower = k + 1
+            if follower < len(times) and not opens_section[follower]:
+                if position == len(pending) or pending[position] != follower:
+                    pending.insert(position, follower)  # its offset now counts from elsewhere
 
-    base = rows.count
-    rows.add_block(
-        tick,
-        is_pause,
-        merged(offset, pause_offsets),
-        _beats(meter, (tick - start) // unit),
-        merged(section.pitch, -1),
-        merged(section.duration, 0),
-        merged(section.instrument, -1),
-        merged(section.velocity, -1),
-        np.full(len(tick), section_index),
-    )
-    if len(notes):
-        row_trigger = time[trigger[order]]  # the onset whose processing emitted each row
-        note_rows = base + np.flatnonzero(~is_pause)
-        end_row = base + np.searchsorted(row_trigger, section.end_time[notes], side="left")
-        rows.intervals.append(np.stack([note_rows, end_row, section.pitch[notes], section.instrument[notes]], axis=1))
-    if following is not None:
-        _walk_to(section, section_index, last, following, rows)
+
+def _pauses_to(section, last: int, target: int) -> list[tuple[int, int]]:
+    """(tick, offset class) of the pauses from ``last`` to ``target``, each stopping at the next barline."""
+    geometry = normalizer_for(section.meter, section.unit)
+    result = []
+    while last < target:
+        boundary = min(target, section.start + geometry.next_boundary(last - section.start))
+        step = boundary - last
+        if step % section.unit or (step // section.unit) not in CLASS_OF_UNITS:
+            raise AssertionError(f"a pause of {step} ticks between sections is not a class")
+        result.append((boundary, CLASS_OF_UNITS[step // section.unit]))
+        last = boundary
+    return result
 
 
 class _Walker:
@@ -270,37 +296,6 @@ class _Walker:
         return True
 
 
-def _walk_to(section, section_index: int, last: int, target: int, rows: _Rows) -> None:
-    """Pauses from ``last`` to the next section's start, each stopping at the next barline."""
-    geometry = normalizer_for(section.meter, section.unit)
-    ticks: list[int] = []
-    previous = last
-    while last < target:
-        boundary = min(target, section.start + geometry.next_boundary(last - section.start))
-        ticks.append(boundary)
-        last = boundary
-    if not ticks:
-        return
-    reached = np.array(ticks, np.int64)
-    unit = section.unit
-    steps = reached - np.concatenate([[previous], reached[:-1]])
-    offset = _CLASS_OF_UNITS[steps // unit]
-    if np.any(offset < 0) or np.any(steps % unit):
-        raise AssertionError("a pause between sections is not a class")
-    count = len(reached)
-    rows.add_block(
-        reached,
-        np.ones(count, bool),
-        offset,
-        _beats(section.meter, (reached - section.start) // unit),
-        np.full(count, -1),
-        np.zeros(count, np.int64),
-        np.full(count, -1),
-        np.full(count, -1),
-        np.full(count, section_index),
-    )
-
-
 @dataclass(frozen=True)
 class BarRows:
     """The bars of one chunk in bar form: ``rows`` indexes into the chunk's rows (-1: an inserted
@@ -317,55 +312,59 @@ class BarRows:
 
 
 def chunk_bars(rows: ChunkRows) -> BarRows:
-    """Cut a chunk's rows into bars (spec 2.10)."""
-    bar_starts: list[int] = []
-    bar_sections: list[int] = []
+    """Cut a chunk's rows into bars (spec 2.10): a pause on a barline closes the bar before it, a
+    note on a barline opens the bar after it; the first row of a bar counts its offset from the
+    barline; an empty bar is one pause per segment with the active sets of the next row."""
+    starts, sections, units = [], [], []
     for index, info in enumerate(rows.sections):
-        bar = info.meter.bar_units * info.unit
-        bar_starts.extend(range(info.start, info.end, bar))
-        bar_sections.extend([index] * len(range(info.start, info.end, bar)))
-    bar_ends = np.array(bar_starts[1:] + [rows.sections[-1].end], np.int64)
-    note_bar = np.searchsorted(bar_ends, rows.tick, side="right")
-    pause_bar = np.searchsorted(bar_ends, rows.tick, side="left")
-    row_bar = np.where(rows.is_pause, pause_bar, note_bar)
-    if len(row_bar) and (np.any(np.diff(row_bar) < 0) or row_bar[-1] >= len(bar_starts)):
+        starts.append(np.arange(info.start, info.end, info.meter.bar_units * info.unit, dtype=np.int64))
+        sections.append(np.full(len(starts[-1]), index, np.int32))
+        units.append(np.full(len(starts[-1]), info.unit, np.int64))
+    bar_start, bar_section, bar_unit = np.concatenate(starts), np.concatenate(sections), np.concatenate(units)
+    bars, n = len(bar_start), len(rows)
+    bar_end = np.append(bar_start[1:], rows.sections[-1].end)
+    row_bar = np.where(
+        rows.is_pause, np.searchsorted(bar_end, rows.tick, side="left"), np.searchsorted(bar_end, rows.tick, side="right")
+    )
+    if n and (np.any(np.diff(row_bar) < 0) or row_bar[-1] >= bars):
         raise AssertionError("rows are not in bar order")
-    firsts = np.searchsorted(row_bar, np.arange(len(bar_starts) + 1), side="left")
-    out_rows: list[int] = []
-    out_offset: list[int] = []
-    out_beat: list[int] = []
-    out_active: list[int] = []
-    bounds = [0]
-    n = len(rows)
-    offsets = rows.offset.tolist()
-    beats = rows.beat.tolist()
-    ticks = rows.tick.tolist()
-    for bar_index, bar_start in enumerate(bar_starts):
-        low, high = int(firsts[bar_index]), int(firsts[bar_index + 1])
-        info = rows.sections[bar_sections[bar_index]]
-        unit = info.unit
-        if low == high:
-            active = low if low < n else -1
-            reached = 0
-            for segment in info.meter.segments:
-                reached += segment
-                out_rows.append(-1)
-                out_offset.append(CLASS_OF_UNITS[segment])
-                out_beat.append(info.meter.beat_of(reached) if reached < info.meter.bar_units else 0)
-                out_active.append(active)
-        else:
-            out_rows.extend(range(low, high))
-            out_offset.append(CLASS_OF_UNITS[(ticks[low] - bar_start) // unit] if ticks[low] > bar_start else 0)
-            out_offset.extend(offsets[low + 1 : high])
-            out_beat.extend(beats[low:high])
-            out_active.extend(range(low, high))
-        bounds.append(len(out_rows))
+    counts = np.bincount(row_bar, minlength=bars)
+    first_row = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    segment_count = np.array([len(info.meter.segments) for info in rows.sections], np.int64)
+    empty = counts == 0
+    length = np.where(empty, segment_count[bar_section], counts)
+    bounds = np.concatenate([[0], np.cumsum(length)])
+    total = int(bounds[-1])
+
+    out_rows = np.full(total, -1, np.int64)
+    out_offset = np.zeros(total, np.int16)
+    out_beat = np.zeros(total, np.int16)
+    out_active = np.full(total, -1, np.int64)
+    position = bounds[row_bar] + np.arange(n) - first_row[row_bar]
+    out_rows[position] = np.arange(n)
+    out_offset[position] = rows.offset
+    out_beat[position] = rows.beat
+    out_active[position] = np.arange(n)
+    opened = np.flatnonzero(~empty)
+    lead = first_row[opened]  # the first row of each bar that has rows: offset from its barline
+    into = (rows.tick[lead] - bar_start[opened]) // bar_unit[opened]
+    out_offset[bounds[opened]] = _CLASS_OF_UNITS[into]
+    for bar in np.flatnonzero(empty).tolist():
+        meter = rows.sections[bar_section[bar]].meter
+        at = int(bounds[bar])
+        reached = 0
+        for segment in meter.segments:
+            reached += segment
+            out_offset[at] = CLASS_OF_UNITS[segment]
+            out_beat[at] = meter.beat_of(reached) if reached < meter.bar_units else 0
+            out_active[at] = first_row[bar] if first_row[bar] < n else -1
+            at += 1
     return BarRows(
-        rows=np.array(out_rows, np.int64),
-        offset=np.array(out_offset, np.int16),
-        beat=np.array(out_beat, np.int16),
-        active_from=np.array(out_active, np.int64),
-        bar_start=np.array(bar_starts, np.int64),
-        bar_section=np.array(bar_sections, np.int32),
-        bounds=np.array(bounds, np.int64),
+        rows=out_rows,
+        offset=out_offset,
+        beat=out_beat,
+        active_from=out_active,
+        bar_start=bar_start,
+        bar_section=bar_section,
+        bounds=bounds.astype(np.int64),
     )

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.preprocess import report as reasons
-from core.preprocess.encode import _split_at_sections, encode_chunks, meter_sections
+from core.preprocess.encode import encode_chunks, meter_sections
 from core.preprocess.report import Tally
 from core.preprocess.tokenize import tokenize
 from core.representation.instruments import MAHLERNET
@@ -36,14 +36,13 @@ def test_vectorised_path_equals_the_walk(seed):
 @pytest.mark.parametrize("seed", range(8))
 def test_vectorised_path_equals_the_walk_on_tracks_it_takes(seed):
     score = gridded(np.random.default_rng(seed))
-    sections = meter_sections(score, 480, False)
-    split = _split_at_sections(score, sections, Tally())
+    split = score
     assert sum(len(t.notes) for t in split.tracks) > 150
     (fast, fast_tally), (walk, walk_tally) = tokens_of(split), tokens_of(split, vectorised=False)
     assert fast == walk
     assert fast_tally.dropped == walk_tally.dropped
-    changed = sum(1 for (s, d, p), n in zip(fast, sorted(n for t in split.tracks for n in t.notes)) if d != n.duration)
-    assert changed > 0  # legato and staccato did something
+    played = {(n.start, n.duration, n.pitch) for t in split.tracks for n in t.notes}
+    assert sum(1 for token in fast if token not in played) > 20  # legato, staccato and splits did something
 
 
 def test_vectorised_path_equals_the_walk_on_quantised_tracks():
