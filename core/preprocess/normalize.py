@@ -303,7 +303,7 @@ class Normalizer:
         near = np.minimum(start_array, self.max_shift)
         signature = ((grid % self.period) * (self.max_ticks + 1) + length_array) * (self.max_shift + 1) + near
         signature = np.where(length_array <= self.max_ticks, signature * _MASKS, -1)
-        _, lane = np.unique(tokens.track[low:high], return_inverse=True)
+        lane = tokens.track[low:high]
         starts = start_array.tolist()
         signatures = signature.tolist()
         profiles = (speed * N_INSTRUMENTS + tokens.instrument[low:high]).tolist()
@@ -312,9 +312,11 @@ class Normalizer:
         class_ticks = self.class_ticks
         triplet = _TRIPLET_BASED
         choices = self._free_choices
-        status = [[0, 0, 0, 0] for _ in range(int(lane.max()) + 1 if count else 0)]  # type, start, end, prev
+        status = [[0, 0, 0, 0] for _ in range(int(lane.max()) + 1 if count else 0)]  # per track: type, start, end, prev
         out_start = [0] * count
         out_class = [0] * count  # 0: dropped; -1: split into several partials (see `several`)
+        onsets: set[tuple[int, int]] = set()  # (track, start) of the one-partial notes so far
+        chords = False
         several: dict[int, tuple[tuple[int, int], ...]] = {}
         failed = zero = 0
         for i in range(count):
@@ -345,6 +347,10 @@ class Normalizer:
                 last_class = index
                 out_start[i] = note_start
                 out_class[i] = index
+                onset = (lanes[i], note_start)
+                if onset in onsets:
+                    chords = True
+                onsets.add(onset)
             else:
                 partials = self._long_note(start, int(length_array[i]), st, profiles[i])
                 if partials is None:
@@ -392,6 +398,7 @@ class Normalizer:
             failed=failed,
             zero=zero,
             split=sum(1 for p in several.values() if len(p) > 1),
+            chords=chords,
         )
 
     def _long_note(self, start: int, length: int, status: list[int], profile: int) -> tuple[tuple[int, int], ...] | None:
@@ -435,6 +442,7 @@ class SectionNotes:
     failed: int
     zero: int
     split: int
+    chords: bool = True  # False: no two one-partial notes of a track start together (nothing to unify)
 
 
 def _score(difference: int, shift: int, index: int, scale: float) -> float:

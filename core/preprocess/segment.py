@@ -154,7 +154,7 @@ def unify(notes: SectionNotes, tokens: Tokens) -> np.ndarray:
     of them share, when it is within 25% (a basic value) or 12.5% (a tie) of their own (spec 2.6,
     with counts that work). Returns the new ``part_class``."""
     classes = notes.part_class
-    if len(notes.token) < 2:
+    if len(notes.token) < 2 or not notes.chords:
         return classes
     parts = np.bincount(notes.part_note, minlength=len(notes.token))
     first_part = np.concatenate([[0], np.cumsum(parts)[:-1]])
@@ -206,7 +206,7 @@ def finalize(
     note_token = notes.token
     instrument = tokens.instrument[note_token]
     keep_part = np.ones(len(classes), bool)
-    if len(np.unique(instrument)) > CHANNELS:
+    if np.count_nonzero(np.bincount(instrument, minlength=CHANNELS + 1)) > CHANNELS:
         kept_notes = _channel_check(notes, classes, tokens, unit)
         tally.drop(reasons.NO_CHANNEL, int(len(note_token) - kept_notes.sum()))
         keep_part = kept_notes[notes.part_note]
