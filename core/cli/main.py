@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "core.cli.evaluate",
     "core.cli.plot",
     "core.cli.models",
+    "core.cli.generate",
 ]
 
 EXIT_USER_ERROR = 2

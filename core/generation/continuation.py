@@ -44,7 +44,7 @@ from core.generation.engine import (
 )
 from core.generation.history import BarPart, PieceBars, piece_bars
 from core.generation.placement import GhostNote, Placed, TrackMap, place, tempo_map
-from core.generation.sampler import Sampler, make_generators
+from core.generation.sampler import Sampler, make_streams
 from core.network import MahlerNet
 from core.representation.events import EventArrays
 from core.score import Score
@@ -150,9 +150,9 @@ def continue_piece(
     new_parts = bars_of.sequence(from_bar + 1, from_bar + bars)
     total = len(new_parts)
     rows = variations
-    generators = make_generators(controls.seed, rows)
+    streams = make_streams(controls.seed, rows)
     sampler = Sampler(model, controls, max_events)
-    device = sampler.device
+    device = next(model.parameters()).device
     generated: list[list[EventArrays]] = [[] for _ in range(rows)]
     attempts: list[list[int]] = [[] for _ in range(rows)]
     carry = bars_of.carry_into(new_parts[0]).repeat(rows) if seed_parts else Carry.silent(rows)
@@ -166,7 +166,7 @@ def continue_piece(
             else:
                 lines = [line + [LineBar(e) for e in generated[row]] for row in range(rows)]
                 summary = context_summaries(model, lines)
-            noise = standard_normal(generators, model.config.z_dim, device)
+            noise = standard_normal(streams, position, model.config.z_dim, device)
             if position == 0 and seeded:
                 seed_summary = context_summaries(model, [_seed_context(line)])
                 mu, logvar = encode_bars(model, [line[-1].events], seed_summary)
@@ -174,7 +174,7 @@ def continue_piece(
             else:
                 z = noise
             state = model.initial_state(z, summary)
-            decoded = sampler.decode(state, [part.plan] * rows, carry, generators, cancel=cancel)
+            decoded = sampler.decode(state, [part.plan] * rows, carry, streams, position, cancel=cancel)
             carry = decoded.carry
             for row in range(rows):
                 generated[row].append(decoded.events[row])

@@ -18,6 +18,7 @@ import torch
 
 from core.errors import Cancelled, GenerationError
 from core.generation.bars import event_batch
+from core.generation.sampler import Streams
 from core.network import MahlerNet
 from core.representation.events import EventArrays
 
@@ -61,9 +62,9 @@ def encode_bars(model: MahlerNet, bars: Sequence[EventArrays], summaries: torch.
     return model.encode_input(event_batch(bars, [False] * len(bars), device), summaries)
 
 
-def standard_normal(generators: Sequence[torch.Generator], size: int, device: torch.device) -> torch.Tensor:
-    """(B, size) standard normal noise, row ``i`` from ``generators[i]``."""
-    return torch.stack([torch.randn(size, generator=g) for g in generators]).to(device)
+def standard_normal(streams: Sequence[Streams], bar: int, size: int, device: torch.device) -> torch.Tensor:
+    """(B, size) standard normal noise for the z of ``bar``, row ``i`` from ``streams[i]``."""
+    return torch.stack([s.normal(bar, size) for s in streams]).to(device)
 
 
 @contextlib.contextmanager

@@ -31,7 +31,7 @@ from core.generation.controls import Controls, Temperatures
 from core.generation.engine import Cancel, LineBar, Progress, check_cancel, context_summaries, encode_bars, evaluating, report
 from core.generation.history import BarPart, piece_bars
 from core.generation.placement import GhostNote, Placed, TrackMap, place, tempo_map
-from core.generation.sampler import Sampler, make_generators
+from core.generation.sampler import Sampler, make_streams
 from core.network import MahlerNet
 from core.representation.events import EventArrays
 from core.score import Score
@@ -158,7 +158,7 @@ def interpolate(
     if context == "before":
         carry = bars_of.carry_into(part_a)
     ts = points(steps)
-    generators = make_generators(controls.seed, steps)
+    streams = make_streams(controls.seed, steps)
     sampler = Sampler(model, controls, max_events)
     report(progress, 0, 1)
     check_cancel(cancel)
@@ -169,7 +169,7 @@ def interpolate(
         z = torch.stack([mix(mu[0], mu[1], t, slerp) for t in ts])
         state = model.initial_state(z, None if summary is None else summary.expand(steps, -1))
         plans = [(part_a if t < 0.5 else part_b).plan for t in ts]
-        decoded = sampler.decode(state, plans, carry.repeat(steps), generators, cancel=cancel)
+        decoded = sampler.decode(state, plans, carry.repeat(steps), streams, cancel=cancel)
     report(progress, 1, 1)
     tracks = TrackMap(score, (min(bar_a, bar_b), max(bar_a, bar_b)))
     results = []

@@ -8,30 +8,24 @@ with the class's output program and a free channel. The fragment's tracks copy t
 channel of the tracks they join, so :func:`core.edits.insert_bars` and :func:`core.edits.overlay`
 merge them into those tracks.
 
-Times: onsets and durations are in units of 1/24 q* of each bar's meter; the fragment uses the piece's
-ticks per quarter (rounded to the nearest tick where a class is not a whole number of ticks), the
-piece's meter for each bar and the piece's tempo. Velocity bins decode to their MIDI velocity (64 for a
-model without velocity). Nothing here changes the input Score.
+Times and velocities come from the representation's own decoder
+(:func:`core.representation.decode.decode_bar`): the fragment uses the piece's ticks per quarter, the
+piece's meter for each bar and the piece's tempo. Nothing here changes the input Score.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from core.generation.bars import onset_units
 from core.generation.history import BarPart
-from core.representation.events import LOWEST_PITCH, EventArrays
+from core.representation.decode import DEFAULT_VELOCITY, decode_bar
+from core.representation.events import EventArrays
 from core.representation.instruments import MAHLERNET, InstrumentTable
-from core.representation.velocity import bin_velocity
-from core.representation.vocabulary import CLASS_UNITS
 from core.score import DRUM_CHANNEL, Note, Score, TempoChange, TimeSignature, Track
-
-DEFAULT_VELOCITY = 64
 
 
 class GhostNote(NamedTuple):
@@ -112,11 +106,6 @@ class Placed:
         return tuple(sorted(notes, key=lambda g: (g.note.start, g.note.pitch)))
 
 
-def unit_ticks(part: BarPart, ticks_per_quarter: int) -> Fraction:
-    """Ticks of one unit (1/24 q*) of a bar's meter at the piece's resolution (may be fractional)."""
-    return Fraction(ticks_per_quarter) * part.plan.meter.quarters_per_qstar / 24
-
-
 def place(
     score: Score,
     parts: Sequence[BarPart],
@@ -124,36 +113,25 @@ def place(
     tracks: TrackMap,
     tempos: Sequence[TempoChange] | None = None,
 ) -> Placed:
-    """Lay ``bars`` (one per part, in order) end to end from tick 0 as notes on the piece's tracks.
-
-    Each bar takes the length of its part; a time signature is written where a Score bar begins in a
-    meter other than the one before. ``tempos`` (fragment ticks) defaults to the piece's tempo at the
-    first part."""
+    """``bars`` (one per part) as notes on the piece's tracks, in a fragment that starts at the first
+    part's barline: each bar keeps its distance from the first in the piece's grid (one part: tick 0).
+    A time signature is written where a Score bar begins in a meter other than the one before;
+    ``tempos`` (fragment ticks) defaults to the piece's tempo at the first part."""
     tpq = score.ticks_per_quarter
     notes: dict[tuple[str, int, int], list[Note]] = {}
     templates: dict[tuple[str, int, int], Target] = {}
     meters: list[TimeSignature] = []
-    position = Fraction(0)
+    origin = parts[0].start if parts else 0
     for part, events in zip(parts, bars):
-        start = position
+        start = part.start - origin
         if part.part == 0 and (not meters or (meters[-1].numerator, meters[-1].denominator) != (part.numerator, part.denominator)):
-            meters.append(TimeSignature(round(start), part.numerator, part.denominator))
-        step = unit_ticks(part, tpq)
-        onsets = onset_units(events)
-        for onset, duration, pitch, instrument, velocity in zip(
-            onsets, events.duration, events.pitch, events.instrument, events.velocity
-        ):
-            if pitch < 0 or duration <= 0:
-                continue
-            midi = int(pitch) + LOWEST_PITCH
-            target = tracks.target(int(instrument) if instrument >= 0 else 0, midi)
+            meters.append(TimeSignature(start, part.numerator, part.denominator))
+        meter = part.plan.meter
+        for note in decode_bar(events, meter.numerator, meter.denominator, tpq, start, DEFAULT_VELOCITY):
+            target = tracks.target(note.instrument, note.pitch)
             key = (target.template.name, target.template.program, target.template.channel)
             templates[key] = target
-            begin = round(start + int(onset) * step)
-            end = round(start + (int(onset) + CLASS_UNITS[int(duration)]) * step)
-            loud = bin_velocity(int(velocity)) if velocity >= 0 else DEFAULT_VELOCITY
-            notes.setdefault(key, []).append(Note(begin, max(1, end - begin), midi, loud))
-        position += part.plan.quarters * tpq
+            notes.setdefault(key, []).append(Note(note.start, note.duration, note.pitch, note.velocity))
     fragment_tracks = []
     targets = []
     for key, target in templates.items():

@@ -22,7 +22,7 @@ from core.generation.controls import Controls, Temperatures
 from core.generation.engine import Cancel, LineBar, Progress, check_cancel, context_summaries, encode_bars, evaluating, report
 from core.generation.history import BarPart, piece_bars
 from core.generation.placement import Placed, TrackMap, join, place, tempo_map
-from core.generation.sampler import Sampler, make_generators
+from core.generation.sampler import Sampler, make_streams
 from core.errors import GenerationError
 from core.network import MahlerNet
 from core.representation.events import EventArrays
@@ -100,7 +100,7 @@ def reconstruct(
         walk = previous
     if greedy:
         controls = Controls(Temperatures.greedy(), controls.instruments, controls.clamp_ranges, controls.seed, controls.ranges)
-    generators = make_generators(controls.seed, 1)
+    streams = make_streams(controls.seed, 1)
     sampler = Sampler(model, controls, max_events)
     report(progress, 0, 1)
     check_cancel(cancel)
@@ -110,10 +110,10 @@ def reconstruct(
         if greedy:
             z = mu
         else:
-            noise = torch.randn(mu.shape[1], generator=generators[0]).to(mu.device)
+            noise = streams[0].normal(0, mu.shape[1]).to(mu.device)
             z = mu + torch.exp(0.5 * logvar) * noise
         state = model.initial_state(z, summary)
-        decoded = sampler.decode(state, [part.plan], bars_of.carry_into(part), generators, cancel=cancel)
+        decoded = sampler.decode(state, [part.plan], bars_of.carry_into(part), streams, cancel=cancel)
     report(progress, 1, 1)
     events = decoded.events[0]
     tempos = tempo_map(score, part.start, part.start + 1)

@@ -16,15 +16,18 @@ Fixed against the original (spec 5.3, 5.4 and section 6, item 10):
 * Notes sounding across barlines stay in the active pitches and instruments of the next bar
   (:class:`~core.generation.bars.Carry`), kept as per-pitch end times, so nothing can wrap around.
 
-Randomness is per row: every row draws its noise from its own ``torch.Generator`` (variation ``i``
-seeded with ``seed + i``), one block of Gumbel noise per bar and attempt, whatever the other rows do.
-Sampling is ``argmax(logits + T * gumbel)``, which is exact sampling from ``softmax(logits / T)`` and
-plain argmax at ``T = 0``. A row therefore decodes the same music alone or in a batch.
+Randomness is per row: each row (variation ``i``: seed ``seed + i``) has its own :class:`Streams`, a
+separate generator per bar and purpose (its z, its sampling noise at each attempt), so what one row
+draws never depends on the other rows of the batch or on how long they take. Sampling is
+``argmax(logits + T * gumbel)``, which is exact sampling from ``softmax(logits / T)`` and plain argmax
+at ``T = 0``. A row therefore decodes the same music alone or in a batch (up to float rounding in
+the batched matrix products, which would have to fall within ~1e-7 of a tie to change a choice).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -33,9 +36,9 @@ import torch
 from core.errors import Cancelled
 from core.generation.bars import MAX_EVENTS, BarPlan, Carry, pause_fill
 from core.generation.controls import Controls, Temperatures
-from core.generation.fast_step import NEG, FastDecoder, fast_decoder
+from core.generation.fast_step import NEG, NONE_CLASS, FastDecoder, fast_decoder
 from core.network import DecoderState, MahlerNet
-from core.representation.events import N_INSTRUMENTS, N_PITCHES, EventArrays
+from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_PITCHES, EventArrays
 from core.representation.vocabulary import CLASS_UNITS, MAX_CLASS_UNITS
 
 RETRIES = 3  # new attempts at a bar that came out empty, before it becomes a rest
@@ -53,22 +56,61 @@ class DecodedBars:
     attempts: list[int]
 
 
+class Streams:
+    """The random streams of one row: an independent ``torch.Generator`` per (bar, purpose), derived
+    from the row's seed with NumPy's ``SeedSequence`` (purpose 0 = z, 1 + k = noise of attempt k)."""
+
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+
+    def generator(self, bar: int, purpose: int) -> torch.Generator:
+        state = np.random.SeedSequence([self.seed, bar, purpose]).generate_state(2, np.uint32)
+        return torch.Generator().manual_seed(int(state[0]) << 31 | int(state[1]) >> 1)
+
+    def normal(self, bar: int, size: int) -> torch.Tensor:
+        """The row's standard normal draw for the z of ``bar``."""
+        return torch.randn(size, generator=self.generator(bar, 0))
+
+
+def make_streams(seed: int, rows: int) -> list[Streams]:
+    """One :class:`Streams` per row: row ``i`` uses seed ``seed + i``."""
+    return [Streams(seed + i) for i in range(rows)]
+
+
+@dataclass(frozen=True)
+class DecodedBars:
+    """One bar per row: its events and the notes sounding after it; ``attempts`` per row (1 = first
+    try, more after empty bars; 0 = gave up and wrote a rest)."""
+
+    events: list[EventArrays]
+    carry: Carry
+    attempts: list[int]
+
+
 class Sampler:
-    """Decodes bars with a model under the composer's controls (see the module docstring)."""
+    """Decodes bars with a model under the composer's controls (see the module docstring).
+
+    The step loop runs on the CPU whatever the model's device: at batch sizes of 1 to ~10 a step is
+    a few small matrix products and a few dozen tiny operations, which the CPU does faster than a
+    round trip to an accelerator. The decoder's products run in torch (:mod:`fast_step`); the output
+    chain and the bookkeeping run in NumPy, whose operations on tiny arrays cost a fraction of
+    torch's per-call overhead.
+    """
 
     def __init__(self, model: MahlerNet, controls: Controls, max_events: int = MAX_EVENTS):
         self.model = model
         self.controls = controls
         self.max_events = max_events
-        self.device = next(model.parameters()).device
         self.fast: FastDecoder = fast_decoder(model)
         self.velocity = model.config.use_velocity
-        self.width = self.fast.h_weight.shape[1]
-        pitch_bias = np.where(controls.pitch_mask(), 0.0, NEG)
+        fast = self.fast
+        self.tables = {name: table.numpy() for name, table in fast.tables.items()}
+        # The instrument mask depends on the sampled pitch: fold it into the pitch's table row.
         allowed = controls.range_table() & controls.instrument_mask()[None, :]
-        self.pitch_bias = torch.tensor(pitch_bias, dtype=torch.float32, device=self.device)
-        self.instrument_bias = torch.tensor(np.where(allowed, 0.0, NEG), dtype=torch.float32, device=self.device)
-        self.class_units = torch.tensor(CLASS_UNITS, dtype=torch.long, device=self.device)
+        pitch_table = self.tables["pitch"].copy()
+        pitch_table[:N_PITCHES, :N_INSTRUMENTS] += np.where(allowed, 0.0, NEG).astype(np.float32)
+        self.tables["pitch"] = pitch_table
+        self.pitch_bias = np.where(controls.pitch_mask(), 0.0, NEG).astype(np.float32)
 
     # ------------------------------------------------------------------------------------- public
     def decode(
@@ -76,13 +118,16 @@ class Sampler:
         state: DecoderState,
         plans: Sequence[BarPlan],
         carry: Carry,
-        generators: Sequence[torch.Generator],
+        streams: Sequence[Streams],
+        bar: int = 0,
         temperatures: Temperatures | None = None,
         cancel: Callable[[], bool] | None = None,
     ) -> DecodedBars:
         """Decode one bar per row from the network's initial decoder ``state`` (from
-        :meth:`MahlerNet.initial_state`); ``plans``, ``carry`` and ``generators`` have one entry per row."""
+        :meth:`MahlerNet.initial_state`); ``plans``, ``carry`` and ``streams`` have one entry per row;
+        ``bar`` numbers this bar in the row's streams."""
         temperatures = temperatures or self.controls.temperatures
+        state = DecoderState(state.h.detach().float().cpu(), state.c.detach().float().cpu(), state.condition.detach().float().cpu())
         rows = len(plans)
         events: list[EventArrays | None] = [None] * rows
         carries: list[Carry | None] = [None] * rows
@@ -92,10 +137,10 @@ class Sampler:
             if cancel is not None and cancel():
                 raise Cancelled("generation cancelled")
             heat = temperatures.hotter_offset(RETRY_HEAT * attempt) if attempt else temperatures
-            index = torch.tensor(pending, device=self.device)
+            index = torch.tensor(pending)
             sub_state = DecoderState(state.h[:, index], state.c[:, index], state.condition[index])
-            noise = self._noise([generators[r] for r in pending]) if any(heat.as_tuple()) else None
-            found, sub_carry = self._run(sub_state, [plans[r] for r in pending], carry.take(pending), heat, noise)
+            generators = [streams[r].generator(bar, 1 + attempt) for r in pending] if any(heat.as_tuple()) else None
+            found, sub_carry = self._run(sub_state, [plans[r] for r in pending], carry.take(pending), heat, generators)
             still = []
             for position, row in enumerate(pending):
                 if len(found[position]):
@@ -115,133 +160,182 @@ class Sampler:
         return DecodedBars([e for e in events if e is not None], Carry.stack([c for c in carries if c is not None]), attempts)
 
     # ------------------------------------------------------------------------------------ private
-    def _noise(self, generators: Sequence[torch.Generator]) -> torch.Tensor:
-        """(B, max_events, width) Gumbel noise, each row from its own generator."""
-        uniform = torch.stack([torch.rand((self.max_events, self.width), generator=g) for g in generators])
-        return (-torch.log(-torch.log(uniform))).to(self.device)
+    def _bias_row(self, plans: Sequence[BarPlan]) -> np.ndarray:
+        """(B, 1, width): the masks of offset, duration and pitch as additive biases (0 or -inf)."""
+        fast = self.fast
+        row = np.zeros((len(plans), 1, fast.width), np.float32)
+        for position, plan in enumerate(plans):
+            offset, duration = _plan_masks(plan)
+            row[position, 0, fast.slices["offset"]] = offset
+            row[position, 0, fast.slices["duration"]] = duration
+            row[position, 0, fast.slices["pitch"]] = self.pitch_bias
+        return row
 
-    def _masks(self, plans: Sequence[BarPlan]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        offset = np.stack([np.where(p.offset_mask(), 0.0, NEG) for p in plans])
-        duration = np.stack([np.where(p.duration_mask(), 0.0, NEG) for p in plans])
-        length = max(p.units for p in plans) + MAX_CLASS_UNITS + 1
-        beats = np.stack([p.beat_table(length) for p in plans])
-        beats = np.where(beats < 0, 8, beats)  # row 8 of the beat table = no beat
-        to = lambda a, dtype=torch.float32: torch.tensor(a, dtype=dtype, device=self.device)  # noqa: E731
-        return to(offset), to(duration), to(beats, torch.long), to([p.units for p in plans], torch.long)
+    def _temperature_row(self, temperatures: Temperatures) -> np.ndarray:
+        values = dict(zip(("offset", "duration", "pitch", "instrument", "velocity"), temperatures.as_tuple()))
+        row = np.zeros(self.fast.width, np.float32)
+        for name, cut in self.fast.slices.items():
+            row[cut] = values[name]
+        return row
 
-    @torch.inference_mode()
     def _run(
-        self, state: DecoderState, plans: Sequence[BarPlan], carry: Carry, temperatures: Temperatures, noise: torch.Tensor | None
+        self,
+        state: DecoderState,
+        plans: Sequence[BarPlan],
+        carry: Carry,
+        temperatures: Temperatures,
+        generators: Sequence[torch.Generator] | None,
     ) -> tuple[list[EventArrays], Carry]:
-        fast, device = self.fast, self.device
+        with torch.inference_mode():
+            return self._loop(state, plans, carry, temperatures, generators)
+
+    def _loop(
+        self,
+        state: DecoderState,
+        plans: Sequence[BarPlan],
+        carry: Carry,
+        temperatures: Temperatures,
+        generators: Sequence[torch.Generator] | None,
+    ) -> tuple[list[EventArrays], Carry]:
+        fast = self.fast
         rows = len(plans)
-        offset_bias, duration_bias, beat_table, bar_units = self._masks(plans)
-        grid = torch.tensor([p.grid_per_unit for p in plans], dtype=torch.long, device=device)
-        t_off, t_dur, t_pitch, t_inst, t_vel = temperatures.as_tuple()
-        slices = fast.slices
-        tables = fast.tables
-        units = self.class_units
+        width = fast.width
+        bias = self._bias_row(plans)
+        heat = self._temperature_row(temperatures)
 
-        # Notes sounding, as end times on the grid; column 96 / 23 takes the writes of rows that add nothing.
-        pitch_end = torch.zeros(rows, N_PITCHES + 1, dtype=torch.long, device=device)
-        pitch_end[:, :N_PITCHES] = torch.from_numpy(carry.pitch_end)
-        instrument_end = torch.zeros(rows, N_INSTRUMENTS + 1, dtype=torch.long, device=device)
-        instrument_end[:, :N_INSTRUMENTS] = torch.from_numpy(carry.instrument_end)
+        def noise_chunk() -> np.ndarray:
+            """(B, CHUNK, width): Gumbel noise times the temperatures, plus the masks."""
+            if generators is None:
+                return np.broadcast_to(bias, (rows, CHUNK, width))
+            uniform = torch.stack([torch.rand((CHUNK, width), generator=g) for g in generators])
+            gumbel = uniform.clamp_(min=1e-30).log_().neg_().log_().neg_().numpy()
+            return gumbel * heat + bias
 
+        # Beats of every onset, all rows in one flat table; bar lengths and grid steps per row.
+        length = max(p.units for p in plans) + MAX_CLASS_UNITS + 1
+        beat_flat = np.concatenate([_beat_table(p, length) for p in plans])
+        beat_base = np.arange(rows) * length
+        bar_units = np.array([p.units for p in plans])
+        grid = np.array([p.grid_per_unit for p in plans])
+
+        units = np.asarray(CLASS_UNITS, np.int64)
+        s_off, s_dur, s_pitch, s_inst = (fast.slices[n] for n in ("offset", "duration", "pitch", "instrument"))
+        s_vel = fast.slices.get("velocity")
+        tables = self.tables
+        t_off, t_beat, t_dur, t_pitch = tables["offset"], tables["beat"], tables["duration"], tables["pitch"]
+        t_inst = tables.get("instrument")
+        columns = fast.columns
+        block_starts = fast.block_starts.numpy()
+        none_values = np.array(NONE_CLASS[:columns])
+        pause_none = none_values[3:]  # a pause has no pitch, instrument or velocity
+        end_shift = np.array([0, N_PITCHES])
+        dummy = N_PITCHES + N_INSTRUMENTS  # column of `ends` that takes the writes of rows adding nothing
+        every = np.arange(rows)[:, None]
+        active_start = fast.active_start
+
+        ends = np.zeros((rows, dummy + 1), np.int64)
+        ends[:, :N_PITCHES] = carry.pitch_end
+        ends[:, N_PITCHES:dummy] = carry.instrument_end
         steps = self.max_events
-        columns = torch.empty(rows, steps, 6, dtype=torch.long, device=device)
-        active_out = torch.empty(rows, steps, N_PITCHES + N_INSTRUMENTS, dtype=torch.bool, device=device)
-        time = torch.zeros(rows, dtype=torch.long, device=device)
-        count = torch.zeros(rows, dtype=torch.long, device=device)
-        live = torch.ones(rows, dtype=torch.bool, device=device)
-        previous_pitch = torch.full((rows,), -1, dtype=torch.long, device=device)
-        none = torch.full((rows, 6 if self.velocity else 5), -1, dtype=torch.long, device=device)
-        indices = fast.row_indices(none)
-        active = torch.zeros(rows, N_PITCHES + N_INSTRUMENTS, device=device)
+        events_out = np.empty((rows, steps, columns), np.int64)
+        active_out = np.empty((rows, steps, dummy), bool)
+        time = np.zeros(rows, np.int64)
+        count = np.zeros(rows, np.int64)
+        live = np.ones(rows, bool)
+        previous_pitch = np.full(rows, -1)
+        pitch_steps = np.arange(N_PITCHES)
+        hot = np.zeros((rows, fast.input_rows), bool)  # the input rows each batch row switches on
+        hot[every, none_values + block_starts] = True
         step_state = fast.start(state)
-        pitch_steps = torch.arange(N_PITCHES, device=device)
-
-        def pick(logits: torch.Tensor, temperature: float, gumbel: torch.Tensor | None) -> torch.Tensor:
-            if gumbel is not None and temperature > 0:
-                logits = torch.add(logits, gumbel, alpha=temperature)
-            return logits.argmax(dim=1)
+        chunk = noise_chunk()
 
         for step in range(steps):
-            base, step_state = fast.step(indices, active, step_state)
-            g = noise[:, step] if noise is not None else None
-            cut = lambda name: g[:, slices[name]] if g is not None else None  # noqa: E731
+            if step and step % CHUNK == 0:
+                chunk = noise_chunk()
+            batch_rows, on = np.nonzero(hot)
+            offsets = np.searchsorted(batch_rows, np.arange(rows))
+            base, step_state = fast.step(torch.from_numpy(on), torch.from_numpy(offsets), step_state)
+            logits = base.numpy() + chunk[:, step % CHUNK]
 
-            offset = pick(base[:, slices["offset"]] + offset_bias, t_off, cut("offset"))
+            event = events_out[:, step]
+            event[:, 0] = offset = logits[:, s_off].argmax(1)
             onset = time + units[offset]
-            beat = beat_table.gather(1, onset.clamp(max=beat_table.shape[1] - 1).unsqueeze(1)).squeeze(1)
-            chain = tables["offset"][offset] + tables["beat"][beat]
-            duration = pick(base[:, slices["duration"]] + chain[:, : 60] + duration_bias, t_dur, cut("duration"))
-            chain = chain[:, 60:] + tables["duration"][duration]
-            pitch_logits = base[:, slices["pitch"]] + chain[:, :N_PITCHES] + self.pitch_bias
+            event[:, 1] = beat = beat_flat[beat_base + np.minimum(onset, length - 1)]
+            chain = t_off[offset] + t_beat[beat]
+            event[:, 2] = duration = (logits[:, s_dur] + chain[:, :N_DURATIONS]).argmax(1)
+            chain = chain[:, N_DURATIONS:] + t_dur[duration]
+            pitch_logits = logits[:, s_pitch] + chain[:, :N_PITCHES]
             if fast.same_step:
-                below = (pitch_steps < previous_pitch.unsqueeze(1)) & (offset == 0).unsqueeze(1)
-                pitch_logits = pitch_logits.masked_fill(below, NEG)
-            pitch = pick(pitch_logits, t_pitch, cut("pitch"))
-            chain = chain[:, N_PITCHES:] + tables["pitch"][pitch]
-            instrument = pick(base[:, slices["instrument"]] + chain[:, :N_INSTRUMENTS] + self.instrument_bias[pitch], t_inst, cut("instrument"))
-            if self.velocity:
-                chain = chain[:, N_INSTRUMENTS:] + tables["instrument"][instrument]
-                velocity = pick(base[:, slices["velocity"]] + chain, t_vel, cut("velocity"))
+                below = (pitch_steps < previous_pitch[:, None]) & (offset == 0)[:, None]
+                pitch_logits = np.where(below, NEG, pitch_logits)
+            event[:, 3] = pitch = pitch_logits.argmax(1)
+            chain = chain[:, N_PITCHES:] + t_pitch[pitch]
+            if s_vel is not None:
+                event[:, 4] = instrument = (logits[:, s_inst] + chain[:, :N_INSTRUMENTS]).argmax(1)
+                event[:, 5] = (logits[:, s_vel] + chain[:, N_INSTRUMENTS:] + t_inst[instrument]).argmax(1)
             else:
-                velocity = torch.full_like(pitch, DEFAULT_VELOCITY_BIN)
+                event[:, 4] = (logits[:, s_inst] + chain).argmax(1)
+            sounding = duration != 0  # a note, not a pause
+            if not sounding.all():
+                event[~sounding, 3:] = pause_none
 
-            pause = duration == 0
-            at_barline = onset == bar_units
-            over = (onset > bar_units) | (at_barline & ~pause)
-            accept = live & ~over
-            live = accept & ~at_barline
-            if step == steps - 1:
-                live = torch.zeros_like(live)
-
-            onset_grid = onset * grid
-            active_now = torch.cat([pitch_end[:, :N_PITCHES], instrument_end[:, :N_INSTRUMENTS]], dim=1) > onset_grid.unsqueeze(1)
-            pitch = torch.where(pause, -1, pitch)
-            instrument = torch.where(pause, -1, instrument)
-            velocity = torch.where(pause, -1, velocity)
-            event = torch.stack([offset, duration, pitch, instrument, beat.masked_fill(beat == 8, -1), velocity], dim=1)
-            columns[:, step] = event
-            active_out[:, step] = active_now
-
-            note = accept & ~pause
-            end = ((onset + units[duration]) * grid).unsqueeze(1)
-            pitch_end.scatter_reduce_(1, torch.where(note, pitch, N_PITCHES).unsqueeze(1), end, "amax")
-            instrument_end.scatter_reduce_(1, torch.where(note, instrument, N_INSTRUMENTS).unsqueeze(1), end, "amax")
-            time = torch.where(accept, onset, time)
+            # The bar ends where the time passes the barline; a pause reaching it exactly closes it.
+            accept = live & (onset + sounding <= bar_units)
+            live = accept & (onset < bar_units)
+            active_now = active_out[:, step]
+            np.greater(ends[:, :dummy], (onset * grid)[:, None], out=active_now)
+            written = np.where((accept & sounding)[:, None], event[:, 3:5] + end_shift, dummy)
+            ends[every, written] = np.maximum(ends[every, written], ((onset + units[duration]) * grid)[:, None])
+            time = np.where(accept, onset, time)
             count += accept
-            previous_pitch = pitch
-            indices = fast.row_indices(event if self.velocity else event[:, :5])
-            active = active_now.float()
-            if not bool(live.any()):
+            if fast.same_step:
+                previous_pitch = np.where(sounding, pitch, -1)
+            hot[:] = False
+            hot[every, event + block_starts] = True
+            hot[:, active_start:] = active_now
+            if not live.any():
                 break
 
-        counts = count.tolist()
-        columns_np = columns.cpu().numpy()
-        active_np = active_out.cpu().numpy()
-        bars = []
-        for row, n in enumerate(counts):
-            c = columns_np[row, :n]
-            bars.append(
-                EventArrays(
-                    offset=c[:, 0], duration=c[:, 1], pitch=c[:, 2], instrument=c[:, 3], beat=c[:, 4], velocity=c[:, 5],
-                    is_pause=c[:, 2] < 0,
-                    active_pitches=active_np[row, :n, :N_PITCHES],
-                    active_instruments=active_np[row, :n, N_PITCHES:],
-                )
-            )  # fmt: skip
-        shift = torch.tensor([p.grid_length for p in plans], dtype=torch.long, device=device).unsqueeze(1)
-        after = Carry(
-            (pitch_end[:, :N_PITCHES] - shift).clamp(min=0).cpu().numpy(),
-            (instrument_end[:, :N_INSTRUMENTS] - shift).clamp(min=0).cpu().numpy(),
-        )
-        return bars, after
+        bars = [_event_arrays(events_out[row, :n], active_out[row, :n], self.velocity) for row, n in enumerate(count)]
+        left = np.maximum(ends[:, :dummy] - np.array([p.grid_length for p in plans])[:, None], 0)
+        return bars, Carry(left[:, :N_PITCHES], left[:, N_PITCHES:])
 
 
-def make_generators(seed: int, rows: int, first: int = 0) -> list[torch.Generator]:
-    """One generator per row: row ``i`` is seeded with ``seed + first + i``."""
-    return [torch.Generator().manual_seed(seed + first + i) for i in range(rows)]
+CHUNK = 32  # steps of noise drawn at a time
 
+
+def _event_arrays(found: np.ndarray, active: np.ndarray, velocity: bool) -> EventArrays:
+    """Sampler columns (with class counts as "none") -> an :class:`EventArrays` (with -1)."""
+    none = np.array(NONE_CLASS[: found.shape[1]])
+    values = np.where(found == none, -1, found)
+    pause = values[:, 2] == 0
+    return EventArrays(
+        offset=values[:, 0],
+        duration=values[:, 2],
+        pitch=values[:, 3],
+        instrument=values[:, 4],
+        beat=values[:, 1],
+        velocity=values[:, 5] if velocity else np.where(pause, -1, DEFAULT_VELOCITY_BIN),
+        is_pause=pause,
+        active_pitches=active[:, :N_PITCHES],
+        active_instruments=active[:, N_PITCHES:],
+    )
+
+
+@lru_cache(maxsize=256)
+def _plan_masks(plan: BarPlan) -> tuple[np.ndarray, np.ndarray]:
+    return (
+        np.where(plan.offset_mask(), 0.0, NEG).astype(np.float32),
+        np.where(plan.duration_mask(), 0.0, NEG).astype(np.float32),
+    )
+
+
+@lru_cache(maxsize=256)
+def _beat_table_cached(plan: BarPlan, length: int) -> np.ndarray:
+    table = plan.beat_table(length)
+    return np.where(table < 0, N_BEATS, table)
+
+
+def _beat_table(plan: BarPlan, length: int) -> np.ndarray:
+    """Beat class (none = 8) of every onset from the barline."""
+    return _beat_table_cached(plan, length)
