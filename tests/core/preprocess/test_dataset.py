@@ -149,3 +149,15 @@ def test_cli_preprocess_and_stats(folder, tmp_path, capsys):
     assert main(["preprocess", str(folder), str(out), "--jobs", "0"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 3 and "Traceback" not in error
+
+
+def test_outputs_hold_no_pickle(folder, tmp_path):
+    out = tmp_path / "out"
+    preprocess_folder(folder, out, jobs=1)
+    for path in out.rglob("*"):
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                assert all(data[name].dtype != object for name in data.files)
+        elif path.is_file():
+            assert path.suffix in (".json", ".txt")
+            path.read_text()  # plain text
