@@ -5,15 +5,14 @@ Every change to the music goes through :meth:`Document.apply`, which pushes a
 undo puts back the very same object: the piece is restored exactly, note for note. The modified flag
 is the undo stack's clean state, so undoing back to the saved piece clears it.
 
-The file on disk is only written by :meth:`save` / :meth:`save_as` (and export writes elsewhere), and
-always through a temporary file and a rename, so a failed write never leaves half a file in place of
-the composer's music. MIDI reading and writing are ``core.midi_io``'s; its errors
+The file on disk is only written by :meth:`save` / :meth:`save_as` (export writes elsewhere), and
+``write_midi`` writes through a temporary file and a rename, so a failed write never leaves half a
+file in place of the composer's music. MIDI reading and writing are ``core.midi_io``'s; its errors
 (:class:`core.errors.MidiFileError`, one line) pass through unchanged for the window to show.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -49,7 +48,7 @@ class Document(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.modified_changed.emit(not clean))
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._score: Score | None = None
         self._path: Path | None = None
         self._drag_folder: tempfile.TemporaryDirectory | None = None
@@ -74,6 +73,9 @@ class Document(QObject):
         if self._score is not None and self._score.title:
             return self._score.title
         return "Untitled"
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.modified_changed.emit(not clean)
 
     def _show(self, score: Score | None) -> None:
         self._score = score
@@ -170,13 +172,7 @@ class Document(QObject):
 
 
 def write_midi_atomically(score: Score, path: Path) -> None:
-    """``core.midi_io.write_midi`` into a temporary file next to ``path``, then a rename over it."""
+    """``core.midi_io.write_midi``, which writes a temporary file and renames it over ``path``."""
     from core.midi_io import write_midi
 
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write_midi(score, temporary)
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+    write_midi(score, path)

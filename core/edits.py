@@ -90,11 +90,11 @@ def insert_bars(score: Score, at_bar: int, fragment: Score, bars: int | None = N
     length = fragment_length(fragment, bars)
     shifted = _shift_from(score, at, length)
     merged = overlay(shifted, fragment, at)
-    meters = [m for m in merged.time_signatures if not at <= m.tick < at + length or m.tick == 0]
-    meters += [dataclasses.replace(m, tick=m.tick + at) for m in fragment.time_signatures if m.tick < length]
-    resume = dataclasses.replace(score.time_signature_at(at), tick=at + length)
-    if not any(m.tick == at + length for m in meters) and _meter_before(meters, at + length) != resume.text:
-        meters.append(resume)
+    kept = [m for m in merged.time_signatures if not at <= m.tick < at + length or m.tick == 0]
+    added = [dataclasses.replace(m, tick=m.tick + at) for m in fragment.time_signatures if m.tick < length]
+    if not any(m.tick == at + length for m in kept):
+        added.append(dataclasses.replace(score.time_signature_at(at), tick=at + length))
+    meters = _without_redundant(kept, added)
     inner_tempos = [dataclasses.replace(t, tick=t.tick + at) for t in fragment.tempos if 0 < t.tick < length]
     tempos = [t for t in merged.tempos if not at < t.tick < at + length] + inner_tempos
     if inner_tempos and not any(t.tick == at + length for t in tempos):
@@ -160,13 +160,20 @@ def _bar_span(score: Score, first: int, last: int) -> tuple[int, int]:
     return score.bar(first).start, score.bar(last).end
 
 
-def _meter_before(meters: list[TimeSignature], tick: int) -> str:
-    """The meter (as text) in force just before ``tick`` in an unsorted list of meter changes."""
-    latest: TimeSignature | None = None
-    for meter in meters:  # on equal ticks the later entry wins, as in Score's canonical form
-        if meter.tick < tick and (latest is None or meter.tick >= latest.tick):
-            latest = meter
-    return latest.text if latest is not None else "4/4"
+def _without_redundant(kept: list[TimeSignature], added: list[TimeSignature]) -> list[TimeSignature]:
+    """``kept`` plus those of ``added`` that change the meter (an added event equal to the meter in
+    force before it would only clutter the file); on equal ticks an added event wins."""
+    by_tick: dict[int, tuple[TimeSignature, bool]] = {m.tick: (m, False) for m in kept}
+    for meter in added:
+        by_tick[meter.tick] = (meter, True)
+    result: list[TimeSignature] = []
+    for tick in sorted(by_tick):
+        meter, is_added = by_tick[tick]
+        before = result[-1].text if result else "4/4"
+        if is_added and meter.text == before:
+            continue
+        result.append(meter)
+    return result
 
 
 def _track_set(score: Score, tracks: Iterable[int] | None) -> set[int]:

@@ -1,0 +1,141 @@
+"""What the window does around generation: candidates as ghosts, Keep, interpolation steps, Insert.
+
+The generation itself is core.generation's (a later issue); here the results handed to the
+controller are real bars of the piece, so every path from a result to the piece is exercised.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from app.generation import Candidate, InterpolationSteps, ghost_groups, joined
+from app.main_window import MainWindow
+from app.panels.requests import ContinueRequest, InterpolateRequest, Temperatures
+from app.settings import AppSettings
+from core.midi_io import read_midi
+from core.selection import BarSelection
+from tests.app.pieces import BAR, write_quartet
+
+
+@pytest.fixture
+def window(qtbot, settings_path, tmp_path, monkeypatch):
+    # pytest-qt closes the window after the test: unsaved changes must not open a modal prompt then
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    window = MainWindow(AppSettings(settings_path), background=False)
+    qtbot.addWidget(window)
+    window.resize(1200, 750)
+    window.show()
+    window.open_file(write_quartet(tmp_path))
+    return window
+
+
+def test_the_continue_panel_builds_its_request_from_its_controls(window):
+    panel = window.continue_panel
+    panel.set_models([("small", "continue, 1.2M params")])
+    panel.set_instrument_classes(["Piano", "Organ", "Violin"])
+    window.roll.set_selection(BarSelection().with_seed(9, 10).with_context(8))
+    panel.bars.setValue(2)
+    panel.variations.setValue(4)
+    panel.free.setChecked(True)
+    panel.temperatures.sliders["pitch"].setValue(150)
+    panel.instruments.item(1).setCheckState(panel.instruments.item(1).checkState().__class__.Unchecked)
+    request = panel.request()
+    assert request == ContinueRequest(
+        model="small", seed_first=9, seed_last=10, context=(8, 8), bars=2, variations=4, seeded=False,
+        temperatures=Temperatures(pitch=1.5), allowed_instruments=(0, 2), random_seed=panel.random_seed.value(),
+    )
+    panel.temperatures.reset_button.click()
+    assert panel.temperatures.temperatures() == Temperatures()
+
+
+def test_candidates_show_as_ghosts_and_keep_inserts_one_undoably(window):
+    score = window.document.score
+    window.roll.set_selection(BarSelection().with_seed(2))
+    candidates = [
+        Candidate(score.slice_bars(5, 6), at_bar=3, bars=2, label="variation 1"),
+        Candidate(score.slice_bars(7, 8), at_bar=3, bars=2, label="variation 2"),
+    ]
+    window.generation._generated_from = score
+    window.generation._on_candidates(candidates)
+    panel = window.continue_panel
+    assert panel.candidates.count() == 2 and panel.keep_button.isEnabled()
+    assert window.roll.has_ghosts
+    first_ghost = window.roll.canvas.ghosts.groups[0][2][0]
+    assert first_ghost.x() == 2 * BAR  # drawn at bar 3, where it would go
+    panel.candidates.setCurrentRow(1)
+    panel.keep_button.click()
+    kept = window.document.score
+    assert kept.bar_count == score.bar_count + 2
+    assert kept.slice_bars(3, 4) == score.slice_bars(7, 8)  # the chosen one, in place
+    assert kept.slice_bars(5, 6) == score.slice_bars(3, 4)  # the rest moved on
+    assert not window.roll.has_ghosts and panel.candidates.count() == 0
+    window.actions["undo"].trigger()
+    assert window.document.score is score
+
+
+def test_a_result_for_a_piece_that_changed_meanwhile_is_dropped(window):
+    score = window.document.score
+    window.generation._generated_from = score
+    window.roll.set_selection(BarSelection().with_seed(1))
+    window.actions["clear_bars"].trigger()
+    window.generation._on_candidates([Candidate(score.slice_bars(1, 1), 2, 1, "variation 1")])
+    assert window.continue_panel.candidates.count() == 0
+    assert "changed" in window.continue_panel.progress.status.text()
+
+
+def test_interpolation_steps_move_with_the_slider_and_insert(window, qtbot):
+    score = window.document.score
+    panel = window.interpolate_panel
+    window.roll.set_selection(BarSelection().with_seed(2, 5))
+    steps = InterpolationSteps(2, 5, tuple(score.slice_bars(b, b) for b in (6, 7, 8)))
+    window.generation._generated_from = score
+    window.generation._on_steps(steps)
+    assert panel.step_count == 3 and panel.slider.isEnabled()
+    shown: list[int] = []
+    panel.step_changed.connect(shown.append)
+    panel.slider.setValue(2)
+    assert shown == [2]
+    assert window.roll.canvas.highlight == (2 * BAR, 3 * BAR, "step 3 of 3")
+    assert window.roll.has_ghosts
+    panel.insert_all_button.click()
+    result = window.document.score
+    assert result.bar_count == score.bar_count + 3
+    assert result.slice_bars(3, 5) == score.slice_bars(6, 8)
+    assert window.roll.canvas.highlight is None and panel.step_count == 0
+    window.actions["undo"].trigger()
+    assert window.document.score is score
+
+
+def test_interpolate_request_and_the_integration_error(window, qtbot):
+    panel = window.interpolate_panel
+    panel.set_models([("small", "")])
+    window.roll.set_selection(BarSelection().with_seed(3).with_context(2))
+    panel.method.setCurrentIndex(1)
+    request = panel.request()
+    assert (request.bar_a, request.bar_b, request.method, request.steps) == (2, 3, "slerp", 6)
+    assert isinstance(request, InterpolateRequest)
+    window.actions["interpolate"].trigger()
+    qtbot.waitUntil(lambda: not window.generation.busy, timeout=5000)
+    assert "not connected" in panel.progress.status.text()
+
+
+def test_ghost_colours_follow_the_track_the_notes_would_join(window):
+    score = window.document.score
+    groups = ghost_groups(score, score.slice_bars(1, 1), 5 * BAR, ["#111111", "#222222", "#333333", "#444444"])
+    assert [colour for colour, _ in groups] == ["#111111", "#222222", "#333333", "#444444"]
+    assert min(n.start for _, notes in groups for n in notes) == 5 * BAR
+
+
+def test_joined_steps_stay_in_order(window):
+    score = window.document.score
+    fragment, count = joined([score.slice_bars(1, 1), score.slice_bars(2, 2)])
+    assert count == 2 and fragment.slice_bars(2, 2) == score.slice_bars(2, 2)
+
+
+def test_dragging_a_candidate_out_gives_its_midi(window):
+    score = window.document.score
+    window.generation._generated_from = score
+    window.generation._on_candidates([Candidate(score.slice_bars(4, 5), 3, 2, "variation 1")])
+    mime = window.generation.candidate_mime()
+    assert read_midi(mime.urls()[0].toLocalFile()) == score.slice_bars(4, 5)

@@ -1,0 +1,168 @@
+"""The whole window: open, see, select, edit and undo, save, export, drag out, errors, closing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app.actions import ACTION_SPECS
+from app.main_window import MainWindow
+from app.settings import AppSettings
+from core.midi_io import read_midi
+from core.selection import BarRange, BarSelection
+from tests.app.pieces import write_quartet
+
+
+@pytest.fixture
+def window(qtbot, settings_path, monkeypatch):
+    # pytest-qt closes the window after the test: unsaved changes must not open a modal prompt then
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    window = MainWindow(AppSettings(settings_path), background=False)
+    qtbot.addWidget(window)
+    window.resize(1200, 750)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+@pytest.fixture
+def piece(tmp_path) -> Path:
+    return write_quartet(tmp_path)
+
+
+def capture_dialogs(monkeypatch) -> list[str]:
+    shown: list[str] = []
+
+    def critical(parent, title, text, *args, **kwargs):
+        shown.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "critical", critical)
+    return shown
+
+
+def test_open_shows_tracks_bars_and_remembers_the_file(window, piece):
+    assert window.open_file(piece)
+    score = read_midi(piece)
+    assert window.document.score == score
+    assert [row.name.text() for row in window.tracks.rows] == ["Violin", "Viola", "Cello", "Drums"]
+    assert window.tracks.rows[3].instrument.text().startswith("Drums")
+    assert window.roll.grid is not None and window.roll.grid.bar_at(score.bar(12).start) == 12
+    assert window.windowTitle().startswith("quartet.mid")
+    assert window.settings.recent_files[0] == str(piece.resolve())
+    assert window.settings.last_folder == str(piece.parent)
+
+
+def test_a_broken_file_shows_the_reason_and_the_app_stays_usable(window, piece, tmp_path, monkeypatch):
+    shown = capture_dialogs(monkeypatch)
+    broken = tmp_path / "broken.mid"
+    broken.write_bytes(b"RIFF\x00\x00garbage")
+    assert window.open_file(piece)
+    assert not window.open_file(broken)
+    assert len(shown) == 1 and "broken.mid" in shown[0] and "\n" not in shown[0]
+    assert window.document.path == piece  # the piece that was open stays open
+    assert window.actions["save"].isEnabled()
+    assert window.open_file(write_quartet(tmp_path, "again.mid"))
+    assert window.document.path.name == "again.mid"
+
+
+def test_selecting_bars_is_shown_in_words(window, piece):
+    window.open_file(piece)
+    window.roll.set_selection(BarSelection().with_seed(9, 10).with_context(8))
+    assert "seed: bars 9-10" in window.selection_label.text()
+    assert "context: bar 8" in window.selection_label.text()
+    assert "seed 9-10" in window.continue_panel.selection_label.text()
+    assert (window.interpolate_panel.bar_a.value(), window.interpolate_panel.bar_b.value()) == (9, 10)
+    assert window.actions["export_selection"].isEnabled()
+
+
+def test_an_edit_and_undo_restore_the_exact_piece(window, piece):
+    window.open_file(piece)
+    original = window.document.score
+    window.roll.set_selection(BarSelection().with_seed(2, 3))
+    window.actions["transpose_up"].trigger()
+    window.actions["clear_bars"].trigger()
+    assert window.document.score != original
+    assert window.isWindowModified()
+    assert window.actions["undo"].text().startswith("&Undo Clear bars")
+    window.actions["undo"].trigger()
+    window.actions["undo"].trigger()
+    assert window.document.score is original
+    assert not window.isWindowModified()
+    assert read_midi(piece) == original  # the file on disk was never touched
+
+
+def test_export_selection_writes_the_seed_bars(window, piece, tmp_path, monkeypatch):
+    window.open_file(piece)
+    window.roll.set_selection(BarSelection().with_seed(9, 11))
+    target = tmp_path / "export.mid"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    assert window.export_selection()
+    assert read_midi(target) == window.document.score.slice_bars(9, 11)
+
+
+def test_drag_out_data_is_a_valid_midi_file(window, piece):
+    window.open_file(piece)
+    mime = window.roll.ruler.mime_provider(BarRange(4, 5))
+    assert mime.hasUrls()
+    dragged = Path(mime.urls()[0].toLocalFile())
+    assert dragged.suffix == ".mid"
+    assert read_midi(dragged) == window.document.score.slice_bars(4, 5)
+    assert bytes(mime.data("audio/midi")) == dragged.read_bytes()
+
+
+def test_dropping_a_midi_file_on_the_window_opens_it(window, piece, qtbot):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(piece))])
+    drop = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(drop)
+    qtbot.waitUntil(lambda: window.document.path == piece)
+
+
+def test_unsaved_changes_are_asked_about_on_close(window, piece, monkeypatch):
+    window.open_file(piece)
+    window.roll.set_selection(BarSelection().with_seed(1))
+    window.actions["clear_bars"].trigger()
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard]
+    asked: list[str] = []
+
+    def warning(parent, title, text, *args, **kwargs):
+        asked.append(text)
+        return answers[len(asked) - 1]
+
+    monkeypatch.setattr(QMessageBox, "warning", warning)
+    assert not window.close()  # Cancel: the window stays, the changes too
+    assert window.isVisible() and window.document.is_modified
+    assert window.close()  # Discard
+    assert len(asked) == 2 and "quartet.mid" in asked[0]
+    assert read_midi(piece) != window.document.score  # discarded changes never reached the file
+    assert window.settings.geometry is not None and window.settings.window_state is not None
+
+
+def test_actions_have_their_shortcuts_in_one_place_and_in_tooltips(window):
+    wanted = {
+        "play": "Space", "panic": "Esc", "open": "Ctrl+O", "save": "Ctrl+S", "save_as": "Ctrl+Shift+S",
+        "undo": "Ctrl+Z", "redo": "Ctrl+Y", "continue": "Ctrl+Return", "fit": "Ctrl+0",
+    }
+    for name, key in wanted.items():
+        action = window.actions[name]
+        assert QKeySequence(key) in action.shortcuts(), name
+        assert QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText) in action.toolTip(), name
+    keys = [QKeySequence(k).toString() for spec in ACTION_SPECS for k in spec.shortcuts]
+    assert len(keys) == len(set(keys)), "two commands share a key"
+    in_menus = {a for menu in window.menuBar().findChildren(type(window.menuBar().actions()[0].menu())) for a in menu.actions()}
+    assert window.actions["export_selection"] in in_menus
+
+
+def test_continue_says_plainly_that_generation_is_not_connected(window, piece, qtbot):
+    window.open_file(piece)
+    window.roll.set_selection(BarSelection().with_seed(3))
+    window.continue_panel.set_models([("tiny", "a test entry")])
+    window.actions["continue"].trigger()
+    qtbot.waitUntil(lambda: not window.generation.busy, timeout=5000)
+    assert "not connected" in window.continue_panel.progress.status.text()
+    assert window.document.score == read_midi(piece)
