@@ -85,23 +85,31 @@ def find_midi_files(folder: Path, exclude: Path | None = None) -> list[Path]:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    from core.midi_io import MAX_FILE_BYTES
+
+    with path.open("rb") as file:
+        return hashlib.sha256(file.read(MAX_FILE_BYTES + 1)).hexdigest()
 
 
 def _encode_file(job: tuple[str, str, str, bool, str]) -> dict:
     """Worker: read, encode and save one file; returns its manifest entry (never raises for the file)."""
     source_path, relative, out_path, original_meters_only, table = job
-    from core.midi_io import read_midi
+    from core.midi_io import MAX_FILE_BYTES, read_midi_bytes
     from core.representation.instruments import table_named
 
     path = Path(source_path)
     stat = path.stat()
     entry: dict = {"source": relative, "npz": "", "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    entry["sha256"] = _sha256(path)
     options = EncodeOptions(instruments=table_named(table), original_meters_only=original_meters_only)
     try:
-        score = read_midi(path)
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)  # a larger file is refused by the reader
+        entry["sha256"] = hashlib.sha256(data).hexdigest()
+        score = read_midi_bytes(data, path)
         result = encode_score(score, options, source=relative)
+    except OSError as error:
+        entry.setdefault("sha256", "")
+        report = FileReport(relative, "skipped", f"cannot be read ({error.strerror or error})")
     except MahlerNetError as error:
         report = FileReport(relative, "skipped", _reason_of(error))
     except Exception as error:  # noqa: BLE001 - one broken file must not stop a corpus run
@@ -291,11 +299,13 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def _remove_stale(out_dir: Path, entries: dict[str, dict]) -> None:
-    """Delete encoded pieces whose source file is gone."""
+    """Delete encoded pieces whose source file is gone, and half-written files of a stopped run."""
     wanted = {out_dir / e["npz"] for e in entries.values() if e.get("npz")}
     for path in out_dir.rglob("*.npz"):
         if path not in wanted:
             path.unlink()
+    for path in out_dir.rglob("*.npz.tmp"):
+        path.unlink()
 
 
 def load_manifest(folder: str | Path) -> dict:
