@@ -50,6 +50,7 @@ PERIOD_UNITS = 8 * UNITS_PER_QUARTER  # every grid and placement rule repeats wi
 REFERENCE_QSTAR_TICKS = 480  # the resolution of a q* at which the cost constants were set
 MAX_SHIFT_UNITS = 9  # a start may move less than 1.5 sixteenths of a q* (3/8 q* = 9 units)
 FAILED = None
+MAX_CACHED = 400_000  # choices kept per meter and resolution (about 50 MB at most)
 
 
 def _trials(index: int) -> tuple[tuple[int, int], ...]:
@@ -219,6 +220,8 @@ class Normalizer:
         except KeyError:
             pass
         result = self._choose(kind, start, length, mask)
+        if len(self._choices) > MAX_CACHED:
+            self._choices.clear()
         self._choices[key] = result
         return result
 
@@ -312,6 +315,8 @@ class Normalizer:
         class_ticks = self.class_ticks
         triplet = _TRIPLET_BASED
         choices = self._free_choices
+        if len(choices) > MAX_CACHED:  # played-in music hits the cache rarely: keep memory bounded
+            choices.clear()
         status = [[0, 0, 0, 0] for _ in range(int(lane.max()) + 1 if count else 0)]  # per track: type, start, end, prev
         out_start = [0] * count
         out_class = [0] * count  # 0: dropped; -1: split into several partials (see `several`)
