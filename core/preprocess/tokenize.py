@@ -147,13 +147,19 @@ def tokenize(
     flat, lane, ids = _split_at_meter_changes(flat, lane, ids, context.ticks[1:], tally)
     start, duration, pitch, velocity = flat[:, 0], flat[:, 1], fold_pitches(flat[:, 2]), flat[:, 3]
 
-    walk = _needs_walk(start, duration, pitch, lane, len(blocks), context) if vectorised else np.ones(len(blocks), bool)
+    end = start + duration
+    found = _onsets(start, end, lane, context)
+    walk = _needs_walk(start, end, pitch, lane, len(blocks), found) if vectorised else np.ones(len(blocks), bool)
     keep = np.ones(len(flat), bool)
     new_start = start.copy()
     new_duration = duration.copy()
     fast = ~walk[lane]
     if fast.any():
-        new_duration[fast] = _fast_tracks(start[fast], duration[fast], lane[fast], ids[fast], context)
+        if not walk.any():
+            new_duration = _fast_tracks(start, duration, lane, ids, context, found)
+        else:
+            subset = _onsets(start[fast], end[fast], lane[fast], context)
+            new_duration[fast] = _fast_tracks(start[fast], duration[fast], lane[fast], ids[fast], context, subset)
     for number in np.flatnonzero(walk).tolist():
         members = np.flatnonzero(lane == number)
         kept, starts, durations = _walk_track(start[members], duration[members], pitch[members], ids[members], context, tally)
@@ -227,50 +233,63 @@ def _distinct_sorted(keys: np.ndarray) -> np.ndarray:
     return keys[fresh]
 
 
+@dataclass(frozen=True)
+class _Onsets:
+    """The distinct onsets of every track: ``keys`` (track * shift + tick, sorted), their track,
+    tick, meter section and q* in ticks."""
+
+    shift: int
+    keys: np.ndarray
+    lane: np.ndarray
+    tick: np.ndarray
+    section: np.ndarray
+    qstar: np.ndarray
+
+
+def _onsets(start: np.ndarray, end: np.ndarray, lane: np.ndarray, context: _Context) -> _Onsets:
+    shift = int(end.max()) + 1
+    keys = _distinct_sorted(_lane_key(lane, start, shift))
+    onset_lane, tick = np.divmod(keys, shift)
+    section = context.section_on(tick)
+    return _Onsets(shift, keys, onset_lane, tick, section, context.qstar[section])
+
+
 def _needs_walk(
-    start: np.ndarray, duration: np.ndarray, pitch: np.ndarray, lane: np.ndarray, lanes: int, context: _Context
+    start: np.ndarray, end: np.ndarray, pitch: np.ndarray, lane: np.ndarray, lanes: int, onsets: _Onsets
 ) -> np.ndarray:
     """Per kept track: True when it restarts a pitch that still sounds or has a chord to snap, the
     two things the vectorised path does not do."""
-    end = start + duration
     walk = np.zeros(lanes, bool)
     by_pitch = np.lexsort((start, pitch, lane))
     same = (lane[by_pitch][1:] == lane[by_pitch][:-1]) & (pitch[by_pitch][1:] == pitch[by_pitch][:-1])
     walk[lane[by_pitch][1:][same & (start[by_pitch][1:] < end[by_pitch][:-1])]] = True
-    shift = int(end.max()) + 1
-    keys = _distinct_sorted(_lane_key(lane, start, shift))
-    onset_lane, onset = np.divmod(keys, shift)
-    gaps = np.diff(onset, prepend=0)
-    first = np.ones(len(keys), bool)
-    first[1:] = onset_lane[1:] != onset_lane[:-1]
-    gaps = np.where(first, onset, gaps)
-    onset_q = context.qstar[context.section_on(onset)]
-    walk[onset_lane[(gaps > 0) & (16 * gaps < onset_q)]] = True
+    gaps = np.diff(onsets.tick, prepend=0)
+    first = np.ones(len(gaps), bool)
+    first[1:] = onsets.lane[1:] != onsets.lane[:-1]
+    gaps = np.where(first, onsets.tick, gaps)
+    walk[onsets.lane[(gaps > 0) & (16 * gaps < onsets.qstar)]] = True
     return walk
 
 
 def _fast_tracks(
-    start: np.ndarray, duration: np.ndarray, lane: np.ndarray, ids: np.ndarray, context: _Context
+    start: np.ndarray, duration: np.ndarray, lane: np.ndarray, ids: np.ndarray, context: _Context, found: _Onsets
 ) -> np.ndarray:
     """New durations of the notes of tracks that need no walk (legato overlap removal and staccato
     compensation, computed for all notes at once; no start moves on these tracks)."""
     end = start + duration
-    shift = int(end.max()) + 1
-    onset_keys = _distinct_sorted(_lane_key(lane, start, shift))
-    onset_lane, onsets = np.divmod(onset_keys, shift)
-    onset_section = context.section_on(onsets)
-    onset_q = context.qstar[onset_section]
-    end_keys = _lane_key(lane, end, shift)
+    onset_keys, onset_lane, onsets = found.keys, found.lane, found.tick
+    onset_section, onset_q = found.section, found.qstar
+    end_keys = _lane_key(lane, end, found.shift)
 
     # Legato overlap: the track's latest onset before the end cuts a short note it overlaps by under half.
     end_q = context.qstar[context.section_off(end)]
-    latest = onsets[np.searchsorted(onset_keys, end_keys, side="left") - 1]
+    seen_by = np.searchsorted(onset_keys, end_keys, side="left")
+    latest = onsets[seen_by - 1]
     cut = (duration < end_q) & (latest > start) & (2 * (end - latest) < duration)
     duration = np.where(cut, latest - start, duration)
     cut_end = start + duration
 
     # The onset of the same track that finds each note in its list of ended notes, if any.
-    seen_by = np.searchsorted(onset_keys, end_keys, side="left")
     index = np.minimum(seen_by, len(onsets) - 1)
     listed = (seen_by < len(onsets)) & (onset_lane[index] == lane)
     survivors = _prune_ended(np.where(listed, seen_by, len(onsets)), end, ids, cut_end, end_q, listed)
