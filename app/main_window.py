@@ -12,7 +12,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QWidget,
+)
 
 from app import theme
 from app.actions import MENUS, TOOLBAR, Actions
@@ -60,8 +69,8 @@ class MainWindow(QMainWindow):
         self.interpolate_panel = InterpolatePanel()
         self.docks = {
             "tracks": self._dock("Tracks", self.tracks, Qt.DockWidgetArea.LeftDockWidgetArea),
-            "continue": self._dock("Continue", self.continue_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-            "interpolate": self._dock("Interpolate", self.interpolate_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+            "continue": self._dock("Continue", self.continue_panel, Qt.DockWidgetArea.RightDockWidgetArea, True),
+            "interpolate": self._dock("Interpolate", self.interpolate_panel, Qt.DockWidgetArea.RightDockWidgetArea, True),
         }
         self.tabifyDockWidget(self.docks["continue"], self.docks["interpolate"])
         self.docks["continue"].raise_()
@@ -83,14 +92,23 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_layout()
         self._show_score(None)
+        self._load_instrument_names()
         if background:
             QTimer.singleShot(MODEL_SCAN_DELAY_MS, self._start_model_scan)
             QTimer.singleShot(AUDIO_OPEN_DELAY_MS, self._open_audio)
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = False) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{title.lower()}")
-        dock.setWidget(widget)
+        if scroll:  # tall panels scroll on small screens instead of making the window taller
+            area_widget = QScrollArea()
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            area_widget.setWidget(widget)
+            dock.setWidget(area_widget)
+        else:
+            dock.setWidget(widget)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(area, dock)
         return dock
@@ -418,13 +436,11 @@ class MainWindow(QMainWindow):
             self.interpolate_panel.set_status(f"No model found ({reason}).")
         else:
             self._on_model_picked(self.continue_panel.model.current_model())
-        self._load_instrument_names()
 
     def _load_instrument_names(self) -> None:
-        try:
-            from core.representation.instruments import MAHLERNET
-        except ImportError:
-            return
+        """The instrument classes of the representation (the models' table) for the Continue panel."""
+        from core.representation.instruments import MAHLERNET
+
         self.continue_panel.set_instrument_classes(MAHLERNET.names)
 
     def _on_model_picked(self, name: str) -> None:

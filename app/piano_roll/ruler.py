@@ -115,20 +115,35 @@ class BarRuler(QWidget):
             x = round(view.x_of(float(grid.starts[index])))
             top = NUMBERS_HEIGHT - (9 if index % step == 0 else 4)
             painter.drawLine(x, top, x, NUMBERS_HEIGHT)
+        metrics = painter.fontMetrics()
         painter.setPen(QColor(theme.TEXT))
+        free_from = -1e9  # labels never overlap: one that would is left out (short bars, pick-ups)
         for index in bars[bars % step == 0].tolist():
             x = view.x_of(float(grid.starts[index]))
-            painter.drawText(QPointF(x + 4, 13), str(index + 1))
-        painter.setPen(QColor(theme.ACCENT))
-        changes = grid.meter_changes(bars)
-        for index in changes:
-            x = view.x_of(float(grid.starts[index]))
+            label = str(index + 1)
+            if x + 4 >= free_from:
+                painter.drawText(QPointF(x + 4, 13), label)
+                free_from = x + 4 + metrics.horizontalAdvance(label) + 6
+        self._paint_meters(painter, bars)
+
+    def _paint_meters(self, painter: QPainter, bars: np.ndarray) -> None:
+        """Meter changes, small and dim, in the lower half (under the selection bands)."""
+        assert self.grid is not None
+        grid, view = self.grid, self.view
+        small = QFont(painter.font())
+        small.setPointSizeF(max(6.5, small.pointSizeF() * 0.8))
+        painter.setFont(small)
+        metrics = painter.fontMetrics()
+        painter.setPen(QColor(theme.TEXT_DIM))
+        free_from = -1e9
+        baseline = self.height() - 7
+        for index in grid.meter_changes(bars):
+            x = max(0.0, view.x_of(float(grid.starts[index])))
             text = f"{grid.numerators[index]}/{grid.denominators[index]}"
-            offset = painter.fontMetrics().horizontalAdvance(str(index + 1)) + 10 if index % step == 0 else 4
-            if index == 0 and len(changes) == 1 and x < 0:
-                continue
-            painter.setPen(QColor(theme.TEXT_DIM))
-            painter.drawText(QPointF(x + offset, 13), text)
+            if x + 3 >= free_from:
+                painter.drawText(QPointF(x + 3, baseline), text)
+                free_from = x + 3 + metrics.horizontalAdvance(text) + 4
+        painter.setFont(self.font())
 
     def grip_rect(self) -> QRectF | None:
         """Where the drag-out grip is: at the right end of the seed band, if there is one."""
