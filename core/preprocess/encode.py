@@ -142,7 +142,8 @@ def encode_score(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, source:
     trimmed = dict(tally.trimmed)
     if not parts:
         reason = _skip_reason(score, dropped, encoded.notes_in, options.original_meters_only)
-        return EncodeResult(None, FileReport(source, "skipped", reason, encoded.notes_in, dropped=dropped, trimmed=trimmed))
+        report = FileReport(source, "skipped", reason, encoded.notes_in, dropped=dropped, trimmed=trimmed)
+        return EncodeResult(None, report)
     events = EventArrays.concatenate(parts)
     piece = EncodedPiece(
         events=events,

@@ -30,7 +30,14 @@ import numpy as np
 from core.preprocess.tokenize import Tokens
 from core.representation.events import N_INSTRUMENTS
 from core.representation.meters import Meter
-from core.representation.vocabulary import BASIC_UNITS, CLASS_OF_UNITS, CLASSES, HALF_BEAT_UNITS, TRIPLET_VALUES, UNITS_PER_QUARTER
+from core.representation.vocabulary import (
+    BASIC_UNITS,
+    CLASS_OF_UNITS,
+    CLASSES,
+    HALF_BEAT_UNITS,
+    TRIPLET_VALUES,
+    UNITS_PER_QUARTER,
+)
 
 FREE, END_AT, FROM_BOUNDARY, FIXED = 0, 1, 2, 3
 
@@ -406,7 +413,9 @@ class Normalizer:
             chords=chords,
         )
 
-    def _long_note(self, start: int, length: int, status: list[int], profile: int) -> tuple[tuple[int, int], ...] | None:
+    def _long_note(
+        self, start: int, length: int, status: list[int], profile: int
+    ) -> tuple[tuple[int, int], ...] | None:
         """Partials (start, class) of a note longer than the longest class; None when one fails."""
         speed, instrument = divmod(profile, N_INSTRUMENTS)
         partials: list[tuple[int, int]] = []

@@ -135,7 +135,8 @@ def tokenize(
             tally.drop(reasons.IGNORED_PROGRAM, count)
             continue
         if count:
-            blocks.append(np.fromiter(itertools.chain.from_iterable(track.notes), np.int64, 4 * count).reshape(count, 4))
+            values = np.fromiter(itertools.chain.from_iterable(track.notes), np.int64, 4 * count)
+            blocks.append(values.reshape(count, 4))
             track_ids.append(track_index)
             instruments.append(instrument)
     if not blocks:
@@ -162,7 +163,9 @@ def tokenize(
             new_duration[fast] = _fast_tracks(start[fast], duration[fast], lane[fast], ids[fast], context, subset)
     for number in np.flatnonzero(walk).tolist():
         members = np.flatnonzero(lane == number)
-        kept, starts, durations = _walk_track(start[members], duration[members], pitch[members], ids[members], context, tally)
+        kept, starts, durations = _walk_track(
+            start[members], duration[members], pitch[members], ids[members], context, tally
+        )
         keep[members] = kept
         new_start[members[kept]] = starts
         new_duration[members[kept]] = durations

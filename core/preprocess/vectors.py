@@ -323,9 +323,9 @@ def chunk_bars(rows: ChunkRows) -> BarRows:
     bar_start, bar_section, bar_unit = np.concatenate(starts), np.concatenate(sections), np.concatenate(units)
     bars, n = len(bar_start), len(rows)
     bar_end = np.append(bar_start[1:], rows.sections[-1].end)
-    row_bar = np.where(
-        rows.is_pause, np.searchsorted(bar_end, rows.tick, side="left"), np.searchsorted(bar_end, rows.tick, side="right")
-    )
+    closing = np.searchsorted(bar_end, rows.tick, side="left")  # a pause on a barline closes the bar before
+    opening = np.searchsorted(bar_end, rows.tick, side="right")  # a note on a barline opens the bar after
+    row_bar = np.where(rows.is_pause, closing, opening)
     if n and (np.any(np.diff(row_bar) < 0) or row_bar[-1] >= bars):
         raise AssertionError("rows are not in bar order")
     counts = np.bincount(row_bar, minlength=bars)

@@ -92,9 +92,8 @@ def decode_bar(
         velocity_bin = int(events.velocity[index])
         velocity = BIN_VELOCITIES[velocity_bin] if 0 <= velocity_bin < len(BIN_VELOCITIES) else default_velocity
         instrument = int(events.instrument[index])
-        notes.append(
-            DecodedNote(start, max(end - start, 1), int(events.pitch[index]) + LOWEST_PITCH, max(instrument, 0), velocity)
-        )
+        pitch = int(events.pitch[index]) + LOWEST_PITCH
+        notes.append(DecodedNote(start, max(end - start, 1), pitch, max(instrument, 0), velocity))
     return notes
 
 
@@ -173,7 +172,8 @@ def decode_piece(
         numerator, denominator = int(piece.bar_numerator[bar]), int(piece.bar_denominator[bar])
         if placed:
             tick = int(piece.bar_start_tick[bar])  # type: ignore[index]
-        notes.extend(decode_bar(piece.bar_events(bar), numerator, denominator, ticks_per_quarter, tick, default_velocity))
+        events = piece.bar_events(bar)
+        notes.extend(decode_bar(events, numerator, denominator, ticks_per_quarter, tick, default_velocity))
         if not meters or meters[-1][1:] != (numerator, denominator) or placed:
             meters.append((tick, numerator, denominator))
         tempo = int(piece.bar_tempo[bar])

@@ -50,7 +50,9 @@ def entries(out) -> dict[str, dict]:
 
 def test_finds_midi_files_at_any_depth_in_any_case(folder):
     names = [p.relative_to(folder).as_posix() for p in find_midi_files(folder)]
-    assert names == ["a.mid", "broken.mid", "drums.mid", "empty.mid", "garbage.mid", "sub/deeper/b.MIDI", "sub/harp.mid"]
+    assert names == [
+        "a.mid", "broken.mid", "drums.mid", "empty.mid", "garbage.mid", "sub/deeper/b.MIDI", "sub/harp.mid",
+    ]  # fmt: skip
 
 
 def test_mixed_folder_counts_and_reasons(folder, tmp_path):

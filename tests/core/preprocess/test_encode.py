@@ -117,7 +117,8 @@ def test_notes_across_a_meter_change_are_split_not_dropped():
 
 
 def test_unsupported_meters_cut_the_piece_into_chunks():
-    score = piece(line((0, 1920, 60), (1920, 5280, 62), (7200, 1920, 64)), meters=((0, 4, 4), (1920, 11, 4), (7200, 4, 4)))
+    notes = line((0, 1920, 60), (1920, 5280, 62), (7200, 1920, 64))
+    score = piece(notes, meters=((0, 4, 4), (1920, 11, 4), (7200, 4, 4)))
     result = encode_score(score)
     assert result.report.chunks == 2
     assert result.report.dropped == {reasons.UNSUPPORTED_METER: 1}
@@ -126,7 +127,8 @@ def test_unsupported_meters_cut_the_piece_into_chunks():
 
 
 def test_original_meters_only_breaks_at_five_four():
-    score = piece(line((0, 1920, 60), (1920, 2400, 62), (4320, 1920, 64)), meters=((0, 4, 4), (1920, 5, 4), (4320, 4, 4)))
+    notes = line((0, 1920, 60), (1920, 2400, 62), (4320, 1920, 64))
+    score = piece(notes, meters=((0, 4, 4), (1920, 5, 4), (4320, 4, 4)))
     assert encode_score(score).report.chunks == 1
     original = encode_score(score, EncodeOptions(original_meters_only=True))
     assert original.report.chunks == 2 and original.report.dropped == {reasons.UNSUPPORTED_METER: 1}
