@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -20,5 +21,9 @@ def run(args: argparse.Namespace) -> int:
     from core.preprocess.dataset import load_dataset
     from core.preprocess.stats import dataset_stats, format_stats
 
-    print(format_stats(dataset_stats(load_dataset(args.folder))))
+    text = format_stats(dataset_stats(load_dataset(args.folder)))
+    try:
+        print(text)
+    except BrokenPipeError:  # `mahlernet dataset-stats DIR | head` closed the pipe: not an error
+        sys.stderr.close()
     return 0
