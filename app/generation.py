@@ -6,7 +6,7 @@ put them into the piece through the document (undoable); candidates and steps ca
 and auditioned (through the ``audition_requested`` signal, which the window connects to the player).
 
 The generation itself is **not** here. The two functions :func:`run_continue` and
-:func:`run_interpolate` are the integration points for ``core.generation`` (issue 5): they receive the
+:func:`run_interpolate` are the integration points for ``core.generation``: they receive the
 piece, the panel's request, the loaded model and the progress/cancel callbacks, and must return
 :class:`Candidate` objects / an :class:`InterpolationSteps`. Until that integration is made they raise
 a clear error, which the panel shows; no music is ever made up here.
@@ -60,19 +60,31 @@ class InterpolationSteps:
 def run_continue(
     score: Score, request: ContinueRequest, model: Any, progress: ProgressFn, cancelled: CancelledFn
 ) -> list[Candidate]:
-    """INTEGRATION POINT for issue 5 (core.generation): continue ``score`` after bar
-    ``request.seed_last`` as the request says, ``request.variations`` times, and return one
-    Candidate per variation (``at_bar=request.first_new_bar``, ``bars=request.bars``). ``model`` is
-    what ``ModelService.loaded_model`` holds (None until loaded). Report progress, check cancelled()."""
-    raise GenerationError("continuing is not connected yet: core.generation is not part of this build")
+    """INTEGRATION POINT for the generation issue: continue ``score`` after bar ``request.seed_last``
+    as the request says, ``request.variations`` times, and return one Candidate per variation
+    (``at_bar=request.first_new_bar``, ``bars=request.bars``). ``model`` is what
+    ``ModelService.loaded_model(request.model)`` holds, ``(network, card)``, or None while it loads.
+    ``progress(fraction, message)`` and ``cancelled()`` are the Task's; raising
+    ``core.errors.Cancelled`` ends the run as cancelled.
+
+    With ``core.generation``: ``continue_piece(network, score, request.seed_last, request.bars,
+    seed_first=request.seed_first, context=request.context, seeded=request.seeded,
+    variations=request.variations, controls=Controls(...temperatures, allowed instruments, seed...),
+    progress=lambda done, total: progress(done / total, ...), cancel=cancelled)``, then
+    ``Candidate(v.fragment, result.at_bar, result.bars, f"variation {v.index + 1} (seed {v.seed})")``
+    for each ``v`` in ``result.variations``."""
+    raise GenerationError("continuing is not connected yet: the app does not call core.generation in this build")
 
 
 def run_interpolate(
     score: Score, request: InterpolateRequest, model: Any, progress: ProgressFn, cancelled: CancelledFn
 ) -> InterpolationSteps:
-    """INTEGRATION POINT for issue 5 (core.generation): decode ``request.steps`` bars between bar
-    ``request.bar_a`` and bar ``request.bar_b`` (linear or slerp) and return them in order."""
-    raise GenerationError("interpolation is not connected yet: core.generation is not part of this build")
+    """INTEGRATION POINT for the generation issue: decode ``request.steps`` points from bar
+    ``request.bar_a`` to bar ``request.bar_b`` (both ends included; linear or slerp) and return them
+    in order. With ``core.generation``: ``interpolate(network, score, request.bar_a, request.bar_b,
+    request.steps, slerp=request.method == "slerp", progress=..., cancel=cancelled)``, then
+    ``InterpolationSteps(request.bar_a, request.bar_b, tuple(s.fragment for s in result.steps))``."""
+    raise GenerationError("interpolation is not connected yet: the app does not call core.generation in this build")
 
 
 # ----------------------------------------------------------------------------------- helpers

@@ -215,8 +215,8 @@ class MainWindow(QMainWindow):
         self.models.scanned.connect(self._on_models)
         self.models.loaded.connect(lambda name, _v: self.model_label.setText(f"model: {name} (loaded)"))
         self.models.load_failed.connect(self._on_model_failed)
-        self.continue_panel.model_changed.connect(self._on_model_picked)
-        self.interpolate_panel.model_changed.connect(self._on_model_picked)
+        self.continue_panel.model_changed.connect(lambda name: self._on_model_picked("continuation", name))
+        self.interpolate_panel.model_changed.connect(lambda name: self._on_model_picked("interpolation", name))
         self.generation.generated.connect(lambda s: self.generation_label.setText(f"last generation: {s:.2f} s"))
         self.generation.audition_requested.connect(lambda score, _bar: self.transport.audition(score))
         self.transport.position_changed.connect(lambda tick: self.roll.set_cursor_tick(tick, follow=True))
@@ -424,9 +424,10 @@ class MainWindow(QMainWindow):
         self.models.start_scan()
 
     def _on_models(self, scan: ModelScan) -> None:
-        pairs = [(m.name, m.summary) for m in scan.models]
-        self.continue_panel.set_models(pairs, self.settings.model)
-        self.interpolate_panel.set_models(pairs, self.settings.model)
+        for panel, kind in ((self.continue_panel, "continuation"), (self.interpolate_panel, "interpolation")):
+            # the panel's own kind first, the bundled classical model of that kind first of all
+            entries = sorted(scan.models, key=lambda m: (m.kind != kind, m.name != f"classical-{kind}", m.name))
+            panel.set_models([(m.name, m.summary) for m in entries], self.settings.model(kind))
         self.device_label.setText(f"device: {self.models.device_text()}")
         if not scan.models:
             reason = "; ".join(scan.problems) or "no model files in models/ or your data folder"
@@ -435,7 +436,8 @@ class MainWindow(QMainWindow):
             self.continue_panel.set_status(f"No model found ({reason}).")
             self.interpolate_panel.set_status(f"No model found ({reason}).")
         else:
-            self._on_model_picked(self.continue_panel.model.current_model())
+            self._on_model_picked("continuation", self.continue_panel.model.current_model())
+            self._on_model_picked("interpolation", self.interpolate_panel.model.current_model())
 
     def _load_instrument_names(self) -> None:
         """The instrument classes of the representation (the models' table) for the Continue panel."""
@@ -443,14 +445,15 @@ class MainWindow(QMainWindow):
 
         self.continue_panel.set_instrument_classes(MAHLERNET.names)
 
-    def _on_model_picked(self, name: str) -> None:
+    def _on_model_picked(self, kind: str, name: str) -> None:
+        """Remember the pick and load it in the background (the status bar follows)."""
         if not name:
             return
-        self.settings.model = name
-        self.model_label.setText(f"model: {name} (loading…)")
+        self.settings.set_model(kind, name)
         if self.models.loaded_model(name) is not None:
             self.model_label.setText(f"model: {name} (loaded)")
         else:
+            self.model_label.setText(f"model: {name} (loading…)")
             self.models.load(name)
 
     def _on_model_failed(self, name: str, reason: str) -> None:

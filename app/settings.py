@@ -60,14 +60,12 @@ class AppSettings:
             raise ValueError(f"device {value!r} is not one of {', '.join(DEVICES)}")
         self.qsettings.setValue("model/device", value)
 
-    @property
-    def model(self) -> str:
-        """Name of the model picked last."""
-        return self._text("model/name")
+    def model(self, kind: str) -> str:
+        """Name of the model picked last for ``kind`` (continuation or interpolation)."""
+        return self._text(f"model/{kind}")
 
-    @model.setter
-    def model(self, value: str) -> None:
-        self.qsettings.setValue("model/name", value)
+    def set_model(self, kind: str, name: str) -> None:
+        self.qsettings.setValue(f"model/{kind}", name)
 
     # ------------------------------------------------------------------------------- files
     @property

@@ -10,7 +10,8 @@ integration (see :mod:`app.generation`):
 * ``insert_requested(list of step indices)``: Insert this step / Insert all steps;
 * ``model_changed(name)``.
 
-The slider runs over the decoded steps only (bar A and bar B themselves are in the piece). Methods
+Steps count both ends (step 1 decodes A's own latent code, the last B's), as ``core.generation``
+counts them; the slider runs over all decoded steps. Methods
 the integration calls back: ``set_busy``, ``set_progress``, ``set_status``, ``show_steps(count)``,
 ``clear_steps()``.
 """
@@ -71,9 +72,9 @@ class InterpolatePanel(QWidget):
         )
         self.from_selection.clicked.connect(self.take_selection)
         self.steps = QSpinBox()
-        self.steps.setRange(1, 32)
-        self.steps.setValue(6)
-        self.steps.setToolTip("How many bars to decode between A and B")
+        self.steps.setRange(2, 64)
+        self.steps.setValue(8)
+        self.steps.setToolTip("How many points to decode on the way from A to B, both ends included")
         self.method = QComboBox()
         self.method.addItem("Linear", "linear")
         self.method.addItem("Spherical (slerp)", "slerp")

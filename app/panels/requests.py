@@ -55,7 +55,7 @@ class ContinueRequest:
 
 @dataclass(frozen=True)
 class InterpolateRequest:
-    """Decode ``steps`` bars between bar ``bar_a`` and bar ``bar_b``."""
+    """Decode ``steps`` points from bar ``bar_a`` to bar ``bar_b``, both ends included."""
 
     model: str
     bar_a: int
@@ -67,5 +67,5 @@ class InterpolateRequest:
     def __post_init__(self) -> None:
         if self.method not in ("linear", "slerp"):
             raise ValueError(f"interpolation method {self.method!r} is not linear or slerp")
-        if self.steps < 1:
-            raise ValueError("an interpolation needs at least one step")
+        if self.steps < 2:
+            raise ValueError("an interpolation needs at least two steps (both ends)")

@@ -113,7 +113,7 @@ def test_interpolate_request_and_the_integration_error(window, qtbot):
     window.roll.set_selection(BarSelection().with_seed(3).with_context(2))
     panel.method.setCurrentIndex(1)
     request = panel.request()
-    assert (request.bar_a, request.bar_b, request.method, request.steps) == (2, 3, "slerp", 6)
+    assert (request.bar_a, request.bar_b, request.method, request.steps) == (2, 3, "slerp", 8)
     assert isinstance(request, InterpolateRequest)
     window.actions["interpolate"].trigger()
     qtbot.waitUntil(lambda: not window.generation.busy, timeout=5000)
