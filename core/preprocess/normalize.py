@@ -327,8 +327,6 @@ class Normalizer:
         status = [[0, 0, 0, 0] for _ in range(int(lane.max()) + 1 if count else 0)]  # per track: type, start, end, prev
         out_start = [0] * count
         out_class = [0] * count  # 0: dropped; -1: split into several partials (see `several`)
-        onsets: set[tuple[int, int]] = set()  # (track, start) of the one-partial notes so far
-        chords = False
         several: dict[int, tuple[tuple[int, int], ...]] = {}
         failed = zero = 0
         for i in range(count):
@@ -359,10 +357,6 @@ class Normalizer:
                 last_class = index
                 out_start[i] = note_start
                 out_class[i] = index
-                onset = (lanes[i], note_start)
-                if onset in onsets:
-                    chords = True
-                onsets.add(onset)
             else:
                 partials = self._long_note(start, int(length_array[i]), st, profiles[i])
                 if partials is None:
@@ -388,6 +382,9 @@ class Normalizer:
                 st[3], st[0], st[1], st[2] = 0, new_type, note_start, note_end
         classes = np.array(out_class, np.int64)
         kept = np.flatnonzero(classes != 0)
+        single = np.flatnonzero(classes > 0)
+        onsets = np.sort(lane[single] * _TRACK_KEY + np.array(out_start, np.int64)[single])
+        chords = bool(np.any(onsets[1:] == onsets[:-1]))  # two one-partial notes of a track start together
         note_of = np.full(count, -1, np.int64)
         note_of[kept] = np.arange(len(kept))
         part_start = np.array(out_start, np.int64)[kept]
@@ -440,6 +437,7 @@ def _status_of(values: list[int]) -> _Status:
 
 
 _MISSING = object()
+_TRACK_KEY = 1 << 40  # section ticks stay far below this
 _MASKS = 1 << len(BASIC_UNITS)  # excluded-value masks are below this
 _TRIPLET_BASED = tuple(c.is_triplet_based for c in CLASSES)
 
