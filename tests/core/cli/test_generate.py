@@ -1,0 +1,89 @@
+"""`mahlernet continue`, `interpolate` and `reconstruct` through the CLI entry point."""
+
+import pytest
+
+from core.checkpoints import make_card, save_model
+from core.cli import main as cli
+from core.generation import models as default_models
+from core.midi_io import read_midi, write_midi
+from tests.core.generation.helpers import piece, random_model
+
+
+@pytest.fixture()
+def run_cli(monkeypatch, tmp_path):
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["core.cli.generate"])
+    monkeypatch.setattr(default_models, "default_model_folders", lambda: [tmp_path / "models"])
+    return lambda *argv: cli.main([str(a) for a in argv])
+
+
+@pytest.fixture()
+def midi(tmp_path):
+    path = tmp_path / "in.mid"
+    write_midi(piece((6, 8), bars=4, tempo=600_000), path)
+    return path
+
+
+def _save(folder, name, use_context):
+    folder.mkdir(parents=True, exist_ok=True)
+    model = random_model(seed=3, use_context=use_context)
+    return save_model(folder / f"{name}.safetensors", model, make_card(model, name=name))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["continue", "{midi}", "--from-bar", "2", "--bars", "2", "--out", "{out}"],
+        ["interpolate", "{midi}", "--bar-a", "1", "--bar-b", "2", "--steps", "3", "--out", "{out}"],
+        ["reconstruct", "{midi}", "--bar", "1", "--out", "{out}"],
+    ],
+)
+def test_without_a_model_one_line_and_exit_2(run_cli, midi, tmp_path, capsys, argv):
+    code = run_cli(*(a.format(midi=midi, out=tmp_path / "out.mid") for a in argv))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith(f"mahlernet {argv[0]}: no ") and "model is installed" in err
+    assert not (tmp_path / "out.mid").exists()
+
+
+def test_continue_writes_one_file_per_variation(run_cli, midi, tmp_path, capsys):
+    _save(tmp_path / "models", "classical-continuation", use_context=True)
+    out = tmp_path / "out" / "cont.mid"
+    code = run_cli(
+        "continue", midi, "--from-bar", 3, "--bars", 2, "--out", out, "--variations", 3, "--seed", 4,
+        "--temperatures", "1.2,1,1,1,1", "--instruments", "violin,cello",
+    )  # fmt: skip
+    assert code == 0
+    paths = [out, out.with_name("cont-2.mid"), out.with_name("cont-3.mid")]
+    printed = capsys.readouterr().out
+    for index, path in enumerate(paths):
+        assert f"wrote {path}" in printed and f"(seed {4 + index})" in printed
+        score = read_midi(path)
+        bar = score.bar(1).length
+        assert {m.text for m in score.time_signatures} == {"6/8"}
+        assert {t.us_per_quarter for t in score.tempos} == {600_000}
+        assert all(n.start < 5 * bar for t in score.tracks for n in t.notes)
+        assert {t.program for t in score.tracks} <= {40, 42}  # only the allowed violin and cello
+
+
+def test_interpolate_and_reconstruct_with_a_named_model(run_cli, midi, tmp_path, capsys):
+    interpolation = _save(tmp_path / "elsewhere", "mine", use_context=False)
+    out = tmp_path / "morph.mid"
+    assert run_cli("interpolate", midi, "--bar-a", 1, "--bar-b", 3, "--steps", 4, "--out", out, "--slerp", "--model", interpolation) == 0
+    bar = read_midi(midi).bar(1).length
+    morph = read_midi(out)
+    assert morph.bar_count <= 6 and all(n.start < 6 * bar for t in morph.tracks for n in t.notes)
+    assert min(n.start for t in morph.tracks for n in t.notes) == 0  # bar A comes first
+    _save(tmp_path / "models", "classical-continuation", use_context=True)
+    assert run_cli("reconstruct", midi, "--bar", 2, "--out", tmp_path / "recon.mid") == 0
+    printed = capsys.readouterr().out
+    assert "accuracy offset" in printed and "pitch" in printed
+    assert read_midi(tmp_path / "recon.mid").notes_count > 0
+
+
+def test_bad_bars_are_one_line_errors(run_cli, midi, tmp_path, capsys):
+    _save(tmp_path / "models", "classical-continuation", use_context=True)
+    assert run_cli("continue", midi, "--from-bar", 2, "--bars", 0, "--out", tmp_path / "x.mid") == 2
+    assert run_cli("continue", midi, "--from-bar", 2, "--bars", 2, "--context-bar", "x", "--out", tmp_path / "x.mid") == 2
+    assert run_cli("continue", midi, "--from-bar", 2, "--bars", 2, "--instruments", "kazoo", "--out", tmp_path / "x.mid") == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3 and all(line.startswith("mahlernet continue: ") for line in lines)

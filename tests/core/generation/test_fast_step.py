@@ -1,0 +1,93 @@
+"""The fast decoder step is the network's step, regrouped: same hidden state, same logits."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from core.features import step_features
+from core.generation.fast_step import NONE_CLASS, fast_decoder
+from core.network import MahlerNet
+from tests.core.generation.helpers import TINY
+
+CONFIGS = {
+    "continuation": dataclasses.replace(TINY, output_init_std=0.5),
+    "interpolation, 3 layers, no velocity, output norm": dataclasses.replace(
+        TINY, use_context=False, decoder_layers=3, use_velocity=False, output_norm=True, same_step_mask=True,
+        condition_size=0, output_init_std=0.5,
+    ),
+}  # fmt: skip
+
+
+def _model(config):
+    torch.manual_seed(0)
+    model = MahlerNet(config)
+    if model.head_norms is not None:
+        for norm in model.head_norms.values():
+            norm.running_mean.normal_()
+            norm.running_var.uniform_(0.5, 2.0)
+            norm.weight.data.normal_()
+            norm.bias.data.normal_()
+    return model.eval()
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_fast_step_equals_the_network(name, batch):
+    config = CONFIGS[name]
+    model = _model(config)
+    fast = fast_decoder(model)
+    generator = torch.Generator().manual_seed(1)
+    z = torch.randn(batch, config.z_dim, generator=generator)
+    summary = torch.randn(batch, 2 * config.encoder_size, generator=generator) if config.use_context else None
+    columns = torch.tensor([[0, 7, 3, 10, 4, 1], [5, 2, 0, -1, -1, -1], [12, -1, 24, 95, 22, 7]])[:batch]
+    if not config.use_velocity:
+        columns = columns[:, :5]
+    active = torch.rand(batch, 119, generator=generator) < 0.1
+    with torch.inference_mode():
+        state = model.initial_state(z, summary)
+        velocity = columns[:, 5] if config.use_velocity else None
+        row = step_features(columns[:, 0], columns[:, 1], columns[:, 2], columns[:, 3], columns[:, 4], velocity, active[:, :96], active[:, 96:])
+        h, _ = model.decode_step(row, state)
+
+        none = torch.tensor(NONE_CLASS[: fast.columns])
+        classes = torch.where(columns >= 0, columns, none) + fast.block_starts
+        hot = torch.zeros(batch, fast.input_rows, dtype=torch.bool)
+        hot.scatter_(1, classes, True)
+        hot[:, fast.active_start :] = active
+        rows, on = hot.nonzero(as_tuple=True)
+        offsets = torch.searchsorted(rows, torch.arange(batch))
+        base, new_state = fast.step(on, offsets, fast.start(state))
+    torch.testing.assert_close(new_state.h[-1], h, atol=1e-5, rtol=1e-5)
+
+    # The chain: each head = its share of the top output + the rows of the earlier properties.
+    offset, beat, duration, pitch, instrument = (torch.tensor(v[:batch]) for v in ([0, 6, 12], [0, -1, 4], [6, 12, 0], [20, 30, 40], [1, 2, 3]))
+    with torch.inference_mode():
+        logits = model.chain_logits(h, offset, beat, duration, pitch, instrument, previous_pitch=torch.full((batch,), -1))
+    tables = fast.tables
+    chain = tables["offset"][offset] + tables["beat"][torch.where(beat < 0, 8, beat)]
+    expected = {"offset": base[:, fast.slices["offset"]]}
+    expected["duration"] = base[:, fast.slices["duration"]] + chain[:, :60]
+    chain = chain[:, 60:] + tables["duration"][duration]
+    expected["pitch"] = base[:, fast.slices["pitch"]] + chain[:, :96]
+    chain = chain[:, 96:] + tables["pitch"][pitch]
+    expected["instrument"] = base[:, fast.slices["instrument"]] + chain[:, :23]
+    if config.use_velocity:
+        expected["velocity"] = base[:, fast.slices["velocity"]] + chain[:, 23:] + tables["instrument"][instrument]
+    assert set(expected) == set(logits)
+    for name_, value in expected.items():
+        reference = logits[name_]
+        masked = reference < -1e3  # the network's additive mask; here -inf
+        assert torch.equal(masked, torch.isinf(value)), name_
+        torch.testing.assert_close(value[~masked], reference[~masked], atol=1e-4, rtol=1e-4)
+
+
+def test_tables_follow_new_weights():
+    model = _model(CONFIGS["continuation"])
+    first = fast_decoder(model)
+    assert fast_decoder(model) is first
+    with torch.no_grad():
+        model.heads["offset"].bias.add_(1.0)
+    second = fast_decoder(model)
+    assert second is not first
+    assert torch.allclose(second.h_bias[:60], first.h_bias[:60] + 1.0)
