@@ -221,6 +221,8 @@ class GenerationController(QObject):
         candidate = self.candidates[index]
         at = score.bar(candidate.at_bar).start
         self.roll.set_ghost_notes(ghost_groups(score, candidate.fragment, at, self.colors()))
+        length = rescale(candidate.fragment, score.ticks_per_quarter).bar(candidate.bars).end
+        self.roll.set_step_highlight(at, at + length, f"{candidate.label} · {index + 1} of {len(self.candidates)}")
 
     def keep(self, index: int) -> None:
         score = self.document.score
@@ -236,6 +238,7 @@ class GenerationController(QObject):
         self.candidates = []
         self.continue_panel.clear_candidates()
         self.roll.clear_ghosts()
+        self.roll.clear_step_highlight()
 
     def audition_candidate(self, index: int) -> None:
         score = self.document.score

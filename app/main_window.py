@@ -106,6 +106,8 @@ class MainWindow(QMainWindow):
             area_widget.setFrameShape(QFrame.Shape.NoFrame)
             area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             area_widget.setWidget(widget)
+            scrollbar = area_widget.verticalScrollBar().sizeHint().width()
+            area_widget.setMinimumWidth(widget.minimumSizeHint().width() + scrollbar)
             dock.setWidget(area_widget)
         else:
             dock.setWidget(widget)

@@ -128,9 +128,12 @@ class NoteCanvas(QWidget):
         painter.fillRect(band, _alpha("#ffffff", 14))
         painter.setPen(QPen(QColor(theme.ACCENT), 2))
         painter.drawRect(band.adjusted(1, 1, -1, -1))
-        if label:
-            painter.setPen(QColor(theme.ACCENT))
-            painter.drawText(band.adjusted(6, 4, -4, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, label)
+        if label:  # a tag at the top left of the band, free to reach past a narrow band
+            metrics = painter.fontMetrics()
+            tag = QRectF(x0 + 1, 1, metrics.horizontalAdvance(label) + 12, metrics.height() + 4)
+            painter.fillRect(tag, QColor(theme.ACCENT))
+            painter.setPen(QColor(theme.BACKGROUND))
+            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
 
     def _paint_cursor(self, painter: QPainter) -> None:
         if self.cursor_tick is None:

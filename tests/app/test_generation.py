@@ -63,6 +63,7 @@ def test_candidates_show_as_ghosts_and_keep_inserts_one_undoably(window):
     assert window.roll.has_ghosts
     first_ghost = window.roll.canvas.ghosts.groups[0][2][0]
     assert first_ghost.x() == 2 * BAR  # drawn at bar 3, where it would go
+    assert window.roll.canvas.highlight == (2 * BAR, 4 * BAR, "variation 1 · 1 of 2")
     panel.candidates.setCurrentRow(1)
     panel.keep_button.click()
     kept = window.document.score
@@ -70,6 +71,7 @@ def test_candidates_show_as_ghosts_and_keep_inserts_one_undoably(window):
     assert kept.slice_bars(3, 4) == score.slice_bars(7, 8)  # the chosen one, in place
     assert kept.slice_bars(5, 6) == score.slice_bars(3, 4)  # the rest moved on
     assert not window.roll.has_ghosts and panel.candidates.count() == 0
+    assert window.roll.canvas.highlight is None
     window.actions["undo"].trigger()
     assert window.document.score is score
 
