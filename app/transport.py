@@ -51,10 +51,10 @@ class Transport(QObject):
         return task.start()
 
     def _on_opened(self, problems: list[str]) -> None:
+        """Outputs are open (or known to be missing: ``controller.problems`` says why, and the window
+        shows it on its audio label; a play attempt then reports it again)."""
         self.ready = True
         self.outputs_ready.emit(self.controller.outputs_description)
-        if problems:
-            self.problem.emit("; ".join(problems))
 
     def _check_ready(self) -> bool:
         if not self.ready:
