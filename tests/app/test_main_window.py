@@ -166,3 +166,35 @@ def test_continue_says_plainly_that_generation_is_not_connected(window, piece, q
     qtbot.waitUntil(lambda: not window.generation.busy, timeout=5000)
     assert "not connected" in window.continue_panel.progress.status.text()
     assert window.document.score == read_midi(piece)
+
+
+def test_keys_reach_their_actions_from_the_roll(window, piece, qtbot):
+    window.open_file(piece)
+    window.activateWindow()
+    window.roll.canvas.setFocus()
+    qtbot.waitUntil(lambda: window.roll.canvas.hasFocus() or window.isActiveWindow(), timeout=2000)
+    fitted = window.roll.view.px_per_tick
+    window.roll.zoom_time(3.0)
+    qtbot.keyClick(window.roll.canvas, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert window.roll.view.px_per_tick == pytest.approx(fitted)
+    window.roll.set_selection(BarSelection().with_seed(1))
+    before = window.document.score
+    qtbot.keyClick(window.roll.canvas, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert window.document.score != before
+    qtbot.keyClick(window.roll.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.document.score is before
+
+
+def test_ctrl_wheel_zooms_time_around_the_mouse(window, piece):
+    from PySide6.QtGui import QWheelEvent
+
+    window.open_file(piece)
+    view = window.roll.view
+    before = view.px_per_tick
+    anchor = QPointF(300, 100)
+    tick_under_mouse = view.tick_of(300)
+    event = QWheelEvent(anchor, window.roll.canvas.mapToGlobal(anchor), QPoint(0, 0), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.ControlModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    window.roll.canvas.wheelEvent(event)
+    assert view.px_per_tick == pytest.approx(before * 1.2)
+    assert view.tick_of(300) == pytest.approx(tick_under_mouse)
