@@ -16,14 +16,12 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QFrame,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QScrollArea,
     QWidget,
 )
 
-from app import theme
 from app.actions import MENUS, TOOLBAR, Actions
 from app.document import Document
 from app.dragdrop import midi_file_mime, midi_paths
@@ -35,6 +33,7 @@ from app.panels.track_list import TrackList
 from app.piano_roll import PianoRoll
 from app.settings import AppSettings
 from app.settings_dialog import SettingsDialog
+from app.status_line import StatusLine
 from app.track_state import TrackState, audible_score, states_for
 from app.transport import Transport
 from core import edits
@@ -87,7 +86,7 @@ class MainWindow(QMainWindow):
             model_for=self.models.loaded_model,
             parent=self,
         )
-        self._build_status_bar()
+        self.status = StatusLine(self.statusBar(), self.models.device_text())
         self._build_menus()
         self._connect()
         self._restore_layout()
@@ -114,27 +113,6 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(area, dock)
         return dock
-
-    # --------------------------------------------------------------------------- status bar
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.selection_label = QLabel()
-        self.selection_label.setObjectName("selection_label")
-        self.warning_label = QLabel()
-        self.warning_label.setStyleSheet("color: #e0c14a;")
-        self.model_label = QLabel("model: none loaded")
-        self.device_label = QLabel(f"device: {self.models.device_text()}")
-        self.generation_label = QLabel("last generation: –")
-        self.audio_label = QLabel("audio: off")
-        bar.addWidget(self.warning_label)
-        for label in (self.selection_label, self.audio_label, self.model_label, self.device_label, self.generation_label):
-            bar.addPermanentWidget(label)
-
-    def _show_selection(self, selection: BarSelection) -> None:
-        seed = f"<span style='color:{theme.ACCENT}'>{'seed: ' + selection.seed.text if selection.seed else ''}</span>"
-        context = selection.context
-        text = seed + (f", <span style='color:{theme.CONTEXT}'>context: {context.text}</span>" if context else "")
-        self.selection_label.setText(text if not selection.is_empty else "no bars selected: drag on the ruler")
 
     # -------------------------------------------------------------------------------- menus
     def _build_menus(self) -> None:
@@ -215,11 +193,11 @@ class MainWindow(QMainWindow):
         self.tracks.rename_requested.connect(lambda i, name: self._edit("Rename track", edits.set_track, i, name=name))
         self.tracks.program_requested.connect(lambda i, p: self._edit("Change instrument", edits.set_track, i, program=p))
         self.models.scanned.connect(self._on_models)
-        self.models.loaded.connect(lambda name, _v: self.model_label.setText(f"model: {name} (loaded)"))
+        self.models.loaded.connect(lambda name, _v: self.status.show_model(f"{name} (loaded)"))
         self.models.load_failed.connect(self._on_model_failed)
         self.continue_panel.model_changed.connect(lambda name: self._on_model_picked("continuation", name))
         self.interpolate_panel.model_changed.connect(lambda name: self._on_model_picked("interpolation", name))
-        self.generation.generated.connect(lambda s: self.generation_label.setText(f"last generation: {s:.2f} s"))
+        self.generation.generated.connect(self.status.show_generation_time)
         self.generation.audition_requested.connect(lambda score, _bar: self.transport.audition(score))
         self.transport.position_changed.connect(lambda tick: self.roll.set_cursor_tick(tick, follow=True))
         self.transport.problem.connect(lambda reason: self.statusBar().showMessage(reason, 5000))
@@ -247,7 +225,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.is_modified)
 
     def _on_selection(self, selection: BarSelection) -> None:
-        self._show_selection(selection)
+        self.status.show_selection(selection)
         self.continue_panel.set_selection(selection)
         self.interpolate_panel.set_selection(selection)
         has_seed = selection.seed is not None and self.document.score is not None
@@ -307,20 +285,11 @@ class MainWindow(QMainWindow):
         self.settings.last_folder = str(path.parent)
         self.roll.set_selection(BarSelection())
         self.roll.set_score(score, keep_view=False)
-        self._show_warnings(score)
+        self.status.show_warnings(score)
         self.statusBar().showMessage(
             f"Opened {path.name}: {len(score.tracks)} tracks, {score.bar_count} bars, {score.notes_count} notes", 5000
         )
         return True
-
-    def _show_warnings(self, score: Score) -> None:
-        if not score.warnings:
-            self.warning_label.setText("")
-            self.warning_label.setToolTip("")
-            return
-        more = f" (+{len(score.warnings) - 1} more)" if len(score.warnings) > 1 else ""
-        self.warning_label.setText(f"⚠ {score.warnings[0]}{more}")
-        self.warning_label.setToolTip("\n".join(score.warnings))
 
     def save(self) -> bool:
         if self.document.score is None:
@@ -430,11 +399,10 @@ class MainWindow(QMainWindow):
             # the panel's own kind first, the bundled classical model of that kind first of all
             entries = sorted(scan.models, key=lambda m: (m.kind != kind, m.name != f"classical-{kind}", m.name))
             panel.set_models([(m.name, m.summary) for m in entries], self.settings.model(kind))
-        self.device_label.setText(f"device: {self.models.device_text()}")
+        self.status.show_device(self.models.device_text())
         if not scan.models:
             reason = "; ".join(scan.problems) or "no model files in models/ or your data folder"
-            self.model_label.setText("model: none found")
-            self.model_label.setToolTip(reason)
+            self.status.show_model("none found", reason)
             self.continue_panel.set_status(f"No model found ({reason}).")
             self.interpolate_panel.set_status(f"No model found ({reason}).")
         else:
@@ -453,14 +421,13 @@ class MainWindow(QMainWindow):
             return
         self.settings.set_model(kind, name)
         if self.models.loaded_model(name) is not None:
-            self.model_label.setText(f"model: {name} (loaded)")
+            self.status.show_model(f"{name} (loaded)")
         else:
-            self.model_label.setText(f"model: {name} (loading…)")
+            self.status.show_model(f"{name} (loading…)")
             self.models.load(name)
 
     def _on_model_failed(self, name: str, reason: str) -> None:
-        self.model_label.setText(f"model: {name} (failed)")
-        self.model_label.setToolTip(reason)
+        self.status.show_model(f"{name} (failed)", reason)
         self.statusBar().showMessage(reason, 8000)
 
     def open_settings(self) -> None:
@@ -468,18 +435,16 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             dialog.store()
             self.models.device_setting = self.settings.device
-            self.device_label.setText(f"device: {self.models.device_text()}")
+            self.status.show_device(self.models.device_text())
             self._open_audio()
 
     # -------------------------------------------------------------------------------- audio
     def _open_audio(self) -> None:
-        self.audio_label.setText("audio: starting…")
+        self.status.audio.setText("audio: starting…")
         self.transport.open_outputs(self.settings.soundfont, self.settings.midi_port)
 
     def _on_audio_ready(self, description: str) -> None:
-        problems = self.transport.controller.problems
-        self.audio_label.setText(f"audio: {description}" if not problems else "audio: not available")
-        self.audio_label.setToolTip("\n".join(problems) or description)
+        self.status.show_audio(description, self.transport.controller.problems)
 
     # -------------------------------------------------------------------------- shortcuts
     def _continue_shortcut(self) -> None:

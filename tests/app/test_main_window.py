@@ -73,8 +73,8 @@ def test_a_broken_file_shows_the_reason_and_the_app_stays_usable(window, piece, 
 def test_selecting_bars_is_shown_in_words(window, piece):
     window.open_file(piece)
     window.roll.set_selection(BarSelection().with_seed(9, 10).with_context(8))
-    assert "seed: bars 9-10" in window.selection_label.text()
-    assert "context: bar 8" in window.selection_label.text()
+    assert "seed: bars 9-10" in window.status.selection.text()
+    assert "context: bar 8" in window.status.selection.text()
     assert "seed 9-10" in window.continue_panel.selection_label.text()
     assert (window.interpolate_panel.bar_a.value(), window.interpolate_panel.bar_b.value()) == (9, 10)
     assert window.actions["export_selection"].isEnabled()
