@@ -5,7 +5,8 @@ and the app call. It never raises for music it cannot represent: it drops what i
 the :class:`~core.preprocess.report.FileReport`; ``piece`` is None only when nothing is left.
 
 Steps: resample the times when the resolution cannot hold every class (spec section 6, item 2: a
-resolution not divisible by 96 ticks per quarter is multiplied up to one that is, losslessly); build the
+resolution not divisible by 96 ticks per quarter is multiplied up to one that is, losslessly, or, when
+that would pass the 32,767 a MIDI file can hold, moved to the nearest multiple of 96); build the
 meter map; split notes that cross a meter change (the original dropped them); tokenise (2.3); cut into
 chunks and sections, normalise, unify and finalise (2.4-2.7); rows (2.8); bars (2.10).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -40,11 +42,11 @@ class EncodeResult:
 
 @dataclass(frozen=True)
 class EncodedChunks:
-    """The intermediate result (for tests and tools): rows and bars of every chunk, and the factor by
+    """The intermediate result (for tests and tools): rows and bars of every chunk, and the ratio by
     which the piece's ticks were multiplied to reach the working resolution."""
 
     chunks: tuple[tuple[ChunkRows, BarRows], ...]
-    factor: int
+    ratio: Fraction  # working ticks per tick of the Score
     notes_in: int
     tally: Tally
 
@@ -74,22 +76,26 @@ def meter_sections(score: Score, ticks_per_quarter: int, original_only: bool) ->
     return sections
 
 
-def _resample(score: Score, factor: int) -> Score:
-    if factor == 1:
+def _resample(score: Score, ratio: Fraction) -> Score:
+    """The Score at ``ratio`` times its resolution (exact for a whole ratio, rounded to the tick else)."""
+    if ratio == 1:
         return score
-    tracks = tuple(
-        dataclasses.replace(
-            track,
-            notes=tuple(Note(n.start * factor, n.duration * factor, n.pitch, n.velocity) for n in track.notes),
-            controls=(),
-        )
-        for track in score.tracks
-    )
+
+    def scale(tick: int) -> int:
+        return int(tick * ratio) if ratio.denominator == 1 else round(tick * ratio)
+
+    tracks = []
+    for track in score.tracks:
+        notes = []
+        for n in track.notes:
+            start = scale(n.start)
+            notes.append(Note(start, max(1, scale(n.start + n.duration) - start), n.pitch, n.velocity))
+        tracks.append(dataclasses.replace(track, notes=tuple(notes), controls=()))
     return score.replace(
-        ticks_per_quarter=score.ticks_per_quarter * factor,
-        tracks=tracks,
-        tempos=tuple(TempoChange(t.tick * factor, t.us_per_quarter) for t in score.tempos),
-        time_signatures=tuple(dataclasses.replace(m, tick=m.tick * factor) for m in score.time_signatures),
+        ticks_per_quarter=int(score.ticks_per_quarter * ratio),
+        tracks=tuple(tracks),
+        tempos=tuple(TempoChange(scale(t.tick), t.us_per_quarter) for t in score.tempos),
+        time_signatures=tuple(dataclasses.replace(m, tick=scale(m.tick)) for m in score.time_signatures),
         key_signatures=(),
     )
 
@@ -100,10 +106,10 @@ def encode_chunks(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, vector
     tally = Tally()
     notes_in = score.notes_count
     working = working_resolution(score.ticks_per_quarter)
-    factor = working // score.ticks_per_quarter
-    if factor > 1:
+    ratio = Fraction(working, score.ticks_per_quarter)
+    if ratio != 1:
         tally.trim(reasons.RESAMPLED, 1)
-    work = _resample(score, factor)
+    work = _resample(score, ratio)
     sections = meter_sections(work, working, options.original_meters_only)
     tokens = tokenize(work, sections, options.instruments, tally, vectorised)
     unit_of = {s.meter: s.meter.unit_ticks(working) for s in sections if s.meter is not None}
@@ -112,7 +118,7 @@ def encode_chunks(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, vector
     for chunk in chunks:
         rows = chunk_rows(chunk, tally)
         encoded.append((rows, chunk_bars(rows)))
-    return EncodedChunks(tuple(encoded), factor, notes_in, tally)
+    return EncodedChunks(tuple(encoded), ratio, notes_in, tally)
 
 
 def encode_score(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, source: str = "") -> EncodeResult:
@@ -134,7 +140,8 @@ def encode_score(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, source:
         meter_pairs.append(section_meters[bars.bar_section])
         anchors = np.array([a for info in rows.sections for a in info.anchors], np.int64)  # increasing
         anchor = anchors[np.searchsorted(anchors[:, 0], bars.bar_start, side="right") - 1]
-        bar_ticks.append(np.rint((bars.bar_start - anchor[:, 0] + anchor[:, 1]) / encoded.factor).astype(np.int64))
+        working_ticks = bars.bar_start - anchor[:, 0] + anchor[:, 1]
+        bar_ticks.append(np.rint(working_ticks / float(encoded.ratio)).astype(np.int64))
     numerators, denominators = (np.concatenate(meter_pairs)[:, i].tolist() if meter_pairs else [] for i in (0, 1))
     source_ticks = np.concatenate(bar_ticks) if bar_ticks else np.zeros(0, np.int64)
     tempos = _tempo_at(score, source_ticks)

@@ -311,8 +311,16 @@ class Normalizer:
         # Everything of a one-partial note's cache key but the mask, as one number per note.
         grid = start_array % self.bar_ticks if self.bar_relative else start_array
         near = np.minimum(start_array, self.max_shift)
-        signature = ((grid % self.period) * (self.max_ticks + 1) + length_array) * (self.max_shift + 1) + near
-        signature = np.where(length_array <= self.max_ticks, signature * _MASKS, -1)
+        if self.period * (self.max_ticks + 1) * (self.max_shift + 1) * _MASKS < 1 << 62:
+            signature = ((grid % self.period) * (self.max_ticks + 1) + length_array) * (self.max_shift + 1) + near
+            signature = np.where(length_array <= self.max_ticks, signature * _MASKS, -1)
+        else:  # a huge resolution: the same numbers, in Python's unbounded integers
+            parts = zip((grid % self.period).tolist(), length_array.tolist(), near.tolist())
+            signature = np.array(
+                [((g * (self.max_ticks + 1) + n) * (self.max_shift + 1) + z) * _MASKS if n <= self.max_ticks else -1
+                 for g, n, z in parts],
+                dtype=object,
+            )  # fmt: skip
         lane = tokens.track[low:high]
         starts = start_array.tolist()
         signatures = signature.tolist()

@@ -29,7 +29,7 @@ EMPTY_RANGE = "meter section left without notes"
 # Things changed but kept. Keys of FileReport.trimmed.
 SPLIT_AT_METER = "split at a meter change"
 SPLIT_LONG = "split at barlines (longer than a class or crossing a barline)"
-RESAMPLED = "times resampled to a finer resolution"
+RESAMPLED = "times resampled to a resolution that holds every class"
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from core.representation.vocabulary import CLASSES, HALF_BEAT_UNITS, MAX_CLASS_U
 
 MAX_BAR_QUARTERS = 8  # the longest bar of a meter beyond the original's, in quarter notes
 SEGMENT_UNITS = 4 * UNITS_PER_QUARTER  # long bars are cut every 4 q*
+MAX_TICKS_PER_QUARTER = 32767  # what a MIDI file (and a Score) can hold
 WORKING_DIVISOR = 96  # ticks per quarter must be a multiple of this for every class to be whole ticks
 
 
@@ -149,8 +150,14 @@ def bar_units(numerator: int, denominator: int) -> int:
 
 
 def working_resolution(ticks_per_quarter: int) -> int:
-    """The smallest multiple of ``ticks_per_quarter`` in which every class of every meter is a whole
-    number of ticks (the original never resampled: 96, 480, 960 stay; 100 becomes 2400, 120 becomes 480)."""
+    """A resolution at which every class of every meter is a whole number of ticks: the smallest
+    multiple of ``ticks_per_quarter`` that is a multiple of 96 (96, 480, 960 stay; 100 becomes 2400,
+    120 becomes 480), or, when that passes the 32,767 a MIDI file can hold, the multiple of 96
+    nearest to ``ticks_per_quarter`` (times are then rounded to its ticks). The original never
+    resampled, so its class lengths were truncated at such resolutions."""
     from math import gcd
 
-    return ticks_per_quarter * (WORKING_DIVISOR // gcd(ticks_per_quarter, WORKING_DIVISOR))
+    exact = ticks_per_quarter * (WORKING_DIVISOR // gcd(ticks_per_quarter, WORKING_DIVISOR))
+    if exact <= MAX_TICKS_PER_QUARTER:
+        return exact
+    return min(MAX_TICKS_PER_QUARTER // WORKING_DIVISOR, max(1, round(ticks_per_quarter / WORKING_DIVISOR))) * WORKING_DIVISOR

@@ -40,6 +40,16 @@ def test_resolutions_not_divisible_by_96_are_resampled():
     assert encode_score(quantised(100)).report.trimmed == {reasons.RESAMPLED: 1}
 
 
+def test_resolutions_too_fine_for_a_multiple_are_rounded():
+    """At 32,767 or 9,999 ticks per quarter the exact multiple of 96 would not fit a MIDI file; the
+    times go to the nearest multiple of 96 (32,736 and 9,984), rounded to its ticks."""
+    reference = encode_score(quantised(480)).piece
+    for tpb in (32767, 9999):
+        result = encode_score(quantised(tpb))
+        assert same_events(result.piece, reference), tpb
+        assert list(result.piece.bar_start_tick) == [round(tick * tpb / 480) for tick in reference.bar_start_tick]
+
+
 def test_class_costs_do_not_depend_on_the_resolution():
     """Fix of spec 6.3 (mixed units): the cost of a class adds ticks of change to a constant per
     frequency class, so the original chose differently at another resolution. A note of 4 quarters

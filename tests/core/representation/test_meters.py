@@ -89,6 +89,7 @@ def test_bar_units_and_working_resolution():
     assert bar_units(4, 4) == 96 and bar_units(7, 8) == 84 and bar_units(8, 4) == 96
     assert working_resolution(480) == 480 and working_resolution(96) == 96
     assert working_resolution(120) == 480 and working_resolution(100) == 2400
+    assert working_resolution(9999) == 9984 and working_resolution(32767) == 32736 and working_resolution(1) == 96
     for tpb in (25, 100, 120, 384, 1000):
         for meter in ((4, 4), (6, 8), (3, 16), (7, 8), (6, 16)):
             meter_for(*meter).unit_ticks(working_resolution(tpb))  # raises if a class is not whole ticks
