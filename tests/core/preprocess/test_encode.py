@@ -48,6 +48,12 @@ def test_resolutions_too_fine_for_a_multiple_are_rounded():
         result = encode_score(quantised(tpb))
         assert same_events(result.piece, reference), tpb
         assert list(result.piece.bar_start_tick) == [round(tick * tpb / 480) for tick in reference.bar_start_tick]
+    wide = [(0, 3, 60), (3, 1, 62), (4, 2, 64), (6, 6, 65)]  # quarters in 6/4, where a q* is 3 quarters
+    at = {
+        tpb: piece(line(*[(s * tpb, d * tpb, p) for s, d, p in wide]), tpb=tpb, meters=((0, 6, 4),))
+        for tpb in (480, 32767)
+    }
+    assert same_events(encode_score(at[32767]).piece, encode_score(at[480]).piece)
 
 
 def test_class_costs_do_not_depend_on_the_resolution():
