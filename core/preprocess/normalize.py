@@ -16,8 +16,11 @@ pure function of (kind, start modulo 8 q*, whether the start is near 0, played l
 boundary, excluded values), so it is cached per meter and resolution and shared by every file a
 process encodes; quantised scores hit the cache almost always.
 
-Fixed against the original (spec section 6, item 5): the track status records the true end of a split
-note (the original forgot its middle bars).
+Fixed against the original (spec section 6): the track status records the true end of a split note
+(item 5; the original forgot its middle bars), and the cost counts ticks as at 480 per q* (item 3: the
+original added ticks of the file to constants, so the same music came out differently at 96 ticks per
+quarter or in 6/8). Beyond the original's meters, grids count from the barline, not the section start
+(a 5/8 bar starts half a q* off the quarter grid every other bar).
 """
 
 from __future__ import annotations

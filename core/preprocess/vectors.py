@@ -10,7 +10,10 @@ the next one; the first row of a bar counts its offset from the barline, and an 
 
 Fixed against the original (spec section 6, item 4): barlines and beats are counted from the start of
 the section, not from the start of the chunk, so they stay right after a meter change that falls in
-the middle of the previous meter's bar.
+the middle of the previous meter's bar. Where the original failed (a first row of a bar whose offset
+from the barline is no class: an assertion that dropped the rest of the chunk), a pause on the
+barline and the q*/2 grid is tried, else that note alone is dropped. As in the original, a pause row
+carries the active sets of the moment the onset after it is processed.
 """
 
 from __future__ import annotations
