@@ -69,14 +69,26 @@ def standard_normal(streams: Sequence[Streams], bar: int, size: int, device: tor
 
 @contextlib.contextmanager
 def evaluating(model: MahlerNet) -> Iterator[None]:
-    """Run the model in eval mode without gradients, and give it back in the mode it was in."""
+    """Run the model in eval mode, without gradients and on one CPU thread; afterwards the model is
+    in the mode it was in and torch has its thread count back.
+
+    One thread: generation multiplies matrices of a few rows, where splitting the work across
+    threads gains nothing, and where other programs (the GUI, the audio, other jobs) keep the other
+    cores busy, torch's worker threads wait for each other: on a busy 2-core machine two threads made
+    continuing 8 bars 5 to 10 times slower (benchmarks/README.md, "generate.py").
+    """
     was_training = model.training
+    threads = torch.get_num_threads()
     model.eval()
+    if threads != 1:
+        torch.set_num_threads(1)
     try:
         with torch.inference_mode():
             yield
     finally:
         model.train(was_training)
+        if threads != 1:
+            torch.set_num_threads(threads)
 
 
 def check_cancel(cancel: Cancel | None) -> None:

@@ -65,7 +65,7 @@ class FastDecoder:
         self.heads = HEADS if self.velocity else HEADS[:4]
         self.columns = 6 if self.velocity else 5
         self.same_step = config.same_step_mask
-        self._linears: dict[int, Callable[[torch.Tensor, int], torch.Tensor]] = {}
+        self._linear: Callable[[torch.Tensor, int], torch.Tensor] | None = None
         with torch.no_grad():
             self._build_decoder(model)
             self._build_heads(model)
@@ -160,7 +160,7 @@ class FastDecoder:
                 hs.append(h)
                 cs.append(c)
             return torch.addmm(self.h_bias, h, self.h_weight), StepState(hs, cs, state.input_gates)
-        linear = self._batched(batch)
+        linear = self._batched()
         h, c = _cell(gates.add_(linear(state.h[0], 0)), state.c[0])
         hs, cs = [h], [c]
         for layer in range(1, self.layers):
@@ -169,19 +169,15 @@ class FastDecoder:
             cs.append(c)
         return linear(h, self.layers), StepState(hs, cs, state.input_gates)
 
-    def _batched(self, batch: int) -> Callable[[torch.Tensor, int], torch.Tensor]:
+    def _batched(self) -> Callable[[torch.Tensor, int], torch.Tensor]:
         """``linear(x, k)``: the k-th product of a batched step (0: layer 0's hidden weights; 1..L-1:
-        layer k's input and hidden weights side by side, with biases; L: the heads). Where PyTorch's
-        oneDNN backend is there, the weights are prepacked for this batch size: at 2 to ~16 rows its
-        products cost ~1.3x one row, against ~2x for the default path."""
-        linear = self._linears.get(batch)
-        if linear is None:
+        layer k's input and hidden weights side by side, with biases; L: the heads)."""
+        if self._linear is None:
             weights = [(self.hidden_weight, None)]
             weights += [(torch.cat([w_ih, w_hh], dim=1), b_ih + b_hh) for w_ih, w_hh, b_ih, b_hh in self.upper]
             weights.append((self.h_weight.t().contiguous(), self.h_bias))
-            linear = _prepacked(weights, batch) or _plain(weights)
-            self._linears[batch] = linear
-        return linear
+            self._linear = _plain(weights)
+        return self._linear
 
 
 def _cell(gates: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -197,24 +193,6 @@ def _plain(weights: list[tuple[torch.Tensor, torch.Tensor | None]]) -> Callable[
     def linear(x: torch.Tensor, index: int) -> torch.Tensor:
         weight, bias = transposed[index]
         return torch.mm(x, weight) if bias is None else torch.addmm(bias, x, weight)
-
-    return linear
-
-
-def _prepacked(weights: list[tuple[torch.Tensor, torch.Tensor | None]], batch: int) -> Callable[[torch.Tensor, int], torch.Tensor] | None:
-    """Products through oneDNN with weights reordered for ``batch`` rows; None where this build of
-    PyTorch has no such operators (they are internal to PyTorch, so every failure falls back)."""
-    try:
-        ops = torch.ops.mkldnn
-        packed = [(ops._reorder_linear_weight(w, batch), b) for w, b in weights]
-        probe = torch.zeros(batch, weights[0][0].shape[1])
-        ops._linear_pointwise(probe, packed[0][0], packed[0][1], "none", [], "")
-    except (AttributeError, RuntimeError, NotImplementedError):
-        return None
-
-    def linear(x: torch.Tensor, index: int) -> torch.Tensor:
-        weight, bias = packed[index]
-        return ops._linear_pointwise(x, weight, bias, "none", [], "")
 
     return linear
 

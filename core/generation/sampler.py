@@ -140,7 +140,7 @@ class Sampler:
             index = torch.tensor(pending)
             sub_state = DecoderState(state.h[:, index], state.c[:, index], state.condition[index])
             generators = [streams[r].generator(bar, 1 + attempt) for r in pending] if any(heat.as_tuple()) else None
-            found, sub_carry = self._run(sub_state, [plans[r] for r in pending], carry.take(pending), heat, generators)
+            found, sub_carry = self._run(sub_state, [plans[r] for r in pending], carry.take(pending), heat, generators, cancel)
             still = []
             for position, row in enumerate(pending):
                 if len(found[position]):
@@ -185,9 +185,10 @@ class Sampler:
         carry: Carry,
         temperatures: Temperatures,
         generators: Sequence[torch.Generator] | None,
+        cancel: Callable[[], bool] | None = None,
     ) -> tuple[list[EventArrays], Carry]:
         with torch.inference_mode():
-            return self._loop(state, plans, carry, temperatures, generators)
+            return self._loop(state, plans, carry, temperatures, generators, cancel)
 
     def _loop(
         self,
@@ -196,6 +197,7 @@ class Sampler:
         carry: Carry,
         temperatures: Temperatures,
         generators: Sequence[torch.Generator] | None,
+        cancel: Callable[[], bool] | None,
     ) -> tuple[list[EventArrays], Carry]:
         fast = self.fast
         rows = len(plans)
@@ -251,6 +253,8 @@ class Sampler:
 
         for step in range(steps):
             if step and step % CHUNK == 0:
+                if cancel is not None and cancel():
+                    raise Cancelled("generation cancelled")
                 chunk = noise_chunk()
             batch_rows, on = np.nonzero(hot)
             offsets = np.searchsorted(batch_rows, np.arange(rows))

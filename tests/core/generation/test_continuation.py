@@ -180,3 +180,34 @@ def test_requests_that_cannot_be_done_say_why():
     with pytest.raises(GenerationError, match="cannot generate in 5/2"):
         odd = Score(480, (Track("Piano", 0, 0, (Note(0, 480, 60, 80),)),), time_signatures=(TimeSignature(0, 5, 2),))
         continue_piece(model, odd, 1, 1)
+
+
+@pytest.mark.parametrize("changes", [dict(use_context=False), dict(context_bars=2)])
+def test_context_free_and_two_bar_context_models_continue(changes):
+    model, score = random_model(seed=4, **changes), piece((4, 4), bars=5)
+    batch = continue_piece(model, score, 2, 3, variations=2, controls=LIVELY)
+    alone = continue_piece(model, score, 2, 3, controls=Controls(LIVELY.temperatures, seed=LIVELY.seed + 1))
+    assert all(a.equals(b) for a, b in zip(alone.variations[0].events, batch.variations[1].events))
+    assert all(len(v.events) == 3 for v in batch.variations)
+
+
+def test_a_resolution_that_cannot_hold_every_class_still_lands_on_the_bars():
+    score = piece((6, 8), bars=3, tpq=100)  # classes of 6/8 are not whole ticks at 100 per quarter
+    result = continue_piece(random_model(seed=6), score, 3, 2, variations=2, controls=LIVELY)
+    bar = score.bar(1).length
+    assert bar == 300 and result.start_tick == 900
+    for variation in result.variations:
+        assert variation.fragment.ticks_per_quarter == 100
+        assert all(0 <= n.start < 2 * bar for t in variation.fragment.tracks for n in t.notes)
+
+
+def test_replace_clears_the_bars_it_fills():
+    score = piece((4, 4), bars=6)
+    result = continue_piece(random_model(seed=2), score, 2, 2, controls=LIVELY)
+    replaced = result.insert(0, mode="replace")
+    start, end = score.bar(3).start, score.bar(4).end
+    inside = sorted(n.start - start for t in replaced.tracks for n in t.notes if start <= n.start < end)
+    assert inside == sorted(n.start for t in result.variations[0].fragment.tracks for n in t.notes)
+    assert replaced.bar_count == score.bar_count
+    outside = sorted(n for t in replaced.tracks for n in t.notes if not start <= n.start < end)
+    assert outside == sorted(n for t in score.tracks for n in t.notes if not start <= n.start < end)
