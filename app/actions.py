@@ -53,6 +53,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("continue", "&Continue", ("Ctrl+Return", "Ctrl+Enter"), "Continue the music after the seed bars"),
     ActionSpec("interpolate", "&Interpolate", ("Ctrl+I",), "Morph from bar A to bar B"),
     ActionSpec("cancel_generation", "C&ancel Generation", ("Ctrl+.",), "Stop the running generation"),
+    ActionSpec("refresh_models", "&Refresh Models", ("F5",), "Look for models again (one trained or copied in since)"),
 )
 
 # Menu title -> action names; None is a separator; "@recent" and "@docks" are filled by the window.
@@ -64,7 +65,7 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ),
     ("&View", ("fit", "zoom_in", "zoom_out", None, "@docks")),
     ("&Transport", ("play", "panic", "loop")),
-    ("&Generate", ("continue", "interpolate", "cancel_generation")),
+    ("&Generate", ("continue", "interpolate", "cancel_generation", None, "refresh_models")),
 )
 
 TOOLBAR: tuple[str | None, ...] = ("open", "save", None, "undo", "redo", None, "play", "panic", "loop", None, "fit", None, "continue", "interpolate")

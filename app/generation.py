@@ -1,26 +1,33 @@
 """Continue and Interpolate in the window: runs, candidates as ghosts, Keep / Insert into the piece.
 
-Everything around generation is here and works: requests from the panels run in a background
-:class:`Task` with progress and Cancel; results are shown as ghost notes in the roll; Keep and Insert
-put them into the piece through the document (undoable); candidates and steps can be dragged out
-and auditioned (through the ``audition_requested`` signal, which the window connects to the player).
-
-The generation itself is **not** here. The two functions :func:`run_continue` and
-:func:`run_interpolate` are the integration points for ``core.generation``: they receive the
-piece, the panel's request, the loaded model and the progress/cancel callbacks, and must return
-:class:`Candidate` objects / an :class:`InterpolationSteps`. Until that integration is made they raise
-a clear error, which the panel shows; no music is ever made up here.
+Requests from the panels run as background :class:`Task` jobs (:mod:`app.generation_jobs`, which call
+``core.generation``) with progress and Cancel; the window stays responsive meanwhile. Variations are
+shown as ghost notes in the roll after the seed; interpolation steps are all decoded at once, so the
+slider then moves through them instantly. Keep and Insert put music into the piece through the
+document (undoable); candidates and steps can be dragged out and auditioned (through the
+``audition_requested`` signal, which the window connects to the player). Errors (no model, a model
+of the wrong kind, bars that are not in the piece, a damaged model file) end the run with their
+one-line reason in the panel.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QMimeData, QObject, Signal
 
 from app.document import Document
 from app.dragdrop import midi_file_mime
+from app.generation_jobs import (
+    Candidate,
+    ContinueResult,
+    GenerationReport,
+    InterpolateResult,
+    InterpolationSteps,
+    ModelLoader,
+    run_continue,
+    run_interpolate,
+)
 from app.panels.continue_panel import ContinuePanel
 from app.panels.interpolate_panel import InterpolatePanel
 from app.panels.requests import ContinueRequest, InterpolateRequest
@@ -28,63 +35,10 @@ from app.piano_roll import PianoRoll
 from app.theme import track_color
 from app.workers import CancelledFn, ProgressFn, Task
 from core.edits import insert_bars, matching_track, rescale
-from core.errors import GenerationError
+from core.errors import MahlerNetError
 from core.score import Note, Score
 
-
-@dataclass(frozen=True)
-class Candidate:
-    """One variation: ``bars`` new bars (a Score starting at tick 0) to go before bar ``at_bar``."""
-
-    fragment: Score
-    at_bar: int
-    bars: int
-    label: str
-
-
-@dataclass(frozen=True)
-class InterpolationSteps:
-    """The decoded bars between bar A and bar B, one Score (starting at tick 0) per step."""
-
-    bar_a: int
-    bar_b: int
-    steps: tuple[Score, ...]
-
-    @property
-    def insert_at(self) -> int:
-        """Steps go in right after bar A."""
-        return self.bar_a + 1
-
-
-# --------------------------------------------------------------------------- integration points
-def run_continue(
-    score: Score, request: ContinueRequest, model: Any, progress: ProgressFn, cancelled: CancelledFn
-) -> list[Candidate]:
-    """INTEGRATION POINT for the generation issue: continue ``score`` after bar ``request.seed_last``
-    as the request says, ``request.variations`` times, and return one Candidate per variation
-    (``at_bar=request.first_new_bar``, ``bars=request.bars``). ``model`` is what
-    ``ModelService.loaded_model(request.model)`` holds, ``(network, card)``, or None while it loads.
-    ``progress(fraction, message)`` and ``cancelled()`` are the Task's; raising
-    ``core.errors.Cancelled`` ends the run as cancelled.
-
-    With ``core.generation``: ``continue_piece(network, score, request.seed_last, request.bars,
-    seed_first=request.seed_first, context=request.context, seeded=request.seeded,
-    variations=request.variations, controls=Controls(...temperatures, allowed instruments, seed...),
-    progress=lambda done, total: progress(done / total, ...), cancel=cancelled)``, then
-    ``Candidate(v.fragment, result.at_bar, result.bars, f"variation {v.index + 1} (seed {v.seed})")``
-    for each ``v`` in ``result.variations``."""
-    raise GenerationError("continuing is not connected yet: the app does not call core.generation in this build")
-
-
-def run_interpolate(
-    score: Score, request: InterpolateRequest, model: Any, progress: ProgressFn, cancelled: CancelledFn
-) -> InterpolationSteps:
-    """INTEGRATION POINT for the generation issue: decode ``request.steps`` points from bar
-    ``request.bar_a`` to bar ``request.bar_b`` (both ends included; linear or slerp) and return them
-    in order. With ``core.generation``: ``interpolate(network, score, request.bar_a, request.bar_b,
-    request.steps, slerp=request.method == "slerp", progress=..., cancel=cancelled)``, then
-    ``InterpolationSteps(request.bar_a, request.bar_b, tuple(s.fragment for s in result.steps))``."""
-    raise GenerationError("interpolation is not connected yet: the app does not call core.generation in this build")
+__all__ = ["Candidate", "GenerationController", "GenerationReport", "InterpolationSteps", "ghost_groups", "joined"]
 
 
 # ----------------------------------------------------------------------------------- helpers
@@ -111,11 +65,19 @@ def joined(steps: Sequence[Score]) -> tuple[Score, int]:
     return result, len(steps)
 
 
+def failure_text(error: BaseException) -> str:
+    """One line for the panel: our own errors as they are, anything else (a bug) named as such."""
+    if isinstance(error, MahlerNetError):
+        return str(error)
+    first = (str(error).splitlines() or [""])[0][:160]
+    return f"Generation failed ({type(error).__name__}: {first}); details are in the log."
+
+
 class GenerationController(QObject):
     """Connects the two panels to the document, the roll and the background tasks."""
 
     audition_requested = Signal(object, int)  # a Score to play, from this bar
-    generated = Signal(float)  # seconds the last generation took
+    generated = Signal(object)  # GenerationReport of each generation that gave a result
 
     def __init__(
         self,
@@ -124,7 +86,7 @@ class GenerationController(QObject):
         continue_panel: ContinuePanel,
         interpolate_panel: InterpolatePanel,
         colors: Callable[[], Sequence[str]],
-        model_for: Callable[[str], Any],
+        model_for: Callable[[str], ModelLoader],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -173,7 +135,7 @@ class GenerationController(QObject):
         panel.set_status(f"{name.capitalize()}…")
         task.progress.connect(panel.set_progress)
         task.result.connect(on_result)
-        task.error.connect(lambda error: panel.set_status(str(error), error=True))
+        task.error.connect(lambda error: panel.set_status(failure_text(error), error=True))
         task.cancelled.connect(lambda: panel.set_status("Cancelled."))
         task.finished.connect(lambda: self._finished(panel, task))
         self.task = task
@@ -182,8 +144,6 @@ class GenerationController(QObject):
     def _finished(self, panel: ContinuePanel | InterpolatePanel, task: Task) -> None:
         panel.set_busy(False)
         self.task = None
-        if task.elapsed_s is not None:
-            self.generated.emit(task.elapsed_s)
 
     def cancel(self) -> None:
         if self.task is not None:
@@ -198,14 +158,18 @@ class GenerationController(QObject):
     # ------------------------------------------------------------------------------- continue
     def start_continue(self, request: ContinueRequest) -> Task | None:
         score = self.document.score
-        model = self.model_for(request.model)
+        load = self.model_for(request.model)
         self.discard()
         return self._run(
-            lambda progress, cancelled: run_continue(score, request, model, progress, cancelled),
+            lambda progress, cancelled: run_continue(score, request, load, progress, cancelled),
             self.continue_panel,
             "continuing",
-            self._on_candidates,
+            self._on_continued,
         )
+
+    def _on_continued(self, result: ContinueResult) -> None:
+        self.generated.emit(result.report)
+        self._on_candidates(list(result.candidates))
 
     def _on_candidates(self, candidates: list[Candidate]) -> None:
         if not self._still_current(self.continue_panel):
@@ -260,14 +224,18 @@ class GenerationController(QObject):
     # ---------------------------------------------------------------------------- interpolate
     def start_interpolate(self, request: InterpolateRequest) -> Task | None:
         score = self.document.score
-        model = self.model_for(request.model)
+        load = self.model_for(request.model)
         self.clear_steps()
         return self._run(
-            lambda progress, cancelled: run_interpolate(score, request, model, progress, cancelled),
+            lambda progress, cancelled: run_interpolate(score, request, load, progress, cancelled),
             self.interpolate_panel,
             "interpolating",
-            self._on_steps,
+            self._on_interpolated,
         )
+
+    def _on_interpolated(self, result: InterpolateResult) -> None:
+        self.generated.emit(result.report)
+        self._on_steps(result.steps)
 
     def _on_steps(self, steps: InterpolationSteps) -> None:
         if not self._still_current(self.interpolate_panel):

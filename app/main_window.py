@@ -26,7 +26,8 @@ from app.actions import MENUS, TOOLBAR, Actions
 from app.document import Document
 from app.dragdrop import midi_file_mime, midi_paths
 from app.generation import GenerationController
-from app.models import ModelScan, ModelService
+from app.model_pickers import ModelPickers
+from app.models import ModelService
 from app.panels.continue_panel import ContinuePanel
 from app.panels.interpolate_panel import InterpolatePanel
 from app.panels.track_list import TrackList
@@ -48,9 +49,12 @@ AUDIO_OPEN_DELAY_MS = 200
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: AppSettings | None = None, background: bool = True) -> None:
+    def __init__(
+        self, settings: AppSettings | None = None, background: bool = True, model_folders: list[Path] | None = None
+    ) -> None:
         """``background``: look for models and open the audio outputs once the window is up (tests
-        that need neither pass False)."""
+        that need neither pass False). ``model_folders``: where to look for models (default: the
+        bundled ``models/`` and the user's data folder)."""
         super().__init__()
         self.settings = settings or AppSettings()
         self.document = Document(self)
@@ -74,7 +78,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["continue"], self.docks["interpolate"])
         self.docks["continue"].raise_()
 
-        self.models = ModelService(self)
+        self.models = ModelService(self, model_folders)
         self.models.device_setting = self.settings.device
         self.transport = Transport(self)
         self.generation = GenerationController(
@@ -83,17 +87,20 @@ class MainWindow(QMainWindow):
             self.continue_panel,
             self.interpolate_panel,
             colors=lambda: [s.color for s in self.track_states],
-            model_for=self.models.loaded_model,
+            model_for=self.models.model_loader,
             parent=self,
         )
         self.status = StatusLine(self.statusBar(), self.models.device_text())
+        self.pickers = ModelPickers(
+            self.models, self.continue_panel, self.interpolate_panel, self.status, self.settings, parent=self
+        )
         self._build_menus()
         self._connect()
         self._restore_layout()
         self._show_score(None)
         self._load_instrument_names()
         if background:
-            QTimer.singleShot(MODEL_SCAN_DELAY_MS, self._start_model_scan)
+            QTimer.singleShot(MODEL_SCAN_DELAY_MS, self.pickers.start)
             QTimer.singleShot(AUDIO_OPEN_DELAY_MS, self._open_audio)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = False) -> QDockWidget:
@@ -192,12 +199,8 @@ class MainWindow(QMainWindow):
         self.tracks.states_changed.connect(self._on_track_states)
         self.tracks.rename_requested.connect(lambda i, name: self._edit("Rename track", edits.set_track, i, name=name))
         self.tracks.program_requested.connect(lambda i, p: self._edit("Change instrument", edits.set_track, i, program=p))
-        self.models.scanned.connect(self._on_models)
-        self.models.loaded.connect(lambda name, _v: self.status.show_model(f"{name} (loaded)"))
-        self.models.load_failed.connect(self._on_model_failed)
-        self.continue_panel.model_changed.connect(lambda name: self._on_model_picked("continuation", name))
-        self.interpolate_panel.model_changed.connect(lambda name: self._on_model_picked("interpolation", name))
-        self.generation.generated.connect(self.status.show_generation_time)
+        a["refresh_models"].triggered.connect(self.refresh_models)
+        self.generation.generated.connect(self.pickers.on_generated)
         self.generation.audition_requested.connect(lambda score, _bar: self.transport.audition(score))
         self.transport.position_changed.connect(lambda tick: self.roll.set_cursor_tick(tick, follow=True))
         self.transport.problem.connect(lambda reason: self.statusBar().showMessage(reason, 5000))
@@ -389,46 +392,16 @@ class MainWindow(QMainWindow):
         self.transport.panic()
 
     # ------------------------------------------------------------------------------ models
-    def _start_model_scan(self) -> None:
-        self.continue_panel.model.set_searching()
-        self.interpolate_panel.model.set_searching()
-        self.models.start_scan()
-
-    def _on_models(self, scan: ModelScan) -> None:
-        for panel, kind in ((self.continue_panel, "continuation"), (self.interpolate_panel, "interpolation")):
-            # the panel's own kind first, the bundled classical model of that kind first of all
-            entries = sorted(scan.models, key=lambda m: (m.kind != kind, m.name != f"classical-{kind}", m.name))
-            panel.set_models([(m.name, m.summary) for m in entries], self.settings.model(kind))
-        self.status.show_device(self.models.device_text())
-        if not scan.models:
-            reason = "; ".join(scan.problems) or "no model files in models/ or your data folder"
-            self.status.show_model("none found", reason)
-            self.continue_panel.set_status(f"No model found ({reason}).")
-            self.interpolate_panel.set_status(f"No model found ({reason}).")
-        else:
-            self._on_model_picked("continuation", self.continue_panel.model.current_model())
-            self._on_model_picked("interpolation", self.interpolate_panel.model.current_model())
+    def refresh_models(self) -> None:
+        """Look for models again (one was trained or copied in): the pickers keep their choice where
+        it is still there. Same as ``self.models.refresh()``."""
+        self.models.refresh()
 
     def _load_instrument_names(self) -> None:
         """The instrument classes of the representation (the models' table) for the Continue panel."""
         from core.representation.instruments import MAHLERNET
 
         self.continue_panel.set_instrument_classes(MAHLERNET.names)
-
-    def _on_model_picked(self, kind: str, name: str) -> None:
-        """Remember the pick and load it in the background (the status bar follows)."""
-        if not name:
-            return
-        self.settings.set_model(kind, name)
-        if self.models.loaded_model(name) is not None:
-            self.status.show_model(f"{name} (loaded)")
-        else:
-            self.status.show_model(f"{name} (loading…)")
-            self.models.load(name)
-
-    def _on_model_failed(self, name: str, reason: str) -> None:
-        self.status.show_model(f"{name} (failed)", reason)
-        self.statusBar().showMessage(reason, 8000)
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self)

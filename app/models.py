@@ -1,19 +1,32 @@
 """Finding and loading models in the background, and which device they run on.
 
-``core.checkpoints`` needs torch, which takes seconds to import: nothing here imports it at app start.
-:class:`ModelService` runs the search (and later each load) as a background :class:`Task`, after the
-window is up, and reports through signals; the status bar and the model pickers listen.
+``core.checkpoints`` needs torch, which takes a second or two to import: nothing here imports it at app
+start. :class:`ModelService` runs the search as a background :class:`Task` once the window is up (its
+heaviest native part without the interpreter lock, see :mod:`app.torch_preload`), loads the model a
+picker shows in the background too, and reports through signals; the status bar and the pickers
+listen.
+
+Where it looks: the project's ``models/`` folder and the user's data folder, as the CLI does
+(:func:`core.checkpoints.default_model_folders`), or the folders the caller names (tests, ``main.py
+--models``). :meth:`ModelService.refresh` searches again (a model was trained or copied in).
+
+A generation job gets the model through :meth:`ModelService.model_loader`: a function to call in the
+worker thread, which returns the loaded model at once or loads it there first (a composer may press
+Continue before the background load has finished). Loaded models are kept per file and device, and
+loaded again when their file changes.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
 from app.workers import CancelledFn, ProgressFn, Task
+from core.errors import ModelNotFoundError
 
 
 @dataclass(frozen=True)
@@ -26,12 +39,30 @@ class ModelEntry:
 
 @dataclass(frozen=True)
 class ModelScan:
-    """What the background search found: the models and the devices torch can use."""
+    """What the background search found: the models, where it looked and the devices torch can use."""
 
     models: tuple[ModelEntry, ...]
     cuda: bool
     cuda_name: str = ""
     problems: tuple[str, ...] = field(default=())
+    folders: tuple[Path, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model ready to generate: its network (a ``core.network.MahlerNet``) and card, where it came
+    from and the device it sits on."""
+
+    name: str
+    path: Path
+    device: str
+    network: Any
+    card: dict
+    stamp: tuple[int, int] | None  # the file's (mtime_ns, size) when it was loaded
+
+    @property
+    def kind(self) -> str:
+        return str(self.card.get("kind", "?"))
 
 
 def resolve_device(asked: str, cuda: bool) -> tuple[str, str]:
@@ -44,39 +75,51 @@ def resolve_device(asked: str, cuda: bool) -> tuple[str, str]:
     return "cpu", "CPU (no GPU found)" if asked == "gpu" else "CPU"
 
 
-def scan_models(progress: ProgressFn, cancelled: CancelledFn) -> ModelScan:
-    """Import torch and the checkpoint registry, and list the models (bundled and the user's)."""
-    progress(0.1, "loading torch")
+def scan_models(folders: Sequence[Path] | None, progress: ProgressFn, cancelled: CancelledFn) -> ModelScan:
+    """Import torch and the checkpoint registry, and list the models in ``folders`` (default: the
+    bundled ones and the user's)."""
+    progress(0.05, "loading torch")
+    from app.torch_preload import preload_torch_libraries
+
+    preload_torch_libraries()
     import torch
 
     progress(0.6, "looking for models")
-    problems: list[str] = []
-    entries: list[ModelEntry] = []
-    try:
-        from core.checkpoints import find_models
+    from core.checkpoints import default_model_folders, find_models
 
-        entries = [ModelEntry(m.name, m.path, m.summary(), m.kind) for m in find_models()]
-    except ImportError as error:  # the registry module is missing from this build
-        problems.append(f"model registry unavailable: {error}")
+    searched = list(folders) if folders is not None else default_model_folders()
+    entries = tuple(ModelEntry(m.name, m.path, m.summary(), m.kind) for m in find_models(searched))
     cuda = bool(torch.cuda.is_available())
     name = torch.cuda.get_device_name(0) if cuda else ""
     progress(1.0, "done")
-    return ModelScan(tuple(entries), cuda, name, tuple(problems))
+    return ModelScan(entries, cuda, name, (), tuple(Path(f) for f in searched))
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
 
 
 class ModelService(QObject):
     """Knows the models found and the loaded ones; everything slow happens in tasks."""
 
     scanned = Signal(object)  # ModelScan
-    loaded = Signal(str, object)  # model name, (network, card)
+    loaded = Signal(str, object)  # model name, LoadedModel
     load_failed = Signal(str, str)  # model name, one-line reason
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, folders: Sequence[Path] | None = None) -> None:
+        """``folders``: where to look for models (default: the bundled folder and the user's)."""
         super().__init__(parent)
+        self.folders = [Path(f) for f in folders] if folders is not None else None
         self.scan: ModelScan | None = None
         self.device_setting = "auto"
-        self._loaded: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()  # loads happen in worker threads, one at a time
+        self._loaded: dict[tuple[Path, str], LoadedModel] = {}
         self._task: Task | None = None
+        self._rescan = False
         self.scanning = False
 
     @property
@@ -88,27 +131,78 @@ class ModelService(QObject):
             return f"{self.device_setting} (checking…)" if self.scanning else self.device_setting
         return resolve_device(self.device_setting, self.scan.cuda)[1]
 
-    def start_scan(self) -> Task:
+    # ----------------------------------------------------------------------------- searching
+    def start_scan(self) -> Task | None:
+        """Look for models in the background (``scanned`` follows). During a search, asking again
+        searches once more when it ends."""
+        if self.scanning:
+            self._rescan = True
+            return None
         self.scanning = True
-        task = Task(scan_models, name="model scan", parent=self)
+        folders = self.folders
+        task = Task(lambda progress, cancelled: scan_models(folders, progress, cancelled), name="model scan", parent=self)
         task.result.connect(self._on_scan)
         task.error.connect(lambda error: self._on_scan(ModelScan((), False, "", (str(error),))))
         self._task = task
         return task.start()
 
+    def refresh(self) -> Task | None:
+        """Search the model folders again, for a model trained or copied in since; the pickers and the
+        status bar follow through ``scanned``. Models already loaded stay loaded unless their file
+        changed. This is the method to call when the set of models may have changed."""
+        return self.start_scan()
+
     def _on_scan(self, scan: ModelScan) -> None:
         self.scan = scan
         self.scanning = False
         self.scanned.emit(scan)
+        if self._rescan:
+            self._rescan = False
+            self.start_scan()
 
     def entry(self, name: str) -> ModelEntry | None:
         if self.scan is None:
             return None
         return next((m for m in self.scan.models if m.name == name), None)
 
-    def loaded_model(self, name: str) -> Any | None:
-        """(network, card) of ``name`` on the current device, if loaded."""
-        return self._loaded.get((name, self.device))
+    # ------------------------------------------------------------------------------- loading
+    def loaded_model(self, name: str) -> LoadedModel | None:
+        """The model ``name`` on the current device, if it is loaded and its file unchanged."""
+        entry = self.entry(name)
+        if entry is None:
+            return None
+        with self._lock:
+            loaded = self._loaded.get((entry.path, self.device))
+        return loaded if loaded is not None and loaded.stamp == _stamp(entry.path) else None
+
+    def model_loader(self, name: str) -> Callable[[], LoadedModel]:
+        """A function for a worker thread that returns model ``name`` on the current device, loading
+        it first where needed; it raises a one-line ``MahlerNetError`` for a model that is not there
+        or cannot be read."""
+        entry = self.entry(name)
+        device = self.device
+
+        def load() -> LoadedModel:
+            if entry is None:
+                where = "the model search has not finished" if self.scan is None else "it is not in the model folders"
+                raise ModelNotFoundError(f"no model named {name!r}: {where}")
+            return self.load_now(entry, device)
+
+        return load
+
+    def load_now(self, entry: ModelEntry, device: str) -> LoadedModel:
+        """Load ``entry`` on ``device`` in the calling thread (or give back the loaded one)."""
+        from core.checkpoints import load_model
+
+        stamp = _stamp(entry.path)
+        with self._lock:
+            cached = self._loaded.get((entry.path, device))
+            if cached is not None and cached.stamp == stamp:
+                return cached
+            network, card = load_model(entry.path, device=device)
+            loaded = LoadedModel(entry.name, entry.path, device, network, card, stamp)
+            self._loaded[(entry.path, device)] = loaded
+            return loaded
 
     def load(self, name: str) -> Task | None:
         """Load ``name`` in the background (no-op if it is loaded or unknown)."""
@@ -117,17 +211,11 @@ class ModelService(QObject):
             return None
         device = self.device
 
-        def job(progress: ProgressFn, cancelled: CancelledFn) -> Any:
-            from core.checkpoints import load_model
-
+        def job(progress: ProgressFn, cancelled: CancelledFn) -> LoadedModel:
             progress(0.2, f"loading {name}")
-            return load_model(entry.path, device=device)
+            return self.load_now(entry, device)
 
         task = Task(job, name=f"load {name}", parent=self)
-        task.result.connect(lambda value: self._on_loaded(name, device, value))
+        task.result.connect(lambda value: self.loaded.emit(name, value))
         task.error.connect(lambda error: self.load_failed.emit(name, str(error)))
         return task.start()
-
-    def _on_loaded(self, name: str, device: str, value: Any) -> None:
-        self._loaded[(name, device)] = value
-        self.loaded.emit(name, value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from app import theme
+from app.generation_jobs import GenerationReport
 from core.score import Score
 from core.selection import BarSelection
 
@@ -58,5 +59,10 @@ class StatusLine:
         self.audio.setText(f"audio: {description}" if not problems else "audio: not available")
         self.audio.setToolTip("\n".join(problems) or description)
 
-    def show_generation_time(self, seconds: float) -> None:
-        self.generation.setText(f"last generation: {seconds:.2f} s")
+    def show_generation(self, report: GenerationReport) -> None:
+        """``last continuation: 0.12 s · classical-continuation on CPU``."""
+        self.generation.setText(f"last {report.text()}")
+        self.generation.setToolTip(
+            f"The last {report.what} took {report.seconds:.3f} s with the model {report.model} on {report.device}"
+            " (not counting loading the model)"
+        )

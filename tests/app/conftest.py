@@ -1,8 +1,11 @@
-"""Qt tests run offscreen, with settings in a temporary ini file (never the user's own)."""
+"""Qt tests run offscreen, with settings in a temporary ini file (never the user's own), and models
+from a temporary folder (never the bundled ones or the user's)."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -13,3 +16,30 @@ import pytest  # noqa: E402
 def settings_path(tmp_path):
     """A fresh settings file for one test."""
     return tmp_path / "settings.ini"
+
+
+@dataclass(frozen=True)
+class TinyModels:
+    """A folder holding two tiny models trained on the test quartet in this session."""
+
+    folder: Path
+    continuation: str = "tiny-continuation"
+    interpolation: str = "tiny-interpolation"
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> TinyModels:
+    """A continuation model (context on) and an interpolation model (context off), each trained for a
+    few seconds on every bar of the test quartet and saved as model files with their cards: real
+    models of the real format, just very small."""
+    from core.checkpoints import make_card, save_model
+    from tests.app.pieces import quartet
+    from tests.core.generation.helpers import encoded, overfit
+
+    folder = tmp_path_factory.mktemp("models")
+    piece = encoded(quartet())
+    models = TinyModels(folder)
+    for name, context in ((models.continuation, True), (models.interpolation, False)):
+        network = overfit([piece], use_context=context, steps=40)
+        save_model(folder / f"{name}.safetensors", network, make_card(network, name=name, preset="test", epochs=1))
+    return models

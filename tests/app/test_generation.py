@@ -1,7 +1,7 @@
 """What the window does around generation: candidates as ghosts, Keep, interpolation steps, Insert.
 
-The generation itself is core.generation's (a later issue); here the results handed to the
-controller are real bars of the piece, so every path from a result to the piece is exercised.
+Here the results handed to the controller are real bars of the piece, so every path from a result to
+the piece is exercised without a model; test_generation_model.py runs the real thing with a tiny one.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def test_interpolation_steps_move_with_the_slider_and_insert(window, qtbot):
     assert window.document.score is score
 
 
-def test_interpolate_request_and_the_integration_error(window, qtbot):
+def test_interpolate_request_and_a_model_that_is_not_there(window, qtbot):
     panel = window.interpolate_panel
     panel.set_models([("small", "")])
     window.roll.set_selection(BarSelection().with_seed(3).with_context(2))
@@ -119,7 +119,7 @@ def test_interpolate_request_and_the_integration_error(window, qtbot):
     assert isinstance(request, InterpolateRequest)
     window.actions["interpolate"].trigger()
     qtbot.waitUntil(lambda: not window.generation.busy, timeout=5000)
-    assert "not connected" in panel.progress.status.text()
+    assert panel.progress.status.text() == "no model named 'small': the model search has not finished"
 
 
 def test_ghost_colours_follow_the_track_the_notes_would_join(window):

@@ -158,16 +158,6 @@ def test_actions_have_their_shortcuts_in_one_place_and_in_tooltips(window):
     assert window.actions["export_selection"] in in_menus
 
 
-def test_continue_says_plainly_that_generation_is_not_connected(window, piece, qtbot):
-    window.open_file(piece)
-    window.roll.set_selection(BarSelection().with_seed(3))
-    window.continue_panel.set_models([("tiny", "a test entry")])
-    window.actions["continue"].trigger()
-    qtbot.waitUntil(lambda: not window.generation.busy, timeout=5000)
-    assert "not connected" in window.continue_panel.progress.status.text()
-    assert window.document.score == read_midi(piece)
-
-
 def test_keys_reach_their_actions_from_the_roll(window, piece, qtbot):
     window.open_file(piece)
     window.activateWindow()

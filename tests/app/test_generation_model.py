@@ -1,0 +1,222 @@
+"""Generation in the window with real (tiny) models: Continue and Keep, Interpolate and the slider,
+undo, a responsive window during a long run, Cancel, and clear messages when a model is missing,
+damaged or of the wrong kind."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtWidgets import QMessageBox
+
+from app.main_window import MainWindow
+from app.panels.requests import ContinueRequest, Temperatures
+from app.piano_roll.note_painter import ROW_GAP
+from app.settings import AppSettings
+from core.edits import insert_bars
+from core.selection import BarSelection
+from tests.app.pieces import BAR, write_quartet
+
+WAIT_MS = 60_000  # the machine may be busy: generous, and only reached when something is wrong
+
+
+def make_window(qtbot, settings_path, monkeypatch, folder, piece_folder) -> MainWindow:
+    # pytest-qt closes the window after the test: unsaved changes must not open a modal prompt then
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    window = MainWindow(AppSettings(settings_path), background=False, model_folders=[folder])
+    qtbot.addWidget(window)
+    window.resize(1200, 750)
+    window.show()
+    window.open_file(write_quartet(piece_folder))
+    window.pickers.start()
+    qtbot.waitUntil(lambda: window.models.scan is not None, timeout=WAIT_MS)
+    return window
+
+
+@pytest.fixture
+def window(qtbot, settings_path, monkeypatch, tmp_path, tiny_models):
+    return make_window(qtbot, settings_path, monkeypatch, tiny_models.folder, tmp_path)
+
+
+def ghost_notes(window) -> list[tuple[int, int]]:
+    """(start tick, pitch) of the ghost notes drawn in the roll, sorted."""
+    rects = [r for _fill, _outline, rects in window.roll.canvas.ghosts.groups for r in rects]
+    return sorted((round(r.x()), round(ROW_GAP - 1.0 - r.y())) for r in rects)
+
+
+def wait_done(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: not window.generation.busy, timeout=WAIT_MS)
+
+
+def continue_request(window, bars: int, variations: int, model: str) -> ContinueRequest:
+    return ContinueRequest(
+        model=model, seed_first=3, seed_last=4, context=None, bars=bars, variations=variations, seeded=False,
+        temperatures=Temperatures(), allowed_instruments=None, random_seed=7,
+    )  # fmt: skip
+
+
+def test_pickers_list_each_panels_own_kind_first(window, tiny_models):
+    assert window.continue_panel.model.current_model() == tiny_models.continuation
+    assert window.interpolate_panel.model.current_model() == tiny_models.interpolation
+    assert window.models.scan.folders == (tiny_models.folder,)
+
+
+def test_continue_two_bars_keep_one_and_undo(window, qtbot, tiny_models):
+    from core.generation import Controls, continue_piece
+    from core.generation import Temperatures as CoreTemperatures
+
+    score = window.document.score
+    panel = window.continue_panel
+    window.roll.set_selection(BarSelection().with_seed(3, 4))
+    panel.bars.setValue(2)
+    panel.variations.setValue(2)
+    panel.new_seed_each_run.setChecked(False)
+    panel.random_seed.setValue(1234)
+    panel.run_button.click()
+    wait_done(qtbot, window)
+    assert panel.candidates.count() == 2, panel.progress.status.text()
+    assert window.roll.has_ghosts
+    candidates = window.generation.candidates
+    assert [(c.at_bar, c.bars) for c in candidates] == [(5, 2), (5, 2)]
+
+    # the window asked core.generation exactly what the panel said
+    network = window.models.loaded_model(tiny_models.continuation).network
+    direct = continue_piece(
+        network, score, 4, 2, seed_first=3, seeded=True, variations=2,
+        controls=Controls(CoreTemperatures(*Temperatures().as_tuple()), seed=1234),
+    )  # fmt: skip
+    assert [c.fragment for c in candidates] == [v.fragment for v in direct.variations]
+
+    # the ghosts are the chosen variation's notes, where they would go: bars 5-6
+    ghosts = ghost_notes(window)
+    expected = sorted((n.start + 4 * BAR, n.pitch) for t in candidates[0].fragment.tracks for n in t.notes)
+    assert ghosts == expected and expected
+    assert window.roll.canvas.highlight[:2] == (4 * BAR, 6 * BAR)
+    assert "last continuation" in window.status.generation.text()
+    assert tiny_models.continuation in window.status.generation.text() and "CPU" in window.status.generation.text()
+
+    panel.candidates.setCurrentRow(1)
+    panel.keep_button.click()
+    kept = window.document.score
+    assert kept.bar_count == score.bar_count + 2
+    assert kept == insert_bars(score, 5, candidates[1].fragment, 2)
+    assert kept.slice_bars(1, 4) == score.slice_bars(1, 4)
+    assert kept.slice_bars(7, kept.bar_count) == score.slice_bars(5, score.bar_count)
+    new_notes = sum(len(t.notes) for t in kept.slice_bars(5, 6).tracks)
+    assert new_notes >= candidates[1].fragment.notes_count > 0
+    assert window.document.is_modified
+
+    window.actions["undo"].trigger()
+    assert window.document.score is score
+    assert not window.document.is_modified
+
+
+def test_interpolate_then_the_slider_shows_each_step_and_insert_puts_it_in(window, qtbot, tiny_models):
+    from core.generation import interpolate
+
+    score = window.document.score
+    panel = window.interpolate_panel
+    panel.bar_a.setValue(2)
+    panel.bar_b.setValue(5)
+    panel.steps.setValue(4)
+    panel.run_button.click()
+    wait_done(qtbot, window)
+    assert panel.step_count == 4, panel.progress.status.text()
+    steps = window.generation.steps.steps
+    network = window.models.loaded_model(tiny_models.interpolation).network
+    assert list(steps) == [s.fragment for s in interpolate(network, score, 2, 5, 4).steps]
+
+    heard = []
+    window.generation.audition_requested.connect(lambda music, _bar: heard.append(music))
+    for index in (2, 1, 3):
+        panel.slider.setValue(index)
+        ghosts = ghost_notes(window)
+        assert ghosts == sorted((n.start + 2 * BAR, n.pitch) for t in steps[index].tracks for n in t.notes)
+        assert window.roll.canvas.highlight == (2 * BAR, 3 * BAR, f"step {index + 1} of 4")
+    panel.slider.sliderReleased.emit()
+    assert heard == [steps[3]]  # auditioned on release, not on every move
+
+    panel.slider.setValue(1)
+    panel.insert_button.click()
+    inserted = window.document.score
+    assert inserted == insert_bars(score, 3, steps[1], 1)
+    assert inserted.bar_count == score.bar_count + 1
+    window.actions["undo"].trigger()
+    assert window.document.score is score
+
+
+def test_the_window_keeps_ticking_during_a_long_generation(window, qtbot, tiny_models):
+    window.models.load_now(window.models.entry(tiny_models.continuation), "cpu")  # time the generation alone
+    clock = QElapsedTimer()
+    ticks: list[int] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(clock.elapsed()))
+    clock.start()
+    timer.start()
+    window.generation.start_continue(continue_request(window, bars=96, variations=8, model=tiny_models.continuation))
+    wait_done(qtbot, window)
+    timer.stop()
+    assert window.continue_panel.candidates.count() == 8, window.continue_panel.progress.status.text()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert len(ticks) >= 20, "the generation was too short to say anything"
+    print(f"{len(ticks)} ticks, longest gap {max(gaps)} ms")
+    assert max(gaps) < 100, f"the event loop stalled for {max(gaps)} ms"
+
+
+def test_cancel_stops_a_generation(window, qtbot, tiny_models):
+    score = window.document.score
+    progress: list[float] = []
+    task = window.generation.start_continue(continue_request(window, bars=200, variations=8, model=tiny_models.continuation))
+    task.progress.connect(lambda fraction, _message: progress.append(fraction))
+    qtbot.waitUntil(lambda: any(0 < f < 1 for f in progress), timeout=WAIT_MS)
+    window.actions["cancel_generation"].trigger()
+    wait_done(qtbot, window)
+    assert window.continue_panel.progress.status.text() == "Cancelled."
+    assert max(progress) < 1.0
+    assert window.generation.candidates == [] and window.continue_panel.candidates.count() == 0
+    assert not window.roll.has_ghosts and window.document.score is score
+
+
+def test_a_model_of_the_wrong_kind_and_bars_outside_the_piece_are_explained(window, qtbot, tiny_models):
+    window.generation.start_continue(continue_request(window, 2, 1, model=tiny_models.interpolation))
+    wait_done(qtbot, window)
+    assert window.continue_panel.progress.status.text() == (
+        "tiny-interpolation is an interpolation model (it hears no context bars): "
+        "pick a continuation model to continue music"
+    )
+    window.roll.set_selection(BarSelection().with_seed(20))
+    window.continue_panel.run_button.click()
+    wait_done(qtbot, window)
+    assert window.continue_panel.progress.status.text() == "seed bar 20 is not in the piece (it has bars 1-12)"
+    assert window.continue_panel.candidates.count() == 0
+
+
+def test_no_model_or_a_damaged_one_gives_a_clear_message_and_the_window_works_on(
+    qtbot, settings_path, monkeypatch, tmp_path, tiny_models
+):
+    empty = tmp_path / "no models"
+    empty.mkdir()
+    window = make_window(qtbot, settings_path, monkeypatch, empty, tmp_path)
+    status = window.continue_panel.progress.status.text()
+    assert status.startswith("No model found (looked in ") and str(empty) in status
+    assert not window.continue_panel.run_button.isEnabled()
+    assert window.status.model.text() == "model: none found"
+    window.roll.set_selection(BarSelection().with_seed(1))
+    window.actions["transpose_up"].trigger()  # the window works on
+    assert window.document.is_modified
+
+    # a model file that is not one: its card lists it, loading it says why it cannot be used
+    card = json.loads((tiny_models.folder / f"{tiny_models.continuation}.json").read_text())
+    (empty / "broken.json").write_text(json.dumps(dict(card, name="broken")))
+    (empty / "broken.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00not json")
+    window.refresh_models()
+    qtbot.waitUntil(lambda: window.continue_panel.model.current_model() == "broken", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "cannot be loaded" in window.status.model.text(), timeout=WAIT_MS)
+    assert "not a safetensors model file" in window.continue_panel.progress.status.text()
+    window.continue_panel.run_button.click()
+    wait_done(qtbot, window)
+    message = window.continue_panel.progress.status.text()
+    assert "broken.safetensors: not a safetensors model file" in message and "\n" not in message
+    assert window.continue_panel.candidates.count() == 0
