@@ -182,9 +182,10 @@ def continue_piece(
             report(progress, position + 1, total)
     focus = (seed_first or from_bar, from_bar) if from_bar else None
     tempos = tempo_map(score, new_parts[0].start, score.bar(from_bar + bars).end)
+    tracks = TrackMap(score, focus)
     results = []
     for row in range(rows):
-        placed = place(score, new_parts, generated[row], TrackMap(score, focus), tempos)
+        placed = place(score, new_parts, generated[row], tracks.fresh(), tempos)
         results.append(Variation(row, controls.seed + row, tuple(generated[row]), placed, tuple(attempts[row])))
     return Continuation(score, from_bar, bars, tuple(new_parts), tuple(results), time.perf_counter() - began)
 

@@ -176,6 +176,6 @@ def interpolate(
     for index, t in enumerate(ts):
         part = part_a if t < 0.5 else part_b
         tempos = tempo_map(score, part.start, part.start + 1)
-        placed = place(score, [part], [decoded.events[index]], tracks, tempos)
+        placed = place(score, [part], [decoded.events[index]], tracks.fresh(), tempos)
         results.append(InterpolationStep(t, decoded.events[index], placed, decoded.attempts[index]))
     return Interpolation(score, bar_a, bar_b, slerp, used, part_a, part_b, tuple(results), time.perf_counter() - began)

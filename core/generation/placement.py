@@ -15,6 +15,8 @@ piece's meter for each bar and the piece's tempo. Nothing here changes the input
 
 from __future__ import annotations
 
+import bisect
+import copy
 import dataclasses
 from dataclasses import dataclass
 from typing import NamedTuple, Sequence
@@ -60,7 +62,8 @@ class TrackMap:
             cls = table.class_of(track.program)
             if cls is None:
                 continue
-            focused = [n.pitch for n in track.notes if start <= n.start < end]
+            first = bisect.bisect_left(track.notes, start, key=_start)  # notes are sorted by start
+            focused = [n.pitch for n in track.notes[first : bisect.bisect_left(track.notes, end, key=_start)]]
             pitches = focused or [n.pitch for n in track.notes]
             self._candidates.setdefault(cls, []).append((index, float(np.median(pitches)), bool(focused)))
         for index, track in enumerate(score.tracks):
@@ -68,6 +71,13 @@ class TrackMap:
             if cls is not None and not track.notes and cls not in self._candidates:
                 self._candidates[cls] = [(index, 60.0, False)]
         self._new: dict[int, Target] = {}
+
+    def fresh(self) -> "TrackMap":
+        """The same map with no new tracks handed out yet (each variation gets its own, so that its
+        tracks do not depend on the variations decoded beside it)."""
+        other = copy.copy(self)
+        other._new = {}
+        return other
 
     def target(self, instrument: int, pitch: int) -> Target:
         """Where a note of class ``instrument`` and MIDI ``pitch`` goes."""
@@ -88,6 +98,10 @@ class TrackMap:
         used = {t.channel for t in self.score.tracks} | {t.template.channel for t in self._new.values()}
         free = [c for c in range(16) if c != DRUM_CHANNEL and c not in used]
         return free[0] if free else 15
+
+
+def _start(note: Note) -> int:
+    return note.start
 
 
 @dataclass(frozen=True)
