@@ -13,14 +13,15 @@ Loading never unpickles anything (no ``torch.load``): a file that is not a safet
 format, or of another representation version, raises :class:`CheckpointError` naming the file.
 
 The **registry** lists the models found in a list of folders: the project's ``models/`` and the
-user's data folder (``$MAHLERNET_DATA`` or ``~/.local/share/MahlerNet Studio`` for the CLI; the app
-passes Qt's standard location). A run folder counts as one model (its ``best`` weights).
+user's data folder (:func:`user_data_folder`, where the app keeps its training runs too). A run folder
+counts as one model (its ``best`` weights).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,11 +45,15 @@ def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:  # a full disk, say: the file at `path` stays as it was, no half file is left
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _card_json(card: dict[str, Any]) -> str:
@@ -213,10 +218,18 @@ def export_model(source: str | Path, destination: str | Path, half: bool = True)
 
 # ----------------------------------------------------------------------------------- registry
 def user_data_folder() -> Path:
-    """Where the CLI keeps the user's models and runs: ``$MAHLERNET_DATA`` or the XDG data folder."""
+    """Where the user's models and runs live: ``$MAHLERNET_DATA``, else ``MahlerNet Studio`` in the
+    platform's data folder, the one Qt calls ``GenericDataLocation`` (``$XDG_DATA_HOME`` or
+    ``~/.local/share`` on Linux, ``~/Library/Application Support`` on macOS, ``%LOCALAPPDATA%`` on
+    Windows), so that the app and the CLI always look in the same place."""
     if os.environ.get("MAHLERNET_DATA"):
         return Path(os.environ["MAHLERNET_DATA"])
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    if sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    elif os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "MahlerNet Studio"
 
 
