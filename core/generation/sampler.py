@@ -13,6 +13,10 @@ Fixed against the original (spec 5.3, 5.4 and section 6, item 10):
 * A bar whose first event already passes the barline is decoded again with fresh noise and the offset
   temperature raised by 0.1, at most :data:`RETRIES` times; then it becomes an empty bar (pauses).
 * A bar holds at most :data:`~core.generation.bars.MAX_EVENTS` events.
+* The members of a chord (offset 0) come in ascending pitch, as the representation orders them
+  (spec 1.1), whatever the model's ``same_step_mask``, and a chord never holds one pitch twice on
+  one instrument (the preprocessor drops such duplicates): a weak model cannot cycle through the
+  same chord until the event cap.
 * Notes sounding across barlines stay in the active pitches and instruments of the next bar
   (:class:`~core.generation.bars.Carry`), kept as per-pitch end times, so nothing can wrap around.
 
@@ -245,7 +249,8 @@ class Sampler:
         count = np.zeros(rows, np.int64)
         live = np.ones(rows, bool)
         previous_pitch = np.full(rows, -1)
-        pitch_steps = np.arange(N_PITCHES)
+        used = np.zeros((rows, N_INSTRUMENTS), bool)
+        playable = np.isfinite(t_pitch[:N_PITCHES, :N_INSTRUMENTS])  # allowed instrument classes per pitch
         hot = np.zeros((rows, fast.input_rows), bool)  # the input rows each batch row switches on
         hot[every, none_values + block_starts] = True
         step_state = fast.start(state)
@@ -269,16 +274,18 @@ class Sampler:
             event[:, 2] = duration = (logits[:, s_dur] + chain[:, :N_DURATIONS]).argmax(1)
             chain = chain[:, N_DURATIONS:] + t_dur[duration]
             pitch_logits = logits[:, s_pitch] + chain[:, :N_PITCHES]
-            if fast.same_step:
-                below = (pitch_steps < previous_pitch[:, None]) & (offset == 0)[:, None]
-                pitch_logits = np.where(below, NEG, pitch_logits)
+            chord = (offset == 0) & (previous_pitch >= 0)
+            if chord.any():
+                _chord_pitch_rule(pitch_logits, chord, previous_pitch, used, playable)
             event[:, 3] = pitch = pitch_logits.argmax(1)
             chain = chain[:, N_PITCHES:] + t_pitch[pitch]
+            instrument_logits = logits[:, s_inst] + chain[:, :N_INSTRUMENTS]
+            repeated = chord & (pitch == previous_pitch)
+            if repeated.any():
+                _chord_instrument_rule(instrument_logits, repeated, used)
+            event[:, 4] = instrument = instrument_logits.argmax(1)
             if s_vel is not None:
-                event[:, 4] = instrument = (logits[:, s_inst] + chain[:, :N_INSTRUMENTS]).argmax(1)
                 event[:, 5] = (logits[:, s_vel] + chain[:, N_INSTRUMENTS:] + t_inst[instrument]).argmax(1)
-            else:
-                event[:, 4] = (logits[:, s_inst] + chain).argmax(1)
             sounding = duration != 0  # a note, not a pause
             if not sounding.all():
                 event[~sounding, 3:] = pause_none
@@ -292,8 +299,9 @@ class Sampler:
             ends[every, written] = np.maximum(ends[every, written], ((onset + units[duration]) * grid)[:, None])
             time = np.where(accept, onset, time)
             count += accept
-            if fast.same_step:
-                previous_pitch = np.where(sounding, pitch, -1)
+            previous_pitch = np.where(sounding, pitch, -1)
+            used[~repeated] = False  # the instruments already heard at the chord's top pitch
+            used[every[:, 0], instrument] |= sounding
             hot[:] = False
             hot[every, event + block_starts] = True
             hot[:, active_start:] = active_now
@@ -306,6 +314,26 @@ class Sampler:
 
 
 CHUNK = 32  # steps of noise drawn at a time
+
+
+def _chord_pitch_rule(logits: np.ndarray, chord: np.ndarray, previous: np.ndarray, used: np.ndarray, playable: np.ndarray) -> None:
+    """In place, for the rows continuing a chord: no pitch below the previous member's, nor equal to
+    it once every instrument that may play it has (chords ascend; no note twice on one instrument).
+    Where no higher pitch is allowed, the previous one stays open (it will double an instrument)."""
+    for row in np.flatnonzero(chord):
+        top = previous[row]
+        floors = (top + 1, top) if (used[row] | ~playable[top]).all() else (top,)
+        for floor in floors:
+            if np.isfinite(logits[row, floor:]).any():
+                logits[row, :floor] = NEG
+                break
+
+
+def _chord_instrument_rule(logits: np.ndarray, repeated: np.ndarray, used: np.ndarray) -> None:
+    """In place, for the rows repeating the chord's top pitch: not on an instrument already used."""
+    for row in np.flatnonzero(repeated):
+        if (np.isfinite(logits[row]) & ~used[row]).any():
+            logits[row, used[row]] = NEG
 
 
 def _event_arrays(found: np.ndarray, active: np.ndarray, velocity: bool) -> EventArrays:

@@ -52,6 +52,9 @@ def test_every_bar_ends_at_its_barline(meter):
         beats = [plan.meter.beat_of(int(t)) if t < plan.units else 0 for t in onsets]
         assert events.beat.tolist() == beats
         assert np.all(events.pitch[events.is_pause] == -1) and np.all(events.pitch[notes] >= 0)
+        for before, after in zip(range(len(events) - 1), range(1, len(events))):
+            if events.offset[after] == 0 and notes[before]:  # a chord ascends
+                assert events.pitch[after] >= events.pitch[before]
     assert sum(len(e) for e in decoded.events) > 24  # the bars hold music, not only rests
 
 
@@ -149,5 +152,25 @@ def test_a_bar_stops_at_the_event_cap():
         model.heads["offset"].bias.fill_(-50.0)
         model.heads["offset"].bias[0] = 50.0
     decoded = decode(model, [BarPlan.of(4, 4)], seed=0, max_events=20)
-    assert len(decoded.events[0]) == 20
-    assert np.all(decoded.events[0].offset == 0)
+    events = decoded.events[0]
+    assert len(events) == 20
+    assert np.all(events.offset == 0)
+    # Even so, the chord ascends and, below the top of the range, never holds a note twice on one
+    # instrument (at MIDI 108 nothing higher is left, so that pitch may double).
+    assert np.all(np.diff(events.pitch) >= 0)
+    below_top = [(p, i) for p, i in zip(events.pitch.tolist(), events.instrument.tolist()) if p < 108 - 17]
+    assert len(set(below_top)) == len(below_top) > 3
+
+
+def test_a_greedy_chord_moves_on_when_its_instruments_are_used():
+    model = random_model(seed=1)
+    with torch.no_grad():  # chord members for ever, always the same pitch if it may
+        model.heads["offset"].bias.fill_(-50.0)
+        model.heads["offset"].bias[0] = 50.0
+        model.heads["pitch"].bias.fill_(-50.0)
+        model.heads["pitch"].bias[60 - 17] = 50.0
+    controls = Controls(Temperatures.greedy(), instruments=frozenset({4, 20}))  # violin, flute
+    events = decode(model, [BarPlan.of(4, 4)], controls=controls, max_events=6).events[0]
+    assert events.pitch[:2].tolist() == [60 - 17, 60 - 17]
+    assert sorted(events.instrument[:2].tolist()) == [4, 20]
+    assert np.all(events.pitch[2:] > 60 - 17)
