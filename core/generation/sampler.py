@@ -25,7 +25,7 @@ separate generator per bar and purpose (its z, its sampling noise at each attemp
 draws never depends on the other rows of the batch or on how long they take. Sampling is
 ``argmax(logits + T * gumbel)``, which is exact sampling from ``softmax(logits / T)`` and plain argmax
 at ``T = 0``. A row therefore decodes the same music alone or in a batch (up to float rounding in
-the batched matrix products, which would have to fall within ~1e-7 of a tie to change a choice).
+the batched matrix products, ~1e-6 relative, which would have to fall on a near tie to change a choice).
 """
 
 from __future__ import annotations
