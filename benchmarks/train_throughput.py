@@ -66,14 +66,14 @@ def measure(preset: str, size: str, device: torch.device, steps: int, scheduled:
     optimizer = make_optimizer(model, config)
     pairs = PairSet(random_corpus(CORPUS_BARS))
     batches = pairs.batches(pairs.pairs, config.batch_size, seed=0, epoch=0, with_context=spec.network.use_context)
-    autocast = (
-        (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" and config.amp else contextlib.nullcontext
-    )
+    amp = device.type == "cuda" and config.amp
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.float16)) if amp else contextlib.nullcontext
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
     probability = 0.25 if scheduled else 0.0
 
     def run(ids: np.ndarray) -> int:
         batch = pairs.collate(ids, spec.network.use_context).to(device, non_blocking=True)
-        train_step(model, optimizer, batch, config, 1.0, probability, autocast())
+        train_step(model, optimizer, batch, config, 1.0, probability, autocast(), scaler=scaler)
         return batch.bar.events
 
     for ids in batches[:3]:  # warm-up (allocations, cuDNN autotuning)

@@ -91,14 +91,34 @@ class PairBatch:
 
 
 def load_pieces(folder: str | Path) -> list[EncodedPiece]:
-    """Every ``*.npz`` encoded piece under ``folder`` (sorted by path), or :class:`DatasetError`."""
+    """The encoded pieces of a dataset folder, or :class:`DatasetError`.
+
+    A folder made by ``mahlernet preprocess`` is read through its manifest
+    (:func:`core.preprocess.dataset.load_dataset`); a bare folder of ``*.npz`` pieces (tests,
+    experiments) is read in path order.
+    """
+    from core.preprocess.dataset import MANIFEST, load_dataset  # noqa: PLC0415 - the preprocessor is heavy
+
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetError(folder, "not a dataset folder")
+    if (folder / MANIFEST).is_file():
+        return load_dataset(folder).pieces
     paths = sorted(folder.rglob("*.npz"))
     if not paths:
         raise DatasetError(folder, "holds no encoded pieces (*.npz); run `mahlernet preprocess` first")
     return [EncodedPiece.load(path) for path in paths]
+
+
+def dataset_summary(folder: str | Path) -> dict:
+    """The manifest totals of a preprocessed dataset folder ({} for a bare folder of pieces)."""
+    import json  # noqa: PLC0415
+
+    try:
+        totals = json.loads((Path(folder) / "manifest.json").read_text()).get("totals", {})
+    except (OSError, ValueError):
+        return {}
+    return {key: value for key, value in totals.items() if isinstance(value, (int, float, str))}
 
 
 class PairSet:

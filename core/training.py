@@ -8,7 +8,7 @@ also saved every ``checkpoint_minutes`` within an epoch. The batch order is a fu
 the epoch, and the random generators are saved, so ``resume`` continues exactly where ``last`` stood.
 
 Beyond the original: early stopping on the validation loss with patience (the original stopped by
-hand), scheduled sampling (:mod:`core.scheduled_sampling`), AMP (bfloat16 autocast) and cuDNN
+hand), scheduled sampling (:mod:`core.scheduled_sampling`), AMP (float16 autocast) and cuDNN
 autotuning on CUDA, device auto-selection, and callbacks that report progress and may ask to stop.
 The validation loss used for early stopping weights the KL by ``beta_max`` (not the current annealed
 beta), so that it is comparable from epoch to epoch.
@@ -62,7 +62,7 @@ class TrainingConfig:
     patience: int = 5  # epochs without a better validation loss before stopping; 0 = never
     seed: int = 1
     max_events: int = 0  # skip bars with more events; 0 = keep all
-    amp: bool = True  # bfloat16 autocast on CUDA
+    amp: bool = True  # float16 autocast with loss scaling on CUDA
     checkpoint_minutes: float = 10.0  # also save `last` this often within an epoch; 0 = epoch ends only
 
     @classmethod
@@ -172,9 +172,13 @@ def make_optimizer(model: MahlerNet, config: TrainingConfig) -> torch.optim.Opti
 def train_step(
     model: MahlerNet, optimizer: torch.optim.Optimizer, batch: PairBatch, config: TrainingConfig, beta: float,
     probability: float, autocast: contextlib.AbstractContextManager | None = None,
-    regularized: list[torch.nn.Parameter] | None = None,
+    regularized: list[torch.nn.Parameter] | None = None, scaler: torch.amp.GradScaler | None = None,
 ) -> tuple[np.ndarray, float]:  # fmt: skip
-    """One optimizer step on ``batch``; returns the batch statistics and the loss."""
+    """One optimizer step on ``batch``; returns the batch statistics and the loss.
+
+    ``scaler`` (float16 autocast on CUDA) scales the loss against gradient underflow; gradients are
+    unscaled before clipping.
+    """
     resample = (lambda net, top, b: mix(net, top, b, probability)) if probability > 0 else None
     with autocast or contextlib.nullcontext():
         outputs = model(batch, sample=True, resample=resample)
@@ -182,10 +186,18 @@ def train_step(
         if config.regularization and regularized:
             loss = loss + 0.5 * config.regularization * sum(p.float().pow(2).sum() for p in regularized)
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    if config.clip_value:
-        torch.nn.utils.clip_grad_value_(model.parameters(), config.clip_value)
-    optimizer.step()
+    if scaler is not None and scaler.is_enabled():
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+        if config.clip_value:
+            torch.nn.utils.clip_grad_value_(model.parameters(), config.clip_value)
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        if config.clip_value:
+            torch.nn.utils.clip_grad_value_(model.parameters(), config.clip_value)
+        optimizer.step()
     values = torch.cat([statistics, loss.detach().float().reshape(1)]).tolist()
     return np.asarray(values[:-1]), values[-1]
 
@@ -222,6 +234,8 @@ class Trainer:
         self.records: dict[str, list] = {"steps": [], "epochs": []}
         self._stop = Stop.NO
         self._regularized = [p for n, p in self.model.named_parameters() if p.dim() > 1 and "initial" not in n]
+        self.amp = config.amp and device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
 
@@ -272,6 +286,8 @@ class Trainer:
             if states:
                 torch.cuda.set_rng_state_all(states)
         trainer.state = dict(saved.trainer, finished=False)
+        if trainer.amp and trainer.state.get("scaler"):
+            trainer.scaler.load_state_dict(trainer.state["scaler"])
         records_path = run_dir / "records.json"
         if records_path.exists():
             records = json.loads(records_path.read_text())
@@ -360,7 +376,9 @@ class Trainer:
         return self._result(stopped)
 
     def _train_step(self, batch: PairBatch, beta: float, probability: float) -> tuple[np.ndarray, float]:
-        return train_step(self.model, self.optimizer, batch, self.config, beta, probability, self._autocast(), self._regularized)
+        return train_step(
+            self.model, self.optimizer, batch, self.config, beta, probability, self._autocast(), self._regularized, self.scaler
+        )
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
@@ -381,9 +399,9 @@ class Trainer:
 
     # ------------------------------------------------------------------------------- reporting
     def _autocast(self) -> contextlib.AbstractContextManager:
-        if self.config.amp and self.device.type == "cuda" and torch.cuda.is_bf16_supported():
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        """float16 autocast on CUDA: cuDNN's LSTM kernels take float16 (bfloat16 LSTMs are not always
+        supported); the loss is scaled by ``self.scaler``. Elsewhere full precision."""
+        return torch.autocast("cuda", dtype=torch.float16) if self.amp else contextlib.nullcontext()
 
     def _emit(self, kind: str, started: float, batches: int, metrics: dict[str, float], events_per_second: float = 0.0,
               message: str = "") -> None:  # fmt: skip
@@ -428,6 +446,7 @@ class Trainer:
 
     def _save_last(self, started: float) -> None:
         self.state["elapsed_s"] = time.perf_counter() - started
+        self.state["scaler"] = self.scaler.state_dict() if self.amp else None
         checkpoints.write_atomically(self.run_dir / "records.json", json.dumps(self.records).encode())
         metrics = self.records["epochs"][-1]["val"] if self.records["epochs"] else {}
         card = self._card(metrics, self.state["epoch"])

@@ -75,7 +75,7 @@ def run_train(args: argparse.Namespace) -> int:
     import torch  # noqa: PLC0415 - keep `mahlernet --help` fast
 
     from core import checkpoints  # noqa: PLC0415
-    from core.batching import PairSet, load_pieces  # noqa: PLC0415
+    from core.batching import PairSet, dataset_summary, load_pieces  # noqa: PLC0415
     from core.network import NetworkConfig  # noqa: PLC0415
     from core.presets import load_preset  # noqa: PLC0415
     from core.training import Trainer, TrainingConfig, read_run_info  # noqa: PLC0415
@@ -102,7 +102,7 @@ def run_train(args: argparse.Namespace) -> int:
             "name": args.run_dir.name,
             "preset": preset.name,
             "size": preset.size,
-            "dataset": {"folder": args.dataset.resolve().name, **pairs.summary()},
+            "dataset": {"folder": args.dataset.resolve().name, **pairs.summary(), "manifest": dataset_summary(args.dataset)},
         }
         trainer = Trainer.start(args.run_dir, pairs, network, training, info, args.device, [bar], init)
 
