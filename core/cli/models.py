@@ -1,4 +1,5 @@
-"""``mahlernet models``: the bundled models and the user's trained ones, with their card summary."""
+"""``mahlernet models`` lists the bundled and user-trained models with their card summary;
+``mahlernet export MODEL OUT`` writes a shippable copy (float16 by default) with its card."""
 
 from __future__ import annotations
 
@@ -12,6 +13,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--folder", type=Path, action="append", help="also look in this folder (repeatable)")
     parser.add_argument("--json", action="store_true", help="print the cards as JSON")
     parser.set_defaults(handler=run_models)
+
+    export = subparsers.add_parser("export", help="write a model (or a run's best model) as a shippable fp16 file + card")
+    export.add_argument("model", help="model file, run folder or model name")
+    export.add_argument("out", type=Path, help="output .safetensors file (its .json card is written beside it)")
+    export.add_argument("--name", help="name to put in the card (default: the output file's stem)")
+    export.add_argument("--fp32", action="store_true", help="keep float32 weights")
+    export.set_defaults(handler=run_export)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from core.checkpoints import load_model, resolve_model, save_model  # noqa: PLC0415
+    from core.errors import CheckpointError  # noqa: PLC0415
+
+    if args.out.suffix != ".safetensors":
+        raise CheckpointError(args.out, "the exported model must be a .safetensors file")
+    model, card = load_model(resolve_model(args.model))
+    card = dict(card, name=args.name or args.out.stem)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    path = save_model(args.out, model, card, half=not args.fp32)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) and {path.with_suffix('.json')}")
+    return 0
 
 
 def run_models(args: argparse.Namespace) -> int:

@@ -60,9 +60,12 @@ def test_train_evaluate_plot_and_list(tmp_path, run_cli, capsys, monkeypatch):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     monkeypatch.setenv("MAHLERNET_DATA", str(tmp_path / "user"))
+    assert run_cli("export", run, tmp_path / "user" / "models" / "shipped.safetensors") == 0
+    assert "wrote" in capsys.readouterr().out
     assert run_cli("models") == 0
     listing = capsys.readouterr().out
-    assert "tiny-run" in listing and "continuation" in listing
+    assert "tiny-run" in listing and "shipped" in listing and "continuation" in listing
+    assert json.loads((tmp_path / "user" / "models" / "shipped.json").read_text())["dtype"] == "float16"
 
 
 def test_user_errors_exit_with_status_2(tmp_path, run_cli, capsys):
