@@ -36,6 +36,7 @@ from app.settings import AppSettings
 from app.settings_dialog import SettingsDialog
 from app.status_line import StatusLine
 from app.track_state import TrackState, audible_score, states_for
+from app.training.launcher import TrainingLauncher
 from app.transport import Transport
 from core import edits
 from core.errors import MahlerNetError
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         self.pickers = ModelPickers(
             self.models, self.continue_panel, self.interpolate_panel, self.status, self.settings, parent=self
         )
+        self.training = TrainingLauncher(self, self.models)
         self._build_menus()
         self._connect()
         self._restore_layout()
@@ -200,6 +202,7 @@ class MainWindow(QMainWindow):
         self.tracks.rename_requested.connect(lambda i, name: self._edit("Rename track", edits.set_track, i, name=name))
         self.tracks.program_requested.connect(lambda i, p: self._edit("Change instrument", edits.set_track, i, program=p))
         a["refresh_models"].triggered.connect(self.refresh_models)
+        a["train"].triggered.connect(self.training.open)
         self.generation.generated.connect(self.pickers.on_generated)
         self.generation.audition_requested.connect(lambda score, _bar: self.transport.audition(score))
         self.transport.position_changed.connect(lambda tick: self.roll.set_cursor_tick(tick, follow=True))
@@ -443,7 +446,7 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.docks["continue"]], [320], Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not self.maybe_save():
+        if not self.maybe_save() or not self.training.may_close():
             event.ignore()
             return
         self.settings.geometry = self.saveGeometry()

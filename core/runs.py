@@ -255,7 +255,8 @@ def rename_run(run_dir: str | Path, new_name: str, taken: Iterable[str] = ()) ->
     run = read_run(run_dir)
     name = check_name(new_name)
     target = run_dir.parent / name
-    others = {t.casefold() for t in taken} - {run.name.casefold(), run_dir.name.casefold()}
+    siblings = [p.name for p in run_dir.parent.iterdir() if p != run_dir]
+    others = {t.casefold() for t in [*taken, *siblings]} - {run.name.casefold(), run_dir.name.casefold()}
     if name.casefold() in others or (target.exists() and not os.path.samefile(target, run_dir)):
         raise TrainingError(f"{name}: another model already has this name")
     info = dict(run.info, name=name)

@@ -1,0 +1,273 @@
+"""The Training window end to end: prepare a folder, train, stop, cancel, resume, fine-tune, rename
+and delete, clear reasons for bad folders and failures, and a window that keeps ticking."""
+
+from __future__ import annotations
+
+import errno
+import json
+import time
+
+import pytest
+from PySide6.QtCore import QTimer
+
+from app.training.controller import TrainingChoice
+from core import checkpoints, runs
+from tests.app.training.conftest import WAIT_MS, prepare, tiny_presets, wait_training
+from tests.core.tiny_training import write_junk_folder, write_midi_folder
+
+
+def train(qtbot, window, **choice) -> None:
+    window.choices.set_choice(TrainingChoice(**{"name": "mine", **choice}))
+    assert window.train_button.isEnabled(), window.message.text()
+    window.train_button.click()
+    assert window.controller.training
+    wait_training(qtbot, window)
+
+
+def test_a_tiny_folder_is_prepared_reported_and_trained_into_a_model(qtbot, make_window, music, data):
+    window = make_window()
+    assert not window.train_button.isEnabled()  # nothing prepared yet
+    prepare(qtbot, window, music)
+    report = window.controller.report
+    assert report is not None and report.usable and (report.files, report.used, report.bars) == (3, 3, 24)
+    assert window.music.headline.text() == report.headline() == f"3 files: 3 used, 0 skipped; 24 bars, {report.events:,} events"
+    details = window.music.details.toPlainText()
+    assert "Meters (bars): 4/4 16, 3/4 8" in details and "Instruments (notes):" in details
+    assert window.choices.name.text() == "My Songs"  # suggested from the folder
+    assert "Only 24 bars: fine-tuning a trained model would learn more" in window.choices.hint.text()
+
+    train(qtbot, window, name="My Songs", epochs=1)
+    ended = window.controller._ended
+    assert ended.outcome is not None and ended.outcome.stopped == "finished", ended.reason
+    run = runs.read_run(data / "runs" / "My Songs")
+    assert (run.status, run.epochs_done, run.has_model, run.kind) == ("finished", 1, True, "continuation")
+    assert run.info["midi_folder"] == str(music)
+    assert [m.name for m in checkpoints.find_models(checkpoints.default_model_folders())] == ["My Songs"]
+    assert "My Songs is ready: pick it in the Continue panel" in window.message.text()
+    assert [window.run_list.tree.topLevelItem(i).text(0) for i in range(window.run_list.tree.topLevelItemCount())] == ["My Songs"]
+    assert window.run_list.current().name == "My Songs"
+    # its history is on the curves: one training and one validation point for the epoch
+    assert window.curves.values("val_loss")[0] == [1.0] and window.curves.values("train_pitch")[0] == [1.0]
+    assert 0 <= window.curves.values("val_pitch")[1][0] <= 100
+
+
+def test_live_curves_and_progress_follow_the_steps(qtbot, make_window, music, tmp_path):
+    window = make_window(presets=tiny_presets(tmp_path / "p2", epochs=2, batch_size=2))
+    prepare(qtbot, window, music)
+    seen = {"snapshots": [], "steps": 0, "epochs": []}
+    window.controller.snapshot.connect(seen["snapshots"].append)
+    window.controller.steps.connect(lambda points: seen.__setitem__("steps", seen["steps"] + len(points)))
+    window.controller.epoch_done.connect(lambda record: seen["epochs"].append(record["epoch"]))
+    steps_drawn = []
+    window.controller.epoch_done.connect(lambda _r: steps_drawn.append(len(window.curves.values("train_loss")[0])))
+    train(qtbot, window, epochs=2)
+    records = runs.read_records(window.controller.runs_dir / "mine")
+    assert seen["epochs"] == [1, 2]
+    assert seen["steps"] == len(records["steps"]) == records["steps"][-1]["step"]
+    assert steps_drawn and steps_drawn[0] > 1  # step points were drawn before the first epoch ended
+    last = seen["snapshots"][-1]
+    assert (last.epoch, last.epochs, last.step) == (2, 2, records["steps"][-1]["step"]) and last.fraction == 1.0
+    assert last.events_per_second > 0
+    assert "Epoch 2 of 2" in window.stats.text() or "2 of 2 epochs" in window.stats.text()
+
+
+def test_stop_finishes_the_epoch_and_resume_goes_on(qtbot, make_window, music, tmp_path):
+    window = make_window(presets=tiny_presets(tmp_path / "p3", epochs=3))
+    prepare(qtbot, window, music)
+    window.controller.epoch_done.connect(lambda record: record["epoch"] == 1 and window.stop_button.click())
+    train(qtbot, window)
+    assert window.controller._ended.outcome.stopped == "requested"
+    run = runs.read_run(window.controller.runs_dir / "mine")
+    assert (run.status, run.epochs_done, run.resumable) == ("stopped", 1, True)
+    assert "stopped after the epoch" in window.run_title.text()
+    assert window.run_list.current().name == "mine" and window.run_list.resume_button.isEnabled()
+
+    window.run_list.resume_button.click()
+    assert window.controller.training
+    assert not window.run_list.resume_button.isEnabled() and not window.run_list.delete_button.isEnabled()
+    wait_training(qtbot, window)
+    assert window.controller._ended.outcome.stopped == "finished"
+    run = runs.read_run(run.path)
+    assert (run.status, run.epochs_done) == ("finished", 3)
+    assert [e["epoch"] for e in runs.read_records(run.path)["epochs"]] == [1, 2, 3]
+    assert window.curves.values("val_loss")[0] == [1.0, 2.0, 3.0]
+    assert not window.run_list.resume_button.isEnabled()  # finished: nothing to resume
+
+
+def test_cancel_stops_at_once_and_keeps_the_last_checkpoint(qtbot, make_window, music, tmp_path):
+    window = make_window(presets=tiny_presets(tmp_path / "p4", epochs=50, batch_size=2))
+    prepare(qtbot, window, music)
+
+    def cancel_inside_the_third_epoch(points) -> None:
+        if any(2 < p.x < 3 for p in points) and window.cancel_button.isEnabled():
+            window.cancel_button.click()
+
+    window.controller.steps.connect(cancel_inside_the_third_epoch)
+    train(qtbot, window)
+    assert window.controller._ended.outcome.stopped == "now"
+    run = runs.read_run(window.controller.runs_dir / "mine")
+    assert run.status == "stopped" and 2 <= run.epochs_done < 50
+    assert runs.read_records(run.path)["steps"][-1]["epoch"] == run.epochs_done  # no step of the cut epoch
+    state = checkpoints.load_training_state(run.path / "last.safetensors")
+    assert state.trainer["epoch"] == run.epochs_done  # the checkpoint of the last finished epoch
+    assert "cancelled; the last saved epoch is kept" in window.run_title.text()
+
+
+def test_a_folder_of_junk_gets_a_clear_report_and_no_train_button(qtbot, make_window, tmp_path):
+    window = make_window()
+    prepare(qtbot, window, write_junk_folder(tmp_path / "junk"))
+    report = window.controller.report
+    assert report is not None and not report.usable
+    assert "no usable bars" in window.music.headline.text()
+    details = window.music.details.toPlainText()
+    for name in ("noise.mid", "empty.midi", "drums.mid"):
+        assert f"  {name}: " in details
+    assert "No usable bars in this folder" in window.message.text()
+    window.choices.name.setText("anything")
+    assert not window.train_button.isEnabled()
+    window.controller.train(TrainingChoice("anything"))
+    assert "no usable bars" in window.message.text()
+    assert not (window.controller.runs_dir / "anything").exists()
+
+
+def test_an_empty_folder_is_a_one_line_reason(qtbot, make_window, tmp_path):
+    window = make_window()
+    (tmp_path / "nothing here").mkdir()
+    prepare(qtbot, window, tmp_path / "nothing here")
+    assert window.controller.report is None
+    assert window.message.text() == f"{tmp_path / 'nothing here'}: holds no MIDI files (.mid or .midi)"
+    assert window.music.headline.text() == window.message.text()
+    assert not window.train_button.isEnabled()
+
+
+def test_a_full_disk_while_saving_is_told_and_loses_nothing(qtbot, make_window, music, tmp_path, monkeypatch):
+    window = make_window(presets=tiny_presets(tmp_path / "p5", epochs=3))
+    prepare(qtbot, window, music)
+    real = checkpoints.save_training_state
+    calls = []
+
+    def full_on_the_second_save(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(checkpoints, "save_training_state", full_on_the_second_save)
+    train(qtbot, window)
+    ended = window.controller._ended
+    assert ended.outcome is None
+    assert window.message.text() == ended.reason == (
+        "The disk is full: a checkpoint could not be written (last.safetensors). "
+        "Epochs saved before are kept: Resume goes on from there."
+    )
+    run = runs.read_run(window.controller.runs_dir / "mine")
+    assert (run.status, run.epochs_done, run.has_model) == ("stopped", 1, True)
+    checkpoints.load_model(run.model_path)  # the best model of epoch 2 or 1 is whole
+    monkeypatch.setattr(checkpoints, "save_training_state", real)
+    window.run_list.select("mine")
+    window.run_list.resume_button.click()
+    wait_training(qtbot, window)
+    assert runs.read_run(run.path).status == "finished"
+
+
+def test_running_out_of_memory_is_told_in_one_line(qtbot, make_window, music, monkeypatch):
+    from core.training import Trainer
+
+    window = make_window()
+    prepare(qtbot, window, music)
+
+    def no_memory(self, *args):
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 8 GiB total)")
+
+    monkeypatch.setattr(Trainer, "_train_step", no_memory)
+    train(qtbot, window)
+    assert window.message.text().startswith("Out of memory: try the small size or the CPU")
+    assert "\n" not in window.message.text()
+    assert runs.read_run(window.controller.runs_dir / "mine").status == "new"
+
+
+def test_names_are_checked_before_a_run_starts(qtbot, make_window, music):
+    window = make_window()
+    prepare(qtbot, window, music)
+    window.choices.name.setText("bad/name")
+    window.train_button.click()
+    assert not window.controller.training and "cannot hold '/'" in window.message.text()
+    train(qtbot, window, name="taken")
+    window.choices.name.setText("Taken")
+    window.train_button.click()
+    assert not window.controller.training and "a model of this name exists already" in window.message.text()
+
+
+def test_fine_tuning_starts_from_the_chosen_model(qtbot, make_window, music, tmp_path):
+    window = make_window()
+    qtbot.waitUntil(lambda: window.controller.setup is not None, timeout=WAIT_MS)
+    assert not window.choices.fine_tune.isEnabled()  # no model of this kind yet
+    prepare(qtbot, window, music)
+    train(qtbot, window, name="base")
+    qtbot.waitUntil(lambda: window.choices.base.count() == 1, timeout=WAIT_MS)  # the set-up looked again
+    assert window.choices.fine_tune.isEnabled() and window.choices.base.itemText(0) == "base (yours)"
+    base = window.controller.runs_dir / "base" / "best.safetensors"
+    train(qtbot, window, name="tuned", base_model=base, size="full")
+    info = runs.read_run(window.controller.runs_dir / "tuned").info
+    assert info["init_from"] == str(base) and info["fine_tuned_from"] == "base"
+    assert info["network"] == runs.read_run(window.controller.runs_dir / "base").info["network"]  # not the full size
+
+
+def test_rename_and_delete_from_the_run_list(qtbot, make_window, music, data):
+    window = make_window()
+    prepare(qtbot, window, music)
+    train(qtbot, window, name="draft")
+    changes = []
+    window.models_changed.connect(lambda: changes.append(1))
+    run = window.run_list.current()
+    assert window.run_list.rename(run, "Nocturnes")
+    assert window.run_list.current().name == "Nocturnes" and changes == [1]
+    assert [m.name for m in checkpoints.find_models([data])] == ["Nocturnes"]
+    assert not window.run_list.rename(window.run_list.current(), "no/slash")
+    assert "cannot hold '/'" in window.message.text()
+    assert window.run_list.delete(window.run_list.current())
+    assert window.run_list.runs == [] and checkpoints.find_models([data]) == [] and changes == [1, 1]
+
+
+def test_the_window_keeps_ticking_while_a_model_trains(qtbot, make_window, tmp_path):
+    """The GUI thread's event loop never stalls over 100 ms during a run (torch and the trainer are
+    imported by the window's set-up, before: that import is a one-time cost, measured apart)."""
+    music = write_midi_folder(tmp_path / "more", count=8, bars=16)
+    window = make_window(presets=tiny_presets(tmp_path / "p6", epochs=4, batch_size=4))
+    qtbot.waitUntil(lambda: window.controller.setup is not None, timeout=WAIT_MS)
+    prepare(qtbot, window, music)
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    window.choices.set_choice(TrainingChoice("ticking"))
+    last[0] = time.perf_counter()
+    timer.start(10)
+    window.train_button.click()
+    started = time.perf_counter()
+    wait_training(qtbot, window)
+    timer.stop()
+    seconds = time.perf_counter() - started
+    assert window.controller._ended.outcome.stopped == "finished"
+    assert seconds > 1.0 and len(gaps) > 50  # long enough to mean something
+    print(f"longest stall {1000 * max(gaps):.0f} ms over {seconds:.1f} s")
+    assert max(gaps) < 0.100, f"longest stall {1000 * max(gaps):.0f} ms over {seconds:.1f} s ({len(gaps)} ticks)"
+
+
+def test_records_of_a_selected_run_are_shown(qtbot, make_window, music, data):
+    window = make_window()
+    prepare(qtbot, window, music)
+    train(qtbot, window, name="first")
+    window.curves.reset()
+    assert window.curves.values("val_loss") == ([], [])
+    window.run_list.tree.clearSelection()
+    window.run_list.select("first")
+    records = json.loads((data / "runs" / "first" / "records.json").read_text())
+    assert window.curves.values("val_loss")[1] == pytest.approx([records["epochs"][0]["val"]["loss"]])
+    assert "1 of 1 epochs" in window.stats.text()
