@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QHideEvent, QShowEvent
 from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QWidget
 
 from app import theme
@@ -221,9 +221,25 @@ class CurvesWidget(pg.GraphicsLayoutWidget):
 
     # ------------------------------------------------------------------------------- drawing
     def _schedule(self, keys: Iterable[str]) -> None:
+        """Draw ``keys`` soon (a hidden widget draws when it is shown again)."""
         self._dirty.update(keys)
-        if not self._redraw_timer.isActive():
+        if self.isVisible() and not self._redraw_timer.isActive():
             self._redraw_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._dirty:
+            self._redraw_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802
+        self._redraw_timer.stop()
+        super().hideEvent(event)
+
+    def close(self) -> bool:
+        """pyqtgraph's ``close`` empties the scene: no redraw may come after it."""
+        self._redraw_timer.stop()
+        self._dirty.clear()
+        return super().close()
 
     def flush(self) -> None:
         """Draw the points added since the last redraw now."""

@@ -271,3 +271,38 @@ def test_records_of_a_selected_run_are_shown(qtbot, make_window, music, data):
     records = json.loads((data / "runs" / "first" / "records.json").read_text())
     assert window.curves.values("val_loss")[1] == pytest.approx([records["epochs"][0]["val"]["loss"]])
     assert "1 of 1 epochs" in window.stats.text()
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a GPU: choosing it is no mistake here")
+def test_choosing_a_gpu_where_there_is_none_is_a_clear_reason(qtbot, make_window, music):
+    window = make_window()
+    qtbot.waitUntil(lambda: window.controller.setup is not None, timeout=WAIT_MS)
+    assert window.choices.device.itemText(window.choices.device.findData("gpu")) == "GPU (none found)"
+    prepare(qtbot, window, music)
+    window.choices.set_choice(TrainingChoice("gpu run", device="gpu"))
+    window.train_button.click()
+    assert not window.controller.training
+    assert window.message.text() == "No GPU (CUDA) was found on this computer: choose Auto or CPU."
+
+
+def test_opening_the_window_leaves_torch_to_the_background():
+    """The window and its run list are made without importing torch in the GUI thread (a second or
+    two of frozen window otherwise); the set-up task imports it later, in a pool thread."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys, tempfile, pathlib\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from app.training.window import TrainingWindow\n"
+        "w = TrainingWindow(data_folder=pathlib.Path(tempfile.mkdtemp()), setup=False)\n"
+        "w.show(); app.processEvents(); w.run_list.refresh()\n"
+        "print('torch' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root,
+                            env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
