@@ -12,9 +12,11 @@ The model registry (:func:`core.checkpoints.find_models`) finds ``runs/NAME/best
 best model of a run is the model called NAME everywhere: the app's pickers, ``mahlernet models`` and
 ``--model NAME``. Renaming a run therefore renames its folder and the name in its cards.
 
-Listing, renaming and deleting never import torch (the app calls them from its GUI thread): the
-trainer's state is read from the JSON header of ``last.safetensors`` directly. :func:`start_run`
-and :func:`resume_run` build a :class:`~core.training.Trainer` the way ``mahlernet train`` does.
+Given the data folder, listing and deleting runs never import torch (the app does both from its GUI
+thread): the trainer's state is read from the JSON header of ``last.safetensors`` directly. Renaming
+writes through :func:`core.checkpoints.write_atomically` (the app has torch loaded by then).
+:func:`start_run` and :func:`resume_run` build a :class:`~core.training.Trainer` the way ``mahlernet
+train`` does.
 """
 
 from __future__ import annotations
