@@ -176,7 +176,13 @@ class GenerationController(QObject):
             return
         self.candidates = list(candidates)
         self.continue_panel.show_candidates([c.label for c in self.candidates])
-        self.continue_panel.set_status(f"{len(self.candidates)} variation(s): pick one, audition it, Keep it.")
+        count = len(self.candidates)
+        first = self.candidates[0] if self.candidates else None
+        where = f" after bar {first.at_bar - 1}" if first is not None and first.at_bar > 1 else ""
+        self.continue_panel.set_status(
+            f"{count} variation{'s' if count != 1 else ''}{where}, drawn dashed in the roll over the music they would "
+            "push on (dimmed). Pick one, Audition it; Keep inserts it there (Ctrl+Z undoes)."
+        )
 
     def show_candidate(self, index: int) -> None:
         score = self.document.score
@@ -186,7 +192,9 @@ class GenerationController(QObject):
         at = score.bar(candidate.at_bar).start
         self.roll.set_ghost_notes(ghost_groups(score, candidate.fragment, at, self.colors()))
         length = rescale(candidate.fragment, score.ticks_per_quarter).bar(candidate.bars).end
-        self.roll.set_step_highlight(at, at + length, f"{candidate.label} · {index + 1} of {len(self.candidates)}")
+        last = candidate.at_bar + candidate.bars - 1
+        bars = f"bar {last}" if candidate.bars == 1 else f"bars {candidate.at_bar}-{last}"
+        self.roll.set_step_highlight(at, at + length, f"new {bars}: variation {index + 1} of {len(self.candidates)}")
 
     def keep(self, index: int) -> None:
         score = self.document.score
@@ -242,7 +250,10 @@ class GenerationController(QObject):
             return
         self.steps = steps
         self.interpolate_panel.show_steps(len(steps.steps))
-        self.interpolate_panel.set_status(f"{len(steps.steps)} steps decoded: slide through them.")
+        self.interpolate_panel.set_status(
+            f"{len(steps.steps)} steps from bar {steps.bar_a} to bar {steps.bar_b} decoded. Slide through them: each is "
+            f"drawn dashed after bar {steps.bar_a} and heard when you let go; Insert puts it there (Ctrl+Z undoes)."
+        )
 
     def show_step(self, index: int) -> None:
         score = self.document.score
@@ -252,7 +263,9 @@ class GenerationController(QObject):
         step = self.steps.steps[index]
         self.roll.set_ghost_notes(ghost_groups(score, step, bar.start, self.colors()))
         end = bar.start + rescale(step, score.ticks_per_quarter).bar(1).length
-        self.roll.set_step_highlight(bar.start, end, f"step {index + 1} of {len(self.steps.steps)}")
+        self.roll.set_step_highlight(
+            bar.start, end, f"step {index + 1} of {len(self.steps.steps)}: bar {self.steps.bar_a} → bar {self.steps.bar_b}"
+        )
 
     def audition_step(self, index: int) -> None:
         if self.steps is None or not 0 <= index < len(self.steps.steps):

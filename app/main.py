@@ -2,7 +2,9 @@
 
 ``--screenshot OUT.png`` opens the window (with FILE, or the demo piece), waits until it is drawn
 and the model search is done, saves a picture of it and exits: for documentation and visual checks.
-Without a display it renders offscreen.
+Without a display it renders offscreen. ``--select 9-10:8`` selects bars first and ``--run continue``
+or ``--run interpolate`` runs a generation before the picture (see :mod:`app.screenshot`).
+``--models DIR`` looks for models in DIR instead of ``models/`` and the user's data folder.
 
 Start-up is kept short: nothing here imports torch; the window shows first, the file opens right
 after, and the models are looked for in the background.
@@ -36,6 +38,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-models", action="store_true", help="neither look for models nor open audio (faster screenshots)"
     )
+    parser.add_argument(
+        "--models", metavar="DIR", action="append", type=Path,
+        help="look for models in DIR instead of models/ and your data folder (may be given more than once)",
+    )  # fmt: skip
+    parser.add_argument("--select", metavar="BARS", help="for --screenshot: seed bars, then :context bars (e.g. 9-10:8)")
+    parser.add_argument("--run", choices=("continue", "interpolate"), help="for --screenshot: generate before the picture")
     return parser.parse_args(argv)
 
 
@@ -48,8 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.main_window import MainWindow
+    from app.screenshot import Shot, ShotPlan, parse_selection
     from app.settings import APPLICATION, ORGANIZATION, AppSettings
     from app.theme import apply_theme
+
+    try:
+        selection = parse_selection(args.select) if args.select else None
+    except ValueError as error:
+        print(f"main.py: {error}", file=sys.stderr)
+        return 2
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setOrganizationName(ORGANIZATION)
@@ -59,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     scratch = tempfile.TemporaryDirectory(prefix="mahlernet-shot-") if args.screenshot else None
     # A screenshot shows the default layout, whatever the user arranged, and changes no settings.
     settings = AppSettings(Path(scratch.name) / "settings.ini") if scratch else AppSettings()
-    window = MainWindow(settings, background=not args.no_models)
+    window = MainWindow(settings, background=not args.no_models, model_folders=args.models)
     if args.screenshot:
         width, height = (int(v) for v in args.size.lower().split("x"))
         window.resize(width, height)
@@ -77,21 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     QTimer.singleShot(0, open_first)
 
     if args.screenshot:
-        out = Path(args.screenshot)
-
-        def shoot() -> None:
-            scanning = not args.no_models and window.models.scan is None
-            if scanning and time.monotonic() - started < 20:
-                QTimer.singleShot(100, shoot)  # let the status bar show what the search found
-                return
-            app.processEvents()
-            ok = window.grab().save(str(out))
-            print(f"{'saved' if ok else 'could not save'} {out}", file=sys.stdout if ok else sys.stderr)
-            app.exit(0 if ok else 1)
-
-        started = time.monotonic()
-        QTimer.singleShot(300, shoot)
+        plan = ShotPlan(Path(args.screenshot), not args.no_models, selection, args.run)
+        shot = Shot(app, window, plan)  # held here: the timers it starts do not keep it alive
+        shot.start()
         code = app.exec()
+        del shot
         window.document.close()
         if scratch is not None:
             scratch.cleanup()

@@ -79,13 +79,16 @@ def scan_models(folders: Sequence[Path] | None, progress: ProgressFn, cancelled:
     """Import torch and the checkpoint registry, and list the models in ``folders`` (default: the
     bundled ones and the user's)."""
     progress(0.05, "loading torch")
-    from app.torch_preload import preload_torch_libraries
+    from app.torch_preload import preload_torch_libraries, quiet_imports
 
-    preload_torch_libraries()
-    import torch
+    with quiet_imports():
+        preload_torch_libraries()
+        import torch
+
+        from core.checkpoints import default_model_folders, find_models
+        from core.generation import continue_piece  # noqa: F401  (imported now, not at the first Continue)
 
     progress(0.6, "looking for models")
-    from core.checkpoints import default_model_folders, find_models
 
     searched = list(folders) if folders is not None else default_model_folders()
     entries = tuple(ModelEntry(m.name, m.path, m.summary(), m.kind) for m in find_models(searched))

@@ -11,20 +11,36 @@ while the loader works. The later ``import torch`` finds the libraries already l
 Python part. The libraries are loaded with ``RTLD_LOCAL`` (their symbols stay private, as torch loads
 them), and only those that never call into Python while they initialise. Anything unexpected (another
 platform, a torch laid out differently) makes this a no-op: torch then loads as usual, just less
-smoothly.
+smoothly. ``MAHLERNET_TORCH_PRELOAD=0`` turns it off (to compare, or should a system dislike it).
+
+The other long pauses came from Python's cyclic garbage collector: importing torch makes hundreds of
+thousands of objects, which set off full collections over the whole heap (the window's objects too),
+each one 40-200 ms under the lock. :func:`quiet_imports` turns the collector off while torch is
+imported and then *freezes* what exists (``gc.freeze``: moved out of the collector's sight, never
+freed, which is what imported modules are anyway), so later full collections, in the window or in
+a generation, only walk the objects made since.
+
+What is left is torch's own module initialisation (``torch._C`` building its Python bindings, about
+70 ms of C++ under the lock); ``benchmarks/startup.py`` measures the window's longest stall with
+and without all this.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import gc
 import importlib.util
+import os
 import sys
 from pathlib import Path
+from typing import Iterator
 
 # In dependency order; none of them touches Python while it initialises (libtorch_python does).
 LIBRARIES = ("libc10.so", "libtorch_cpu.so", "libtorch.so")
 RTLD_NOW = 0x2
+SWITCH = "MAHLERNET_TORCH_PRELOAD"
 
 
 def _dlopen_function():  # type: ignore[no-untyped-def]
@@ -43,7 +59,7 @@ def _dlopen_function():  # type: ignore[no-untyped-def]
 def preload_torch_libraries() -> list[str]:
     """Load torch's big native libraries without holding the interpreter lock; returns the names
     loaded (empty where this does not apply: not Linux, torch imported already or not installed)."""
-    if not sys.platform.startswith("linux") or "torch" in sys.modules:
+    if not sys.platform.startswith("linux") or "torch" in sys.modules or os.environ.get(SWITCH) == "0":
         return []
     try:
         spec = importlib.util.find_spec("torch")
@@ -62,3 +78,20 @@ def preload_torch_libraries() -> list[str]:
             break  # let the ordinary import load the rest (and report any real problem)
         loaded.append(name)
     return loaded
+
+
+@contextlib.contextmanager
+def quiet_imports() -> Iterator[None]:
+    """Import heavy modules inside this block: the cyclic collector is off meanwhile, and what exists
+    afterwards is frozen (see the module docstring). Off with ``MAHLERNET_TORCH_PRELOAD=0``."""
+    if os.environ.get(SWITCH) == "0":
+        yield
+        return
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()

@@ -1,12 +1,18 @@
 """Start-up time of the app: from launching ``python main.py`` to a window that is up with the demo
 piece open and drawn, ready for input (goal: <= 2 s).
 
-    .venv/bin/python benchmarks/startup.py [--runs 5]
+    .venv/bin/python benchmarks/startup.py [--runs 5] [--models DIR]
 
 Each run launches ``main.py --screenshot`` in a fresh interpreter (offscreen Qt) with the launch
 time in an environment variable; the app prints how long after launch its window was ready (shown,
 the file opened and the first frame painted). The model search and the audio outputs start only
 after that, in the background; a second series measures with them on.
+
+Then, in fresh interpreters, the longest stall of the window's event loop (a 10 ms timer in the GUI
+thread) while torch, the model search, the picked model and the audio outputs load in the background,
+with torch's native libraries preloaded without the interpreter lock (:mod:`app.torch_preload`) and
+without. ``--models DIR`` searches DIR for models (say, where the bundled ones are being trained), so
+that a model is also loaded, and then times the longest stall during a continuation in the window.
 """
 
 from __future__ import annotations
@@ -39,9 +45,11 @@ def run_once(background: bool) -> tuple[float, float]:
     return float(match.group(1)), total
 
 
-def longest_stall(seconds: float = 8.0) -> tuple[float, bool]:
-    """In this process: open the window with its background work on, tick a 10 ms timer for
-    ``seconds`` and return the longest gap between ticks (ms) and whether the model search ended."""
+def stall_child(seconds: float, models: Path | None) -> None:
+    """In this process: open the window with its background work on (model search, the picked
+    model's load, audio), tick a 10 ms timer for ``seconds`` and print the longest gap between ticks.
+    With ``models``: then continue 8 bars in 4 variations from bar 4 of the demo and print the longest
+    gap during that generation too."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(ROOT))
     from PySide6.QtCore import QElapsedTimer, QTimer
@@ -49,10 +57,12 @@ def longest_stall(seconds: float = 8.0) -> tuple[float, bool]:
 
     from app.main_window import MainWindow
     from app.settings import AppSettings
+    from core.selection import BarSelection
 
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as folder:
-        window = MainWindow(AppSettings(Path(folder) / "settings.ini"), background=True)
+        folders = [models] if models is not None else None
+        window = MainWindow(AppSettings(Path(folder) / "settings.ini"), background=True, model_folders=folders)
         window.show()
         window.open_file(ROOT / "resources" / "demo.mid", ask_to_save=False)
         clock = QElapsedTimer()
@@ -64,17 +74,51 @@ def longest_stall(seconds: float = 8.0) -> tuple[float, bool]:
         timer.start()
         QTimer.singleShot(int(seconds * 1000), app.quit)
         app.exec()
-        scanned = window.models.scan is not None
+        print(f"startup-stall {_longest(ticks):.0f} scanned {int(window.models.scan is not None)}", flush=True)
+        if models is not None and window.models.scan is not None and window.models.scan.models:
+            panel = window.continue_panel
+            window.roll.set_selection(BarSelection().with_seed(3, 4))
+            panel.bars.setValue(8)
+            panel.variations.setValue(4)
+            ticks.clear()
+            report: list[object] = []
+            window.generation.generated.connect(report.append)
+            window.generation.generated.connect(lambda _r: QTimer.singleShot(50, app.quit))
+            panel.request_continue()
+            app.exec()
+            if report:
+                print(f"generation-stall {_longest(ticks):.0f} seconds {report[0].seconds:.3f}", flush=True)
         window.document.undo_stack.setClean()
         window.close()
-    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
-    return float(max(gaps)), scanned
+
+
+def _longest(ticks: list[int]) -> float:
+    return float(max((b - a for a, b in zip(ticks, ticks[1:])), default=0))
+
+
+def stalls(runs: int, preload: bool, models: Path | None) -> dict[str, list[float]]:
+    """Run :func:`stall_child` ``runs`` times in fresh interpreters; the figures it printed, by name."""
+    found: dict[str, list[float]] = {}
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", MAHLERNET_TORCH_PRELOAD="1" if preload else "0")
+    command = [sys.executable, __file__, "--stall-child"] + (["--models", str(models)] if models else [])
+    for _ in range(runs):
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        if result.returncode != 0:
+            raise SystemExit(f"stall measurement failed: {result.stderr.strip()[-500:]}")
+        for name, value in re.findall(r"([a-z-]+) ([0-9.]+)", result.stdout):
+            found.setdefault(name, []).append(float(value))
+    return found
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--models", type=Path, help="look for models here (the stall runs then also load one and generate)")
+    parser.add_argument("--stall-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.stall_child:
+        stall_child(8.0, args.models)
+        return 0
     for background, label in ((False, "window only"), (True, "with model search + audio in the background")):
         runs = [run_once(background) for _ in range(args.runs)]
         ready = [r for r, _ in runs]
@@ -83,9 +127,21 @@ def main() -> int:
             f"{label:<46} ready: median {statistics.median(ready):.2f} s, worst {max(ready):.2f} s"
             f"   (whole screenshot run: median {statistics.median(total):.2f} s)"
         )
-    stall, scanned = longest_stall()
-    print(f"longest event-loop stall while torch and the models load in the background: {stall:.0f} ms"
-          f" (search {'finished' if scanned else 'NOT finished'} within 8 s)")
+    for preload in (True, False):
+        found = stalls(args.runs, preload, args.models)
+        how = "torch's libraries preloaded without the GIL" if preload else "plain import torch (MAHLERNET_TORCH_PRELOAD=0)"
+        start = found.get("startup-stall", [])
+        print(
+            f"longest event-loop stall in the first 8 s (torch, model search, model load, audio), {how}: "
+            f"median {statistics.median(start):.0f} ms, worst {max(start):.0f} ms over {len(start)} runs"
+            f" (search finished in {int(sum(found.get('scanned', [])))})"
+        )
+        if found.get("generation-stall"):
+            print(
+                f"  then continuing 8 bars x 4 variations in the window: longest stall median "
+                f"{statistics.median(found['generation-stall']):.0f} ms, worst {max(found['generation-stall']):.0f} ms; "
+                f"generation {statistics.median(found['seconds']):.2f} s"
+            )
     return 0
 
 

@@ -54,7 +54,10 @@ class NoteCanvas(QWidget):
             self._paint_highlight(painter)
         self.last_frame = paint_tracks(painter, self.view, self.layers)
         if self.ghosts is not None and not self.ghosts.empty:
+            self._paint_veil(painter)
             self.ghosts.paint(painter, self.view)
+        if self.grid is not None:
+            self._paint_highlight_frame(painter)
         self._paint_cursor(painter)
         if self.placeholder:
             painter.setPen(QColor(theme.TEXT_DIM))
@@ -119,13 +122,31 @@ class NoteCanvas(QWidget):
         painter.setPen(QPen(QColor(theme.GRID_BAR), 1))
         painter.drawLines([QLineF(x, 0, x, height) for x in xs])
 
-    def _paint_highlight(self, painter: QPainter) -> None:
+    def _highlight_band(self) -> QRectF | None:
         if self.highlight is None:
-            return
-        start, end, label = self.highlight
+            return None
+        start, end, _label = self.highlight
         x0, x1 = self.view.x_of(start), self.view.x_of(end)
-        band = QRectF(x0, 0, x1 - x0, self.height())
-        painter.fillRect(band, _alpha("#ffffff", 14))
+        return QRectF(x0, 0, x1 - x0, self.height())
+
+    def _paint_highlight(self, painter: QPainter) -> None:
+        band = self._highlight_band()
+        if band is not None:
+            painter.fillRect(band, _alpha("#ffffff", 14))
+
+    def _paint_veil(self, painter: QPainter) -> None:
+        """Dim the piece's own notes where candidate notes are drawn over them, so the candidate is
+        what the eye reads there."""
+        band = self._highlight_band()
+        if band is not None:
+            painter.fillRect(band, _alpha(theme.BACKGROUND, 165))
+
+    def _paint_highlight_frame(self, painter: QPainter) -> None:
+        band = self._highlight_band()
+        if band is None or self.highlight is None:
+            return
+        label = self.highlight[2]
+        x0 = band.left()
         painter.setPen(QPen(QColor(theme.ACCENT), 2))
         painter.drawRect(band.adjusted(1, 1, -1, -1))
         if label:  # a tag at the top left of the band, free to reach past a narrow band

@@ -225,7 +225,7 @@ class GhostLayer:
         for color, notes in groups:
             base = QColor(color)
             fill = QColor(base)
-            fill.setAlpha(70)
+            fill.setAlpha(125)
             outline = _mix(base, QColor("#ffffff"), 0.35)
             outline.setAlpha(230)
             self.groups.append((fill, outline, note_rects(notes)))

@@ -63,7 +63,7 @@ def test_candidates_show_as_ghosts_and_keep_inserts_one_undoably(window):
     assert window.roll.has_ghosts
     first_ghost = window.roll.canvas.ghosts.groups[0][2][0]
     assert first_ghost.x() == 2 * BAR  # drawn at bar 3, where it would go
-    assert window.roll.canvas.highlight == (2 * BAR, 4 * BAR, "variation 1 · 1 of 2")
+    assert window.roll.canvas.highlight == (2 * BAR, 4 * BAR, "new bars 3-4: variation 1 of 2")
     panel.candidates.setCurrentRow(1)
     panel.keep_button.click()
     kept = window.document.score
@@ -98,7 +98,7 @@ def test_interpolation_steps_move_with_the_slider_and_insert(window, qtbot):
     panel.step_changed.connect(shown.append)
     panel.slider.setValue(2)
     assert shown == [2]
-    assert window.roll.canvas.highlight == (2 * BAR, 3 * BAR, "step 3 of 3")
+    assert window.roll.canvas.highlight == (2 * BAR, 3 * BAR, "step 3 of 3: bar 2 → bar 5")
     assert window.roll.has_ghosts
     panel.insert_all_button.click()
     result = window.document.score
