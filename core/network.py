@@ -25,7 +25,8 @@ Departures from the original implementation (spec sections 3 and 6), all deliber
 
 1. ``logvar`` is a free linear output; the original passed it through softplus, forcing sigma^2 >= 1.
 2. The KL term is summed over latent dimensions and free bits are a threshold in nats on that sum
-   (the usual definition, as in MusicVAE); the original averaged over dimensions (see objective.py).
+   (the usual definition, as in MusicVAE); the original averaged over dimensions, so its weight-1 KL
+   is beta = 1 / z_dim here (see objective.py and the continuation preset).
 3. Output logits are not batch-normalised by default (the paper's description; the original code
    normalised them). With ``output_norm`` on, a masked batch norm computes its statistics over the
    valid (non-padded) steps only; the original's statistics included padding.

@@ -5,7 +5,8 @@
   excluded); the reconstruction loss is the sum of these means, as in the original.
 * KL: per bar, **summed** over latent dimensions (the original averaged over them). Free bits are a
   threshold in nats on that sum, ``max(KL - free_nats, 0)``, as MusicVAE defines them; the paper's
-  "48 free bits" are ``48 * ln 2 = 33.3`` nats.
+  "48 free bits" are ``48 * ln 2 = 33.3`` nats. The original's weight-1 KL (a mean over ``Z``
+  dimensions) is ``beta = 1 / Z`` here; the continuation presets use exactly that.
 * beta: constant ``beta_max``, or annealed ``beta_max * (1 - beta_rate ** step)``.
 * Metrics per property: accuracy of the argmax, NLL per step, and the distance metric (mean absolute
   class-index error of the argmax) for offset, duration, pitch and velocity over the same steps as the

@@ -90,7 +90,9 @@ def test_the_bundled_presets_load_in_both_sizes():
     for size in ("small", "full"):
         continuation, interpolation = load_preset("continuation", size), load_preset("interpolation", size)
         assert continuation.network.use_context and not interpolation.network.use_context
-        assert continuation.training.beta_max == 1.0 and continuation.training.free_nats == 0
+        # plain KL with the original's weight: its KL was a mean over dimensions, ours is a sum
+        assert continuation.training.beta_max == 1 / continuation.network.z_dim and continuation.training.free_nats == 0
+        assert not continuation.training.beta_annealing
         assert continuation.network.encoder_dropout == 0.35
         assert interpolation.training.beta_max == 0.2 and interpolation.training.beta_annealing and interpolation.training.free_nats > 0
         assert continuation.network.use_velocity and interpolation.network.use_velocity
