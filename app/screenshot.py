@@ -96,7 +96,10 @@ class Shot:
         self.window.continue_panel.request_continue()
 
     def _continued(self) -> bool:
-        return not self.window.generation.busy
+        if self.window.generation.busy:
+            return False
+        print(f"continue: {self.window.continue_panel.progress.status.text()}")
+        return True
 
     def _interpolate(self) -> None:
         self.window.docks["interpolate"].raise_()
@@ -109,6 +112,7 @@ class Shot:
         panel = self.window.interpolate_panel
         if panel.step_count:
             panel.slider.setValue(panel.step_count // 2)
+        print(f"interpolate: {panel.progress.status.text()}")
         return True
 
     # --------------------------------------------------------------------------------- shoot

@@ -5,11 +5,16 @@ damaged or of the wrong kind."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 
+from app.main import ROOT
 from app.main_window import MainWindow
 from app.panels.requests import ContinueRequest, Temperatures
 from app.piano_roll.note_painter import ROW_GAP
@@ -219,3 +224,27 @@ def test_no_model_or_a_damaged_one_gives_a_clear_message_and_the_window_works_on
     message = window.continue_panel.progress.status.text()
     assert "broken.safetensors: not a safetensors model file" in message and "\n" not in message
     assert window.continue_panel.candidates.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("run", "said"),
+    [("continue", "continue: 3 variations after bar 4, drawn dashed"), ("interpolate", "interpolate: 8 steps from bar 3 to bar 4")],
+)
+def test_a_screenshot_can_show_a_generation(tmp_path, tiny_models, run, said):
+    out = tmp_path / "shot.png"
+    command = [
+        sys.executable, "main.py", "--screenshot", str(out), "--size", "900x600", "--models", str(tiny_models.folder),
+        "--select", "3-4", "--run", run, str(write_quartet(tmp_path)),
+    ]  # fmt: skip
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert said in result.stdout and "did not finish" not in result.stderr
+    assert QImage(str(out)).size().toTuple() == (900, 600)
+
+
+def test_a_bad_selection_for_the_screenshot_is_one_line_and_status_2(tmp_path):
+    command = [sys.executable, "main.py", "--screenshot", str(tmp_path / "x.png"), "--no-models", "--select", "a-b"]
+    result = subprocess.run(command, cwd=ROOT, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "main.py: --select 'a-b': expected seed bars such as 9-10, optionally :context such as 9-10:8"

@@ -1,0 +1,69 @@
+"""The model service: searching injectable folders, loading once per file and device, loading again
+when a file changes, refreshing after a model was added, and one-line reasons for what cannot load."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from app.models import ModelService
+from core.errors import ModelNotFoundError
+
+WAIT_MS = 60_000
+
+
+def scanned(qtbot, service: ModelService) -> list[str]:
+    with qtbot.waitSignal(service.scanned, timeout=WAIT_MS):
+        service.refresh()
+    return [m.name for m in service.scan.models]
+
+
+def test_loaded_once_then_again_when_the_file_changes(qtbot, tmp_path, tiny_models):
+    from core.checkpoints import save_model
+
+    folder = tmp_path / "models"
+    shutil.copytree(tiny_models.folder, folder)
+    service = ModelService(folders=[folder])
+    assert scanned(qtbot, service) == [tiny_models.continuation, tiny_models.interpolation]
+    assert service.scan.folders == (folder,)
+
+    load = service.model_loader(tiny_models.continuation)
+    first = load()
+    assert (first.name, first.device, first.kind) == (tiny_models.continuation, "cpu", "continuation")
+    assert load() is first and service.loaded_model(tiny_models.continuation) is first
+
+    path = folder / f"{tiny_models.continuation}.safetensors"
+    save_model(path, first.network, dict(first.card, epochs=2))  # trained on: the same name, a new file
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert service.loaded_model(tiny_models.continuation) is None
+    again = load()
+    assert again is not first and again.card["epochs"] == 2
+
+
+def test_refresh_finds_a_model_copied_in_and_a_background_load_reports(qtbot, tmp_path, tiny_models):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    service = ModelService(folders=[folder])
+    assert scanned(qtbot, service) == []
+    with pytest.raises(ModelNotFoundError, match="^no model named 'tiny-interpolation': it is not in the model folders$"):
+        service.model_loader(tiny_models.interpolation)()
+
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(tiny_models.folder / f"{tiny_models.interpolation}{suffix}", folder)
+    assert scanned(qtbot, service) == [tiny_models.interpolation]
+    with qtbot.waitSignal(service.loaded, timeout=WAIT_MS) as signal:
+        service.load(tiny_models.interpolation)
+    name, model = signal.args
+    assert name == tiny_models.interpolation and model.kind == "interpolation"
+    assert service.load(tiny_models.interpolation) is None  # loaded already: nothing to do
+
+    (folder / f"{tiny_models.interpolation}.safetensors").write_bytes(b"damaged")
+    with qtbot.waitSignal(service.load_failed, timeout=WAIT_MS) as failure:
+        service.load(tiny_models.interpolation)
+    assert failure.args == [
+        tiny_models.interpolation,
+        f"{folder / 'tiny-interpolation.safetensors'}: not a safetensors model file (Error while deserializing: header too small)",
+    ]
