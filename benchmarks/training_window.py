@@ -121,7 +121,8 @@ def main() -> int:
     curves = window.curves
     curves.set_span(1000)
     for index in range(30):
-        curves.add_steps([StepPoint(index + j / 10, index, {"loss": 5.0 - index / 10, "pitch_accuracy": 0.3}) for j in range(10)])
+        values = {"loss": 5.0 - index / 10, "pitch_accuracy": 0.3}
+        curves.add_steps([StepPoint(index + j / 10, index, values) for j in range(10)])
         begun = time.process_time()
         curves.flush()
         app.processEvents()
@@ -129,6 +130,7 @@ def main() -> int:
     print(f"one curves redraw (CPU of the GUI thread), median: {statistics.median(costs):.1f} ms")
     timer.stop()
     controller.shutdown()
+    window.release()
     return 0
 
 

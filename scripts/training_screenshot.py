@@ -75,6 +75,7 @@ def main() -> int:
         app.processEvents()
         ok = window.grab().save(str(args.out))
         window.controller.shutdown()
+        window.release()
         print(f"{'saved' if ok else 'could not save'} {args.out}")
         return 0 if ok else 1
 

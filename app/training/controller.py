@@ -70,7 +70,9 @@ class Ended:
     reason: str = ""
 
 
-def find_setup(model_folders: Sequence[Path] | None, data_folder: Path, progress: ProgressFn, cancelled: CancelledFn) -> Setup:
+def find_setup(
+    model_folders: Sequence[Path] | None, data_folder: Path, progress: ProgressFn, cancelled: CancelledFn
+) -> Setup:
     """Import torch and the trainer (off the GUI thread) and list the models of ``model_folders`` and
     the data folder."""
     progress(0.1, "loading torch")
@@ -155,7 +157,8 @@ class TrainingController(QObject):
     # ------------------------------------------------------------------------------- set-up
     def start_setup(self) -> Task:
         folders, data = self.model_folders, self.data_folder
-        task = Task(lambda progress, cancelled: find_setup(folders, data, progress, cancelled), name="training set-up", parent=self)
+        job = lambda progress, cancelled: find_setup(folders, data, progress, cancelled)  # noqa: E731
+        task = Task(job, name="training set-up", parent=self)
         task.result.connect(self._on_setup)
         task.error.connect(lambda error: self.problem.emit(f"Looking for models failed: {error}"))
         return task.start()
@@ -192,7 +195,8 @@ class TrainingController(QObject):
         folder = Path(folder)
         dataset = runs.dataset_folder_for(folder, self.data_folder)
         self.midi_folder, self.report = folder, None
-        task = Task(lambda progress, cancelled: prepare_music(folder, dataset, progress, cancelled), name="prepare music", parent=self)
+        job = lambda progress, cancelled: prepare_music(folder, dataset, progress, cancelled)  # noqa: E731
+        task = Task(job, name="prepare music", parent=self)
         task.progress.connect(self.prepare_progress)
         task.result.connect(self._on_prepared)
         task.error.connect(lambda error: self.problem.emit(_reason(error)))
@@ -229,7 +233,8 @@ class TrainingController(QObject):
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         extra = {"midi_folder": str(self.midi_folder), "kind": choice.kind}
         if choice.base_model is not None:
-            extra["fine_tuned_from"] = next((m.name for m in self.base_models(choice.kind) if m.path == choice.base_model), "")
+            names = [m.name for m in self.base_models(choice.kind) if m.path == choice.base_model]
+            extra["fine_tuned_from"] = names[0] if names else ""
         request = TrainingRequest(
             run_dir=self.runs_dir / name, dataset_dir=self.report.folder, preset=self.presets[choice.kind],
             size=choice.size, epochs=choice.epochs, device=DEVICES[choice.device], init_from=choice.base_model,

@@ -144,7 +144,9 @@ class CurvesWidget(pg.GraphicsLayoutWidget):
     def _curve(self, key: str, plot: pg.PlotItem, pen: pg.mkPen, symbol_color: str | None) -> None:
         options = {}
         if symbol_color is not None:
-            options = {"symbol": "o", "symbolSize": 6, "symbolBrush": symbol_color, "symbolPen": pg.mkPen(theme.BACKGROUND)}
+            options = {
+                "symbol": "o", "symbolSize": 6, "symbolBrush": symbol_color, "symbolPen": pg.mkPen(theme.BACKGROUND),
+            }  # fmt: skip
         self.curves[key] = plot.plot([], [], pen=pen, **options)
         self.series[key] = Series()
 

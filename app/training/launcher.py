@@ -43,7 +43,8 @@ class TrainingLauncher(QObject):
             folders = self.options["model_folders"]
             if folders is None and self.models is not None:
                 folders = self.models.folders
-            self.window = TrainingWindow(self.options["data_folder"], self.options["presets"], folders, self.parent_window)
+            options = self.options
+            self.window = TrainingWindow(options["data_folder"], options["presets"], folders, self.parent_window)
             if self.models is not None:
                 self.window.models_changed.connect(self.models.refresh)
         self.window.show()
@@ -73,4 +74,5 @@ class TrainingLauncher(QObject):
                 return False
         self.window.controller.shutdown()
         self.window.close()
+        self.window.release()
         return True

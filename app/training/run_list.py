@@ -52,7 +52,9 @@ class RunList(QWidget):
     changed = Signal()  # a run was renamed or deleted: the model pickers should look again
     problem = Signal(str)  # one-line reason an action failed
 
-    def __init__(self, runs_dir: Path, taken: Callable[[], Iterable[str]] = tuple, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, runs_dir: Path, taken: Callable[[], Iterable[str]] = tuple, parent: QWidget | None = None
+    ) -> None:
         """``runs_dir``: the data folder's ``runs``; ``taken``: names of models a run may not take
         (the bundled ones)."""
         super().__init__(parent)

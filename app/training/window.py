@@ -222,7 +222,10 @@ class TrainingWindow(QMainWindow):
         self.controller.stop(now=now)
         self.stop_button.setEnabled(False)
         self.cancel_button.setEnabled(now is False)
-        self.say("Cancelling: the last saved epoch is kept…" if now else "Stopping after this epoch (validation and save first)…")
+        if now:
+            self.say("Cancelling: the last saved epoch is kept…")
+        else:
+            self.say("Stopping after this epoch (validation and save first)…")
 
     def resume(self, run: RunSummary) -> None:
         self.say("")
@@ -236,7 +239,8 @@ class TrainingWindow(QMainWindow):
     # ----------------------------------------------------------------------------- reactions
     def _on_setup(self, setup: Setup) -> None:
         self.choices.set_models(list(setup.models))
-        self.choices.device.setItemText(self.choices.device.findData("gpu"), f"GPU ({setup.cuda_name})" if setup.cuda else "GPU (none found)")
+        gpu = f"GPU ({setup.cuda_name})" if setup.cuda else "GPU (none found)"
+        self.choices.device.setItemText(self.choices.device.findData("gpu"), gpu)
         if self.controller.midi_folder is not None and not self.choices.name_edited:
             self.choices.suggest_name(self.controller.suggested_name(self.controller.midi_folder))
 
@@ -335,12 +339,16 @@ class TrainingWindow(QMainWindow):
         if not self.curves.values("val_loss")[0] and not self.curves.values("train_loss")[0]:
             self.curves.set_empty_text(f"{run.name} has no finished epoch yet.")
         # the run that just ended keeps the word on how it ended
-        self.run_title.setText(self._ending if run.name == self._live_name and self._ending else f"{run.name}: {run.status_text()}")
+        just_ended = run.name == self._live_name and self._ending
+        self.run_title.setText(self._ending if just_ended else f"{run.name}: {run.status_text()}")
         fraction = run.epochs_done / run.epochs if run.epochs else 0.0
         self.progress.setValue(round(1000 * fraction))
         self.progress.setVisible(True)
-        best = f"best epoch {run.best_epoch} (val loss {run.best_loss:.3f})" if run.best_loss is not None else "no epoch saved"
-        self.stats.setText(f"{run.kind} · {run.preset} preset, {run.size} · {run.epochs_done} of {run.epochs} epochs · {best}")
+        best = "no epoch saved"
+        if run.best_loss is not None:
+            best = f"best epoch {run.best_epoch} (val loss {run.best_loss:.3f})"
+        done = f"{run.epochs_done} of {run.epochs} epochs"
+        self.stats.setText(f"{run.kind} · {run.preset} preset, {run.size} · {done} · {best}")
 
     def _set_training(self, training: bool) -> None:
         self.stop_button.setEnabled(training)
@@ -359,3 +367,8 @@ class TrainingWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         """Only hides the window: a run trains on (see the module docstring)."""
         event.accept()
+
+    def release(self) -> None:
+        """The app is quitting (no run in progress): empty the curves' scene now. pyqtgraph's scenes
+        left to the interpreter's exit can crash it as Qt is torn down."""
+        self.curves.close()

@@ -178,7 +178,8 @@ class TrainingThread(QThread):
             self.began.emit(trainer.run_dir, _copy_records(trainer.records))
             result = trainer.fit()
             self._flush()
-            self.outcome.emit(Outcome(trainer.run_dir, result.stopped, result.epochs_done, result.best_epoch, result.best_loss))
+            outcome = Outcome(trainer.run_dir, result.stopped, result.epochs_done, result.best_epoch, result.best_loss)
+            self.outcome.emit(outcome)
         except BaseException as error:  # every failure is told, none is lost in the thread
             if not isinstance(error, (MahlerNetError, OSError, MemoryError)) and not _out_of_memory(error):
                 log.exception("training failed")
@@ -242,7 +243,8 @@ class TrainingThread(QThread):
         if sums is None:
             return dict(progress.metrics)
         current = np.asarray(sums, dtype=float)
-        previous = self._sums if self._sums is not None and progress.batch > 1 and self._sums.shape == current.shape else 0.0
+        same_epoch = self._sums is not None and progress.batch > 1 and self._sums.shape == current.shape
+        previous = self._sums if same_epoch else 0.0
         self._sums = current
         metrics = Totals(trainer.model.config.properties, current - previous).metrics(1.0)
         if trainer.records["steps"]:

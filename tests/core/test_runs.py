@@ -68,7 +68,8 @@ def test_each_midi_folder_has_its_own_dataset_folder(tmp_path):
     first = runs.dataset_folder_for(tmp_path / "a" / "music", tmp_path / "data")
     second = runs.dataset_folder_for(tmp_path / "b" / "music", tmp_path / "data")
     assert first != second and first.parent == second.parent == tmp_path / "data" / "datasets"
-    assert first.name.startswith("music-") and first == runs.dataset_folder_for(tmp_path / "a" / "music", tmp_path / "data")
+    assert first.name.startswith("music-")
+    assert first == runs.dataset_folder_for(tmp_path / "a" / "music", tmp_path / "data")  # the same each time
 
 
 def test_the_data_folder_defaults_to_the_registry_folder(monkeypatch, tmp_path):
@@ -83,7 +84,8 @@ def test_a_run_starts_stops_shows_its_status_and_resumes(data, dataset, preset):
                              extra_info={"midi_folder": "/music"})  # fmt: skip
     assert trainer.fit().stopped == "requested"
     summary = runs.read_run(run_dir)
-    assert (summary.name, summary.kind, summary.status, summary.epochs_done, summary.epochs) == ("tiny", "continuation", "stopped", 1, 3)
+    shown = (summary.name, summary.kind, summary.status, summary.epochs_done, summary.epochs)
+    assert shown == ("tiny", "continuation", "stopped", 1, 3)
     assert summary.resumable and summary.has_model and summary.best_epoch == 1
     assert summary.best_loss is not None and summary.metrics["val_pitch_accuracy"] >= 0
     assert summary.info["midi_folder"] == "/music" and summary.info["dataset"]["bars"] == 32
@@ -136,7 +138,8 @@ def test_fine_tuning_takes_the_network_of_the_base_model(data, dataset, preset, 
     other_size = write_tiny_preset(tmp_path / "other", "continuation", epochs=1)
     text = other_size.read_text().replace("encoder_size = 16", "encoder_size = 32")
     other_size.write_text(text)
-    tuned = runs.start_run(runs.runs_folder(data) / "tuned", dataset, other_size, init_from=base_dir / "best.safetensors")
+    tuned_dir = runs.runs_folder(data) / "tuned"
+    tuned = runs.start_run(tuned_dir, dataset, other_size, init_from=base_dir / "best.safetensors")
     base, _ = checkpoints.load_model(base_dir / "best.safetensors")
     assert tuned.model.config == base.config and tuned.model.config.encoder_size == 16
     for name, tensor in base.state_dict().items():

@@ -64,7 +64,7 @@ def test_a_trained_model_is_picked_and_continue_uses_it(qtbot, window, music, tm
     from core.generation import Temperatures as CoreTemperatures
 
     train_in_app(qtbot, window, music, name="My Songs")
-    qtbot.waitUntil(lambda: window.models.scan is not None and window.models.entry("My Songs") is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.models.entry("My Songs") is not None, timeout=WAIT_MS)
     picker = window.continue_panel.model
     assert picker.findData("My Songs") >= 0
     picker.setCurrentIndex(picker.findData("My Songs"))
@@ -122,7 +122,11 @@ def test_quitting_during_a_run_asks_then_stops_it_cleanly(qtbot, window, music, 
     qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=WAIT_MS)
 
     asked = []
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Cancel)
+    def say_cancel(*args, **kwargs):
+        asked.append(args[2])
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", say_cancel)
     assert not window.close()  # the composer said Cancel: nothing stops
     assert asked and "still training" in asked[0] and training.controller.training
     assert training.controller.thread.isRunning()

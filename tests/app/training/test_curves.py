@@ -46,7 +46,8 @@ def test_steps_are_smoothed_with_the_raw_loss_behind(curves):
 def test_epochs_add_validation_points_and_records_rebuild_the_history(curves):
     curves.add_epoch({"epoch": 1, "val": metrics(5.0, 0.5), "train": metrics(6.0, 0.4)})
     assert curves.values("val_loss") == ([1.0], [5.0]) and curves.values("train_loss") == ([], [])
-    records = {"epochs": [{"epoch": e, "val": metrics(6.0 - e, 0.1 * e), "train": metrics(7.0 - e, 0.1 * e)} for e in (1, 2, 3)]}
+    epochs = [{"epoch": e, "val": metrics(6.0 - e, 0.1 * e), "train": metrics(7.0 - e, 0.1 * e)} for e in (1, 2, 3)]
+    records = {"epochs": epochs}
     curves.show_records(records)
     assert curves.values("val_loss") == ([1.0, 2.0, 3.0], [5.0, 4.0, 3.0])
     assert curves.values("train_loss")[1] == [6.0, 5.0, 4.0]
@@ -76,4 +77,5 @@ def test_live_points_are_drawn_together_not_one_by_one(curves, qtbot):
         curves.add_steps([StepPoint(step / 10, step, metrics(5.0, 0.5))])
     assert len(curves.values("train_loss")[0]) == 5
     assert curves.curves["train_loss"].xData is None or len(curves.curves["train_loss"].xData) == 0  # not drawn yet
-    qtbot.waitUntil(lambda: curves.curves["train_loss"].xData is not None and len(curves.curves["train_loss"].xData) == 5)
+    drawn = curves.curves["train_loss"]
+    qtbot.waitUntil(lambda: drawn.xData is not None and len(drawn.xData) == 5)

@@ -30,7 +30,8 @@ def test_a_tiny_folder_is_prepared_reported_and_trained_into_a_model(qtbot, make
     prepare(qtbot, window, music)
     report = window.controller.report
     assert report is not None and report.usable and (report.files, report.used, report.bars) == (3, 3, 24)
-    assert window.music.headline.text() == report.headline() == f"3 files: 3 used, 0 skipped; 24 bars, {report.events:,} events"
+    expected = f"3 files: 3 used, 0 skipped; 24 bars, {report.events:,} events"
+    assert window.music.headline.text() == report.headline() == expected
     details = window.music.details.toPlainText()
     assert "Meters (bars): 4/4 16, 3/4 8" in details and "Instruments (notes):" in details
     assert window.choices.name.text() == "My Songs"  # suggested from the folder
@@ -44,7 +45,8 @@ def test_a_tiny_folder_is_prepared_reported_and_trained_into_a_model(qtbot, make
     assert run.info["midi_folder"] == str(music)
     assert [m.name for m in checkpoints.find_models(checkpoints.default_model_folders())] == ["My Songs"]
     assert "My Songs is ready: pick it in the Continue panel" in window.message.text()
-    assert [window.run_list.tree.topLevelItem(i).text(0) for i in range(window.run_list.tree.topLevelItemCount())] == ["My Songs"]
+    tree = window.run_list.tree
+    assert [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())] == ["My Songs"]
     assert window.run_list.current().name == "My Songs"
     # its history is on the curves: one training and one validation point for the epoch
     assert window.curves.values("val_loss")[0] == [1.0] and window.curves.values("train_pitch")[0] == [1.0]
@@ -273,7 +275,7 @@ def test_records_of_a_selected_run_are_shown(qtbot, make_window, music, data):
     assert "1 of 1 epochs" in window.stats.text()
 
 
-@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a GPU: choosing it is no mistake here")
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a GPU is here: choosing it is no mistake")
 def test_choosing_a_gpu_where_there_is_none_is_a_clear_reason(qtbot, make_window, music):
     window = make_window()
     qtbot.waitUntil(lambda: window.controller.setup is not None, timeout=WAIT_MS)
@@ -300,6 +302,7 @@ def test_opening_the_window_leaves_torch_to_the_background():
         "w = TrainingWindow(data_folder=pathlib.Path(tempfile.mkdtemp()), setup=False)\n"
         "w.show(); app.processEvents(); w.run_list.refresh()\n"
         "print('torch' in sys.modules)\n"
+        "w.release()\n"
     )
     root = Path(__file__).resolve().parents[3]
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root,
