@@ -111,6 +111,7 @@ class CurvesWidget(pg.GraphicsLayoutWidget):
         self.empty_text = pg.TextItem("", color=theme.TEXT_DIM, anchor=(0.5, 0.5))
         self.loss_plot.addItem(self.empty_text, ignoreBounds=True)
         self._dirty: set[str] = set()
+        self.closed = False  # pyqtgraph's close() emptied the scene: nothing is drawn any more
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
@@ -174,6 +175,8 @@ class CurvesWidget(pg.GraphicsLayoutWidget):
 
     def set_empty_text(self, text: str) -> None:
         """A line in the middle of the loss plot while it has nothing to show."""
+        if self.closed:
+            return
         self.empty_text.setText(text)
         self.empty_text.setVisible(bool(text))
         if text:
@@ -241,11 +244,14 @@ class CurvesWidget(pg.GraphicsLayoutWidget):
         """pyqtgraph's ``close`` empties the scene: no redraw may come after it."""
         self._redraw_timer.stop()
         self._dirty.clear()
+        self.closed = True
         return super().close()
 
     def flush(self) -> None:
         """Draw the points added since the last redraw now."""
         self._redraw_timer.stop()
+        if self.closed:
+            return
         keys, self._dirty = self._dirty, set()
         for key in keys:
             series = self.series[key]
@@ -260,6 +266,8 @@ class CurvesWidget(pg.GraphicsLayoutWidget):
     def set_span(self, epochs: float) -> None:
         """The x axes show epochs 0 to ``epochs`` (the run's length, known when it starts)."""
         self.span = max(1.0, float(epochs))
+        if self.closed:
+            return
         for plot in (self.loss_plot, self.accuracy_plot):
             plot.setXRange(0, self.span, padding=0.02)
 

@@ -370,5 +370,8 @@ class TrainingWindow(QMainWindow):
 
     def release(self) -> None:
         """The app is quitting (no run in progress): empty the curves' scene now. pyqtgraph's scenes
-        left to the interpreter's exit can crash it as Qt is torn down."""
+        left to the interpreter's exit can crash it as Qt is torn down. Signals still on their way (the
+        run's last ones) reach nothing after this."""
+        self.controller.blockSignals(True)
+        self.run_list.blockSignals(True)
         self.curves.close()
