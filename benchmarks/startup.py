@@ -129,7 +129,7 @@ def main() -> int:
         )
     for preload in (True, False):
         found = stalls(args.runs, preload, args.models)
-        how = "torch's libraries preloaded without the GIL" if preload else "plain import torch (MAHLERNET_TORCH_PRELOAD=0)"
+        how = "preload + collector paused" if preload else "plain import torch (MAHLERNET_TORCH_PRELOAD=0)"
         start = found.get("startup-stall", [])
         print(
             f"longest event-loop stall in the first 8 s (torch, model search, model load, audio), {how}: "
