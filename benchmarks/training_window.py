@@ -113,7 +113,7 @@ def main() -> int:
     window.train_button.click()
     click_ms = 1000 * (time.perf_counter() - clicked)
     phase(f"training ({args.size}, {args.epochs} epochs)", lambda: controller.training)
-    ended = controller._ended
+    ended = controller.ended
     print(f"run ended: {ended.outcome.stopped if ended and ended.outcome else ended.reason if ended else '?'}")
     print(f"pressing Train (GUI thread): {click_ms:.1f} ms")
 

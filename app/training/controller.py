@@ -152,7 +152,7 @@ class TrainingController(QObject):
         self.prepare_task: Task | None = None
         self.thread: TrainingThread | None = None
         self.request: TrainingRequest | None = None
-        self._ended: Ended | None = None
+        self.ended: Ended | None = None  # how the last run ended (None while one trains)
 
     # ------------------------------------------------------------------------------- set-up
     def start_setup(self) -> Task:
@@ -278,7 +278,7 @@ class TrainingController(QObject):
         thread.outcome.connect(self._on_outcome)
         thread.failed.connect(self._on_failed)
         thread.finished.connect(self._on_thread_finished)
-        self.thread, self.request, self._ended = thread, request, None
+        self.thread, self.request, self.ended = thread, request, None
         thread.start()
         self.training_started.emit(request)
         return thread
@@ -289,14 +289,14 @@ class TrainingController(QObject):
             self.thread.stop(now=now)
 
     def _on_outcome(self, outcome: Outcome) -> None:
-        self._ended = Ended(outcome)
+        self.ended = Ended(outcome)
 
     def _on_failed(self, reason: str) -> None:
-        self._ended = Ended(None, reason)
+        self.ended = Ended(None, reason)
 
     def _on_thread_finished(self) -> None:
         thread, self.thread = self.thread, None
-        ended = self._ended or Ended(None, "Training ended without a word (see the log).")
+        ended = self.ended or Ended(None, "Training ended without a word (see the log).")
         if thread is not None:
             thread.deleteLater()
         self.training_ended.emit(ended)

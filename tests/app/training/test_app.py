@@ -39,7 +39,7 @@ def train_in_app(qtbot, main, music, **choice):
     training.choices.set_choice(TrainingChoice(**choice))
     training.train_button.click()
     wait_training(qtbot, training)
-    assert training.controller._ended.outcome is not None, training.message.text()
+    assert training.controller.ended.outcome is not None, training.message.text()
     return training
 
 

@@ -38,7 +38,7 @@ def test_a_tiny_folder_is_prepared_reported_and_trained_into_a_model(qtbot, make
     assert "Only 24 bars: fine-tuning a trained model would learn more" in window.choices.hint.text()
 
     train(qtbot, window, name="My Songs", epochs=1)
-    ended = window.controller._ended
+    ended = window.controller.ended
     assert ended.outcome is not None and ended.outcome.stopped == "finished", ended.reason
     run = runs.read_run(data / "runs" / "My Songs")
     assert (run.status, run.epochs_done, run.has_model, run.kind) == ("finished", 1, True, "continuation")
@@ -78,7 +78,7 @@ def test_stop_finishes_the_epoch_and_resume_goes_on(qtbot, make_window, music, t
     prepare(qtbot, window, music)
     window.controller.epoch_done.connect(lambda record: record["epoch"] == 1 and window.stop_button.click())
     train(qtbot, window)
-    assert window.controller._ended.outcome.stopped == "requested"
+    assert window.controller.ended.outcome.stopped == "requested"
     run = runs.read_run(window.controller.runs_dir / "mine")
     assert (run.status, run.epochs_done, run.resumable) == ("stopped", 1, True)
     assert "stopped after the epoch" in window.run_title.text()
@@ -88,7 +88,7 @@ def test_stop_finishes_the_epoch_and_resume_goes_on(qtbot, make_window, music, t
     assert window.controller.training
     assert not window.run_list.resume_button.isEnabled() and not window.run_list.delete_button.isEnabled()
     wait_training(qtbot, window)
-    assert window.controller._ended.outcome.stopped == "finished"
+    assert window.controller.ended.outcome.stopped == "finished"
     run = runs.read_run(run.path)
     assert (run.status, run.epochs_done) == ("finished", 3)
     assert [e["epoch"] for e in runs.read_records(run.path)["epochs"]] == [1, 2, 3]
@@ -106,7 +106,7 @@ def test_cancel_stops_at_once_and_keeps_the_last_checkpoint(qtbot, make_window, 
 
     window.controller.steps.connect(cancel_inside_the_third_epoch)
     train(qtbot, window)
-    assert window.controller._ended.outcome.stopped == "now"
+    assert window.controller.ended.outcome.stopped == "now"
     run = runs.read_run(window.controller.runs_dir / "mine")
     assert run.status == "stopped" and 2 <= run.epochs_done < 50
     assert runs.read_records(run.path)["steps"][-1]["epoch"] == run.epochs_done  # no step of the cut epoch
@@ -156,7 +156,7 @@ def test_a_full_disk_while_saving_is_told_and_loses_nothing(qtbot, make_window, 
 
     monkeypatch.setattr(checkpoints, "save_training_state", full_on_the_second_save)
     train(qtbot, window)
-    ended = window.controller._ended
+    ended = window.controller.ended
     assert ended.outcome is None
     assert window.message.text() == ended.reason == (
         "The disk is full: a checkpoint could not be written (last.safetensors). "
@@ -256,7 +256,7 @@ def test_the_window_keeps_ticking_while_a_model_trains(qtbot, make_window, tmp_p
     wait_training(qtbot, window)
     timer.stop()
     seconds = time.perf_counter() - started
-    assert window.controller._ended.outcome.stopped == "finished"
+    assert window.controller.ended.outcome.stopped == "finished"
     assert seconds > 1.0 and len(gaps) > 50  # long enough to mean something
     print(f"longest stall {1000 * max(gaps):.0f} ms over {seconds:.1f} s")
     assert max(gaps) < 0.100, f"longest stall {1000 * max(gaps):.0f} ms over {seconds:.1f} s ({len(gaps)} ticks)"
