@@ -350,7 +350,8 @@ def resume_run(
     network, training, info = read_run_info(run_dir)
     dataset = info.get("dataset_dir")
     if not dataset or not Path(dataset).is_dir():
-        raise TrainingError(f"{run_dir}: its prepared music ({dataset or 'unknown folder'}) is gone; prepare the folder again")
+        where = dataset or "unknown folder"
+        raise TrainingError(f"{run_dir}: its prepared music ({where}) is gone; prepare the folder again")
     select_device(device)
     pairs = PairSet(load_pieces(dataset), network.context_bars, training.max_events or None)
     return Trainer.resume(run_dir, pairs, device=device, callbacks=callbacks, epochs=epochs)
