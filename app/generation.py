@@ -121,7 +121,13 @@ class GenerationController(QObject):
         return self.task is not None
 
     # -------------------------------------------------------------------------------- running
-    def _run(self, job: Callable[[ProgressFn, CancelledFn], Any], panel: ContinuePanel | InterpolatePanel, name: str, on_result: Callable[[Any], None]) -> Task | None:
+    def _run(
+        self,
+        job: Callable[[ProgressFn, CancelledFn], Any],
+        panel: ContinuePanel | InterpolatePanel,
+        name: str,
+        on_result: Callable[[Any], None],
+    ) -> Task | None:
         if self.task is not None:
             panel.set_status("A generation is already running.", error=True)
             return None
@@ -251,8 +257,9 @@ class GenerationController(QObject):
         self.steps = steps
         self.interpolate_panel.show_steps(len(steps.steps))
         self.interpolate_panel.set_status(
-            f"{len(steps.steps)} steps from bar {steps.bar_a} to bar {steps.bar_b} decoded. Slide through them: each is "
-            f"drawn dashed after bar {steps.bar_a} and heard when you let go; Insert puts it there (Ctrl+Z undoes)."
+            f"{len(steps.steps)} steps from bar {steps.bar_a} to bar {steps.bar_b} decoded. Slide through them: "
+            f"each is drawn dashed after bar {steps.bar_a} and heard when you let go; Insert puts it there "
+            "(Ctrl+Z undoes)."
         )
 
     def show_step(self, index: int) -> None:
@@ -263,9 +270,8 @@ class GenerationController(QObject):
         step = self.steps.steps[index]
         self.roll.set_ghost_notes(ghost_groups(score, step, bar.start, self.colors()))
         end = bar.start + rescale(step, score.ticks_per_quarter).bar(1).length
-        self.roll.set_step_highlight(
-            bar.start, end, f"step {index + 1} of {len(self.steps.steps)}: bar {self.steps.bar_a} → bar {self.steps.bar_b}"
-        )
+        count, a, b = len(self.steps.steps), self.steps.bar_a, self.steps.bar_b
+        self.roll.set_step_highlight(bar.start, end, f"step {index + 1} of {count}: bar {a} → bar {b}")
 
     def audition_step(self, index: int) -> None:
         if self.steps is None or not 0 <= index < len(self.steps.steps):

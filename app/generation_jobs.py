@@ -94,7 +94,8 @@ def run_continue(
     model = load()
     if not model.network.config.use_context:
         raise GenerationError(
-            f"{model.name} is an interpolation model (it hears no context bars): pick a continuation model to continue music"
+            f"{model.name} is an interpolation model (it hears no context bars): "
+            "pick a continuation model to continue music"
         )
     controls = Controls(
         temperatures=Temperatures(*request.temperatures.as_tuple()),

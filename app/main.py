@@ -34,7 +34,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("file", nargs="?", help="a MIDI file to open (default: the demo piece)")
     parser.add_argument("--screenshot", metavar="OUT.png", help="save a picture of the window and exit")
-    parser.add_argument("--size", default=f"{SCREENSHOT_SIZE[0]}x{SCREENSHOT_SIZE[1]}", help="window size for --screenshot (WxH)")
+    size = f"{SCREENSHOT_SIZE[0]}x{SCREENSHOT_SIZE[1]}"
+    parser.add_argument("--size", default=size, help="window size for --screenshot (WxH)")
     parser.add_argument(
         "--no-models", action="store_true", help="neither look for models nor open audio (faster screenshots)"
     )
@@ -42,8 +43,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--models", metavar="DIR", action="append", type=Path,
         help="look for models in DIR instead of models/ and your data folder (may be given more than once)",
     )  # fmt: skip
-    parser.add_argument("--select", metavar="BARS", help="for --screenshot: seed bars, then :context bars (e.g. 9-10:8)")
-    parser.add_argument("--run", choices=("continue", "interpolate"), help="for --screenshot: generate before the picture")
+    parser.add_argument(
+        "--select", metavar="BARS", help="for --screenshot: seed bars, then :context bars (e.g. 9-10:8)"
+    )
+    parser.add_argument(
+        "--run", choices=("continue", "interpolate"), help="for --screenshot: generate before the picture"
+    )
     return parser.parse_args(argv)
 
 

@@ -74,7 +74,9 @@ class MainWindow(QMainWindow):
         self.docks = {
             "tracks": self._dock("Tracks", self.tracks, Qt.DockWidgetArea.LeftDockWidgetArea),
             "continue": self._dock("Continue", self.continue_panel, Qt.DockWidgetArea.RightDockWidgetArea, True),
-            "interpolate": self._dock("Interpolate", self.interpolate_panel, Qt.DockWidgetArea.RightDockWidgetArea, True),
+            "interpolate": self._dock(
+                "Interpolate", self.interpolate_panel, Qt.DockWidgetArea.RightDockWidgetArea, True
+            ),
         }
         self.tabifyDockWidget(self.docks["continue"], self.docks["interpolate"])
         self.docks["continue"].raise_()
@@ -119,7 +121,8 @@ class MainWindow(QMainWindow):
             dock.setWidget(area_widget)
         else:
             dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        features = QDockWidget.DockWidgetFeature
+        dock.setFeatures(features.DockWidgetMovable | features.DockWidgetClosable)
         self.addDockWidget(area, dock)
         return dock
 
@@ -200,7 +203,9 @@ class MainWindow(QMainWindow):
         self.roll.seek_requested.connect(self._seek)
         self.tracks.states_changed.connect(self._on_track_states)
         self.tracks.rename_requested.connect(lambda i, name: self._edit("Rename track", edits.set_track, i, name=name))
-        self.tracks.program_requested.connect(lambda i, p: self._edit("Change instrument", edits.set_track, i, program=p))
+        self.tracks.program_requested.connect(
+            lambda i, p: self._edit("Change instrument", edits.set_track, i, program=p)
+        )
         a["refresh_models"].triggered.connect(self.refresh_models)
         a["train"].triggered.connect(self.training.open)
         self.generation.generated.connect(self.pickers.on_generated)

@@ -143,7 +143,9 @@ class ModelService(QObject):
             return None
         self.scanning = True
         folders = self.folders
-        task = Task(lambda progress, cancelled: scan_models(folders, progress, cancelled), name="model scan", parent=self)
+        task = Task(
+            lambda progress, cancelled: scan_models(folders, progress, cancelled), name="model scan", parent=self
+        )
         task.result.connect(self._on_scan)
         task.error.connect(lambda error: self._on_scan(ModelScan((), False, "", (str(error),))))
         self._task = task

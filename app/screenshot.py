@@ -46,7 +46,9 @@ def parse_selection(text: str) -> BarSelection:
         selection = BarSelection().with_seed(*bars(seed))
         return selection.with_context(*bars(context)) if context else selection
     except ValueError:
-        raise ValueError(f"--select {text!r}: expected seed bars such as 9-10, optionally :context such as 9-10:8") from None
+        raise ValueError(
+            f"--select {text!r}: expected seed bars such as 9-10, optionally :context such as 9-10:8"
+        ) from None
 
 
 class Shot:

@@ -113,7 +113,9 @@ def stalls(runs: int, preload: bool, models: Path | None) -> dict[str, list[floa
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--models", type=Path, help="look for models here (the stall runs then also load one and generate)")
+    parser.add_argument(
+        "--models", type=Path, help="look for models here (the stall runs then also load one and generate)"
+    )
     parser.add_argument("--stall-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stall_child:
@@ -137,9 +139,10 @@ def main() -> int:
             f" (search finished in {int(sum(found.get('scanned', [])))})"
         )
         if found.get("generation-stall"):
+            during = found["generation-stall"]
             print(
                 f"  then continuing 8 bars x 4 variations in the window: longest stall median "
-                f"{statistics.median(found['generation-stall']):.0f} ms, worst {max(found['generation-stall']):.0f} ms; "
+                f"{statistics.median(during):.0f} ms, worst {max(during):.0f} ms; "
                 f"generation {statistics.median(found['seconds']):.2f} s"
             )
     return 0

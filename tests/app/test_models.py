@@ -48,7 +48,8 @@ def test_refresh_finds_a_model_copied_in_and_a_background_load_reports(qtbot, tm
     folder.mkdir()
     service = ModelService(folders=[folder])
     assert scanned(qtbot, service) == []
-    with pytest.raises(ModelNotFoundError, match="^no model named 'tiny-interpolation': it is not in the model folders$"):
+    not_there = "^no model named 'tiny-interpolation': it is not in the model folders$"
+    with pytest.raises(ModelNotFoundError, match=not_there):
         service.model_loader(tiny_models.interpolation)()
 
     for suffix in (".safetensors", ".json"):
@@ -65,5 +66,6 @@ def test_refresh_finds_a_model_copied_in_and_a_background_load_reports(qtbot, tm
         service.load(tiny_models.interpolation)
     assert failure.args == [
         tiny_models.interpolation,
-        f"{folder / 'tiny-interpolation.safetensors'}: not a safetensors model file (Error while deserializing: header too small)",
+        f"{folder / 'tiny-interpolation.safetensors'}: not a safetensors model file "
+        "(Error while deserializing: header too small)",
     ]
