@@ -183,11 +183,15 @@ class GenerationController(QObject):
         self.candidates = list(candidates)
         self.continue_panel.show_candidates([c.label for c in self.candidates])
         count = len(self.candidates)
-        first = self.candidates[0] if self.candidates else None
-        where = f" after bar {first.at_bar - 1}" if first is not None and first.at_bar > 1 else ""
+        if not count:
+            self.continue_panel.set_status("The model gave no variation.", error=True)
+            return
+        first = self.candidates[0]
+        last = first.at_bar + first.bars - 1
+        bars = f"bar {last}" if first.bars == 1 else f"bars {first.at_bar}-{last}"
         self.continue_panel.set_status(
-            f"{count} variation{'s' if count != 1 else ''}{where}, drawn dashed in the roll over the music they would "
-            "push on (dimmed). Pick one, Audition it; Keep inserts it there (Ctrl+Z undoes)."
+            f"{count} variation{'s' if count != 1 else ''} of {bars}, dashed in the roll. "
+            f"Audition one; Keep inserts it before bar {first.at_bar} (Ctrl+Z undoes)."
         )
 
     def show_candidate(self, index: int) -> None:

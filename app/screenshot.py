@@ -83,8 +83,9 @@ class Shot:
 
     def _poll(self) -> None:
         name, _act, done = self.steps[0]
-        if done() or time.monotonic() > self._deadline:
-            if not done():
+        finished = done()
+        if finished or time.monotonic() > self._deadline:
+            if not finished:
                 print(f"screenshot: {name} did not finish in {STEP_TIMEOUT_S:.0f} s", file=sys.stderr)
             self.steps.pop(0)
             QTimer.singleShot(0, self._next)

@@ -108,7 +108,7 @@ class ContinuePanel(QWidget):
 
         self.candidates = QListWidget()
         self.candidates.setObjectName("candidates")
-        self.candidates.setMaximumHeight(110)
+        self.candidates.setMaximumHeight(80)  # about four rows: Keep stays in sight on a laptop screen
         self.candidates.currentRowChanged.connect(self._on_candidate_row)
         self.audition_button = QPushButton("Audition")
         self.audition_button.setToolTip("Play the chosen variation after the seed")

@@ -238,7 +238,7 @@ def test_no_model_or_a_damaged_one_gives_a_clear_message_and_the_window_works_on
 @pytest.mark.parametrize(
     ("run", "said"),
     [
-        ("continue", "continue: 3 variations after bar 4, drawn dashed"),
+        ("continue", "continue: 3 variations of bars 5-8, dashed in the roll"),
         ("interpolate", "interpolate: 8 steps from bar 3 to bar 4"),
     ],
 )
