@@ -6,7 +6,8 @@ integration (see :mod:`app.generation`):
 * ``interpolate_requested(InterpolateRequest)``: the Interpolate button or Ctrl+I;
 * ``cancel_requested()``;
 * ``step_changed(index)``: the slider moved (show that step in the roll: it is already decoded);
-* ``step_released(index)``: the slider was let go (audition that step);
+* ``step_released(index)``: the slider was let go, or moved from the keyboard and left there for a
+  moment (audition that step);
 * ``insert_requested(list of step indices)``: Insert this step / Insert all steps;
 * ``model_changed(name)``.
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import random
 from typing import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -40,6 +41,7 @@ from app.panels.widgets import DragHandle, ModelPicker, ProgressRow, hbox
 from core.selection import BarSelection
 
 MAX_SEED = 2**31 - 1
+KEYBOARD_SETTLE_MS = 350
 
 
 class InterpolatePanel(QWidget):
@@ -96,6 +98,10 @@ class InterpolatePanel(QWidget):
         self.slider.setToolTip("Move through the decoded steps; let go to hear the step")
         self.slider.valueChanged.connect(self._on_slider)
         self.slider.sliderReleased.connect(lambda: self.step_released.emit(self.slider.value()))
+        self._settled = QTimer(self)  # keyboard moves: audition once the slider stays put
+        self._settled.setSingleShot(True)
+        self._settled.setInterval(KEYBOARD_SETTLE_MS)
+        self._settled.timeout.connect(lambda: self.step_released.emit(self.slider.value()))
         self.step_label = QLabel("")
         self.step_label.setStyleSheet(f"color: {theme.TEXT_DIM};")
         self.audition_button = QPushButton("Audition")
@@ -202,8 +208,10 @@ class InterpolatePanel(QWidget):
         self.slider.blockSignals(False)
         self._update_enabled()
         self._on_slider(0)
+        self._settled.stop()  # shown, not heard: the composer has not moved yet
 
     def clear_steps(self) -> None:
+        self._settled.stop()
         self._step_count = 0
         self.slider.blockSignals(True)
         self.slider.setRange(0, 0)
@@ -222,6 +230,8 @@ class InterpolatePanel(QWidget):
             f"step {value + 1} of {self._step_count}  (bar {self.bar_a.value()} → bar {self.bar_b.value()})"
         )
         self.step_changed.emit(value)
+        if not self.slider.isSliderDown():
+            self._settled.start()
 
     def _update_enabled(self) -> None:
         ready = self._step_count > 0 and not self._busy

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 
@@ -140,7 +140,12 @@ def test_interpolate_then_the_slider_shows_each_step_and_insert_puts_it_in(windo
         assert ghosts == sorted((n.start + 2 * BAR, n.pitch) for t in steps[index].tracks for n in t.notes)
         assert window.roll.canvas.highlight == (2 * BAR, 3 * BAR, f"step {index + 1} of 4: bar 2 → bar 5")
     panel.slider.sliderReleased.emit()
-    assert heard == [steps[3]]  # auditioned on release, not on every move
+    assert heard[0] == steps[3]  # auditioned on release
+    heard.clear()
+    panel.slider.setFocus()
+    qtbot.keyClick(panel.slider, Qt.Key.Key_Left)  # from the keyboard: heard once it stays put
+    assert window.roll.canvas.highlight[2].startswith("step 3 of 4")
+    qtbot.waitUntil(lambda: bool(heard) and heard[-1] == steps[2], timeout=WAIT_MS)
 
     panel.slider.setValue(1)
     panel.insert_button.click()
