@@ -23,11 +23,12 @@ KINDS = ("continuation", "interpolation")
 
 def no_model_text(scan: ModelScan) -> str:
     """Why the pickers are empty, and what to do about it."""
-    if scan.problems:
+    if not scan.folders:  # the search itself failed
         return f"The model search failed: {'; '.join(scan.problems)}"
-    where = ", ".join(str(f) for f in scan.folders) or "models/ or your data folder"
+    where = ", ".join(str(f) for f in scan.folders)
+    problems = "".join(f" {problem}." for problem in scan.problems)
     return (
-        f"No model found (looked in {where}). Train one (`mahlernet train`) or put a model "
+        f"No model found (looked in {where}).{problems} Train one (`mahlernet train`) or put a model "
         "(NAME.safetensors with its NAME.json card) in one of these folders, then Generate > Refresh Models (F5)."
     )
 
@@ -73,6 +74,8 @@ class ModelPickers(QObject):
         for kind, panel in self.panels.items():
             panel.set_status("")
             self.picked(kind, panel.model.current_model())
+        if scan.problems:
+            self.status.show_problems(scan.problems)
 
     def picked(self, kind: str, name: str) -> None:
         """Remember the pick and load it in the background (the status bar follows)."""

@@ -90,12 +90,27 @@ def scan_models(folders: Sequence[Path] | None, progress: ProgressFn, cancelled:
 
     progress(0.6, "looking for models")
 
-    searched = list(folders) if folders is not None else default_model_folders()
+    searched = [Path(f) for f in (folders if folders is not None else default_model_folders())]
     entries = tuple(ModelEntry(m.name, m.path, m.summary(), m.kind) for m in find_models(searched))
     cuda = bool(torch.cuda.is_available())
     name = torch.cuda.get_device_name(0) if cuda else ""
     progress(1.0, "done")
-    return ModelScan(entries, cuda, name, (), tuple(Path(f) for f in searched))
+    return ModelScan(entries, cuda, name, unlisted(searched, entries), tuple(searched))
+
+
+def unlisted(folders: Sequence[Path], found: Sequence[ModelEntry]) -> tuple[str, ...]:
+    """One line for each weights file at the top of a model folder that the search could not list
+    (its card is missing or unreadable), so that a damaged bundled model is named, not just absent."""
+    listed = {entry.path for entry in found}
+    problems = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for weights in sorted(folder.glob("*.safetensors")):
+            if weights not in listed and weights.stem != "last":
+                card = weights.with_suffix(".json").name
+                problems.append(f"{weights}: not listed, its model card {card} is missing or unreadable")
+    return tuple(problems)
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

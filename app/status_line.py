@@ -13,6 +13,7 @@ from core.selection import BarSelection
 
 class StatusLine:
     def __init__(self, bar: QStatusBar, device_text: str) -> None:
+        self.bar = bar
         self.selection = QLabel()
         self.selection.setObjectName("selection_label")
         self.warnings = QLabel()
@@ -51,6 +52,12 @@ class StatusLine:
     def show_model(self, text: str, details: str = "") -> None:
         self.model.setText(f"model: {text}")
         self.model.setToolTip(details)
+
+    def show_problems(self, problems: tuple[str, ...] | list[str]) -> None:
+        """Problems beside a working state (a model file that could not be listed): the first in
+        the message area for a while, all of them in the model label's tooltip."""
+        self.model.setToolTip("\n".join(problems))
+        self.bar.showMessage(problems[0], 10_000)
 
     def show_device(self, text: str) -> None:
         self.device.setText(f"device: {text}")

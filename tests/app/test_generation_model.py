@@ -216,9 +216,13 @@ def test_no_model_or_a_damaged_one_gives_a_clear_message_and_the_window_works_on
 ):
     empty = tmp_path / "no models"
     empty.mkdir()
+    (empty / "orphan.safetensors").write_bytes(b"weights without a card")
     window = make_window(qtbot, settings_path, monkeypatch, empty, tmp_path)
     status = window.continue_panel.progress.status.text()
-    assert status.startswith("No model found (looked in ") and str(empty) in status
+    assert status.startswith(
+        f"No model found (looked in {empty}). {empty / 'orphan.safetensors'}: not listed, its model card "
+        "orphan.json is missing or unreadable. Train one"
+    )
     assert not window.continue_panel.run_button.isEnabled()
     assert window.status.model.text() == "model: none found"
     window.roll.set_selection(BarSelection().with_seed(1))
