@@ -82,9 +82,10 @@ def preload_torch_libraries() -> list[str]:
 
 @contextlib.contextmanager
 def quiet_imports() -> Iterator[None]:
-    """Import heavy modules inside this block: the cyclic collector is off meanwhile, and what exists
-    afterwards is frozen (see the module docstring). Off with ``MAHLERNET_TORCH_PRELOAD=0``."""
-    if os.environ.get(SWITCH) == "0":
+    """Import torch (and what needs it) inside this block: the cyclic collector is off meanwhile, and
+    what exists afterwards is frozen (see the module docstring). Once torch is imported the block does
+    nothing, so that later objects are never frozen. Off with ``MAHLERNET_TORCH_PRELOAD=0``."""
+    if os.environ.get(SWITCH) == "0" or "torch" in sys.modules:
         yield
         return
     was_enabled = gc.isenabled()

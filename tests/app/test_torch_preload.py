@@ -25,7 +25,8 @@ print(preload_torch_libraries())
 
 def run(switch: str) -> list[str]:
     env = dict(os.environ, MAHLERNET_TORCH_PRELOAD=switch)
-    result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    command = [sys.executable, "-c", SCRIPT]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
 
@@ -40,3 +41,13 @@ def test_torch_loads_and_works_after_its_libraries_were_preloaded():
 def test_the_switch_turns_both_off():
     first, _ = run("0")
     assert first == "[] 3.0 False True False"
+
+
+def test_once_torch_is_there_nothing_is_paused_or_frozen():
+    script = (
+        "import gc, torch\nfrom app.torch_preload import quiet_imports\nbefore = gc.get_freeze_count()\n"
+        "with quiet_imports():\n    paused = not gc.isenabled()\nprint(paused, gc.get_freeze_count() == before)"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]
