@@ -37,7 +37,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     path = resolve_model(args.model)
     model, card = load_model(path)
-    training = TrainingConfig.from_dict(card.get("training") or {})
+    known = set(TrainingConfig().to_dict())
+    training = TrainingConfig.from_dict({k: v for k, v in (card.get("training") or {}).items() if k in known})
     pairs = PairSet(load_pieces(args.dataset), model.config.context_bars, training.max_events or None)
     train_ids, val_ids = pairs.split(training.validation_ratio, training.seed)
     ids = {"val": val_ids, "train": train_ids, "all": pairs.pairs}[args.split]
