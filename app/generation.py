@@ -205,6 +205,7 @@ class GenerationController(QObject):
         last = candidate.at_bar + candidate.bars - 1
         bars = f"bar {last}" if candidate.bars == 1 else f"bars {candidate.at_bar}-{last}"
         self.roll.set_step_highlight(at, at + length, f"new {bars}: variation {index + 1} of {len(self.candidates)}")
+        self.roll.reveal(at, at + length)
 
     def keep(self, index: int) -> None:
         score = self.document.score
@@ -276,6 +277,7 @@ class GenerationController(QObject):
         end = bar.start + rescale(step, score.ticks_per_quarter).bar(1).length
         count, a, b = len(self.steps.steps), self.steps.bar_a, self.steps.bar_b
         self.roll.set_step_highlight(bar.start, end, f"step {index + 1} of {count}: bar {a} → bar {b}")
+        self.roll.reveal(bar.start, end)
 
     def audition_step(self, index: int) -> None:
         if self.steps is None or not 0 <= index < len(self.steps.steps):

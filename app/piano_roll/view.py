@@ -184,7 +184,7 @@ class PianoRoll(QWidget):
     def set_step_highlight(self, start_tick: int, end_tick: int, label: str = "") -> None:
         """Frame ticks ``start_tick``-``end_tick`` (an interpolation step) with a caption."""
         self.canvas.highlight = (start_tick, end_tick, label)
-        self.canvas.update()
+        self._changed()  # the scroll range reaches a highlight past the music, and it is drawn
 
     def clear_step_highlight(self) -> None:
         self.canvas.highlight = None
@@ -225,6 +225,14 @@ class PianoRoll(QWidget):
         self.view.scroll_to_tick(tick)
         self._changed()
 
+    def reveal(self, start_tick: float, end_tick: float) -> None:
+        """Scroll (never zoom) so that the music from ``start_tick`` on comes into sight, unless
+        ``start_tick``-``end_tick`` is in sight already: a candidate appears where the eye can see it."""
+        view = self.view
+        if start_tick >= view.left_tick and end_tick <= view.right_tick:
+            return
+        self.scroll_to_tick(max(0.0, start_tick - 0.1 * (view.right_tick - view.left_tick)))
+
     # -------------------------------------------------------------------------------- syncing
     def _sync_size(self) -> None:
         self.view.width = max(1, self.canvas.width())
@@ -244,7 +252,8 @@ class PianoRoll(QWidget):
             return self.view.right_tick
         last = self.grid.bar_at(max(0, self.score.end_tick - 1))
         end = float(self.grid.span(1, min(self.grid.count, last + 16))[1])
-        return max(end, self.view.right_tick)
+        shown = float(self.canvas.highlight[1]) if self.canvas.highlight is not None else 0.0
+        return max(end, shown, self.view.right_tick)
 
     def _changed(self) -> None:
         view = self.view

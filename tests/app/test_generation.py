@@ -141,3 +141,15 @@ def test_dragging_a_candidate_out_gives_its_midi(window):
     window.generation._on_candidates([Candidate(score.slice_bars(4, 5), 3, 2, "variation 1")])
     mime = window.generation.candidate_mime()
     assert read_midi(mime.urls()[0].toLocalFile()) == score.slice_bars(4, 5)
+
+
+def test_a_candidate_out_of_sight_is_scrolled_into_view(window):
+    score = window.document.score
+    window.roll.zoom_time(8.0)
+    window.roll.scroll_to_tick(0)
+    assert window.roll.view.right_tick < 10 * BAR
+    window.generation._generated_from = score
+    window.generation._on_candidates([Candidate(score.slice_bars(1, 2), at_bar=40, bars=2, label="variation 1")])
+    start, end = score.bar(40).start, score.bar(41).end  # far past the music and its 16 empty bars
+    assert window.roll.view.left_tick <= start < window.roll.view.right_tick
+    assert window.roll.hbar.maximum() + window.roll.hbar.pageStep() >= end  # the scroll bar reaches them
