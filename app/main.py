@@ -2,8 +2,9 @@
 
 ``--screenshot OUT.png`` opens the window (with FILE, or the demo piece), waits until it is drawn
 and the model search is done, saves a picture of it and exits: for documentation and visual checks.
-Without a display it renders offscreen. ``--select 9-10:8`` selects bars first and ``--run continue``
-or ``--run interpolate`` runs a generation before the picture (see :mod:`app.screenshot`).
+Without a display it renders offscreen. ``--select 9-10:8`` selects bars once the file is open, and
+with ``--screenshot``, ``--run continue`` or ``--run interpolate`` runs a generation before the
+picture (see :mod:`app.screenshot`).
 ``--models DIR`` looks for models in DIR instead of ``models/`` and the user's data folder.
 
 Start-up is kept short: nothing here imports torch; the window shows first, the file opens right
@@ -44,7 +45,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="look for models in DIR instead of models/ and your data folder (may be given more than once)",
     )  # fmt: skip
     parser.add_argument(
-        "--select", metavar="BARS", help="for --screenshot: seed bars, then :context bars (e.g. 9-10:8)"
+        "--select", metavar="BARS", help="bars to select at start: seed bars, then :context bars (e.g. 9-10:8)"
     )
     parser.add_argument(
         "--run", choices=("continue", "interpolate"), help="for --screenshot: generate before the picture"
@@ -90,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def open_first() -> None:
         if file is not None:
             window.open_file(file, ask_to_save=False)
+        if selection is not None and window.document.score is not None:
+            window.roll.set_selection(selection)
         if os.environ.get(LAUNCH_ENV):
             window.repaint()  # the first frame with the piece, painted now, counts as "ready"
             report_ready()
@@ -97,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     QTimer.singleShot(0, open_first)
 
     if args.screenshot:
-        plan = ShotPlan(Path(args.screenshot), not args.no_models, selection, args.run)
+        plan = ShotPlan(Path(args.screenshot), not args.no_models, args.run)
         shot = Shot(app, window, plan)  # held here: the timers it starts do not keep it alive
         shot.start()
         code = app.exec()

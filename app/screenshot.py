@@ -1,7 +1,8 @@
 """``main.py --screenshot``: bring the window into a scripted state, then save a picture of it.
 
 The state is what a composer would reach by hand: the piece open, bars selected on the ruler
-(``--select 9-10:8`` = seed bars 9-10, context bar 8), and optionally a generation run to its end
+(``--select 9-10:8`` = seed bars 9-10, context bar 8, done by ``main.py``), and optionally a
+generation run to its end
 (``--run continue``: the variations shown as ghosts after the seed; ``--run interpolate``: the steps
 between the ends of the selection, the slider on the middle step). Every step waits for the window
 itself (the model search, the generation task), polling with a timer so the event loop keeps
@@ -30,7 +31,6 @@ STEP_TIMEOUT_S = 120.0
 class ShotPlan:
     out: Path
     wait_for_models: bool
-    selection: BarSelection | None = None
     run: str | None = None  # "continue" or "interpolate"
 
 
@@ -61,8 +61,6 @@ class Shot:
         self.steps: list[tuple[str, Callable[[], None], Callable[[], bool]]] = []
         if plan.wait_for_models:
             self.steps.append(("the model search", lambda: None, lambda: window.models.scan is not None))
-        if plan.selection is not None:
-            self.steps.append(("the selection", lambda: window.roll.set_selection(plan.selection), lambda: True))
         if plan.run == "continue":
             self.steps.append(("the continuation", self._continue, self._continued))
         elif plan.run == "interpolate":
