@@ -1,8 +1,8 @@
 """The generation jobs the window runs in the background: the panels' requests as ``core.generation``
 calls, and their results as the plain data the window shows.
 
-Qt-free and torch-free at import (``core.generation`` is imported inside the jobs, in the worker
-thread), so that opening the window never waits for torch. Each job receives the piece, the panel's
+The jobs use no Qt, and nothing here imports torch at import time (``core.generation`` is imported
+inside the jobs, in the worker thread), so that opening the window never waits for torch. Each job receives the piece, the panel's
 request, a function that returns the loaded model (loading it first where the background load has
 not finished), and the Task's ``progress(fraction, message)`` / ``cancelled()`` callbacks; a cancel
 raises :class:`core.errors.Cancelled` from inside ``core.generation``.
