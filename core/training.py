@@ -368,7 +368,9 @@ class Trainer:
             if config.patience and state["bad_epochs"] >= config.patience:
                 stopped = "early"
                 break
-            if self._stop >= Stop.AFTER_EPOCH:
+            if self._stop == Stop.NOW:  # Cancel came while the epoch was closing: it is saved, stop here
+                return self._result("now")
+            if self._stop == Stop.AFTER_EPOCH:
                 stopped = "requested"
                 break
         state["finished"] = True

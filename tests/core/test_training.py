@@ -114,6 +114,23 @@ def test_request_stop_from_outside_finishes_the_epoch(tmp_path):
     assert (tmp_path / "run" / "best.safetensors").exists()
 
 
+def test_cancel_while_an_epoch_closes_saves_it_and_stops_at_once(tmp_path):
+    """A Cancel that lands after the last step of an epoch (during validation or saving) is still a
+    cancel: the finished epoch is saved and the run stops there, reported as "now"."""
+    pairs = PairSet(random_pieces(4, bars=8, seed=1))
+    holder = {}
+
+    def callback(progress):
+        if progress.kind == "epoch" and progress.epoch == 1:
+            holder["trainer"].request_stop(now=True)
+
+    trainer = holder["trainer"] = Trainer.start(tmp_path / "run", pairs, TINY, QUICK, callbacks=[callback])
+    result = trainer.fit()
+    assert result.stopped == "now" and result.epochs_done == 1
+    saved = checkpoints.load_training_state(tmp_path / "run" / "last.safetensors")
+    assert saved.trainer["epoch"] == 1 and saved.trainer["batch"] == 0
+
+
 def test_early_stopping_waits_for_patience(tmp_path):
     pairs = PairSet(random_pieces(4, bars=8, seed=1))
     config = TrainingConfig(**{**QUICK.to_dict(), "epochs": 20, "patience": 2, "learning_rate": 0.5, "clip_value": 0.0})
