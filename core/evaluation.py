@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -129,3 +130,29 @@ def evaluate(
     report["nll_per_event"] = round(nll_total / events, 6)
     report["properties"] = per_property
     return report
+
+
+def evaluate_model(
+    model: MahlerNet, card: dict, dataset: str | Path, split: str = "val", *, batch_size: int = 128,
+    device: str | torch.device = "cpu", free: bool = True, limit: int | None = None,
+) -> dict[str, object]:  # fmt: skip
+    """:func:`evaluate` on a dataset folder, on the split the model was trained with.
+
+    ``split`` is ``val`` (the bars its card's seed and ratio held out), ``train`` or ``all``; a model
+    trained without a validation split is evaluated on every bar. ``limit`` takes that many bars at
+    random (seeded), for a quick look. The report also names the model, its kind and the split.
+    """
+    from core.batching import load_pieces  # noqa: PLC0415
+    from core.training import TrainingConfig  # noqa: PLC0415 - training needs this module's neighbours
+
+    known = set(TrainingConfig().to_dict())
+    training = TrainingConfig.from_dict({k: v for k, v in (card.get("training") or {}).items() if k in known})
+    pairs = PairSet(load_pieces(dataset), model.config.context_bars, training.max_events or None)
+    train_ids, val_ids = pairs.split(training.validation_ratio, training.seed)
+    ids = {"val": val_ids, "train": train_ids, "all": pairs.pairs}[split]
+    if split == "val" and len(ids) == 0:
+        ids = pairs.pairs
+    if limit:
+        ids = np.random.default_rng(0).permutation(ids)[:limit]
+    report = evaluate(model, pairs, ids, batch_size, device, free=free)
+    return {"model": str(card.get("name") or "?"), "kind": card.get("kind"), "split": split, **report}

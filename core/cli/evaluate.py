@@ -28,26 +28,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    import numpy as np  # noqa: PLC0415 - keep `mahlernet --help` fast
-
-    from core.batching import PairSet, load_pieces  # noqa: PLC0415
-    from core.checkpoints import load_model, resolve_model  # noqa: PLC0415
-    from core.evaluation import evaluate  # noqa: PLC0415
-    from core.training import TrainingConfig, select_device  # noqa: PLC0415
+    from core.checkpoints import load_model, resolve_model  # noqa: PLC0415 - keep `mahlernet --help` fast
+    from core.evaluation import evaluate_model  # noqa: PLC0415
+    from core.training import select_device  # noqa: PLC0415
 
     path = resolve_model(args.model)
     model, card = load_model(path)
-    known = set(TrainingConfig().to_dict())
-    training = TrainingConfig.from_dict({k: v for k, v in (card.get("training") or {}).items() if k in known})
-    pairs = PairSet(load_pieces(args.dataset), model.config.context_bars, training.max_events or None)
-    train_ids, val_ids = pairs.split(training.validation_ratio, training.seed)
-    ids = {"val": val_ids, "train": train_ids, "all": pairs.pairs}[args.split]
-    if args.split == "val" and len(ids) == 0:
-        ids = pairs.pairs
-    if args.limit:
-        ids = np.random.default_rng(0).permutation(ids)[: args.limit]
-    report = evaluate(model, pairs, ids, args.batch_size, select_device(args.device), free=not args.no_free_running)
-    report = {"model": str(card.get("name") or path.stem), "kind": card.get("kind"), "split": args.split, **report}
+    card = {**card, "name": card.get("name") or path.stem}
+    report = evaluate_model(model, card, args.dataset, args.split, batch_size=args.batch_size,
+                            device=select_device(args.device), free=not args.no_free_running, limit=args.limit)  # fmt: skip
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

@@ -1,0 +1,177 @@
+"""Finish the card of a bundled model: what it learned from, how well it does, how to make it again.
+
+    python scripts/model_card.py MODEL.safetensors DATASET_DIR CORPUS_DIR [--pieces N] [--note TEXT]
+
+Writes into the model's card (the ``.json`` beside it and the copy inside the ``.safetensors``):
+
+* ``data``: the corpus (recipe, licence), the dataset's counts;
+* ``evaluation``: ``mahlernet evaluate --json`` on the validation split the model was trained with;
+* ``generation``: checks on real pieces of the corpus. Continuation models continue N pieces from bar
+  4 for 8 bars; interpolation models morph between bars 2 and 6 of them in 5 steps. Both report the
+  share of notes inside the instruments' playable ranges (with the app's default range clamp, and
+  with it off: what the network itself proposes) and whether every generated bar is filled exactly
+  (as long as the bar it stands for, with no note outside it);
+* ``quality_bar``: the issue's targets and whether they are met;
+* ``reproduce``: the commands that trained it.
+
+The weights are rewritten unchanged (fp16 stays fp16).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.batching import dataset_summary  # noqa: E402
+from core.checkpoints import load_model, save_model  # noqa: E402
+from core.errors import MahlerNetError  # noqa: E402
+from core.evaluation import evaluate_model  # noqa: E402
+from core.generation import PLAYABLE_RANGES, Controls, continue_piece, interpolate  # noqa: E402
+from core.midi_io import read_midi  # noqa: E402
+from core.representation.events import LOWEST_PITCH, EventArrays  # noqa: E402
+from core.score import Score  # noqa: E402
+
+ORIGINAL_FREE_RUNNING_PITCH = 0.4587  # the original's interpolation model on MUSEDATA (paper, Table 2)
+CORPUS = {
+    "name": "music21 classical corpus (MUSEDATA-like)",
+    "recipe": "build_corpus.py from the project's shared data recipes, run on music21 10.5.1 with mido 1.3.3: "
+    "one type-1 MIDI file per movement of the polyphonic works bundled in the music21 package "
+    "(Bach chorales and cantatas, Trecento polyphony, Beethoven, Haydn and Mozart string quartets, "
+    "Monteverdi madrigals, ...; Palestrina and the monophonic folk-song collections left out)",
+    "licence": "The scores are, to music21's knowledge, out of copyright or licensed for use (music21/corpus/license.txt); "
+    "a few files are marked CC0/public domain, CC-BY or CC-BY-SA 3.0. The corpus itself is not redistributed: "
+    "build it from the recipe. The trained weights hold no score.",
+}
+
+
+def in_range_counts(events: EventArrays) -> tuple[int, int]:
+    """(notes inside their instrument's playable range, notes) of one decoded bar."""
+    notes = ~events.is_pause
+    pitches = events.pitch[notes].astype(int) + LOWEST_PITCH
+    classes = events.instrument[notes].astype(int)
+    inside = sum(low <= p <= high for p, (low, high) in zip(pitches, (PLAYABLE_RANGES[c] for c in classes)))
+    return int(inside), int(notes.sum())
+
+
+def bars_filled_exactly(fragment: Score, expected_lengths: list[int]) -> bool:
+    """The fragment has the bars asked for, each as long as the bar it stands for, and no note
+    starts outside them."""
+    bars = fragment.bars(until_tick=sum(expected_lengths))
+    if [bar.length for bar in bars][: len(expected_lengths)] != expected_lengths:
+        return False
+    end = sum(expected_lengths)
+    return all(0 <= note.start < end for track in fragment.tracks for note in track.notes)
+
+
+def pick_pieces(corpus: Path, count: int, min_bars: int) -> list[tuple[Path, Score]]:
+    """``count`` corpus pieces spread evenly over the sorted file list, each with ``min_bars`` bars."""
+    files = sorted(corpus.glob("*.mid"))
+    chosen: list[tuple[Path, Score]] = []
+    for path in files[:: max(len(files) // (2 * count), 1)]:
+        score = read_midi(path)
+        if score.bar_count >= min_bars:
+            chosen.append((path, score))
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def generation_checks(model, pieces: list[tuple[Path, Score]]) -> dict[str, object]:
+    totals = {"clamped": [0, 0], "unclamped": [0, 0]}
+    filled, bars_made = 0, 0
+    for index, (_, score) in enumerate(pieces):
+        for name, clamp in (("clamped", True), ("unclamped", False)):
+            controls = Controls(clamp_ranges=clamp, seed=index)
+            if model.config.use_context:
+                result = continue_piece(model, score, from_bar=4, bars=8, controls=controls)
+                decoded = [result.variations[0]]
+                lengths = [[score.bar(n).length for n in range(5, 13)]]
+            else:
+                result = interpolate(model, score, 2, 6, 5, controls=controls)
+                decoded = list(result.steps)
+                lengths = [[score.bar(2).length]] * len(decoded)
+            for item, expected in zip(decoded, lengths):
+                for bar_events in item.events if isinstance(item.events, tuple) else (item.events,):
+                    inside, notes = in_range_counts(bar_events)
+                    totals[name][0] += inside
+                    totals[name][1] += notes
+                if clamp:
+                    bars_made += len(expected)
+                    filled += len(expected) if bars_filled_exactly(item.fragment, expected) else 0
+    what = "continue from bar 4 for 8 bars" if model.config.use_context else "interpolate bar 2 -> bar 6 in 5 steps"
+    return {
+        "task": what,
+        "pieces": [path.name for path, _ in pieces],
+        "notes": totals["clamped"][1],
+        "in_playable_range": round(totals["clamped"][0] / max(totals["clamped"][1], 1), 4),
+        "in_playable_range_without_clamp": round(totals["unclamped"][0] / max(totals["unclamped"][1], 1), 4),
+        "bars": bars_made,
+        "bars_filled_exactly": round(filled / max(bars_made, 1), 4),
+    }
+
+
+def quality_bar(kind: str, evaluation: dict, generation: dict) -> dict[str, object]:
+    pitch = evaluation["properties"]["pitch"]
+    bar = {
+        "teacher_forced_pitch_accuracy": pitch["teacher_forced_accuracy"],
+        "teacher_forced_pitch_goal": 0.90,
+        "in_playable_range_goal": 0.99,
+        "bars_filled_exactly_goal": 1.0,
+    }
+    met = pitch["teacher_forced_accuracy"] >= 0.90 and generation["in_playable_range"] >= 0.99
+    met = met and generation["bars_filled_exactly"] == 1.0
+    if kind == "interpolation":
+        bar["free_running_pitch_accuracy"] = pitch["free_running_accuracy"]
+        bar["free_running_pitch_original"] = ORIGINAL_FREE_RUNNING_PITCH
+        met = met and pitch["free_running_accuracy"] > ORIGINAL_FREE_RUNNING_PITCH
+    bar["met"] = bool(met)
+    return bar
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", type=Path, help="the exported .safetensors model")
+    parser.add_argument("dataset", type=Path, help="the dataset it was trained on (mahlernet preprocess)")
+    parser.add_argument("corpus", type=Path, help="the corpus folder the dataset was made from")
+    parser.add_argument("--pieces", type=int, default=24, help="corpus pieces for the generation checks")
+    parser.add_argument("--note", default="", help="a sentence for the card: what was tried, what is missing")
+    args = parser.parse_args(argv)
+    torch.manual_seed(0)
+    try:
+        model, card = load_model(args.model)
+        model.eval()
+        began = time.perf_counter()
+        evaluation = evaluate_model(model, {**card, "name": args.model.stem}, args.dataset, "val")
+        generation = generation_checks(model, pick_pieces(args.corpus, args.pieces, min_bars=13))
+        print(f"{args.model.name}: evaluated and checked in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+    except (MahlerNetError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    kind = str(card.get("kind"))
+    card["data"] = {**CORPUS, "dataset": dataset_summary(args.dataset)}
+    card["evaluation"] = evaluation
+    card["generation"] = generation
+    card["quality_bar"] = quality_bar(kind, evaluation, generation)
+    card["reproduce"] = "scripts/train_default_models.sh CORPUS_DIR (README, 'Bundled models')"
+    if args.note:
+        card["note"] = args.note
+    half = str(card.get("dtype")) == "float16"
+    save_model(args.model, model, card, half=half)
+    pitch = evaluation["properties"]["pitch"]
+    print(f"pitch accuracy: teacher-forced {100 * pitch['teacher_forced_accuracy']:.2f}%, free-running "
+          f"{100 * pitch.get('free_running_accuracy', np.nan):.2f}%; in range {100 * generation['in_playable_range']:.2f}% "
+          f"(no clamp {100 * generation['in_playable_range_without_clamp']:.2f}%); "
+          f"bars filled exactly {100 * generation['bars_filled_exactly']:.1f}%")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
