@@ -43,7 +43,8 @@ def test_a_tiny_folder_is_prepared_reported_and_trained_into_a_model(qtbot, make
     run = runs.read_run(data / "runs" / "My Songs")
     assert (run.status, run.epochs_done, run.has_model, run.kind) == ("finished", 1, True, "continuation")
     assert run.info["midi_folder"] == str(music)
-    assert [m.name for m in checkpoints.find_models(checkpoints.default_model_folders())] == ["My Songs"]
+    assert [m.name for m in checkpoints.find_models([checkpoints.user_data_folder()])] == ["My Songs"]
+    assert "My Songs" in [m.name for m in checkpoints.find_models(checkpoints.default_model_folders())]
     assert "My Songs is ready: pick it in the Continue panel" in window.message.text()
     tree = window.run_list.tree
     assert [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())] == ["My Songs"]
