@@ -25,7 +25,7 @@ import torch
 
 from core.errors import DatasetError
 from core.features import bar_units
-from core.representation.events import EncodedPiece, EventArrays
+from core.representation.events import N_PITCHES, EncodedPiece, EventArrays
 
 _GROUP_BATCHES = 16  # batches per context-length group (see PairSet.batches)
 _INT_COLUMNS = ("offset", "duration", "pitch", "instrument", "beat", "velocity")
@@ -206,8 +206,12 @@ class PairSet:
         return [pair_ids[chunk] for chunk in chunks]
 
     # ------------------------------------------------------------------------------ collating
-    def collate(self, pair_ids: np.ndarray, with_context: bool = True) -> PairBatch:
-        """The padded tensors of the given pairs (on the CPU)."""
+    def collate(self, pair_ids: np.ndarray, with_context: bool = True, transpose: np.ndarray | None = None) -> PairBatch:
+        """The padded tensors of the given pairs (on the CPU).
+
+        ``transpose``: semitones to move each pair by (bar and context alike: pitches and sounding
+        notes), a training augmentation. A pair that would leave the 96-pitch range moves as far as
+        it can in the asked direction."""
         pair_ids = np.asarray(pair_ids, np.int64)
         starts, stops = self.bar_start[pair_ids], self.bar_stop[pair_ids]
         no_token = np.zeros(len(pair_ids), bool)
@@ -216,6 +220,10 @@ class PairSet:
         if with_context:
             context_starts = self.context_start[pair_ids]
             context = self._gather(context_starts, starts - context_starts, self.start_token[pair_ids])
+        if transpose is not None:
+            shifts = _feasible_shifts(np.asarray(transpose, np.int64), [b for b in (bar, context) if b is not None])
+            bar = _transposed(bar, shifts)
+            context = _transposed(context, shifts) if context is not None else None
         return PairBatch(
             context=context,
             bar=bar,
@@ -241,6 +249,35 @@ class PairSet:
             is_start=torch.from_numpy((step == 0) & start_token[:, None]),
             lengths=torch.from_numpy(lengths + token),
         )
+
+
+def _feasible_shifts(asked: np.ndarray, parts: list[EventBatch]) -> np.ndarray:
+    """``asked`` clipped per row so that every pitch and sounding note of ``parts`` stays in range."""
+    low = np.full(len(asked), N_PITCHES - 1, np.int64)
+    high = np.zeros(len(asked), np.int64)
+    for part in parts:
+        pitch = part.pitch.numpy()
+        notes = pitch >= 0
+        low = np.minimum(low, np.where(notes, pitch, N_PITCHES - 1).min(axis=1, initial=N_PITCHES - 1))
+        high = np.maximum(high, np.where(notes, pitch, 0).max(axis=1, initial=0))
+        sounding = part.active_pitches.numpy().any(axis=1)  # (rows, 96)
+        has = sounding.any(axis=1)
+        low = np.where(has, np.minimum(low, sounding.argmax(axis=1)), low)
+        high = np.where(has, np.maximum(high, N_PITCHES - 1 - sounding[:, ::-1].argmax(axis=1)), high)
+    return np.clip(asked, -np.minimum(low, high), N_PITCHES - 1 - np.maximum(high, low))
+
+
+def _transposed(batch: EventBatch, shifts: np.ndarray) -> EventBatch:
+    """``batch`` with row ``i`` moved by ``shifts[i]`` semitones (pauses and padding untouched)."""
+    if not shifts.any():
+        return batch
+    shift = torch.from_numpy(shifts)
+    pitch = torch.where(batch.pitch >= 0, batch.pitch + shift[:, None], batch.pitch)
+    source = torch.arange(N_PITCHES)[None, :] - shift[:, None]  # (rows, 96): the pitch each comes from
+    inside = (source >= 0) & (source < N_PITCHES)
+    index = source.clamp(0, N_PITCHES - 1)[:, None, :].expand(-1, batch.active_pitches.shape[1], -1)
+    active = torch.gather(batch.active_pitches, 2, index) & inside[:, None, :]
+    return batch.replace(pitch=pitch, active_pitches=active)
 
 
 def shift_right(batch: EventBatch) -> EventBatch:

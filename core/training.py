@@ -62,6 +62,7 @@ class TrainingConfig:
     patience: int = 5  # epochs without a better validation loss before stopping; 0 = never
     seed: int = 1
     max_events: int = 0  # skip bars with more events; 0 = keep all
+    transpose: int = 0  # move each training pair by a random -N..N semitones (augmentation); 0 = off
     amp: bool = True  # float16 autocast with loss scaling on CUDA
     checkpoint_minutes: float = 10.0  # also save `last` this often within an epoch; 0 = epoch ends only
 
@@ -319,7 +320,9 @@ class Trainer:
             epoch_start = time.perf_counter()
             events_at_start = totals.events
             while state["batch"] < len(batches):
-                batch = self.pairs.collate(batches[state["batch"]], with_context).to(self.device, non_blocking=True)
+                ids = batches[state["batch"]]
+                shifts = self._transpositions(state["epoch"], state["batch"], len(ids))
+                batch = self.pairs.collate(ids, with_context, shifts).to(self.device, non_blocking=True)
                 beta = beta_at(state["global_step"], config.beta_max, config.beta_annealing, config.beta_rate)
                 probability = sampling_probability(state["global_step"], config.scheduled_sampling_rate, config.scheduled_sampling_ceiling)
                 statistics, loss = self._train_step(batch, beta, probability)
@@ -376,6 +379,14 @@ class Trainer:
         state["finished"] = True
         self._emit("end", started, 0, {}, message=stopped)
         return self._result(stopped)
+
+    def _transpositions(self, epoch: int, batch: int, rows: int) -> np.ndarray | None:
+        """Random semitone shifts of one training batch, drawn from (seed, epoch, batch) so that a
+        resumed run moves each batch as an uninterrupted one would."""
+        most = self.config.transpose
+        if not most:
+            return None
+        return np.random.default_rng([self.config.seed, epoch, batch]).integers(-most, most + 1, rows)
 
     def _train_step(self, batch: PairBatch, beta: float, probability: float) -> tuple[np.ndarray, float]:
         return train_step(

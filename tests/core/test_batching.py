@@ -79,3 +79,30 @@ def test_load_pieces_reads_a_folder_and_refuses_an_empty_one(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetError, match="empty"):
         load_pieces(tmp_path / "empty")
+
+
+def test_transposition_moves_bar_context_and_sounding_notes_together_and_stays_in_range():
+    pairs = PairSet(random_pieces(3, bars=6, seed=4), context_bars=1)
+    ids = pairs.pairs[:12]
+    plain = pairs.collate(ids, with_context=True)
+    asked = np.array([2, -3, 0, 200, -200, 1, 1, 1, 1, 1, 1, 1])
+    moved = pairs.collate(ids, with_context=True, transpose=asked)
+    parts = ("bar", "context", "previous")
+    steps = []
+    for row in range(len(ids)):
+        moves = set()
+        for part in parts:
+            before, after = getattr(plain, part), getattr(moved, part)
+            notes = before.pitch[row] >= 0
+            moves |= set((after.pitch[row] - before.pitch[row])[notes].tolist())
+            assert torch.equal(after.pitch[row][~notes], before.pitch[row][~notes])  # pauses, padding untouched
+            assert int(after.pitch[row].max()) <= 95 and (after.pitch[row][notes] >= 0).all()
+        assert len(moves) <= 1  # one shift for every note of the row, bar and context alike
+        step = moves.pop() if moves else 0
+        steps.append(step)
+        for part in parts:
+            before, after = getattr(plain, part).active_pitches[row], getattr(moved, part).active_pitches[row]
+            assert torch.equal(torch.roll(before, step, dims=-1), after)  # sounding notes move along, none lost
+    assert steps[:3] == [2, -3, 0]  # as asked where the range allows
+    assert 0 < steps[3] < 200 and -200 < steps[4] < 0  # clipped at the range's edge, not dropped
+    assert torch.equal(pairs.collate(ids, True, np.zeros(len(ids), int)).bar.pitch, plain.bar.pitch)

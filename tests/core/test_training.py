@@ -67,9 +67,11 @@ def weights(trainer):
 
 def test_resume_equals_an_uninterrupted_run(tmp_path):
     pairs = PairSet(random_pieces(4, bars=8, seed=1))
-    config = TrainingConfig(**{**QUICK.to_dict(), "scheduled_sampling_rate": 2.0})  # sampling on from the start
+    # sampling on from the start, and random transpositions: both must replay exactly after a resume
+    config = TrainingConfig(**{**QUICK.to_dict(), "scheduled_sampling_rate": 2.0, "transpose": 5})
     whole = Trainer.start(tmp_path / "whole", pairs, TINY, config)
     whole.fit()
+    assert whole._transpositions(0, 0, 64).any()
     stopper = lambda p: Stop.AFTER_EPOCH if p.kind == "epoch" and p.epoch == 1 else None  # noqa: E731
     part = Trainer.start(tmp_path / "part", pairs, TINY, config, callbacks=[stopper])
     assert part.fit().stopped == "requested"
