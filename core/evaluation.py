@@ -20,11 +20,12 @@ from typing import Callable
 import numpy as np
 import torch
 
-from core.batching import PairBatch, PairSet
+from core.batching import PairBatch, PairSet, load_pieces
 from core.features import CLASS_UNITS, beats_of, onset_times, sounding_in_bar
 from core.network import MahlerNet
 from core.objective import DISTANCE_PROPERTIES, Totals, kl_divergence, losses, target_and_mask
 from core.representation.events import N_INSTRUMENTS, N_PITCHES
+from core.training import TrainingConfig
 
 
 @torch.no_grad()
@@ -142,9 +143,6 @@ def evaluate_model(
     trained without a validation split is evaluated on every bar. ``limit`` takes that many bars at
     random (seeded), for a quick look. The report also names the model, its kind and the split.
     """
-    from core.batching import load_pieces  # noqa: PLC0415
-    from core.training import TrainingConfig  # noqa: PLC0415 - training needs this module's neighbours
-
     known = set(TrainingConfig().to_dict())
     training = TrainingConfig.from_dict({k: v for k, v in (card.get("training") or {}).items() if k in known})
     pairs = PairSet(load_pieces(dataset), model.config.context_bars, training.max_events or None)

@@ -272,3 +272,11 @@ def test_a_bad_selection_for_the_screenshot_is_one_line_and_status_2(tmp_path):
     assert result.stderr.strip() == (
         "main.py: --select 'a-b': expected seed bars such as 9-10, optionally :context such as 9-10:8"
     )
+
+
+def test_the_app_opens_with_the_bundled_models_selected(qtbot, settings_path, monkeypatch, tmp_path):
+    from core.checkpoints import PROJECT_MODELS
+
+    window = make_window(qtbot, settings_path, monkeypatch, PROJECT_MODELS, tmp_path)
+    assert window.continue_panel.model.current_model() == "classical-continuation"
+    assert window.interpolate_panel.model.current_model() == "classical-interpolation"
