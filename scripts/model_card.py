@@ -7,7 +7,8 @@ Writes into the model's card (the ``.json`` beside it and the copy inside the ``
 * ``data``: the corpus (recipe, licence), the dataset's counts;
 * ``evaluation``: ``mahlernet evaluate --json`` on the validation split the model was trained with;
 * ``generation``: checks on real pieces of the corpus. Continuation models continue N pieces from bar
-  4 for 8 bars; interpolation models morph between bars 2 and 6 of them in 5 steps. Both report the
+  4 for 8 bars; interpolation models morph between bars 2 and 6 of them in 5 steps (a step decodes in
+  bar 2's meter before the midpoint, in bar 6's from there on). Both report the
   share of notes inside the instruments' playable ranges (with the app's default range clamp, and
   with it off: what the network itself proposes) and whether every generated bar is filled exactly
   (as long as the bar it stands for, with no note outside it);
@@ -72,16 +73,19 @@ def bars_filled_exactly(fragment: Score, expected_lengths: list[int]) -> bool:
 
 
 def pick_pieces(corpus: Path, count: int, min_bars: int) -> list[tuple[Path, Score]]:
-    """``count`` corpus pieces spread evenly over the sorted file list, each with ``min_bars`` bars."""
+    """``count`` corpus pieces spread evenly over the sorted file list (every composer folder gets
+    its share): from each of ``count`` equally spaced places, the first piece with ``min_bars`` bars."""
     files = sorted(corpus.glob("*.mid"))
-    chosen: list[tuple[Path, Score]] = []
-    for path in files[:: max(len(files) // (2 * count), 1)]:
-        score = read_midi(path)
-        if score.bar_count >= min_bars:
-            chosen.append((path, score))
-        if len(chosen) == count:
-            break
-    return chosen
+    chosen: dict[Path, Score] = {}
+    for place in range(count):
+        for path in files[place * len(files) // count :]:
+            if path in chosen:
+                continue
+            score = read_midi(path)
+            if score.bar_count >= min_bars:
+                chosen[path] = score
+                break
+    return list(chosen.items())
 
 
 def generation_checks(model, pieces: list[tuple[Path, Score]]) -> dict[str, object]:
@@ -97,7 +101,7 @@ def generation_checks(model, pieces: list[tuple[Path, Score]]) -> dict[str, obje
             else:
                 result = interpolate(model, score, 2, 6, 5, controls=controls)
                 decoded = list(result.steps)
-                lengths = [[score.bar(2).length]] * len(decoded)
+                lengths = [[score.bar(2 if step.t < 0.5 else 6).length] for step in decoded]  # A's meter, then B's
             for item, expected in zip(decoded, lengths):
                 for bar_events in item.events if isinstance(item.events, tuple) else (item.events,):
                     inside, notes = in_range_counts(bar_events)

@@ -24,7 +24,7 @@ size=${SIZE:-small}
 work=${WORK:-runs/default-models}
 threads=${THREADS:-1}
 device=${DEVICE:-auto}
-declare -A epochs=([continuation]=${CONTINUATION_EPOCHS:-34} [interpolation]=${INTERPOLATION_EPOCHS:-56})
+declare -A epochs=([continuation]=${CONTINUATION_EPOCHS:-50} [interpolation]=${INTERPOLATION_EPOCHS:-40})
 
 "$bin/mahlernet" preprocess "$corpus" "$work/dataset"
 

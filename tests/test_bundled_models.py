@@ -1,0 +1,66 @@
+"""The models shipped in models/: each loads, has a card with its measured metrics, and the CLI uses
+them without being told (what a fresh clone does with `mahlernet continue` and `interpolate`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core import checkpoints
+from core.cli import main as cli
+from core.generation import load_for
+from core.midi_io import read_midi
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "models"
+DEMO = ROOT / "resources" / "demo.mid"
+KINDS = ("continuation", "interpolation")
+
+
+@pytest.fixture(autouse=True)
+def no_user_models(monkeypatch, tmp_path):
+    """Only the bundled folder counts: the user's own models live elsewhere for these tests."""
+    monkeypatch.setenv("MAHLERNET_DATA", str(tmp_path / "user data"))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_bundled_model_loads_and_its_card_holds_the_measured_metrics(kind):
+    path = MODELS / f"classical-{kind}.safetensors"
+    assert path.stat().st_size <= 15e6  # the small size's limit
+    model, card = checkpoints.load_model(path)
+    assert card == json.loads(path.with_suffix(".json").read_text())  # the card beside it is the same
+    assert card["kind"] == kind and model.config.use_context == (kind == "continuation")
+    assert card["dtype"] == "float16" and card["preset"] == kind and card["size"] == "small"
+    assert card["data"]["dataset"]["bars"] > 30_000 and "licence" in card["data"]
+    pitch = card["evaluation"]["properties"]["pitch"]
+    assert card["evaluation"]["split"] == "val" and 0 < pitch["teacher_forced_accuracy"] <= 1
+    assert 0 < pitch["free_running_accuracy"] <= 1 and card["evaluation"]["kl"] >= 0
+    assert card["quality_bar"]["teacher_forced_pitch_accuracy"] == pitch["teacher_forced_accuracy"]
+    assert card["generation"]["in_playable_range"] >= 0.99 and card["generation"]["bars_filled_exactly"] == 1.0
+    assert card["epochs"] >= 1 and card["training_time_s"] > 0 and card["hardware"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_bundled_model_is_the_default_for_its_job(kind):
+    _model, card = load_for(kind)
+    assert card["name"] == f"classical-{kind}"
+
+
+def test_a_fresh_clone_continues_and_interpolates_with_no_model_argument(tmp_path, capsys):
+    out = tmp_path / "out.mid"
+    assert cli.main(["continue", str(DEMO), "--from-bar", "4", "--bars", "8", "--out", str(out)]) == 0
+    continued, demo = read_midi(out), read_midi(DEMO)
+    assert [continued.bar(n) for n in range(1, 13)] == [demo.bar(n) for n in range(1, 13)]  # the demo's grid
+    new_starts = [n.start for t in continued.tracks for n in t.notes if n.start >= demo.bar(5).start]
+    assert new_starts and max(new_starts) < demo.bar(12).end  # new notes start within bars 5-12
+
+    morph = tmp_path / "morph.mid"
+    assert cli.main(["interpolate", str(DEMO), "--bar-a", "9", "--bar-b", "12", "--steps", "4", "--out", str(morph)]) == 0
+    assert read_midi(morph).bar_count == 6  # bar A, four steps, bar B
+
+    assert cli.main(["models"]) == 0
+    listed = capsys.readouterr().out
+    for kind in KINDS:
+        assert f"classical-{kind}" in listed and f"preset {kind}/small" in listed
