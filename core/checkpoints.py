@@ -253,6 +253,8 @@ class ModelInfo:
         card = self.card
         metrics = card.get("metrics") or {}
         accuracy = metrics.get("val_pitch_accuracy", metrics.get("pitch_accuracy"))
+        evaluated = ((card.get("evaluation") or {}).get("properties") or {}).get("pitch") or {}
+        accuracy = evaluated.get("teacher_forced_accuracy", accuracy)  # `mahlernet evaluate`'s, where the card has it
         parts = [
             self.kind,
             f"preset {card.get('preset', '?')}/{card.get('size', '?')}",

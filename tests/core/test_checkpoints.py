@@ -113,6 +113,10 @@ def test_registry_finds_bundled_files_and_run_folders(tmp_path):
     found = checkpoints.find_models([bundled, user, tmp_path / "nowhere"])
     assert [m.name for m in found] == ["classical", "my-run"]
     assert "continuation" in found[0].summary() and "3 epochs" in found[0].summary()
+    evaluated = checkpoints.ModelInfo("m", found[0].path, {"metrics": {"val_pitch_accuracy": 0.5},
+                                      "evaluation": {"properties": {"pitch": {"teacher_forced_accuracy": 0.731}}}})  # fmt: skip
+    assert "pitch acc 73.1%" in evaluated.summary()  # the evaluation's figure wins over training's
+    assert "pitch acc 50.0%" in checkpoints.ModelInfo("m", found[0].path, {"metrics": {"val_pitch_accuracy": 0.5}}).summary()
     assert checkpoints.resolve_model("my-run", [bundled, user]) == run / "best.safetensors"
     assert checkpoints.resolve_model(run, [bundled]) == run / "best.safetensors"
     with pytest.raises(ModelNotFoundError):
