@@ -4,6 +4,12 @@ A preset file has a ``description``, shared ``[network]`` and ``[training]`` tab
 :class:`core.network.NetworkConfig` and :class:`core.training.TrainingConfig`), and per size
 ``[small.network]``, ``[small.training]``, ``[full.network]``, ``[full.training]`` tables that override
 them. ``NAME`` may also be the path of such a file (tests and experiments use their own).
+
+``kl_per_latent_dimension = true`` in a ``[training]`` table says that its ``beta_max`` and
+``free_nats`` follow the original MahlerNet, which took both on the KL *averaged* over the latent
+dimensions. Our KL is summed over them (see :mod:`core.objective`), so the loader turns them into
+``beta_max / z_dim`` and ``free_nats * z_dim`` for the size's ``z_dim``: a preset states the paper's
+values once instead of a derived pair per size.
 """
 
 from __future__ import annotations
@@ -52,7 +58,18 @@ def load_preset(name: str | Path, size: str = "small") -> Preset:
     sized: dict[str, Any] = data.get(size) or {}
     try:
         network = NetworkConfig.from_dict({**data.get("network", {}), **sized.get("network", {})})
-        training = TrainingConfig.from_dict({**data.get("training", {}), **sized.get("training", {})})
+        values = {**data.get("training", {}), **sized.get("training", {})}
+        if values.pop("kl_per_latent_dimension", False):
+            values = _summed_kl(values, network.z_dim)
+        training = TrainingConfig.from_dict(values)
     except (TypeError, ValueError) as error:
         raise PresetError(path, str(error)) from None
     return Preset(path.stem, size, str(data.get("description", "")), network, training)
+
+
+def _summed_kl(values: dict[str, Any], z_dim: int) -> dict[str, Any]:
+    """``beta_max`` and ``free_nats`` given per latent dimension (the original's mean KL) as the same
+    loss on our summed KL: ``beta * max(KL / Z - F, 0) = (beta / Z) * max(KL - F * Z, 0)``."""
+    defaults = TrainingConfig()
+    beta, free = values.get("beta_max", defaults.beta_max), values.get("free_nats", defaults.free_nats)
+    return {**values, "beta_max": beta / z_dim, "free_nats": free * z_dim}

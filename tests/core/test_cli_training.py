@@ -84,6 +84,18 @@ def test_user_errors_exit_with_status_2(tmp_path, run_cli, capsys):
     assert "no_such_setting" in capsys.readouterr().err
 
 
+def test_a_preset_may_give_the_kl_settings_per_latent_dimension(tmp_path):
+    from core.presets import load_preset
+
+    body = "[network]\nz_dim = 64\n[training]\nbeta_max = 0.2\nfree_nats = 10.0\n"
+    (tmp_path / "summed.toml").write_text(body)
+    (tmp_path / "mean.toml").write_text(body + "kl_per_latent_dimension = true\n")
+    summed = load_preset(tmp_path / "summed.toml").training
+    assert (summed.beta_max, summed.free_nats) == (0.2, 10.0)  # as written: on the summed KL
+    mean = load_preset(tmp_path / "mean.toml").training
+    assert (mean.beta_max, mean.free_nats) == (0.2 / 64, 640.0)  # the same loss on the summed KL
+
+
 def test_the_bundled_presets_load_in_both_sizes():
     from core.presets import load_preset, preset_names
 
