@@ -35,9 +35,9 @@ from core.batching import dataset_summary  # noqa: E402
 from core.checkpoints import load_model, save_model  # noqa: E402
 from core.errors import MahlerNetError  # noqa: E402
 from core.evaluation import evaluate_model  # noqa: E402
-from core.generation import PLAYABLE_RANGES, Controls, continue_piece, interpolate  # noqa: E402
+from core.generation import Controls, continue_piece, interpolate  # noqa: E402
 from core.midi_io import read_midi  # noqa: E402
-from core.representation.events import LOWEST_PITCH, EventArrays  # noqa: E402
+from core.representation.events import EventArrays  # noqa: E402
 from core.score import Score  # noqa: E402
 
 ORIGINAL_FREE_RUNNING_PITCH = 0.4587  # the original's interpolation model on MUSEDATA (paper, Table 2)
@@ -53,13 +53,14 @@ CORPUS = {
 }
 
 
+RANGES = Controls(clamp_ranges=True).range_table()  # (pitch index, instrument class) -> playable
+
+
 def in_range_counts(events: EventArrays) -> tuple[int, int]:
     """(notes inside their instrument's playable range, notes) of one decoded bar."""
     notes = ~events.is_pause
-    pitches = events.pitch[notes].astype(int) + LOWEST_PITCH
-    classes = events.instrument[notes].astype(int)
-    inside = sum(low <= p <= high for p, (low, high) in zip(pitches, (PLAYABLE_RANGES[c] for c in classes)))
-    return int(inside), int(notes.sum())
+    inside = RANGES[events.pitch[notes], events.instrument[notes]]
+    return int(inside.sum()), int(notes.sum())
 
 
 def bars_filled_exactly(fragment: Score, expected_lengths: list[int]) -> bool:
@@ -94,22 +95,22 @@ def generation_checks(model, pieces: list[tuple[Path, Score]]) -> dict[str, obje
     for index, (_, score) in enumerate(pieces):
         for name, clamp in (("clamped", True), ("unclamped", False)):
             controls = Controls(clamp_ranges=clamp, seed=index)
+            # (events of each decoded bar, the fragment they make, the lengths of the bars it stands for)
             if model.config.use_context:
-                result = continue_piece(model, score, from_bar=4, bars=8, controls=controls)
-                decoded = [result.variations[0]]
-                lengths = [[score.bar(n).length for n in range(5, 13)]]
+                variation = continue_piece(model, score, from_bar=4, bars=8, controls=controls).variations[0]
+                decoded = [(variation.events, variation.fragment, [score.bar(n).length for n in range(5, 13)])]
             else:
-                result = interpolate(model, score, 2, 6, 5, controls=controls)
-                decoded = list(result.steps)
-                lengths = [[score.bar(2 if step.t < 0.5 else 6).length] for step in decoded]  # A's meter, then B's
-            for item, expected in zip(decoded, lengths):
-                for bar_events in item.events if isinstance(item.events, tuple) else (item.events,):
+                steps = interpolate(model, score, 2, 6, 5, controls=controls).steps
+                decoded = [((step.events,), step.fragment, [score.bar(2 if step.t < 0.5 else 6).length])
+                           for step in steps]  # fmt: skip - a step decodes in A's meter, then in B's
+            for bars, fragment, expected in decoded:
+                for bar_events in bars:
                     inside, notes = in_range_counts(bar_events)
                     totals[name][0] += inside
                     totals[name][1] += notes
                 if clamp:
                     bars_made += len(expected)
-                    filled += len(expected) if bars_filled_exactly(item.fragment, expected) else 0
+                    filled += len(expected) if bars_filled_exactly(fragment, expected) else 0
     what = "continue from bar 4 for 8 bars" if model.config.use_context else "interpolate bar 2 -> bar 6 in 5 steps"
     return {
         "task": what,

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.generation import PLAYABLE_RANGES
 from core.representation.events import LOWEST_PITCH, N_INSTRUMENTS, N_PITCHES, EventArrays
 from core.score import Note
 from tests.core.generation.helpers import piece, random_model
@@ -32,7 +33,7 @@ def events(pitches: list[int], instruments: list[int], pauses: list[bool]) -> Ev
 
 
 def test_notes_are_counted_against_their_instruments_range_and_pauses_are_not(model_card):
-    low, high = model_card.PLAYABLE_RANGES[5]
+    low, high = PLAYABLE_RANGES[5]
     bar = events([low, high, high + 1, low - 1, 60], [5, 5, 5, 5, 5], [False, False, False, False, True])
     assert model_card.in_range_counts(bar) == (2, 4)
 
