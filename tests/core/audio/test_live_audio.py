@@ -67,8 +67,13 @@ def test_live_audio_reaches_the_sink_at_real_time_pace(pulse_env):
 
     found = onsets(samples)
     assert len(found) == 6, found
-    # In the sink's own sample clock, hits are 0.4 s apart (the synth rendered in time, no gaps).
-    assert np.diff(found) / RATE == pytest.approx([STEP_SECONDS] * 5, abs=0.015)
+    # In the sink's own sample clock, hit k lands k * 0.4 s after the first, give or take where in
+    # FluidSynth's output buffer the note-on fell: the synth applies an event when it renders its
+    # next block, and it renders up to its buffer (16 periods of 64 frames, 23 ms) ahead of the sink.
+    # So the hits' offsets from the 0.4 s grid spread over at most a buffer and a pull of PulseAudio
+    # (40 ms in all), and do not grow along the piece (no drift, no gap).
+    offsets_from_grid = np.asarray(found) / RATE - np.arange(6) * STEP_SECONDS
+    assert np.ptp(offsets_from_grid) <= 0.04, offsets_from_grid - offsets_from_grid[0]
     # On the wall clock, each hit arrived 0.4 s after the previous one, and the first soon after play().
     chunk_of = np.searchsorted(offsets, found, side="right") - 1
     arrived = arrival[chunk_of]
