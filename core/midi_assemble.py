@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from core.gm import instrument_name
-from core.midi_events import TrackEvents, pair_notes
+from core.midi_events import FileEvents, PairedNotes, TrackEvents, pair_notes
 from core.score import ControlChange, KeySignature, Note, TempoChange, TimeSignature, Track
 
 TRACK_NAME, TEMPO, METER, KEY = 0x03, 0x51, 0x58, 0x59
@@ -57,30 +57,29 @@ class Assembler:
         max_parts: int,
     ) -> None:
         self.tracks = tracks
+        self.events = FileEvents.of(tracks)
         self.warn = warn
         self.fail = fail
         self.max_notes = max_notes
         self.max_parts = max_parts
-        self.programs = _ProgramChanges(tracks)
+        self.programs = _ProgramChanges(self.events)
 
     # --------------------------------------------------------------------------------- tracks
     def score_tracks(self) -> list[Track]:
-        played = set()
-        note_ons = 0
-        for events in self.tracks:
-            on = ((events.status >> 4) == 9) & (events.data2 > 0)
-            played.update(np.unique(events.status[on] & 0x0F).tolist())
-            note_ons += int(np.count_nonzero(on))
-        if note_ons > self.max_notes:  # before pairing: that would take memory in proportion
+        events = self.events
+        on = ((events.status >> 4) == 9) & (events.data2 > 0)
+        if np.count_nonzero(on) > self.max_notes:  # before pairing: that would take memory in proportion
             raise self.fail(f"the file holds more than {self.max_notes} notes (the limit)")
+        played = set(np.unique(events.status[on] & 0x0F).tolist())
+        paired = pair_notes(events)
+        zero = int(np.count_nonzero(paired.duration == 0))
+        note_parts = self.note_parts(paired)
+        controls_of = _controls(events)
         parts: list[_Part] = []
         orphans: dict[int, list[ControlChange]] = {}
-        counts = {"notes": 0, "unreleased": 0, "zero": 0}
-        for index, events in enumerate(self.tracks):
-            controls = _controls(events)
-            mine = self.parts_of(index, events, counts)
-            if not mine:
-                mine = self.silent_part(index, events, played)
+        for index, events_of_track in enumerate(self.tracks):
+            controls = controls_of.get(index, {})
+            mine = note_parts.get(index) or self.silent_part(index, events_of_track, played)
             for part in mine:
                 part.controls = list(controls.pop(part.channel, ()))
             for channel, changes in controls.items():
@@ -95,35 +94,36 @@ class Assembler:
                 dropped += len(changes)
             else:
                 target.controls += changes
-        self.say_counts(counts, dropped)
+        self.say_counts(paired.unreleased, zero, dropped)
         return self.named(parts)
 
-    def parts_of(self, index: int, events: TrackEvents, counts: dict[str, int]) -> list[_Part]:
-        """The parts of MIDI track ``index`` that play notes: one per (channel, program)."""
-        paired = pair_notes(events)
-        counts["notes"] += len(paired.start)
-        if counts["notes"] > self.max_notes:
-            raise self.fail(f"the file holds more than {self.max_notes} notes (the limit)")
-        counts["unreleased"] += paired.unreleased
-        zero = paired.duration == 0
-        counts["zero"] += int(np.count_nonzero(zero))
-        duration = np.where(zero, 1, paired.duration)
+    def note_parts(self, paired: PairedNotes) -> dict[int, list[_Part]]:
+        """The parts that play notes, by MIDI track: one per (track, channel, program), in the order
+        first heard within each track."""
+        duration = np.where(paired.duration == 0, 1, paired.duration)
         if len(duration) == 0:
-            return []
-        program = self.programs.at(index, paired.channel, paired.start, paired.order)
-        group = paired.channel * 128 + program
+            return {}
+        program = self.programs.at(paired.track, paired.channel, paired.start, paired.order)
+        group = (paired.track * 16 + paired.channel) * 128 + program
         # One sort: by part, then in the Score's note order inside each part.
         order = np.lexsort((paired.velocity, paired.pitch, duration, paired.start, group))
         group = group[order]
         columns = [c[order].tolist() for c in (paired.start, duration, paired.pitch, paired.velocity)]
-        ends = (paired.start + duration)[order]
-        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]).tolist()
-        first_heard = np.minimum.reduceat(paired.order[order], starts).tolist()
-        parts = []
-        for (first, last), _ in sorted(zip(zip(starts, starts[1:] + [len(group)]), first_heard), key=lambda b: b[1]):
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        first_heard = np.minimum.reduceat(paired.order[order], starts)
+        end_tick = np.maximum.reduceat((paired.start + duration)[order], starts)
+        track, channel_program = np.divmod(group[starts], 16 * 128)
+        bounds = zip(starts.tolist(), starts[1:].tolist() + [len(group)])
+        found = [
+            (int(t), first, last, int(cp), int(end))
+            for t, (first, last), cp, end in zip(track, bounds, channel_program, end_tick)
+        ]
+        parts: dict[int, list[_Part]] = {}
+        for heard in np.lexsort((first_heard, track)).tolist():  # by track, then first heard
+            index, first, last, channel_program, end = found[heard]
             notes = tuple(map(_new_note, zip(*(column[first:last] for column in columns))))
-            channel, program = divmod(int(group[first]), 128)
-            parts.append(_Part(index, channel, program, notes, end_tick=int(ends[first:last].max())))
+            channel, program = divmod(channel_program, 128)
+            parts.setdefault(index, []).append(_Part(index, channel, program, notes, end_tick=end))
         return parts
 
     def silent_part(self, index: int, events: TrackEvents, played: set[int]) -> list[_Part]:
@@ -133,19 +133,19 @@ class Assembler:
             return []
         channel = channels[0]
         last = np.array([2**24 - 2])  # after every event of the track
-        program = int(self.programs.at(index, np.array([channel]), np.array([events.end_tick]), last)[0])
+        program = int(self.programs.at(np.array([index]), np.array([channel]), np.array([events.end_tick]), last)[0])
         return [_Part(index, channel, program, ())]
 
-    def say_counts(self, counts: dict[str, int], dropped: int) -> None:
-        ignored = sum(int(np.count_nonzero(((e.status >> 4) == 0xA) | (e.status >= 0xD0))) for e in self.tracks)
+    def say_counts(self, unreleased: int, zero: int, dropped: int) -> None:
+        ignored = int(np.count_nonzero(((self.events.status >> 4) == 0xA) | (self.events.status >= 0xD0)))
         for number, one, many in (
             (
-                counts["unreleased"],
+                unreleased,
                 "note was never released; it ends where its track ends",
                 "notes were never released; they end where their track ends",
             ),
             (
-                counts["zero"],
+                zero,
                 "note ended at the tick it started; it was given 1 tick",
                 "notes ended at the tick they started; they were given 1 tick",
             ),
@@ -217,48 +217,75 @@ class _ProgramChanges:
     (the reader's limit), rank < 2**24 (a track has fewer events than bytes, at most 16 MB / 2).
     """
 
-    def __init__(self, tracks: list[TrackEvents]) -> None:
-        columns = []
-        for index, events in enumerate(tracks):
-            mine = (events.status >> 4) == 0xC
-            columns.append(
-                np.stack(
-                    [
-                        (events.status[mine] & 0x0F).astype(np.int64),
-                        events.ticks[mine],
-                        np.full(int(mine.sum()), index, dtype=np.int64),
-                        events.order[mine],
-                        events.data1[mine].astype(np.int64),
-                    ]
-                )
-            )
-        self.table = np.concatenate(columns, axis=1) if columns else np.zeros((5, 0), dtype=np.int64)
+    def __init__(self, events: FileEvents) -> None:
+        mine = (events.status >> 4) == 0xC
+        self.channel = (events.status[mine] & 0x0F).astype(np.int64)
+        self.tick = events.ticks[mine]
+        self.track = events.track[mine]
+        self.order = events.order[mine]
+        self.program = events.data1[mine].astype(np.int64)
+        self.place = (self.channel << 56) | (self.tick << 24)
+        by_place = np.argsort(self.place, kind="stable")
+        place, track = self.place[by_place], self.track[by_place]
+        # Tracks that change one channel's program at the same tick: which wins depends on the
+        # track asking (its own change does), so those files are looked up a track at a time.
+        self.shared_ticks = bool(np.any((place[1:] == place[:-1]) & (track[1:] != track[:-1])))
 
-    def at(self, track: int, channel: np.ndarray, tick: np.ndarray, order: np.ndarray) -> np.ndarray:
-        """Program in force for events of MIDI track ``track`` (0 where none was set)."""
-        pc_channel, pc_tick, pc_track, pc_order, pc_program = self.table
-        if len(pc_tick) == 0 or len(tick) == 0:
+    def at(self, track: np.ndarray, channel: np.ndarray, tick: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """Program in force for events of MIDI tracks ``track`` on ``channel`` at ``tick`` (0 where
+        none was set); at one tick, a change earlier in the event's own track applies."""
+        if len(self.tick) == 0 or len(tick) == 0:
             return np.zeros(len(tick), dtype=np.int64)
-        rank = np.where(pc_track == track, pc_order + 1, 0)  # at one tick, other tracks' come first
-        keys = (pc_channel << 56) | (pc_tick << 24) | rank
+        channel, tick = channel.astype(np.int64), tick.astype(np.int64)
+        if self.shared_ticks:
+            result = np.zeros(len(tick), dtype=np.int64)
+            for number in np.unique(track).tolist():
+                asking = track == number
+                result[asking] = self._at_for(number, channel[asking], tick[asking], order[asking])
+            return result
+        # Every tick's changes of a channel come from one track: sort by (channel, tick, order).
+        keys = self.place | (self.order + 1)
         by_key = np.argsort(keys, kind="stable")
-        wanted = (channel.astype(np.int64) << 56) | (tick.astype(np.int64) << 24) | (order + 1)
-        found = np.searchsorted(keys[by_key], wanted, side="right") - 1
+        keys = keys[by_key]
+        place = (channel << 56) | (tick << 24)
+        found = np.searchsorted(keys, place | _LAST_RANK, side="right") - 1  # the last change by then
         safe = by_key[np.maximum(found, 0)]
-        return np.where((found >= 0) & (pc_channel[safe] == channel), pc_program[safe], 0)
+        own_tick = (found >= 0) & (self.place[safe] == place) & (self.track[safe] == track)
+        # A change of the event's own track at its own tick applies only when it came before it.
+        found = np.where(own_tick, np.searchsorted(keys, place | (order + 1), side="right") - 1, found)
+        safe = by_key[np.maximum(found, 0)]
+        return np.where((found >= 0) & (self.channel[safe] == channel), self.program[safe], 0)
+
+    def _at_for(self, track: int, channel: np.ndarray, tick: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """:meth:`at` for events of one track, whatever the other tracks do at the same tick."""
+        rank = np.where(self.track == track, self.order + 1, 0)  # at one tick, other tracks' come first
+        keys = self.place | rank
+        by_key = np.argsort(keys, kind="stable")
+        found = np.searchsorted(keys[by_key], (channel << 56) | (tick << 24) | (order + 1), side="right") - 1
+        safe = by_key[np.maximum(found, 0)]
+        return np.where((found >= 0) & (self.channel[safe] == channel), self.program[safe], 0)
 
 
-def _controls(events: TrackEvents) -> dict[int, tuple[ControlChange, ...]]:
-    """The control changes of one MIDI track by channel, sorted."""
+_LAST_RANK = (1 << 24) - 1
+
+
+def _controls(events: FileEvents) -> dict[int, dict[int, tuple[ControlChange, ...]]]:
+    """The control changes of every MIDI track by track and channel, sorted."""
     is_control = (events.status >> 4) == 0xB
-    channel = events.status[is_control] & 0x0F
+    track, channel = events.track[is_control], (events.status[is_control] & 0x0F).astype(np.int64)
     ticks, numbers, values = events.ticks[is_control], events.data1[is_control], events.data2[is_control]
-    result = {}
-    for c in np.unique(channel).tolist():
-        mine = channel == c
-        order = np.lexsort((values[mine], numbers[mine], ticks[mine]))
-        columns = (ticks[mine][order], numbers[mine][order], values[mine][order])
-        result[c] = tuple(map(_new_control, zip(*(column.tolist() for column in columns))))
+    result: dict[int, dict[int, tuple[ControlChange, ...]]] = {}
+    if len(ticks) == 0:
+        return result
+    group = track * 16 + channel
+    order = np.lexsort((values, numbers, ticks, group))
+    group = group[order]
+    columns = [column[order].tolist() for column in (ticks, numbers, values)]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]).tolist()
+    for first, last in zip(starts, starts[1:] + [len(group)]):
+        owner, c = divmod(int(group[first]), 16)
+        changes = tuple(map(_new_control, zip(*(column[first:last] for column in columns))))
+        result.setdefault(owner, {})[c] = changes
     return result
 
 

@@ -46,7 +46,7 @@ from typing import Iterator
 
 from core.errors import MidiFileError
 from core.midi_assemble import META_TYPES, Assembler
-from core.midi_events import TrackEvents, parse_track
+from core.midi_events import TrackEvents, parse_tracks
 from core.midi_write import encode_midi
 from core.score import Score, TempoChange
 
@@ -142,7 +142,7 @@ class _Reader:
             self.warn(f"a format 0 file should hold one track; all {len(chunks)} were read")
         ticks_per_quarter, smpte_tempo = self.division(division)
         with _no_gc():
-            return self.music([parse_track(c, META_TYPES) for c in chunks], ticks_per_quarter, smpte_tempo)
+            return self.music(parse_tracks(chunks, META_TYPES), ticks_per_quarter, smpte_tempo)
 
     def unwrap_riff(self, data: bytes) -> bytes:
         """The Standard MIDI File inside a RIFF ``RMID`` file (its ``data`` chunk)."""

@@ -293,6 +293,25 @@ def test_a_tracks_own_program_wins_at_one_tick():
     assert score.title == ""  # the first track plays: it is not a conductor track
 
 
+def test_a_program_change_applies_from_its_place_in_its_own_track_and_at_once_for_the_others():
+    own = (
+        name("A")
+        + event(0, 0x90, 60, 80)
+        + event(0, 0xC0, 40)  # after the first note of its track at this tick, before the second
+        + event(0, 0x90, 64, 80)
+        + event(480, 0x80, 60, 0)
+        + event(0, 0x80, 64, 0)
+        + end_of_track()
+    )
+    other = name("B") + notes_body([(0, 480, 67, 80), (480, 480, 69, 80)], channel=0)
+    score = read_midi_bytes(smf(own, other))
+    assert [(t.name, t.program, [n.pitch for n in t.notes]) for t in score.tracks] == [
+        ("A: Acoustic Grand Piano", 0, [60]),
+        ("A: Violin", 40, [64]),
+        ("B", 40, [67, 69]),  # another track's change at the same tick came first
+    ]
+
+
 def test_tracks_without_names_are_named_after_their_instrument():
     score = read_midi_bytes(smf(notes_body([(0, 10, 60, 80)], 3, 41), notes_body([(0, 10, 38, 80)], 9)))
     assert [t.name for t in score.tracks] == ["Viola", "Drums"]
