@@ -227,7 +227,8 @@ def parse_tracks(chunks: list[bytes], meta_types: frozenset[int]) -> list[TrackE
         elif node == _NO_MORE:
             drop = 1  # the track simply ends (its End of Track event is missing)
         elif node == _PAST:
-            problem, drop = f"the event at byte {nodes[last - 2] - base} runs past the end of the track ({length} bytes)", 2
+            at = nodes[last - 2] - base
+            problem, drop = f"the event at byte {at} runs past the end of the track ({length} bytes)", 2
         keep[last - drop : last] = False
         counts.append(last - first - drop)
         problems.append(problem)
@@ -303,13 +304,10 @@ def _decode(
         if counts[number] == 0:
             result.append(_empty_events(problem))
             continue
-        lo, hi = cut[number], cut[number + 1]
+        mine = slice(cut[number], cut[number + 1])
         end_tick = int(ticks[bounds[number + 1] - 1])
-        result.append(
-            TrackEvents(
-                c_ticks[lo:hi], c_order[lo:hi], c_status[lo:hi], data1[lo:hi], data2[lo:hi], metas[number], end_tick, problem
-            )
-        )
+        columns = (c_ticks[mine], c_order[mine], c_status[mine], data1[mine], data2[mine])
+        result.append(TrackEvents(*columns, metas[number], end_tick, problem))
     return result
 
 
