@@ -71,9 +71,13 @@ class Assembler:
         if np.count_nonzero(on) > self.max_notes:  # before pairing: that would take memory in proportion
             raise self.fail(f"the file holds more than {self.max_notes} notes (the limit)")
         played = set(np.unique(events.status[on] & 0x0F).tolist())
-        paired = pair_notes(events)
-        zero = int(np.count_nonzero(paired.duration == 0))
-        note_parts = self.note_parts(paired)
+        note_parts: dict[int, list[_Part]] = {}
+        unreleased = zero = 0
+        for first, last in _blocks(self.tracks):  # pairing by blocks of tracks keeps arrays in the cache
+            paired = pair_notes(FileEvents.of(self.tracks[first:last], first))
+            unreleased += paired.unreleased
+            zero += int(np.count_nonzero(paired.duration == 0))
+            note_parts.update(self.note_parts(paired))
         controls_of = _controls(events)
         parts: list[_Part] = []
         orphans: dict[int, list[ControlChange]] = {}
@@ -94,7 +98,7 @@ class Assembler:
                 dropped += len(changes)
             else:
                 target.controls += changes
-        self.say_counts(paired.unreleased, zero, dropped)
+        self.say_counts(unreleased, zero, dropped)
         return self.named(parts)
 
     def note_parts(self, paired: PairedNotes) -> dict[int, list[_Part]]:
@@ -208,6 +212,22 @@ class Assembler:
         if len(self.tracks) > 1 and bool(np.any((first.status >> 4) == 9)):
             return ""
         return _track_name(first) or ""
+
+
+_BLOCK_EVENTS = 1 << 15  # channel events paired at a time, at most (a longer track is paired alone)
+
+
+def _blocks(tracks: list[TrackEvents]) -> list[tuple[int, int]]:
+    """Ranges of consecutive tracks of up to ``_BLOCK_EVENTS`` channel events together."""
+    blocks: list[tuple[int, int]] = []
+    first = size = 0
+    for index, events in enumerate(tracks):
+        if index > first and size + len(events.ticks) > _BLOCK_EVENTS:
+            blocks.append((first, index))
+            first, size = index, 0
+        size += len(events.ticks)
+    blocks.append((first, len(tracks)))
+    return blocks
 
 
 class _ProgramChanges:

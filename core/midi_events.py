@@ -42,6 +42,7 @@ _PAST = -4  # the previous event ran past the end of the chunk
 _EMPTY = -5  # a chunk of no bytes
 _WINDOW = 1 << 18  # rows of the walk table computed at a time
 _PAD = 16  # zero bytes after every chunk: an event's look-ahead (at most 7 bytes) stays in them
+_GROUP_BYTES = 1 << 16  # chunks decoded together, at most (a longer chunk is decoded alone)
 
 
 @dataclass(frozen=True)
@@ -188,10 +189,25 @@ def parse_tracks(chunks: list[bytes], meta_types: frozenset[int]) -> list[TrackE
     """Decode the MTrk chunk bodies of one file. ``meta_types`` are the meta event types whose
     payloads to keep.
 
-    The chunks are laid side by side, each followed by ``_PAD`` zero bytes, and decoded in one numpy
-    pass: a file of a few small tracks costs about what one track does (per-call overhead, not bytes,
-    is what small files spend their time on). The walk and every check stop at each chunk's own end.
+    Consecutive chunks of up to ``_GROUP_BYTES`` together are decoded in one numpy pass: a file of a
+    few small tracks costs about what one track does, while the walk table of a group (12 bytes per
+    byte) stays small enough for the CPU cache.
     """
+    result: list[TrackEvents] = []
+    group: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        if group and size + len(chunk) > _GROUP_BYTES:
+            result += _parse_group(group, meta_types)
+            group, size = [], 0
+        group.append(chunk)
+        size += len(chunk)
+    return result + _parse_group(group, meta_types)
+
+
+def _parse_group(chunks: list[bytes], meta_types: frozenset[int]) -> list[TrackEvents]:
+    """:func:`parse_tracks` for chunks laid side by side, each followed by ``_PAD`` zero bytes; the
+    walk and every check stop at each chunk's own end."""
     lengths = [len(chunk) for chunk in chunks]
     bases = np.cumsum([0] + [length + _PAD for length in lengths[:-1]]).tolist()
     data = bytes(_PAD).join(chunks) + bytes(2 * _PAD)  # the last chunk's padding, then look-ahead room
@@ -313,22 +329,26 @@ def _decode(
 
 @dataclass(frozen=True)
 class FileEvents:
-    """The channel events of all the tracks of a file, one after the other, with their track; for
-    the steps that are cheaper done once per file than once per track (note pairing, programs)."""
+    """The channel events of consecutive tracks of a file, one after the other, with their track;
+    for the steps that are cheaper done for many tracks at once than once per track (note pairing,
+    programs)."""
 
-    track: np.ndarray  # int64, index of the event's track
+    track: np.ndarray  # int64, index of the event's track in the file
     ticks: np.ndarray
     order: np.ndarray
     status: np.ndarray
     data1: np.ndarray
     data2: np.ndarray
-    end_tick: np.ndarray  # int64, per track: the tick of its last event
+    end_tick: np.ndarray  # int64, per track from ``first_track`` on: the tick of its last event
+    first_track: int = 0
 
     @classmethod
-    def of(cls, tracks: list[TrackEvents]) -> "FileEvents":
+    def of(cls, tracks: list[TrackEvents], first_track: int = 0) -> "FileEvents":
+        """The events of ``tracks``, which are the file's tracks from number ``first_track`` on."""
         sizes = [len(events.ticks) for events in tracks]
         return cls(
-            track=np.repeat(np.arange(len(tracks), dtype=np.int64), sizes),
+            first_track=first_track,
+            track=np.repeat(np.arange(first_track, first_track + len(tracks), dtype=np.int64), sizes),
             ticks=np.concatenate([events.ticks for events in tracks]),
             order=np.concatenate([events.order for events in tracks]),
             status=np.concatenate([events.status for events in tracks]),
@@ -361,10 +381,14 @@ def pair_notes(events: FileEvents) -> PairedNotes:
     on = (kind == 9) & (events.data2 > 0)
     off = (kind == 8) | ((kind == 9) & (events.data2 == 0))
     note_at = np.nonzero(on | off)[0]
-    key = (events.track[note_at] * 16 + (events.status[note_at] & 0x0F)) * 128 + events.data1[note_at]
-    sort = np.argsort(key, kind="stable")  # grouped by key, file order inside
+    pitch_key = (events.status[note_at] & 0x0F).astype(np.int16) * 128 + events.data1[note_at]
+    track = events.track[note_at].astype(np.int16)  # fewer than 2**15 tracks (the reader's limit)
+    # Two stable radix sorts of 16-bit keys (much faster than one of a 64-bit key): grouped by
+    # track, then channel and pitch, in file order inside.
+    sort = np.argsort(pitch_key, kind="stable")
+    sort = sort[np.argsort(track[sort], kind="stable")]
     by_key = note_at[sort]
-    key = key[sort]
+    key = track[sort].astype(np.int64) * 2048 + pitch_key[sort]
     is_on = on[by_key]
     count = len(by_key)
     if count == 0:
@@ -398,7 +422,7 @@ def pair_notes(events: FileEvents) -> PairedNotes:
 
     track = events.track[on_index]
     start = events.ticks[on_index]
-    end = events.end_tick[track]
+    end = events.end_tick[track - events.first_track]
     end[released] = events.ticks[off_index]
     return PairedNotes(
         track=track,

@@ -312,6 +312,24 @@ def test_a_program_change_applies_from_its_place_in_its_own_track_and_at_once_fo
     ]
 
 
+def test_tracks_read_in_small_groups_give_the_same_score(monkeypatch: pytest.MonkeyPatch):
+    """Chunks are decoded, and notes paired, many tracks at a time; the seams between groups must
+    not show: one track per group and block gives the same Score, warnings included."""
+    rng = random.Random(3)
+    bodies = [name("Setup") + event(0, 0xC1, 30) + event(0, 0xB1, 7, 90) + end_of_track()]
+    for channel in (0, 1, 1, 2, 0):
+        notes = [(rng.randrange(0, 4000), rng.randrange(0, 500), rng.randrange(40, 90), 80) for _ in range(60)]
+        bodies.append(notes_body(notes, channel=channel, program=rng.choice([None, 40, 41])))
+    bodies.append(name("Cut") + event(0, 0x90, 60, 80) + event(10, 0x90, 62, 0xC8))  # a malformed event
+    data = smf(*bodies)
+    together = read_midi_bytes(data)
+    monkeypatch.setattr("core.midi_events._GROUP_BYTES", 1)
+    monkeypatch.setattr("core.midi_assemble._BLOCK_EVENTS", 1)
+    apart = read_midi_bytes(data)
+    assert apart == together
+    assert len(together.tracks) >= 5 and any("malformed" in w for w in together.warnings)
+
+
 def test_tracks_without_names_are_named_after_their_instrument():
     score = read_midi_bytes(smf(notes_body([(0, 10, 60, 80)], 3, 41), notes_body([(0, 10, 38, 80)], 9)))
     assert [t.name for t in score.tracks] == ["Viola", "Drums"]
