@@ -7,8 +7,9 @@ Reading is in three layers, each with one job:
    because its tracks are independent songs; ticks per quarter > 0, or SMPTE time converted to
    ticks), then the chunk table: every chunk length is checked against the bytes really there,
    ``MTrk`` chunks are kept, other chunks skipped, garbage after the last chunk ignored.
-2. **Events** (:mod:`core.midi_events`): each track chunk decoded with numpy and a one-lookup-per-
-   event walk; a malformed event ends its track with a warning instead of failing the file.
+2. **Events** (:mod:`core.midi_events`): the track chunks decoded with numpy, small ones many at a
+   time, and a one-lookup-per-event walk; a malformed event ends its track with a warning instead of
+   failing the file.
 3. **Music** (:mod:`core.midi_assemble`, numpy): notes paired first in, first out per channel and
    pitch (note-on with velocity 0 is a note-off), programs followed per channel across all tracks,
    tempo, meter and key maps merged, and Score tracks built.
@@ -26,7 +27,7 @@ parses it in milliseconds, but its tracks do not keep their MIDI channel, it dro
 never released, keeps zero-length notes, follows programs per track rather than per channel, and
 refuses a whole file for one malformed event (where a composer would rather get the music before
 it); and a crash inside a C++ extension on a hostile file would take the app down with it. The
-numpy decoder here reads such a file in ~0.17 s on two cores (``benchmarks/open_midi.py``).
+numpy decoder here reads such a file in ~0.2 s (``benchmarks/open_midi.py``).
 
 Every file that cannot be read raises :class:`MidiFileError` naming the file and one reason.
 Repairs (a truncated track, notes never released, a tempo of 0, ...) are noted in
