@@ -16,14 +16,16 @@ array lookup per event:
 3. The events found are decoded with numpy (delta times, running status, data bytes); note-ons and
    note-offs are paired with numpy too (see :func:`pair_notes`).
 
-All the chunks of a file go through steps 1 and 3 together, laid side by side with ``_PAD`` zero
-bytes after each: most files are a few small tracks, and numpy's cost per call, not per byte, is
-what they spend their time on (about 0.5 ms per track when each was decoded on its own). Every
-check stops at the end of an event's own chunk, so the tracks cannot see each other.
+Consecutive chunks of up to 64 KB in all go through steps 1 and 3 together, laid side by side with
+``_PAD`` zero bytes after each: most files are a few small tracks, and numpy's cost per call, not
+per byte, is what they spend their time on (about 0.5 ms per track when each was decoded on its
+own); a larger chunk goes alone, so that its table stays near the CPU cache. Every check stops at
+the end of an event's own chunk, so the tracks cannot see each other.
 
 A malformed event ends the track there: what came before it is kept and the caller turns
-:attr:`TrackEvents.problem` into a warning. Memory stays in proportion to the file: about 20 bytes
-per byte at the peak (the walk table is 12; its other inputs are computed a window at a time).
+:attr:`TrackEvents.problem` into a warning. Memory stays in proportion to the largest chunk: about
+20 bytes per byte at the peak (the walk table is 12; its other inputs are computed a window at a
+time).
 """
 
 from __future__ import annotations
