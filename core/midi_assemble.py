@@ -74,7 +74,7 @@ class Assembler:
         note_parts: dict[int, list[_Part]] = {}
         unreleased = zero = 0
         for first, last in _blocks(self.tracks):  # pairing by blocks of tracks keeps arrays in the cache
-            paired = pair_notes(FileEvents.of(self.tracks[first:last], first))
+            paired = pair_notes(events.between(first, last))
             unreleased += paired.unreleased
             zero += int(np.count_nonzero(paired.duration == 0))
             note_parts.update(self.note_parts(paired))
@@ -245,8 +245,11 @@ class _ProgramChanges:
         self.order = events.order[mine]
         self.program = events.data1[mine].astype(np.int64)
         self.place = (self.channel << 56) | (self.tick << 24)
-        by_place = np.argsort(self.place, kind="stable")
-        place, track = self.place[by_place], self.track[by_place]
+        # Sorted by (channel, tick, order in the track), once for every look-up.
+        keys = self.place | (self.order + 1)
+        self.by_key = np.argsort(keys, kind="stable")
+        self.keys = keys[self.by_key]
+        place, track = self.place[self.by_key], self.track[self.by_key]
         # Tracks that change one channel's program at the same tick: which wins depends on the
         # track asking (its own change does), so those files are looked up a track at a time.
         self.shared_ticks = bool(np.any((place[1:] == place[:-1]) & (track[1:] != track[:-1])))
@@ -263,18 +266,14 @@ class _ProgramChanges:
                 asking = track == number
                 result[asking] = self._at_for(number, channel[asking], tick[asking], order[asking])
             return result
-        # Every tick's changes of a channel come from one track: sort by (channel, tick, order).
-        keys = self.place | (self.order + 1)
-        by_key = np.argsort(keys, kind="stable")
-        keys = keys[by_key]
+        # Every tick's changes of a channel come from one track: the (channel, tick, order) order.
         place = (channel << 56) | (tick << 24)
-        found = np.searchsorted(keys, place | _LAST_RANK, side="right") - 1  # the last change by then
-        safe = by_key[np.maximum(found, 0)]
+        found = np.searchsorted(self.keys, place | _LAST_RANK, side="right") - 1  # the last change by then
+        safe = self.by_key[np.maximum(found, 0)]
         own_tick = (found >= 0) & (self.place[safe] == place) & (self.track[safe] == track)
         # A change of the event's own track at its own tick applies only when it came before it.
-        found = np.where(own_tick, np.searchsorted(keys, place | (order + 1), side="right") - 1, found)
-        safe = by_key[np.maximum(found, 0)]
-        return np.where((found >= 0) & (self.channel[safe] == channel), self.program[safe], 0)
+        found = np.where(own_tick, np.searchsorted(self.keys, place | (order + 1), side="right") - 1, found)
+        return self._program(self.by_key, found, channel)
 
     def _at_for(self, track: int, channel: np.ndarray, tick: np.ndarray, order: np.ndarray) -> np.ndarray:
         """:meth:`at` for events of one track, whatever the other tracks do at the same tick."""
@@ -282,6 +281,10 @@ class _ProgramChanges:
         keys = self.place | rank
         by_key = np.argsort(keys, kind="stable")
         found = np.searchsorted(keys[by_key], (channel << 56) | (tick << 24) | (order + 1), side="right") - 1
+        return self._program(by_key, found, channel)
+
+    def _program(self, by_key: np.ndarray, found: np.ndarray, channel: np.ndarray) -> np.ndarray:
+        """The program of change ``by_key[found]`` where there is one and it is on ``channel``, else 0."""
         safe = by_key[np.maximum(found, 0)]
         return np.where((found >= 0) & (self.channel[safe] == channel), self.program[safe], 0)
 

@@ -345,18 +345,31 @@ class FileEvents:
     first_track: int = 0
 
     @classmethod
-    def of(cls, tracks: list[TrackEvents], first_track: int = 0) -> "FileEvents":
-        """The events of ``tracks``, which are the file's tracks from number ``first_track`` on."""
+    def of(cls, tracks: list[TrackEvents]) -> "FileEvents":
+        """The events of all ``tracks`` of a file."""
         sizes = [len(events.ticks) for events in tracks]
         return cls(
-            first_track=first_track,
-            track=np.repeat(np.arange(first_track, first_track + len(tracks), dtype=np.int64), sizes),
+            track=np.repeat(np.arange(len(tracks), dtype=np.int64), sizes),
             ticks=np.concatenate([events.ticks for events in tracks]),
             order=np.concatenate([events.order for events in tracks]),
             status=np.concatenate([events.status for events in tracks]),
             data1=np.concatenate([events.data1 for events in tracks]),
             data2=np.concatenate([events.data2 for events in tracks]),
             end_tick=np.array([events.end_tick for events in tracks], dtype=np.int64),
+        )
+
+    def between(self, first: int, last: int) -> "FileEvents":
+        """The events of tracks ``first`` to ``last - 1`` (views of these arrays, nothing copied)."""
+        lo, hi = np.searchsorted(self.track, [first, last]).tolist()
+        return FileEvents(
+            track=self.track[lo:hi],
+            ticks=self.ticks[lo:hi],
+            order=self.order[lo:hi],
+            status=self.status[lo:hi],
+            data1=self.data1[lo:hi],
+            data2=self.data2[lo:hi],
+            end_tick=self.end_tick[first - self.first_track : last - self.first_track],
+            first_track=first,
         )
 
 
