@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import NamedTuple
 
 import numpy as np
@@ -29,6 +28,8 @@ from core.representation.vocabulary import CLASS_UNITS, UNITS_PER_QUARTER
 from core.score import DRUM_CHANNEL, Note, Score, TempoChange, TimeSignature, Track
 
 DEFAULT_VELOCITY = 64  # for note events without a velocity bin (the original wrote every note at 64)
+_CLASS_UNITS = np.array(CLASS_UNITS, np.int64)
+_BIN_VELOCITIES = np.array(BIN_VELOCITIES, np.int64)
 
 
 class DecodedNote(NamedTuple):
@@ -55,15 +56,21 @@ def _meter(numerator: int, denominator: int) -> Meter:
         raise RepresentationError(f"cannot decode bars of {numerator}/{denominator}: {error}") from None
 
 
-def units_to_ticks(units: int, meter: Meter, ticks_per_quarter: int) -> int:
-    """Ticks of ``units`` (1/24 q*) of ``meter`` at ``ticks_per_quarter`` (rounded to the nearest tick)."""
-    return round(Fraction(units * ticks_per_quarter, UNITS_PER_QUARTER) * meter.quarters_per_qstar)
+def units_to_ticks(units: np.ndarray, meter: Meter, ticks_per_quarter: int) -> np.ndarray:
+    """Ticks of ``units`` (1/24 q*) of ``meter`` at ``ticks_per_quarter``, rounded to the nearest tick
+    (halves to even), in exact integer arithmetic."""
+    per_qstar = meter.quarters_per_qstar
+    numerator = np.asarray(units, np.int64) * (ticks_per_quarter * per_qstar.numerator)
+    denominator = UNITS_PER_QUARTER * per_qstar.denominator
+    quotient, remainder = np.divmod(numerator, denominator)
+    twice = 2 * remainder
+    return quotient + ((twice > denominator) | ((twice == denominator) & (quotient % 2 == 1)))
 
 
 def bar_length_ticks(numerator: int, denominator: int, ticks_per_quarter: int) -> int:
     """Length of one encoded bar of this meter in ticks."""
     meter = _meter(numerator, denominator)
-    return units_to_ticks(meter.bar_units, meter, ticks_per_quarter)
+    return int(units_to_ticks(np.int64(meter.bar_units), meter, ticks_per_quarter))
 
 
 def decode_bar(
@@ -80,21 +87,23 @@ def decode_bar(
     offsets = np.asarray(events.offset, np.int64)
     if len(offsets) and (offsets.min() < 0 or offsets.max() >= len(CLASS_UNITS)):
         raise RepresentationError("an offset class is outside 0-59")
-    units = np.array(CLASS_UNITS, np.int64)
-    times = np.cumsum(units[offsets])
-    notes = []
-    for index in np.flatnonzero((~events.is_pause) & (events.pitch >= 0)).tolist():
-        duration_class = int(events.duration[index])
-        if not 0 < duration_class < len(CLASS_UNITS):
-            raise RepresentationError(f"note event {index} has duration class {duration_class}")
-        start = start_tick + units_to_ticks(int(times[index]), meter, ticks_per_quarter)
-        end = start_tick + units_to_ticks(int(times[index]) + CLASS_UNITS[duration_class], meter, ticks_per_quarter)
-        velocity_bin = int(events.velocity[index])
-        velocity = BIN_VELOCITIES[velocity_bin] if 0 <= velocity_bin < len(BIN_VELOCITIES) else default_velocity
-        instrument = int(events.instrument[index])
-        pitch = int(events.pitch[index]) + LOWEST_PITCH
-        notes.append(DecodedNote(start, max(end - start, 1), pitch, max(instrument, 0), velocity))
-    return notes
+    times = np.cumsum(_CLASS_UNITS[offsets])
+    index = np.flatnonzero((~events.is_pause) & (events.pitch >= 0))
+    duration = np.asarray(events.duration, np.int64)[index]
+    wrong = (duration <= 0) | (duration >= len(CLASS_UNITS))
+    if wrong.any():
+        first = int(np.argmax(wrong))
+        raise RepresentationError(f"note event {int(index[first])} has duration class {int(duration[first])}")
+    onset = times[index]
+    start = start_tick + units_to_ticks(onset, meter, ticks_per_quarter)
+    length = np.maximum(start_tick + units_to_ticks(onset + _CLASS_UNITS[duration], meter, ticks_per_quarter) - start, 1)
+    velocity_bin = np.asarray(events.velocity, np.int64)[index]
+    known = (velocity_bin >= 0) & (velocity_bin < len(BIN_VELOCITIES))
+    velocity = np.where(known, _BIN_VELOCITIES[np.where(known, velocity_bin, 0)], default_velocity)
+    pitch = np.asarray(events.pitch, np.int64)[index] + LOWEST_PITCH
+    instrument = np.maximum(np.asarray(events.instrument, np.int64)[index], 0)
+    columns = (start.tolist(), length.tolist(), pitch.tolist(), instrument.tolist(), velocity.tolist())
+    return [DecodedNote(*note) for note in zip(*columns)]
 
 
 def instrument_map_for(score: Score, table: InstrumentTable = MAHLERNET) -> dict[int, InstrumentTarget]:

@@ -16,6 +16,7 @@ from core.representation.decode import (
     decode_bar,
     decode_piece,
     instrument_map_for,
+    units_to_ticks,
 )
 from core.representation.events import EventArrays
 from core.representation.meters import Meter, meter_for
@@ -209,3 +210,12 @@ def test_bar_lengths():
     assert bar_length_ticks(7, 8, TPQ) == 1680
     assert bar_length_ticks(8, 4, TPQ) == 1920  # encoded bars of 8/4 are 4/4 halves
     assert bar_length_ticks(6, 8, 96) == 288
+
+
+@pytest.mark.parametrize("numerator, denominator", [(4, 4), (3, 4), (6, 8), (7, 8), (5, 16), (3, 2)])
+@pytest.mark.parametrize("ticks_per_quarter", [96, 100, 120, 480, 25])
+def test_units_to_ticks_rounds_exactly_like_fractions(numerator, denominator, ticks_per_quarter):
+    meter = meter_for(numerator, denominator)
+    units = np.arange(0, 4 * meter.bar_units)
+    expected = [round(Fraction(int(u) * ticks_per_quarter, UNITS_PER_QUARTER) * meter.quarters_per_qstar) for u in units]
+    assert units_to_ticks(units, meter, ticks_per_quarter).tolist() == expected
