@@ -11,10 +11,12 @@ pairs are made (:mod:`core.batching`). An empty line is the START context alone:
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 import torch
+from threadpoolctl import ThreadpoolController
 
 from core.errors import Cancelled, GenerationError
 from core.generation.bars import event_batch
@@ -69,13 +71,14 @@ def standard_normal(streams: Sequence[Streams], bar: int, size: int, device: tor
 
 @contextlib.contextmanager
 def evaluating(model: MahlerNet) -> Iterator[None]:
-    """Run the model in eval mode, without gradients and on one CPU thread; afterwards the model is
-    in the mode it was in and torch has its thread count back.
+    """Run the model in eval mode, without gradients, with torch and NumPy's BLAS on one CPU thread;
+    afterwards the model is in the mode it was in and both have their thread counts back.
 
     One thread: generation multiplies matrices of a few rows, where splitting the work across
     threads gains nothing, and where other programs (the GUI, the audio, other jobs) keep the other
     cores busy, torch's worker threads wait for each other: on a busy 2-core machine two threads made
-    continuing 8 bars 5 to 10 times slower (benchmarks/README.md, "generate.py").
+    continuing 8 bars 5 to 10 times slower (benchmarks/README.md, "generate.py"). NumPy's BLAS
+    (OpenBLAS, which runs the one-row products) would otherwise spin a thread per core as well.
     """
     was_training = model.training
     threads = torch.get_num_threads()
@@ -83,12 +86,18 @@ def evaluating(model: MahlerNet) -> Iterator[None]:
     if threads != 1:
         torch.set_num_threads(1)
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), _blas_controller().limit(limits=1, user_api="blas"):
             yield
     finally:
         model.train(was_training)
         if threads != 1:
             torch.set_num_threads(threads)
+
+
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    """The BLAS libraries loaded in this process (found once: the search walks the loaded libraries)."""
+    return ThreadpoolController()
 
 
 def check_cancel(cancel: Cancel | None) -> None:

@@ -1,38 +1,44 @@
 """One decoder step of a trained :class:`~core.network.MahlerNet`, rearranged for fast generation.
 
 Generation runs the decoder one event at a time, a few hundred times per phrase, at batch 1 to ~10.
-At that size the cost is the number of tensor operations and the bytes of weights read, not the
-arithmetic. The network's ``decode_step`` and ``*_logits`` (written for teacher-forced training) build
-one-hot rows, concatenate them with the conditioning and run ``nn.LSTM``; here the same arithmetic is
-regrouped once per model:
+At that size a step costs the bytes of weights it reads (~3 MB for the small presets, more than a
+laptop core's L2 cache) plus a fixed price per operation: ~3 us per torch call, ~1 us per NumPy call.
+torch's ``lstm_cell`` and ``nn.LSTM`` spend a dozen calls per layer around their products, so here
+the same arithmetic is regrouped once per model, into as few operations as possible:
 
 * a one-hot or many-hot block times a weight matrix is a sum of rows of that matrix, so the decoder's
   input projection is one *embedding bag* over the previous event's classes and active sets;
 * the conditioning fed at every step (context summary and ``P``) is constant within a bar, so its
   share of the first layer's gates is computed once per bar (:meth:`FastDecoder.start`);
-* each layer runs as one fused ``torch.lstm_cell`` call (the first layer too at batch 1);
+* every layer is one matrix product (an upper layer reads ``[h below | own h]`` against its input and
+  hidden weights stacked) and eight in-place NumPy operations: the gates are stored in the order
+  (input, forget, output, cell) with the three sigmoid gates' weights halved, so one ``tanh`` over all
+  gates gives them all (``sigmoid(x) = (1 + tanh(x / 2)) / 2``);
 * every head's product with the top decoder output is one matrix product per step; each sampled
   property's share of the later heads (duration, pitch, instrument, velocity) is one gathered row of
   a table (:attr:`FastDecoder.tables`);
 * the next-step mask (no pause on a chord member) is built into the offset table; a batch-normalised
   head (``output_norm``) in eval mode is an affine map, folded into the weights.
 
+A one-row product goes to NumPy's BLAS (OpenBLAS reads the weights ~30% faster than torch's MKL at
+one row), a product of several rows to torch's (MKL is 2-3x faster there).
+
 Classes are integers where each property's "none" (a pause's pitch, an off-grid beat, the empty first
 step) is the class count itself (:data:`NONE_CLASS`), so every table has a zero row for it.
 
-The tables live on the CPU whatever the model's device (see :class:`core.generation.sampler.Sampler`).
-The result equals the network's step up to float rounding (a test checks it against ``decode_step``
-and ``chain_logits``). :func:`fast_decoder` caches the tables per model and rebuilds them when the
-weights change.
+Everything lives on the CPU, as float32 NumPy arrays, whatever the model's device (see
+:class:`core.generation.sampler.Sampler`). The result equals the network's step up to float rounding
+(a test checks it against ``decode_step`` and ``chain_logits``). :func:`fast_decoder` caches the tables
+per model and rebuilds them when the weights change.
 """
 
 from __future__ import annotations
 
 import weakref
-from typing import Callable, NamedTuple
+from dataclasses import dataclass
 
+import numpy as np
 import torch
-import torch.nn.functional as F
 
 from core.network import DecoderState, MahlerNet
 from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
@@ -47,10 +53,36 @@ EVENT_COLUMNS = ("offset", "beat", "duration", "pitch", "instrument", "velocity"
 NONE_CLASS = (N_OFFSETS, N_BEATS, N_DURATIONS, N_PITCHES, N_INSTRUMENTS, VELOCITY_BINS)
 
 
-class StepState(NamedTuple):
-    h: list[torch.Tensor]  # per layer (B, H)
-    c: list[torch.Tensor]
-    input_gates: torch.Tensor  # (B, 4H): the constant conditioning's share of layer 0's gates
+@dataclass
+class StepState:
+    """The decoder's state for a batch of ``B`` rows, updated in place by :meth:`FastDecoder.step`."""
+
+    hidden: np.ndarray  # (B, layers * H): every layer's h side by side
+    cell: np.ndarray  # (B, layers, H)
+    input_gates: np.ndarray  # (B, 4H): the constant conditioning's share of layer 0's gates
+    gates: np.ndarray  # (B, 4H) scratch
+    scratch: np.ndarray  # (B, H) scratch
+    logits: np.ndarray  # (B, width): the last step's logits
+
+
+def _gate_order(matrix: torch.Tensor) -> torch.Tensor:
+    """Rows of a (4H, ...) gate matrix (or a 4H bias) from PyTorch's order (input, forget, cell, output)
+    to (input, forget, output, cell), the three sigmoid gates halved (see the module docstring)."""
+    i, f, g, o = matrix.chunk(4)
+    return torch.cat([0.5 * i, 0.5 * f, 0.5 * o, g])
+
+
+def _array(tensor: torch.Tensor) -> np.ndarray:
+    """A float32 C-ordered copy (never a view: the network's initial h and c are one tensor)."""
+    return np.array(tensor.detach().float().cpu().numpy(), order="C")
+
+
+def _product(x: np.ndarray, weight: np.ndarray, out: np.ndarray) -> None:
+    """``out = x @ weight``: NumPy's BLAS at one row, torch's at several (see the module docstring)."""
+    if x.shape[0] == 1:
+        np.dot(x, weight, out=out)
+    else:
+        torch.mm(torch.from_numpy(x), torch.from_numpy(weight), out=torch.from_numpy(out))
 
 
 class FastDecoder:
@@ -65,7 +97,6 @@ class FastDecoder:
         self.heads = HEADS if self.velocity else HEADS[:4]
         self.columns = 6 if self.velocity else 5
         self.same_step = config.same_step_mask
-        self._linear: Callable[[torch.Tensor, int], torch.Tensor] | None = None
         with torch.no_grad():
             self._build_decoder(model)
             self._build_heads(model)
@@ -73,7 +104,7 @@ class FastDecoder:
     # ---------------------------------------------------------------------------------- tables
     def _build_decoder(self, model: MahlerNet) -> None:
         lstm = model.decoder
-        weight = lstm.weight_ih_l0.detach().float().cpu()
+        weight = _gate_order(lstm.weight_ih_l0.detach().float().cpu())  # (4H, inputs)
         sizes = NONE_CLASS[: self.columns]
         blocks, starts, column, start = [], [], 0, 0
         for size in sizes:  # each one-hot block of the step row, plus a zero row for "none"
@@ -87,18 +118,18 @@ class FastDecoder:
         # Rows of the step row's share of layer 0's gates: one per class of each block (+ none), then
         # one per active pitch and instrument; a step's share is the sum of its rows (an embedding bag).
         self.input_table = torch.cat(blocks).contiguous()
-        self.block_starts = torch.tensor(starts)
+        self.block_starts = np.array(starts)
         self.active_start = start
         self.input_rows = start + active_width
-        self.condition_weight = weight[:, column + active_width :].t().contiguous()  # (C, 4H)
-        self.input_bias = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().float().cpu()
-        self.hidden_weight = lstm.weight_hh_l0.detach().float().cpu().contiguous()  # (4H, H)
-        self.no_input = torch.empty(1, 0)
-        self.no_input_weight = torch.empty(self.hidden_weight.shape[0], 0)
-        self.upper = [
-            tuple(getattr(lstm, f"{name}_l{layer}").detach().float().cpu().contiguous() for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
-            for layer in range(1, self.layers)
-        ]
+        self.condition_weight = _array(weight[:, column + active_width :].t())  # (C, 4H)
+        self.input_bias = _array(_gate_order(lstm.bias_ih_l0 + lstm.bias_hh_l0))
+        # Per layer, the weights its product reads: layer 0 its own h; layer k [h of layer k-1 | own h].
+        self.weights = [_array(_gate_order(lstm.weight_hh_l0).t())]  # (H, 4H)
+        self.biases: list[np.ndarray | None] = [None]
+        for layer in range(1, self.layers):
+            stacked = torch.cat([getattr(lstm, f"weight_ih_l{layer}"), getattr(lstm, f"weight_hh_l{layer}")], dim=1)
+            self.weights.append(_array(_gate_order(stacked).t()))  # (2H, 4H)
+            self.biases.append(_array(_gate_order(getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}"))))
 
     def _head_weights(self, model: MahlerNet, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Weight (out, in) and bias of head ``name`` with an eval-mode output norm folded in."""
@@ -114,8 +145,8 @@ class FastDecoder:
     def _build_heads(self, model: MahlerNet) -> None:
         H = self.hidden
         weights = {name: self._head_weights(model, name) for name in self.heads}
-        self.h_weight = torch.cat([weights[n][0][:, :H] for n in self.heads]).t().contiguous()  # (H, sum widths)
-        self.h_bias = torch.cat([weights[n][1] for n in self.heads])
+        self.h_weight = _array(torch.cat([weights[n][0][:, :H] for n in self.heads]).t())  # (H, sum widths)
+        self.h_bias = _array(torch.cat([weights[n][1] for n in self.heads]))
         self.slices: dict[str, slice] = {}
         start = 0
         for name in self.heads:
@@ -125,76 +156,70 @@ class FastDecoder:
         # Conditioning inputs in chain order; offset and beat feed the heads from duration on,
         # duration from pitch on, pitch from instrument on, instrument feeds velocity.
         inputs = [("offset", N_OFFSETS, 1), ("beat", N_BEATS, 1), ("duration", N_DURATIONS, 2), ("pitch", N_PITCHES, 3), ("instrument", N_INSTRUMENTS, 4)]
-        self.tables: dict[str, torch.Tensor] = {}
+        self.tables: dict[str, np.ndarray] = {}
         column = H
         for name, width, first_reader in inputs:
             readers = self.heads[first_reader:]
             if not readers:
                 break
             table = torch.cat([weights[r][0][:, column : column + width].t() for r in readers], dim=1)
-            self.tables[name] = torch.cat([table, torch.zeros(1, table.shape[1])]).contiguous()  # last row: none
+            self.tables[name] = _array(torch.cat([table, torch.zeros(1, table.shape[1])]))  # last row: none
             column += width
         if self.config.next_step_mask:  # a chord member (offset 0) is never a pause (duration 0)
             self.tables["offset"][0, 0] = NEG
 
     # --------------------------------------------------------------------------------- running
     def start(self, state: DecoderState) -> StepState:
-        """The state before a bar's first step, from the network's :meth:`MahlerNet.initial_state`."""
-        gates = torch.addmm(self.input_bias, state.condition.float(), self.condition_weight)
-        h = [state.h[layer].float() for layer in range(self.layers)]
-        c = [state.c[layer].float() for layer in range(self.layers)]
-        return StepState(h=h, c=c, input_gates=gates)
+        """Fresh buffers holding the state before a bar's first step, from the network's
+        :meth:`MahlerNet.initial_state`."""
+        rows = state.condition.shape[0]
+        H = self.hidden
+        input_gates = np.empty((rows, 4 * H), np.float32)
+        _product(_array(state.condition), self.condition_weight, input_gates)
+        input_gates += self.input_bias
+        return StepState(
+            hidden=_array(state.h.transpose(0, 1).reshape(rows, self.layers * H)),
+            cell=_array(state.c.transpose(0, 1)),
+            input_gates=input_gates,
+            gates=np.empty((rows, 4 * H), np.float32),
+            scratch=np.empty((rows, H), np.float32),
+            logits=np.empty((rows, self.width), np.float32),
+        )
 
-    def step(self, rows: torch.Tensor, offsets: torch.Tensor, state: StepState) -> tuple[torch.Tensor, StepState]:
-        """One decoder step. The previous event of batch row ``b`` is given by the rows of
+    def step(self, rows: np.ndarray, offsets: np.ndarray, state: StepState) -> np.ndarray:
+        """One decoder step, in place. The previous event of batch row ``b`` is given by the rows of
         :attr:`input_table` it switches on: ``rows[offsets[b]:offsets[b + 1]]`` (its classes plus
         :attr:`block_starts`, then :attr:`active_start` plus its active pitches and instruments).
-        Returns the top output's share of every head's logits (B, :attr:`width`) and the new state."""
-        gates = F.embedding_bag(rows, self.input_table, offsets, mode="sum").add_(state.input_gates)
-        batch = gates.shape[0]
-        if batch == 1:  # batch 1: each layer's cell in one call (the first with its input share as bias)
-            h, c = torch.lstm_cell(self.no_input, (state.h[0], state.c[0]), self.no_input_weight, self.hidden_weight, gates[0], None)
-            hs, cs = [h], [c]
-            for layer, (w_ih, w_hh, b_ih, b_hh) in enumerate(self.upper, start=1):
-                h, c = torch.lstm_cell(h, (state.h[layer], state.c[layer]), w_ih, w_hh, b_ih, b_hh)
-                hs.append(h)
-                cs.append(c)
-            return torch.addmm(self.h_bias, h, self.h_weight), StepState(hs, cs, state.input_gates)
-        linear = self._batched()
-        h, c = _cell(gates.add_(linear(state.h[0], 0)), state.c[0])
-        hs, cs = [h], [c]
+        Returns the top output's share of every head's logits (B, :attr:`width`) *without* the heads'
+        bias :attr:`h_bias` (the caller adds it with its own per-step terms); the array is
+        overwritten by the next step."""
+        H = self.hidden
+        gates, hidden = state.gates, state.hidden
+        bag = torch.embedding_bag(self.input_table, torch.from_numpy(rows), torch.from_numpy(offsets), False, 0)[0]
+        _product(hidden[:, :H], self.weights[0], gates)
+        gates += state.input_gates
+        gates += bag.numpy()
+        self._cell(state, 0)
         for layer in range(1, self.layers):
-            h, c = _cell(linear(torch.cat([h, state.h[layer]], dim=1), layer), state.c[layer])
-            hs.append(h)
-            cs.append(c)
-        return linear(h, self.layers), StepState(hs, cs, state.input_gates)
+            _product(hidden[:, (layer - 1) * H : (layer + 1) * H], self.weights[layer], gates)
+            gates += self.biases[layer]
+            self._cell(state, layer)
+        _product(hidden[:, (self.layers - 1) * H :], self.h_weight, state.logits)
+        return state.logits
 
-    def _batched(self) -> Callable[[torch.Tensor, int], torch.Tensor]:
-        """``linear(x, k)``: the k-th product of a batched step (0: layer 0's hidden weights; 1..L-1:
-        layer k's input and hidden weights side by side, with biases; L: the heads)."""
-        if self._linear is None:
-            weights = [(self.hidden_weight, None)]
-            weights += [(torch.cat([w_ih, w_hh], dim=1), b_ih + b_hh) for w_ih, w_hh, b_ih, b_hh in self.upper]
-            weights.append((self.h_weight.t().contiguous(), self.h_bias))
-            self._linear = _plain(weights)
-        return self._linear
-
-
-def _cell(gates: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The LSTM cell on gates in PyTorch's order (input, forget, cell, output)."""
-    i, f, g, o = gates.chunk(4, dim=1)
-    c = torch.addcmul(torch.sigmoid(f) * c, torch.sigmoid(i), torch.tanh(g))
-    return torch.sigmoid(o) * torch.tanh(c), c
-
-
-def _plain(weights: list[tuple[torch.Tensor, torch.Tensor | None]]) -> Callable[[torch.Tensor, int], torch.Tensor]:
-    transposed = [(w.t().contiguous(), b) for w, b in weights]
-
-    def linear(x: torch.Tensor, index: int) -> torch.Tensor:
-        weight, bias = transposed[index]
-        return torch.mm(x, weight) if bias is None else torch.addmm(bias, x, weight)
-
-    return linear
+    def _cell(self, state: StepState, layer: int) -> None:
+        """The LSTM cell of ``layer`` on ``state.gates`` (see the module docstring for their layout)."""
+        H = self.hidden
+        gates, scratch, c = state.gates, state.scratch, state.cell[:, layer]
+        np.tanh(gates, out=gates)
+        sigmoid = gates[:, : 3 * H]
+        sigmoid *= 0.5
+        sigmoid += 0.5  # input, forget and output gates
+        c *= gates[:, H : 2 * H]
+        np.multiply(gates[:, : H], gates[:, 3 * H :], out=scratch)
+        c += scratch
+        np.tanh(c, out=scratch)
+        np.multiply(gates[:, 2 * H : 3 * H], scratch, out=state.hidden[:, layer * H : (layer + 1) * H])
 
 
 _CACHE: "weakref.WeakKeyDictionary[MahlerNet, tuple[tuple, FastDecoder]]" = weakref.WeakKeyDictionary()

@@ -50,16 +50,6 @@ RETRY_HEAT = 0.1  # offset temperature added per attempt (the original's rule)
 DEFAULT_VELOCITY_BIN = 3  # mp (MIDI 64, the original's fixed velocity) for a model without velocity
 
 
-@dataclass(frozen=True)
-class DecodedBars:
-    """One bar per row: its events and the notes sounding after it; ``attempts`` per row (1 = first
-    try, more after empty bars; 0 = gave up and wrote a rest)."""
-
-    events: list[EventArrays]
-    carry: Carry
-    attempts: list[int]
-
-
 class Streams:
     """The random streams of one row: an independent ``torch.Generator`` per (bar, purpose), derived
     from the row's seed with NumPy's ``SeedSequence`` (purpose 0 = z, 1 + k = noise of attempt k)."""
@@ -108,7 +98,7 @@ class Sampler:
         self.fast: FastDecoder = fast_decoder(model)
         self.velocity = model.config.use_velocity
         fast = self.fast
-        self.tables = {name: table.numpy() for name, table in fast.tables.items()}
+        self.tables = dict(fast.tables)
         # The instrument mask depends on the sampled pitch: fold it into the pitch's table row.
         allowed = controls.range_table() & controls.instrument_mask()[None, :]
         pitch_table = self.tables["pitch"].copy()
@@ -165,14 +155,14 @@ class Sampler:
 
     # ------------------------------------------------------------------------------------ private
     def _bias_row(self, plans: Sequence[BarPlan]) -> np.ndarray:
-        """(B, 1, width): the masks of offset, duration and pitch as additive biases (0 or -inf)."""
+        """(B, 1, width): the heads' biases plus the masks of offset, duration and pitch (0 or -inf)."""
         fast = self.fast
-        row = np.zeros((len(plans), 1, fast.width), np.float32)
+        row = np.tile(fast.h_bias, (len(plans), 1, 1))
         for position, plan in enumerate(plans):
             offset, duration = _plan_masks(plan)
-            row[position, 0, fast.slices["offset"]] = offset
-            row[position, 0, fast.slices["duration"]] = duration
-            row[position, 0, fast.slices["pitch"]] = self.pitch_bias
+            row[position, 0, fast.slices["offset"]] += offset
+            row[position, 0, fast.slices["duration"]] += duration
+            row[position, 0, fast.slices["pitch"]] += self.pitch_bias
         return row
 
     def _temperature_row(self, temperatures: Temperatures) -> np.ndarray:
@@ -231,7 +221,7 @@ class Sampler:
         t_off, t_beat, t_dur, t_pitch = tables["offset"], tables["beat"], tables["duration"], tables["pitch"]
         t_inst = tables.get("instrument")
         columns = fast.columns
-        block_starts = fast.block_starts.numpy()
+        block_starts = fast.block_starts
         none_values = np.array(NONE_CLASS[:columns])
         pause_none = none_values[3:]  # a pause has no pitch, instrument or velocity
         end_shift = np.array([0, N_PITCHES])
@@ -263,8 +253,8 @@ class Sampler:
                 chunk = noise_chunk()
             batch_rows, on = np.nonzero(hot)
             offsets = np.searchsorted(batch_rows, np.arange(rows))
-            base, step_state = fast.step(torch.from_numpy(on), torch.from_numpy(offsets), step_state)
-            logits = base.numpy() + chunk[:, step % CHUNK]
+            logits = fast.step(on, offsets, step_state)
+            logits += chunk[:, step % CHUNK]
 
             event = events_out[:, step]
             event[:, 0] = offset = logits[:, s_off].argmax(1)
