@@ -44,10 +44,9 @@ Departures from the original implementation (spec sections 3 and 6), all deliber
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -159,21 +158,8 @@ def _init_lstm(lstm: nn.LSTM, forget_bias: float) -> None:
                 nn.init.constant_(parameter[hidden : 2 * hidden], forget_bias)
 
 
-Jobs = Sequence[Callable[[], torch.Tensor]]
-Runner = Callable[[Jobs], list[torch.Tensor]]
-
-
-def one_after_another(jobs: Jobs) -> list[torch.Tensor]:
-    """Run independent jobs in order on this thread (the default :data:`Runner`)."""
-    return [job() for job in jobs]
-
-
 class Encoder(nn.Module):
-    """Two independent unidirectional LSTM stacks (forward, backward) with trainable initial states.
-
-    The two directions share nothing, so :meth:`forward` hands them to a :data:`Runner` as two jobs:
-    training runs them in order, generation side by side on two cores
-    (:mod:`core.generation.side_by_side`)."""
+    """Two independent unidirectional LSTM stacks (forward, backward) with trainable initial states."""
 
     def __init__(self, input_size: int, size: int, layers: int, dropout: float, forget_bias: float):
         super().__init__()
@@ -183,21 +169,19 @@ class Encoder(nn.Module):
             _init_lstm(lstm, forget_bias)
         self.initial = nn.Parameter(torch.zeros(2, 2, layers, 1, size))  # direction, (h, c), layer
 
-    def forward(self, rows: torch.Tensor, lengths: torch.Tensor, run: Runner = one_after_another) -> torch.Tensor:
+    def forward(self, rows: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         batch, steps = rows.shape[:2]
         last = (lengths - 1).clamp(min=0)
         picked = torch.arange(batch, device=rows.device)
         position = torch.arange(steps, device=rows.device).unsqueeze(0)
         reverse = torch.where(position < lengths.unsqueeze(1), last.unsqueeze(1) - position, position)
         reversed_rows = rows.gather(1, reverse.unsqueeze(-1).expand_as(rows))
-
-        def summary(direction: int, lstm: nn.LSTM, sequence: torch.Tensor) -> torch.Tensor:
+        summaries = []
+        for direction, (lstm, sequence) in enumerate(((self.forward_lstm, rows), (self.backward_lstm, reversed_rows))):
             h0, c0 = (state.expand(-1, batch, -1).contiguous().to(rows.dtype) for state in self.initial[direction])
             outputs, _ = lstm(sequence, (h0, c0))
-            return outputs[picked, last]
-
-        jobs = [functools.partial(summary, 0, self.forward_lstm, rows), functools.partial(summary, 1, self.backward_lstm, reversed_rows)]
-        return torch.cat(run(jobs), dim=-1)
+            summaries.append(outputs[picked, last])
+        return torch.cat(summaries, dim=-1)
 
 
 class MahlerNet(nn.Module):
@@ -254,22 +238,19 @@ class MahlerNet(nn.Module):
         velocity = events.velocity if self.config.use_velocity else None
         return event_features(events.offset, events.beat, events.duration, events.pitch, events.instrument, velocity, dtype)
 
-    def encode_context(self, context: EventBatch | None, run: Runner = one_after_another) -> torch.Tensor | None:
-        """Summary (B, 2H) of the context bars, or ``None`` for a model without context; ``run`` runs
-        the encoder's two directions (see :class:`Encoder`)."""
+    def encode_context(self, context: EventBatch | None) -> torch.Tensor | None:
+        """Summary (B, 2H) of the context bars, or ``None`` for a model without context."""
         if self.context_encoder is None:
             return None
         if context is None:
             raise ValueError("this model needs a context (previous bars or the START token)")
         dtype = self.z_projection.weight.dtype
         rows = torch.cat([context.is_start.unsqueeze(-1).to(dtype), self._rows(context, dtype)], dim=-1)
-        return self.context_encoder(rows, context.lengths, run)
+        return self.context_encoder(rows, context.lengths)
 
-    def encode_input(
-        self, bar: EventBatch, context_summary: torch.Tensor | None, run: Runner = one_after_another
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode_input(self, bar: EventBatch, context_summary: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """``(mu, logvar)`` of the latent code of ``bar`` given its context summary."""
-        summary = self.input_encoder(self._rows(bar, self.z_projection.weight.dtype), bar.lengths, run)
+        summary = self.input_encoder(self._rows(bar, self.z_projection.weight.dtype), bar.lengths)
         if context_summary is not None:
             summary = torch.cat([summary, context_summary], dim=-1)
         return self.mu(summary), self.logvar(summary)

@@ -21,7 +21,6 @@ from threadpoolctl import ThreadpoolController
 from core.errors import Cancelled, GenerationError
 from core.generation.bars import event_batch
 from core.generation.sampler import Streams
-from core.generation.side_by_side import side_by_side
 from core.network import MahlerNet
 from core.representation.events import EventArrays
 
@@ -56,13 +55,13 @@ def context_summaries(model: MahlerNet, lines: Sequence[Sequence[LineBar]]) -> t
     windows = [context_window(line, model.config.context_bars) for line in lines]
     device = next(model.parameters()).device
     batch = event_batch([w[0] for w in windows], [w[1] for w in windows], device)
-    return model.encode_context(batch, side_by_side)
+    return model.encode_context(batch)
 
 
 def encode_bars(model: MahlerNet, bars: Sequence[EventArrays], summaries: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
     """``(mu, logvar)`` of the latent codes of ``bars`` given their context summaries."""
     device = next(model.parameters()).device
-    return model.encode_input(event_batch(bars, [False] * len(bars), device), summaries, side_by_side)
+    return model.encode_input(event_batch(bars, [False] * len(bars), device), summaries)
 
 
 def standard_normal(streams: Sequence[Streams], bar: int, size: int, device: torch.device) -> torch.Tensor:
