@@ -250,9 +250,11 @@ class MahlerNet(nn.Module):
 
     def encode_input(self, bar: EventBatch, context_summary: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """``(mu, logvar)`` of the latent code of ``bar`` given its context summary."""
-        summary = self.input_encoder(self._rows(bar, self.z_projection.weight.dtype), bar.lengths)
-        if context_summary is not None:
-            summary = torch.cat([summary, context_summary], dim=-1)
+        return self.latent(self.input_encoder(self._rows(bar, self.z_projection.weight.dtype), bar.lengths), context_summary)
+
+    def latent(self, input_summary: torch.Tensor, context_summary: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(mu, logvar)`` from the input encoder's summary of a bar and its context summary."""
+        summary = input_summary if context_summary is None else torch.cat([input_summary, context_summary], dim=-1)
         return self.mu(summary), self.logvar(summary)
 
     @staticmethod

@@ -20,6 +20,7 @@ from threadpoolctl import ThreadpoolController
 
 from core.errors import Cancelled, GenerationError
 from core.generation.bars import event_batch
+from core.generation.fast_encoder import fast_encoder
 from core.generation.sampler import Streams
 from core.network import MahlerNet
 from core.representation.events import EventArrays
@@ -50,18 +51,24 @@ def context_window(line: Sequence[LineBar], bars: int) -> tuple[EventArrays, boo
 
 def context_summaries(model: MahlerNet, lines: Sequence[Sequence[LineBar]]) -> torch.Tensor | None:
     """Context summaries (B, 2H) of the bar after each line, or None for a model without context."""
-    if not model.config.use_context:
+    if model.context_encoder is None:
         return None
     windows = [context_window(line, model.config.context_bars) for line in lines]
-    device = next(model.parameters()).device
-    batch = event_batch([w[0] for w in windows], [w[1] for w in windows], device)
-    return model.encode_context(batch)
+    batch = event_batch([w[0] for w in windows], [w[1] for w in windows])
+    return _on_model(model, fast_encoder(model.context_encoder, model.config.use_velocity, start=True).summaries(batch))
 
 
 def encode_bars(model: MahlerNet, bars: Sequence[EventArrays], summaries: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
     """``(mu, logvar)`` of the latent codes of ``bars`` given their context summaries."""
-    device = next(model.parameters()).device
-    return model.encode_input(event_batch(bars, [False] * len(bars), device), summaries)
+    batch = event_batch(bars, [False] * len(bars))
+    summary = fast_encoder(model.input_encoder, model.config.use_velocity, start=False).summaries(batch)
+    return model.latent(_on_model(model, summary), summaries)
+
+
+def _on_model(model: MahlerNet, tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` (from the CPU encoders) on the model's device, in its floating-point type."""
+    weight = model.z_projection.weight
+    return tensor.to(device=weight.device, dtype=weight.dtype)
 
 
 def standard_normal(streams: Sequence[Streams], bar: int, size: int, device: torch.device) -> torch.Tensor:

@@ -1,27 +1,23 @@
 """One decoder step of a trained :class:`~core.network.MahlerNet`, rearranged for fast generation.
 
-Generation runs the decoder one event at a time, a few hundred times per phrase, at batch 1 to ~10.
-At that size a step costs the bytes of weights it reads (~3 MB for the small presets, more than a
-laptop core's L2 cache) plus a fixed price per operation: ~3 us per torch call, ~1 us per NumPy call.
-torch's ``lstm_cell`` and ``nn.LSTM`` spend a dozen calls per layer around their products, so here
-the same arithmetic is regrouped once per model, into as few operations as possible:
+Generation runs the decoder one event at a time, a few hundred times per phrase, at batch 1 to ~10,
+where a step costs the bytes of weights it reads (~3 MB for the small presets, more than a laptop
+core's L2 cache) plus a fixed price per operation. The network's ``decode_step`` and ``*_logits``
+(written for teacher-forced training) build one-hot rows, concatenate them with the conditioning and
+run ``nn.LSTM``; here the same arithmetic is regrouped once per model, in as few operations as
+possible (:mod:`core.generation.fast_lstm` explains the layout):
 
-* a one-hot or many-hot block times a weight matrix is a sum of rows of that matrix, so the decoder's
-  input projection is one *embedding bag* over the previous event's classes and active sets;
+* the decoder's input projection is one embedding bag over the previous event's classes and active
+  sets;
 * the conditioning fed at every step (context summary and ``P``) is constant within a bar, so its
   share of the first layer's gates is computed once per bar (:meth:`FastDecoder.start`);
-* every layer is one matrix product (an upper layer reads ``[h below | own h]`` against its input and
-  hidden weights stacked) and eight in-place NumPy operations: the gates are stored in the order
-  (input, forget, output, cell) with the three sigmoid gates' weights halved, so one ``tanh`` over all
-  gates gives them all (``sigmoid(x) = (1 + tanh(x / 2)) / 2``);
+* every layer is one product (an upper layer reads ``[h below | own h]`` against its input and
+  hidden weights stacked) and one in-place cell;
 * every head's product with the top decoder output is one matrix product per step; each sampled
   property's share of the later heads (duration, pitch, instrument, velocity) is one gathered row of
   a table (:attr:`FastDecoder.tables`);
 * the next-step mask (no pause on a chord member) is built into the offset table; a batch-normalised
   head (``output_norm``) in eval mode is an affine map, folded into the weights.
-
-A one-row product goes to NumPy's BLAS (OpenBLAS reads the weights ~30% faster than torch's MKL at
-one row), a product of several rows to torch's (MKL is 2-3x faster there).
 
 Classes are integers where each property's "none" (a pause's pitch, an off-grid beat, the empty first
 step) is the class count itself (:data:`NONE_CLASS`), so every table has a zero row for it.
@@ -40,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from core.generation.fast_lstm import as_array, class_table, gate_order, lstm_cell, product
 from core.network import DecoderState, MahlerNet
 from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
 
@@ -65,26 +62,6 @@ class StepState:
     logits: np.ndarray  # (B, width): the last step's logits
 
 
-def _gate_order(matrix: torch.Tensor) -> torch.Tensor:
-    """Rows of a (4H, ...) gate matrix (or a 4H bias) from PyTorch's order (input, forget, cell, output)
-    to (input, forget, output, cell), the three sigmoid gates halved (see the module docstring)."""
-    i, f, g, o = matrix.chunk(4)
-    return torch.cat([0.5 * i, 0.5 * f, 0.5 * o, g])
-
-
-def _array(tensor: torch.Tensor) -> np.ndarray:
-    """A float32 C-ordered copy (never a view: the network's initial h and c are one tensor)."""
-    return np.array(tensor.detach().float().cpu().numpy(), order="C")
-
-
-def _product(x: np.ndarray, weight: np.ndarray, out: np.ndarray) -> None:
-    """``out = x @ weight``: NumPy's BLAS at one row, torch's at several (see the module docstring)."""
-    if x.shape[0] == 1:
-        np.dot(x, weight, out=out)
-    else:
-        torch.mm(torch.from_numpy(x), torch.from_numpy(weight), out=torch.from_numpy(out))
-
-
 class FastDecoder:
     """The decoder and output chain of ``model`` as precomputed tables (see the module docstring)."""
 
@@ -104,32 +81,23 @@ class FastDecoder:
     # ---------------------------------------------------------------------------------- tables
     def _build_decoder(self, model: MahlerNet) -> None:
         lstm = model.decoder
-        weight = _gate_order(lstm.weight_ih_l0.detach().float().cpu())  # (4H, inputs)
-        sizes = NONE_CLASS[: self.columns]
-        blocks, starts, column, start = [], [], 0, 0
-        for size in sizes:  # each one-hot block of the step row, plus a zero row for "none"
-            blocks.append(weight[:, column : column + size].t())
-            blocks.append(torch.zeros(1, weight.shape[0]))
-            starts.append(start)
-            column += size
-            start += size + 1
+        weight = gate_order(lstm.weight_ih_l0)  # (4H, inputs)
+        classes, self.block_starts, column = class_table(weight, NONE_CLASS[: self.columns])
         active_width = N_PITCHES + N_INSTRUMENTS
-        blocks.append(weight[:, column : column + active_width].t())  # active pitches, instruments
         # Rows of the step row's share of layer 0's gates: one per class of each block (+ none), then
         # one per active pitch and instrument; a step's share is the sum of its rows (an embedding bag).
-        self.input_table = torch.cat(blocks).contiguous()
-        self.block_starts = np.array(starts)
-        self.active_start = start
-        self.input_rows = start + active_width
-        self.condition_weight = _array(weight[:, column + active_width :].t())  # (C, 4H)
-        self.input_bias = _array(_gate_order(lstm.bias_ih_l0 + lstm.bias_hh_l0))
+        self.input_table = torch.cat([classes, weight[:, column : column + active_width].t()]).contiguous()
+        self.active_start = len(classes)
+        self.input_rows = self.active_start + active_width
+        self.condition_weight = as_array(weight[:, column + active_width :].t())  # (C, 4H)
+        self.input_bias = as_array(gate_order(lstm.bias_ih_l0 + lstm.bias_hh_l0))
         # Per layer, the weights its product reads: layer 0 its own h; layer k [h of layer k-1 | own h].
-        self.weights = [_array(_gate_order(lstm.weight_hh_l0).t())]  # (H, 4H)
+        self.weights = [as_array(gate_order(lstm.weight_hh_l0).t())]  # (H, 4H)
         self.biases: list[np.ndarray | None] = [None]
         for layer in range(1, self.layers):
             stacked = torch.cat([getattr(lstm, f"weight_ih_l{layer}"), getattr(lstm, f"weight_hh_l{layer}")], dim=1)
-            self.weights.append(_array(_gate_order(stacked).t()))  # (2H, 4H)
-            self.biases.append(_array(_gate_order(getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}"))))
+            self.weights.append(as_array(gate_order(stacked).t()))  # (2H, 4H)
+            self.biases.append(as_array(gate_order(getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}"))))
 
     def _head_weights(self, model: MahlerNet, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Weight (out, in) and bias of head ``name`` with an eval-mode output norm folded in."""
@@ -145,8 +113,8 @@ class FastDecoder:
     def _build_heads(self, model: MahlerNet) -> None:
         H = self.hidden
         weights = {name: self._head_weights(model, name) for name in self.heads}
-        self.h_weight = _array(torch.cat([weights[n][0][:, :H] for n in self.heads]).t())  # (H, sum widths)
-        self.h_bias = _array(torch.cat([weights[n][1] for n in self.heads]))
+        self.h_weight = as_array(torch.cat([weights[n][0][:, :H] for n in self.heads]).t())  # (H, sum widths)
+        self.h_bias = as_array(torch.cat([weights[n][1] for n in self.heads]))
         self.slices: dict[str, slice] = {}
         start = 0
         for name in self.heads:
@@ -163,7 +131,7 @@ class FastDecoder:
             if not readers:
                 break
             table = torch.cat([weights[r][0][:, column : column + width].t() for r in readers], dim=1)
-            self.tables[name] = _array(torch.cat([table, torch.zeros(1, table.shape[1])]))  # last row: none
+            self.tables[name] = as_array(torch.cat([table, torch.zeros(1, table.shape[1])]))  # last row: none
             column += width
         if self.config.next_step_mask:  # a chord member (offset 0) is never a pause (duration 0)
             self.tables["offset"][0, 0] = NEG
@@ -175,11 +143,11 @@ class FastDecoder:
         rows = state.condition.shape[0]
         H = self.hidden
         input_gates = np.empty((rows, 4 * H), np.float32)
-        _product(_array(state.condition), self.condition_weight, input_gates)
+        product(as_array(state.condition), self.condition_weight, input_gates)
         input_gates += self.input_bias
         return StepState(
-            hidden=_array(state.h.transpose(0, 1).reshape(rows, self.layers * H)),
-            cell=_array(state.c.transpose(0, 1)),
+            hidden=as_array(state.h.transpose(0, 1).reshape(rows, self.layers * H)),
+            cell=as_array(state.c.transpose(0, 1)),
             input_gates=input_gates,
             gates=np.empty((rows, 4 * H), np.float32),
             scratch=np.empty((rows, H), np.float32),
@@ -196,30 +164,16 @@ class FastDecoder:
         H = self.hidden
         gates, hidden = state.gates, state.hidden
         bag = torch.embedding_bag(self.input_table, torch.from_numpy(rows), torch.from_numpy(offsets), False, 0)[0]
-        _product(hidden[:, :H], self.weights[0], gates)
+        product(hidden[:, :H], self.weights[0], gates)
         gates += state.input_gates
         gates += bag.numpy()
-        self._cell(state, 0)
+        lstm_cell(gates, state.cell[:, 0], hidden[:, :H], state.scratch)
         for layer in range(1, self.layers):
-            _product(hidden[:, (layer - 1) * H : (layer + 1) * H], self.weights[layer], gates)
+            product(hidden[:, (layer - 1) * H : (layer + 1) * H], self.weights[layer], gates)
             gates += self.biases[layer]
-            self._cell(state, layer)
-        _product(hidden[:, (self.layers - 1) * H :], self.h_weight, state.logits)
+            lstm_cell(gates, state.cell[:, layer], hidden[:, layer * H : (layer + 1) * H], state.scratch)
+        product(hidden[:, (self.layers - 1) * H :], self.h_weight, state.logits)
         return state.logits
-
-    def _cell(self, state: StepState, layer: int) -> None:
-        """The LSTM cell of ``layer`` on ``state.gates`` (see the module docstring for their layout)."""
-        H = self.hidden
-        gates, scratch, c = state.gates, state.scratch, state.cell[:, layer]
-        np.tanh(gates, out=gates)
-        sigmoid = gates[:, : 3 * H]
-        sigmoid *= 0.5
-        sigmoid += 0.5  # input, forget and output gates
-        c *= gates[:, H : 2 * H]
-        np.multiply(gates[:, : H], gates[:, 3 * H :], out=scratch)
-        c += scratch
-        np.tanh(c, out=scratch)
-        np.multiply(gates[:, 2 * H : 3 * H], scratch, out=state.hidden[:, layer * H : (layer + 1) * H])
 
 
 _CACHE: "weakref.WeakKeyDictionary[MahlerNet, tuple[tuple, FastDecoder]]" = weakref.WeakKeyDictionary()

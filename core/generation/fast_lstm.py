@@ -1,0 +1,74 @@
+"""What the fast decoder step and the fast encoders share: LSTM weights laid out for NumPy, one
+product, one in-place cell, and tables of one-hot blocks.
+
+Generation runs LSTMs one step at a time at batch 1 to ~10. There a step costs the bytes of weights
+it reads plus a fixed price per operation (~3 us per torch call, ~1 us per NumPy call); torch's
+``lstm_cell`` and ``nn.LSTM`` spend a dozen calls per layer around their products. Here a layer's step
+is one product and eight in-place NumPy operations on preallocated buffers:
+
+* the gates are stored in the order (input, forget, output, cell) instead of PyTorch's (input,
+  forget, cell, output), with the three sigmoid gates' weights and biases halved, so that one
+  ``tanh`` over all gates gives them all: ``sigmoid(x) = (1 + tanh(x / 2)) / 2`` (halving is exact in
+  floating point);
+* a one-hot or many-hot input block times a weight matrix is a sum of rows of that matrix: an
+  *embedding bag* over a table with one row per class (:func:`class_table`).
+
+A one-row product goes to NumPy's BLAS (OpenBLAS reads the weights faster than torch's MKL at one
+row), a product of several rows to torch's (MKL is 2-3x faster there); both share the same memory.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+
+def gate_order(matrix: torch.Tensor) -> torch.Tensor:
+    """Rows of a (4H, ...) gate matrix (or a 4H bias) from PyTorch's order (input, forget, cell,
+    output) to (input, forget, output, cell), the three sigmoid gates halved."""
+    i, f, g, o = matrix.detach().float().cpu().chunk(4)
+    return torch.cat([0.5 * i, 0.5 * f, 0.5 * o, g])
+
+
+def as_array(tensor: torch.Tensor) -> np.ndarray:
+    """A float32 C-ordered NumPy copy (never a view: the network's initial h and c are one tensor)."""
+    return np.array(tensor.detach().float().cpu().numpy(), order="C")
+
+
+def product(x: np.ndarray, weight: np.ndarray, out: np.ndarray) -> None:
+    """``out = x @ weight`` (``x`` may be a strided view): NumPy's BLAS at one row, torch's at several."""
+    if x.shape[0] == 1:
+        np.dot(x, weight, out=out)
+    else:
+        torch.mm(torch.from_numpy(x), torch.from_numpy(weight), out=torch.from_numpy(out))
+
+
+def lstm_cell(gates: np.ndarray, c: np.ndarray, h: np.ndarray, scratch: np.ndarray) -> None:
+    """In place: the cell state ``c`` and the output ``h`` (both (B, H), views allowed) from the
+    pre-activation ``gates`` (B, 4H) laid out by :func:`gate_order`; ``gates`` is overwritten."""
+    H = c.shape[1]
+    np.tanh(gates, out=gates)
+    sigmoid = gates[:, : 3 * H]
+    sigmoid *= 0.5
+    sigmoid += 0.5  # input, forget and output gates
+    c *= gates[:, H : 2 * H]
+    np.multiply(gates[:, :H], gates[:, 3 * H :], out=scratch)
+    c += scratch
+    np.tanh(c, out=scratch)
+    np.multiply(gates[:, 2 * H : 3 * H], scratch, out=h)
+
+
+def class_table(weight: torch.Tensor, sizes: Sequence[int]) -> tuple[torch.Tensor, np.ndarray, int]:
+    """The columns of ``weight`` (4H, inputs) for consecutive one-hot blocks of ``sizes`` classes from
+    its first column, as rows: one per class, each block followed by a zero row for "none" (index =
+    the block's size). Returns the table, each block's first row, and the column after the blocks."""
+    blocks, starts, column, start = [], [], 0, 0
+    for size in sizes:
+        blocks.append(weight[:, column : column + size].t())
+        blocks.append(torch.zeros(1, weight.shape[0]))
+        starts.append(start)
+        column += size
+        start += size + 1
+    return torch.cat(blocks).contiguous(), np.array(starts), column
