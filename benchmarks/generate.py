@@ -8,7 +8,8 @@ than music has, so its bias is set to give the density of real music instead (``
 
     .venv/bin/python benchmarks/generate.py [--repeats 15] [--events 26]
 
-Generation runs on one torch thread whatever the caller set (see core.generation.engine.evaluating).
+Generation runs on one thread (torch and NumPy's BLAS) whatever the caller set (see
+core.generation.engine.evaluating).
 """
 
 from __future__ import annotations

@@ -86,9 +86,10 @@ class Sampler:
 
     The step loop runs on the CPU whatever the model's device: at batch sizes of 1 to ~10 a step is
     a few small matrix products and a few dozen tiny operations, which the CPU does faster than a
-    round trip to an accelerator. The decoder's products run in torch (:mod:`fast_step`); the output
-    chain and the bookkeeping run in NumPy, whose operations on tiny arrays cost a fraction of
-    torch's per-call overhead.
+    round trip to an accelerator. The decoder step (:mod:`fast_step`), the output chain and the
+    bookkeeping run in NumPy on preallocated arrays, whose operations on tiny arrays cost a fraction
+    of torch's per-call overhead; only the products of several rows and the embedding bag go
+    through torch.
     """
 
     def __init__(self, model: MahlerNet, controls: Controls, max_events: int = MAX_EVENTS):
