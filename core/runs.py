@@ -300,19 +300,21 @@ def start_run(
     extra_info: dict[str, Any] | None = None,
     callbacks: Iterable["Callback"] = (),
 ) -> "Trainer":
-    """A new run in ``run_dir`` on the prepared music in ``dataset_dir``, set up as ``mahlernet
-    train`` sets it up: the preset's network and training configs at ``size``, ``epochs`` if given,
-    and with ``init_from`` (fine-tuning) the network of that model. Nothing is left on disk when it
-    cannot start (no usable bars, no such device, a folder in the way)."""
+    """A new run in ``run_dir`` (a new or empty folder) on the prepared music in ``dataset_dir``,
+    as ``mahlernet train`` and the Training window start one: the preset's network and training
+    configs at ``size``, ``epochs`` if given, and with ``init_from`` (fine-tuning) the network of that
+    model. ``run.json`` records where the prepared music is, so that either can resume the run.
+    Nothing is left on disk when it cannot start (no usable bars, no such device)."""
     from core import checkpoints  # noqa: PLC0415 - torch
-    from core.batching import PairSet, load_pieces  # noqa: PLC0415
+    from core.batching import PairSet, dataset_summary, load_pieces  # noqa: PLC0415
     from core.network import NetworkConfig  # noqa: PLC0415
     from core.presets import load_preset  # noqa: PLC0415
     from core.training import Trainer, TrainingConfig, select_device  # noqa: PLC0415
 
     run_dir, dataset_dir = Path(run_dir), Path(dataset_dir)
-    if run_dir.exists():
-        raise TrainingError(f"{run_dir}: a run of this name exists already; choose another name")
+    existed = run_dir.exists()
+    if existed and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        raise TrainingError(f"{run_dir}: the folder is not empty (a run is there already?); choose another name, or resume it")
     select_device(device)
     chosen = load_preset(preset, size)
     network, training = chosen.network, chosen.training
@@ -327,28 +329,35 @@ def start_run(
         "name": run_dir.name,
         "preset": chosen.name,
         "size": chosen.size,
-        "dataset": {"folder": dataset_dir.resolve().name, **pairs.summary()},
+        "dataset": {"folder": dataset_dir.resolve().name, **pairs.summary(), "manifest": dataset_summary(dataset_dir)},
         "dataset_dir": str(dataset_dir.resolve()),
         **(extra_info or {}),
     }
     try:
         return Trainer.start(run_dir, pairs, network, training, info, device, callbacks, init_from)
-    except BaseException:
-        shutil.rmtree(run_dir, ignore_errors=True)  # only run.json can be there: no epoch has run
+    except BaseException:  # no epoch has run: at most run.json was written
+        if existed:
+            (run_dir / "run.json").unlink(missing_ok=True)
+        else:
+            shutil.rmtree(run_dir, ignore_errors=True)
         raise
 
 
 def resume_run(
-    run_dir: str | Path, device: str = "auto", callbacks: Iterable["Callback"] = (), epochs: int | None = None
+    run_dir: str | Path,
+    device: str = "auto",
+    callbacks: Iterable["Callback"] = (),
+    epochs: int | None = None,
+    dataset_dir: str | Path | None = None,
 ) -> "Trainer":
-    """Go on with the run in ``run_dir`` from its last checkpoint, on the prepared music it was
-    started with (``dataset_dir`` in its ``run.json``)."""
+    """Go on with the run in ``run_dir`` from its last checkpoint, on ``dataset_dir`` or else the
+    prepared music it was started with (``dataset_dir`` in its ``run.json``)."""
     from core.batching import PairSet, load_pieces  # noqa: PLC0415 - torch
     from core.training import Trainer, read_run_info, select_device  # noqa: PLC0415
 
     run_dir = Path(run_dir)
     network, training, info = read_run_info(run_dir)
-    dataset = info.get("dataset_dir")
+    dataset = dataset_dir or info.get("dataset_dir")
     if not dataset or not Path(dataset).is_dir():
         where = dataset or "unknown folder"
         raise TrainingError(f"{run_dir}: its prepared music ({where}) is gone; prepare the folder again")

@@ -74,37 +74,16 @@ class ProgressBar:
 def run_train(args: argparse.Namespace) -> int:
     import torch  # noqa: PLC0415 - keep `mahlernet --help` fast
 
-    from core import checkpoints  # noqa: PLC0415
-    from core.batching import PairSet, dataset_summary, load_pieces  # noqa: PLC0415
-    from core.network import NetworkConfig  # noqa: PLC0415
-    from core.presets import load_preset  # noqa: PLC0415
-    from core.training import Trainer, TrainingConfig, read_run_info  # noqa: PLC0415
+    from core import checkpoints, runs  # noqa: PLC0415
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    pieces = load_pieces(args.dataset)
     bar = ProgressBar()
     if args.resume:
-        network, training, _ = read_run_info(args.run_dir)
-        pairs = PairSet(pieces, network.context_bars, training.max_events or None)
-        trainer = Trainer.resume(args.run_dir, pairs, device=args.device, callbacks=[bar], epochs=args.epochs)
+        trainer = runs.resume_run(args.run_dir, args.device, [bar], args.epochs, dataset_dir=args.dataset)
     else:
-        preset = load_preset(args.preset, args.size)
-        network, training = preset.network, preset.training
-        if args.epochs:
-            training = TrainingConfig.from_dict(dict(training.to_dict(), epochs=args.epochs))
-        init = None
-        if args.init:
-            init = checkpoints.resolve_model(args.init)
-            network = NetworkConfig.from_dict(checkpoints.read_card(init)["network"])
-        pairs = PairSet(pieces, network.context_bars, training.max_events or None)
-        info = {
-            "name": args.run_dir.name,
-            "preset": preset.name,
-            "size": preset.size,
-            "dataset": {"folder": args.dataset.resolve().name, **pairs.summary(), "manifest": dataset_summary(args.dataset)},
-        }
-        trainer = Trainer.start(args.run_dir, pairs, network, training, info, args.device, [bar], init)
+        init = checkpoints.resolve_model(args.init) if args.init else None
+        trainer = runs.start_run(args.run_dir, args.dataset, args.preset, args.size, args.epochs, args.device, init, callbacks=[bar])
 
     presses = []
 

@@ -5,6 +5,8 @@ import math
 
 import pytest
 
+from core import runs
+from core.batching import dataset_summary
 from core.cli import main as cli
 from tests.core.synthetic import write_dataset
 
@@ -45,6 +47,11 @@ def test_train_evaluate_plot_and_list(tmp_path, run_cli, capsys, monkeypatch):
     assert run_cli("train", data, run, "--resume", "--epochs", "3") == 0
     assert "epoch 3/3" in capsys.readouterr().err
     assert len(json.loads((run / "records.json").read_text())["epochs"]) == 3
+    # The run is the Training window's too: it knows its prepared music and resumes without being told.
+    summary = runs.read_run(run)
+    assert summary.info["dataset_dir"] == str(data.resolve()) and summary.info["dataset"]["manifest"] == dataset_summary(data)
+    runs.resume_run(run, epochs=4).fit()
+    assert len(json.loads((run / "records.json").read_text())["epochs"]) == 4
 
     assert run_cli("evaluate", run, data, "--json") == 0
     report = json.loads(capsys.readouterr().out)

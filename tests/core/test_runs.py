@@ -112,11 +112,22 @@ def test_a_run_that_cannot_start_leaves_nothing_behind(data, tmp_path, preset):
         assert not run_dir.exists()
 
 
+def test_an_empty_folder_the_user_made_takes_a_run_and_is_kept_when_it_cannot_start(data, dataset, tmp_path, preset):
+    chosen = tmp_path / "chosen"
+    chosen.mkdir()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="holds no encoded pieces"):
+        runs.start_run(chosen, tmp_path / "empty", preset)
+    assert chosen.is_dir() and not any(chosen.iterdir())
+    runs.start_run(chosen, dataset, preset, epochs=1)
+    assert (chosen / "run.json").is_file()
+
+
 def test_a_name_in_use_is_refused_before_anything_is_written(data, dataset, preset):
     run_dir = runs.runs_folder(data) / "taken"
     runs.start_run(run_dir, dataset, preset, epochs=1)
     before = (run_dir / "run.json").read_bytes()
-    with pytest.raises(TrainingError, match="exists already"):
+    with pytest.raises(TrainingError, match="not empty"):
         runs.start_run(run_dir, dataset, preset)
     assert (run_dir / "run.json").read_bytes() == before
 
