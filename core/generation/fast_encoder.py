@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from core.batching import EventBatch
-from core.generation.fast_lstm import as_array, class_table, gate_order, lstm_cell, product
+from core.generation.fast_lstm import as_array, class_table, empty, gate_order, lstm_cell, product
 from core.network import Encoder
 from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
 
@@ -60,15 +60,15 @@ class _Direction:
         flat = torch.from_numpy((classes.transpose(1, 0, 2) + self.block_starts).reshape(-1))
         offsets = torch.arange(0, steps * rows * blocks, blocks)
         inputs = torch.embedding_bag(self.table, flat, offsets, False, 0)[0].numpy().reshape(steps, rows, 4 * H)
-        gates = np.empty((rows, 4 * H), np.float32)
-        scratch = np.empty((rows, H), np.float32)
+        gates = empty(rows, 4 * H)
+        scratch = empty(rows, H)
         for layer in range(self.layers):
             if layer:  # the layer below's outputs, all steps in one product
-                inputs = np.empty((steps * rows, 4 * H), np.float32)
+                inputs = empty(steps * rows, 4 * H)
                 product(outputs.reshape(steps * rows, H), self.input_weights[layer], inputs)
                 inputs = inputs.reshape(steps, rows, 4 * H)
             inputs += self.biases[layer]
-            outputs = np.empty((steps, rows, H), np.float32)
+            outputs = empty(steps, rows, H)
             h = np.repeat(self.initial_h[layer][None], rows, axis=0)
             c = np.repeat(self.initial_c[layer][None], rows, axis=0)
             weight = self.hidden_weights[layer]

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.generation.fast_lstm import as_array, class_table, gate_order, lstm_cell, product
+from core.generation.fast_lstm import as_array, class_table, empty, gate_order, lstm_cell, product
 from core.network import DecoderState, MahlerNet
 from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
 
@@ -142,16 +142,16 @@ class FastDecoder:
         :meth:`MahlerNet.initial_state`."""
         rows = state.condition.shape[0]
         H = self.hidden
-        input_gates = np.empty((rows, 4 * H), np.float32)
+        input_gates = empty(rows, 4 * H)
         product(as_array(state.condition), self.condition_weight, input_gates)
         input_gates += self.input_bias
         return StepState(
             hidden=as_array(state.h.transpose(0, 1).reshape(rows, self.layers * H)),
             cell=as_array(state.c.transpose(0, 1)),
             input_gates=input_gates,
-            gates=np.empty((rows, 4 * H), np.float32),
-            scratch=np.empty((rows, H), np.float32),
-            logits=np.empty((rows, self.width), np.float32),
+            gates=empty(rows, 4 * H),
+            scratch=empty(rows, H),
+            logits=empty(rows, self.width),
         )
 
     def step(self, rows: np.ndarray, offsets: np.ndarray, state: StepState) -> np.ndarray:
