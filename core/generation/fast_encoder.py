@@ -28,13 +28,8 @@ import torch
 from torch import nn
 
 from core.batching import EventBatch
-from core.generation.fast_lstm import as_array, class_table, empty, gate_order, lstm_cell, product
+from core.generation.fast_lstm import EVENT_COLUMNS, NONE_CLASS, as_array, class_table, empty, gate_order, lstm_cell, product
 from core.network import Encoder
-from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
-
-# The encoders' one-hot blocks in the order of their input rows (core.features.event_features).
-COLUMNS = ("offset", "beat", "duration", "pitch", "instrument", "velocity")
-SIZES = (N_OFFSETS, N_BEATS, N_DURATIONS, N_PITCHES, N_INSTRUMENTS, VELOCITY_BINS)
 
 
 class _Direction:
@@ -86,8 +81,8 @@ class FastEncoder:
 
     def __init__(self, encoder: Encoder, velocity: bool, start: bool):
         self.start = start
-        self.columns = COLUMNS if velocity else COLUMNS[:5]
-        sizes = ((1,) if start else ()) + SIZES[: len(self.columns)]
+        self.columns = EVENT_COLUMNS if velocity else EVENT_COLUMNS[:5]
+        sizes = ((1,) if start else ()) + NONE_CLASS[: len(self.columns)]
         with torch.no_grad():
             self.directions = [
                 _Direction(lstm, encoder.initial[index], sizes) for index, lstm in enumerate((encoder.forward_lstm, encoder.backward_lstm))
@@ -95,7 +90,7 @@ class FastEncoder:
 
     def summaries(self, batch: EventBatch) -> torch.Tensor:
         """Summaries (B, 2H) ``[forward | backward]`` of the sequences of ``batch`` (on the CPU)."""
-        none = np.array(SIZES[: len(self.columns)])
+        none = np.array(NONE_CLASS[: len(self.columns)])
         values = np.stack([getattr(batch, name).cpu().numpy() for name in self.columns], axis=-1)
         classes = np.where(values >= 0, values, none)  # (B, T, blocks), "none" = the block's size
         if self.start:

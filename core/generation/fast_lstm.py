@@ -24,6 +24,14 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
+
+# An event's columns in the fast paths, in the order of the networks' one-hot blocks
+# (core.features.event_features), and each column's class count, which is also its "none" class
+# (a pause's pitch, an off-grid beat, padding): every class table has a zero row there.
+EVENT_COLUMNS = ("offset", "beat", "duration", "pitch", "instrument", "velocity")
+NONE_CLASS = (N_OFFSETS, N_BEATS, N_DURATIONS, N_PITCHES, N_INSTRUMENTS, VELOCITY_BINS)
+
 
 def gate_order(matrix: torch.Tensor) -> torch.Tensor:
     """Rows of a (4H, ...) gate matrix (or a 4H bias) from PyTorch's order (input, forget, cell,

@@ -36,18 +36,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.generation.fast_lstm import as_array, class_table, empty, gate_order, lstm_cell, product
+from core.generation.fast_lstm import NONE_CLASS, as_array, class_table, empty, gate_order, lstm_cell, product
 from core.network import DecoderState, MahlerNet
 from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
 
 NEG = float("-inf")
 
-# Order of the heads in the combined logits row, and each property's class count (= its "none").
+# Order of the heads in the combined logits row, and each head's class count.
 HEADS = ("offset", "duration", "pitch", "instrument", "velocity")
 WIDTHS = {"offset": N_OFFSETS, "duration": N_DURATIONS, "pitch": N_PITCHES, "instrument": N_INSTRUMENTS, "velocity": VELOCITY_BINS}
-# Columns of an event inside the sampler: offset, beat, duration, pitch, instrument, velocity.
-EVENT_COLUMNS = ("offset", "beat", "duration", "pitch", "instrument", "velocity")
-NONE_CLASS = (N_OFFSETS, N_BEATS, N_DURATIONS, N_PITCHES, N_INSTRUMENTS, VELOCITY_BINS)
 
 
 @dataclass
