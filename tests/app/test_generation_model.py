@@ -173,6 +173,7 @@ def longest_gap_during_a_long_generation(window, qtbot, model: str) -> tuple[flo
     return float(max(b - a for a, b in zip(ticks, ticks[1:]))), len(ticks)
 
 
+@pytest.mark.usefixtures("settled_heap")
 def test_the_window_keeps_ticking_during_a_long_generation(window, qtbot, tiny_models):
     window.models.load_now(window.models.entry(tiny_models.continuation), "cpu")  # time the generation alone
     gap, ticks = longest_gap_during_a_long_generation(window, qtbot, tiny_models.continuation)

@@ -232,6 +232,7 @@ def test_rename_and_delete_from_the_run_list(qtbot, make_window, music, data):
     assert window.run_list.runs == [] and checkpoints.find_models([data]) == [] and changes == [1, 1]
 
 
+@pytest.mark.usefixtures("settled_heap")
 def test_the_window_keeps_ticking_while_a_model_trains(qtbot, make_window, tmp_path):
     """The GUI thread's event loop never stalls over 100 ms during a run (torch and the trainer are
     imported by the window's set-up, before: that import is a one-time cost, measured apart)."""

@@ -44,6 +44,7 @@ def test_onset_detector_on_an_offline_render():
     assert np.diff(found) / RATE == pytest.approx([STEP_SECONDS] * 5, abs=0.004)
 
 
+@pytest.mark.usefixtures("settled_heap")
 def test_live_audio_reaches_the_sink_at_real_time_pace(pulse_env):
     recorder = MonitorRecorder(pulse_env)
     sent = RecordingSink()  # beside the synth: when the player handed each message over

@@ -50,6 +50,7 @@ def staccato(count: int, step: int = 240, tempos=(TempoChange(0, 500_000),), **f
     return make_score({("a", 0, 0): [(i * step, step // 2, 60 + i, 90) for i in range(count)]}, tempos, **fields)
 
 
+@pytest.mark.usefixtures("settled_heap")
 def test_messages_arrive_at_the_times_of_the_tempo_map(hooks):
     tempos = (TempoChange(0, 500_000), TempoChange(1920, 250_000))  # 120 bpm, then 240 bpm
     score = staccato(16, tempos=tempos)
@@ -72,6 +73,7 @@ def test_messages_arrive_at_the_times_of_the_tempo_map(hooks):
     player.close()
 
 
+@pytest.mark.usefixtures("settled_heap")
 def test_position_is_reported_about_30_times_a_second_with_bars(hooks):
     score = staccato(8, step=480, time_signatures=(TimeSignature(0, 2, 4),))  # 4 bars of 2/4, 4 s
     player = hooks.player(RecordingSink())
