@@ -17,6 +17,7 @@ def _events(length: int, seed: int, velocity: bool = True) -> EventArrays:
 
     def column(high: int, none_where: np.ndarray) -> np.ndarray:
         return np.where(none_where, -1, rng.integers(0, high, length))
+
     return EventArrays(
         offset=rng.integers(0, 60, length),
         duration=np.where(pause, 0, rng.integers(1, 60, length)),
@@ -46,10 +47,12 @@ def test_summaries_equal_the_network_encoders(layers, velocity):
         single = event_batch(bars[:1], [False])  # batch 1 takes the one-row products
         torch.testing.assert_close(fast.summaries(single), model.encode_context(single), atol=1e-5, rtol=1e-5)
 
-        bar = event_batch(bars[:3], [False] * 3)
-        summary = model.input_encoder(model._rows(bar, torch.float32), bar.lengths)
+        bar, its_context = event_batch(bars[:3], [False] * 3), expected[:3]
+        mu, logvar = model.encode_input(bar, its_context)
         fast_input = fast_encoder(model.input_encoder, velocity, start=False)
-        torch.testing.assert_close(fast_input.summaries(bar), summary, atol=1e-5, rtol=1e-5)
+        fast_mu, fast_logvar = model.latent(fast_input.summaries(bar), its_context)
+        torch.testing.assert_close(fast_mu, mu, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(fast_logvar, logvar, atol=1e-5, rtol=1e-5)
 
 
 def test_encoder_tables_follow_new_weights():
