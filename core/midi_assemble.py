@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from core.gm import instrument_name
-from core.midi_events import FileEvents, PairedNotes, TrackEvents, pair_notes
+from core.midi_events import FileEvents, PairedNotes, TrackEvents, consecutive_groups, pair_notes
 from core.score import ControlChange, KeySignature, Note, TempoChange, TimeSignature, Track
 
 TRACK_NAME, TEMPO, METER, KEY = 0x03, 0x51, 0x58, 0x59
@@ -73,7 +73,8 @@ class Assembler:
         played = set(np.unique(events.status[on] & 0x0F).tolist())
         note_parts: dict[int, list[_Part]] = {}
         unreleased = zero = 0
-        for first, last in _blocks(self.tracks):  # pairing by blocks of tracks keeps arrays in the cache
+        blocks = consecutive_groups([len(track.ticks) for track in self.tracks], _BLOCK_EVENTS)
+        for first, last in blocks:  # pairing by blocks of tracks keeps arrays in the cache
             paired = pair_notes(events.between(first, last))
             unreleased += paired.unreleased
             zero += int(np.count_nonzero(paired.duration == 0))
@@ -215,19 +216,6 @@ class Assembler:
 
 
 _BLOCK_EVENTS = 1 << 15  # channel events paired at a time, at most (a longer track is paired alone)
-
-
-def _blocks(tracks: list[TrackEvents]) -> list[tuple[int, int]]:
-    """Ranges of consecutive tracks of up to ``_BLOCK_EVENTS`` channel events together."""
-    blocks: list[tuple[int, int]] = []
-    first = size = 0
-    for index, events in enumerate(tracks):
-        if index > first and size + len(events.ticks) > _BLOCK_EVENTS:
-            blocks.append((first, index))
-            first, size = index, 0
-        size += len(events.ticks)
-    blocks.append((first, len(tracks)))
-    return blocks
 
 
 class _ProgramChanges:

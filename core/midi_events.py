@@ -196,15 +196,24 @@ def parse_tracks(chunks: list[bytes], meta_types: frozenset[int]) -> list[TrackE
     byte) stays small enough for the CPU cache.
     """
     result: list[TrackEvents] = []
-    group: list[bytes] = []
-    size = 0
-    for chunk in chunks:
-        if group and size + len(chunk) > _GROUP_BYTES:
-            result += _parse_group(group, meta_types)
-            group, size = [], 0
-        group.append(chunk)
-        size += len(chunk)
-    return result + _parse_group(group, meta_types)
+    for first, last in consecutive_groups([len(chunk) for chunk in chunks], _GROUP_BYTES):
+        result += _parse_group(chunks[first:last], meta_types)
+    return result
+
+
+def consecutive_groups(sizes: list[int], budget: int) -> list[tuple[int, int]]:
+    """Ranges ``(first, last)`` (last excluded) of consecutive items whose ``sizes`` add up to at most
+    ``budget``; an item larger than the budget makes a range of its own. Used to work on many
+    small tracks at once while keeping the arrays of a large one near the CPU cache."""
+    groups: list[tuple[int, int]] = []
+    first = total = 0
+    for index, size in enumerate(sizes):
+        if index > first and total + size > budget:
+            groups.append((first, index))
+            first, total = index, 0
+        total += size
+    groups.append((first, len(sizes)))
+    return groups
 
 
 def _parse_group(chunks: list[bytes], meta_types: frozenset[int]) -> list[TrackEvents]:

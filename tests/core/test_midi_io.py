@@ -10,6 +10,7 @@ import pretty_midi
 import pytest
 
 from core.errors import MidiFileError
+from core.midi_events import consecutive_groups
 from core.midi_io import read_midi, read_midi_bytes, write_midi
 from core.midi_write import encode_midi
 from core.score import ControlChange, KeySignature, Note, Score, TempoChange, TimeSignature, Track
@@ -328,6 +329,11 @@ def test_tracks_read_in_small_groups_give_the_same_score(monkeypatch: pytest.Mon
     apart = read_midi_bytes(data)
     assert apart == together
     assert len(together.tracks) >= 5 and any("malformed" in w for w in together.warnings)
+
+
+def test_consecutive_groups_stay_within_their_budget_and_a_large_item_goes_alone():
+    assert consecutive_groups([3, 4, 2, 9, 1, 1], 8) == [(0, 2), (2, 3), (3, 4), (4, 6)]
+    assert consecutive_groups([], 8) == [(0, 0)]
 
 
 def test_tracks_without_names_are_named_after_their_instrument():
