@@ -158,6 +158,14 @@ def _init_lstm(lstm: nn.LSTM, forget_bias: float) -> None:
                 nn.init.constant_(parameter[hidden : 2 * hidden], forget_bias)
 
 
+def reversed_within_lengths(lengths: torch.Tensor, steps: int) -> torch.Tensor:
+    """(B, steps) positions that read each sequence backwards within its length (the backward
+    encoder's order); padding positions stay where they are."""
+    position = torch.arange(steps, device=lengths.device).unsqueeze(0)
+    last = (lengths - 1).clamp(min=0).unsqueeze(1)
+    return torch.where(position < lengths.unsqueeze(1), last - position, position)
+
+
 class Encoder(nn.Module):
     """Two independent unidirectional LSTM stacks (forward, backward) with trainable initial states."""
 
@@ -173,8 +181,7 @@ class Encoder(nn.Module):
         batch, steps = rows.shape[:2]
         last = (lengths - 1).clamp(min=0)
         picked = torch.arange(batch, device=rows.device)
-        position = torch.arange(steps, device=rows.device).unsqueeze(0)
-        reverse = torch.where(position < lengths.unsqueeze(1), last.unsqueeze(1) - position, position)
+        reverse = reversed_within_lengths(lengths, steps)
         reversed_rows = rows.gather(1, reverse.unsqueeze(-1).expand_as(rows))
         summaries = []
         for direction, (lstm, sequence) in enumerate(((self.forward_lstm, rows), (self.backward_lstm, reversed_rows))):

@@ -21,15 +21,15 @@ finish no sooner (measured: benchmarks/README.md, "generate.py").
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import torch
 from torch import nn
 
 from core.batching import EventBatch
-from core.generation.fast_lstm import EVENT_COLUMNS, NONE_CLASS, as_array, class_table, empty, gate_order, lstm_cell, product
-from core.network import Encoder
+from core.generation.fast_lstm import (
+    EVENT_COLUMNS, NONE_CLASS, TablesCache, as_array, class_table, empty, gate_order, lstm_cell, product,
+)
+from core.network import Encoder, reversed_within_lengths
 
 
 class _Direction:
@@ -96,25 +96,16 @@ class FastEncoder:
         if self.start:
             flag = np.where(batch.is_start.cpu().numpy(), 0, 1)  # class 0 or "none" of a 1-class block
             classes = np.concatenate([flag[..., None], classes], axis=-1)
-        lengths = batch.lengths.cpu().numpy()
-        last = np.maximum(lengths - 1, 0)
-        steps = classes.shape[1]
-        position = np.arange(steps)[None, :]
-        reverse = np.where(position < lengths[:, None], last[:, None] - position, position)
+        last = np.maximum(batch.lengths.cpu().numpy() - 1, 0)
+        reverse = reversed_within_lengths(batch.lengths.cpu(), classes.shape[1]).numpy()
         reversed_classes = np.take_along_axis(classes, reverse[..., None], axis=1)
         forward, backward = self.directions[0].summary(classes, last), self.directions[1].summary(reversed_classes, last)
         return torch.from_numpy(np.concatenate([forward, backward], axis=1))
 
 
-_CACHE: "weakref.WeakKeyDictionary[Encoder, tuple[tuple, FastEncoder]]" = weakref.WeakKeyDictionary()
+_ENCODERS: TablesCache[FastEncoder] = TablesCache(FastEncoder)
 
 
 def fast_encoder(encoder: Encoder, velocity: bool, start: bool) -> FastEncoder:
     """The :class:`FastEncoder` of ``encoder``, rebuilt only when its parameters changed."""
-    key = tuple((t._version, t.data_ptr()) for t in encoder.parameters()) + (velocity, start)
-    cached = _CACHE.get(encoder)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    fast = FastEncoder(encoder, velocity, start)
-    _CACHE[encoder] = (key, fast)
-    return fast
+    return _ENCODERS.get(encoder, velocity, start)

@@ -19,10 +19,13 @@ row), a product of several rows to torch's (MKL is 2-3x faster there); both shar
 
 from __future__ import annotations
 
-from typing import Sequence
+import itertools
+import weakref
+from typing import Callable, Generic, Sequence, TypeVar
 
 import numpy as np
 import torch
+from torch import nn
 
 from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
 
@@ -87,3 +90,24 @@ def class_table(weight: torch.Tensor, sizes: Sequence[int]) -> tuple[torch.Tenso
         column += size
         start += size + 1
     return torch.cat(blocks).contiguous(), np.array(starts), column
+
+
+Tables = TypeVar("Tables")
+
+
+class TablesCache(Generic[Tables]):
+    """Tables built from a module by ``build(module, *options)``, kept per module (weakly) and built
+    again only when one of its parameters or buffers changed (a training step, a load)."""
+
+    def __init__(self, build: Callable[..., Tables]):
+        self._build = build
+        self._cache: "weakref.WeakKeyDictionary[nn.Module, tuple[tuple, Tables]]" = weakref.WeakKeyDictionary()
+
+    def get(self, module: nn.Module, *options: object) -> Tables:
+        key = tuple((t._version, t.data_ptr()) for t in itertools.chain(module.parameters(), module.buffers())) + options
+        cached = self._cache.get(module)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        tables = self._build(module, *options)
+        self._cache[module] = (key, tables)
+        return tables

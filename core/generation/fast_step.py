@@ -30,13 +30,12 @@ per model and rebuilds them when the weights change.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from core.generation.fast_lstm import NONE_CLASS, as_array, class_table, empty, gate_order, lstm_cell, product
+from core.generation.fast_lstm import NONE_CLASS, TablesCache, as_array, class_table, empty, gate_order, lstm_cell, product
 from core.network import DecoderState, MahlerNet
 from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
 
@@ -173,16 +172,9 @@ class FastDecoder:
         return state.logits
 
 
-_CACHE: "weakref.WeakKeyDictionary[MahlerNet, tuple[tuple, FastDecoder]]" = weakref.WeakKeyDictionary()
+_DECODERS: TablesCache[FastDecoder] = TablesCache(FastDecoder)
 
 
 def fast_decoder(model: MahlerNet) -> FastDecoder:
     """The :class:`FastDecoder` of ``model`` (on the CPU), rebuilt only when its parameters changed."""
-    tensors = list(model.parameters()) + list(model.buffers())
-    key = tuple((t._version, t.data_ptr()) for t in tensors)
-    cached = _CACHE.get(model)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    decoder = FastDecoder(model)
-    _CACHE[model] = (key, decoder)
-    return decoder
+    return _DECODERS.get(model)
