@@ -19,7 +19,7 @@ from core.batching import EventBatch
 from core.errors import GenerationError, UnsupportedMeterError
 from core.representation.events import N_INSTRUMENTS, N_PITCHES, EventArrays
 from core.representation.meters import WORKING_DIVISOR, Meter, meter_for
-from core.representation.vocabulary import CLASS_UNITS, CLASSES, class_of_units
+from core.representation.vocabulary import CLASS_UNITS, CLASS_UNITS_ARRAY, CLASSES, class_of_units
 
 GRID = WORKING_DIVISOR  # grid ticks per quarter note
 MAX_EVENTS = 192  # events per bar before the sampler closes it (the paper's data peaks at 158)
@@ -130,7 +130,7 @@ def carry_after(events: EventArrays, plan: BarPlan, carry: Carry | None = None) 
 
 def onset_units(events: EventArrays) -> np.ndarray:
     """Onset of every event of a bar in units from its barline (the running sum of the offsets)."""
-    lengths = np.asarray(CLASS_UNITS, np.int64)[np.maximum(events.offset.astype(np.int64), 0)]
+    lengths = CLASS_UNITS_ARRAY[np.maximum(events.offset.astype(np.int64), 0)]
     return np.cumsum(lengths)
 
 

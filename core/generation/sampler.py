@@ -43,7 +43,7 @@ from core.generation.controls import Controls, Temperatures
 from core.generation.fast_step import NEG, NONE_CLASS, FastDecoder, fast_decoder
 from core.network import DecoderState, MahlerNet
 from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_PITCHES, EventArrays
-from core.representation.vocabulary import CLASS_UNITS, MAX_CLASS_UNITS
+from core.representation.vocabulary import CLASS_UNITS_ARRAY, MAX_CLASS_UNITS
 
 RETRIES = 3  # new attempts at a bar that came out empty, before it becomes a rest
 RETRY_HEAT = 0.1  # offset temperature added per attempt (the original's rule)
@@ -215,7 +215,7 @@ class Sampler:
         bar_units = np.array([p.units for p in plans])
         grid = np.array([p.grid_per_unit for p in plans])
 
-        units = np.asarray(CLASS_UNITS, np.int64)
+        units = CLASS_UNITS_ARRAY
         s_off, s_dur, s_pitch, s_inst = (fast.slices[n] for n in ("offset", "duration", "pitch", "instrument"))
         s_vel = fast.slices.get("velocity")
         tables = self.tables

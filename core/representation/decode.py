@@ -23,13 +23,11 @@ from core.errors import RepresentationError, UnsupportedMeterError
 from core.representation.events import LOWEST_PITCH, EncodedPiece, EventArrays
 from core.representation.instruments import MAHLERNET, InstrumentTable
 from core.representation.meters import Meter, meter_for
-from core.representation.velocity import BIN_VELOCITIES
-from core.representation.vocabulary import CLASS_UNITS, UNITS_PER_QUARTER
+from core.representation.velocity import bin_velocities
+from core.representation.vocabulary import CLASS_UNITS, CLASS_UNITS_ARRAY, UNITS_PER_QUARTER
 from core.score import DRUM_CHANNEL, Note, Score, TempoChange, TimeSignature, Track
 
 DEFAULT_VELOCITY = 64  # for note events without a velocity bin (the original wrote every note at 64)
-_CLASS_UNITS = np.array(CLASS_UNITS, np.int64)
-_BIN_VELOCITIES = np.array(BIN_VELOCITIES, np.int64)
 
 
 class DecodedNote(NamedTuple):
@@ -87,7 +85,7 @@ def decode_bar(
     offsets = np.asarray(events.offset, np.int64)
     if len(offsets) and (offsets.min() < 0 or offsets.max() >= len(CLASS_UNITS)):
         raise RepresentationError("an offset class is outside 0-59")
-    times = np.cumsum(_CLASS_UNITS[offsets])
+    times = np.cumsum(CLASS_UNITS_ARRAY[offsets])
     index = np.flatnonzero((~events.is_pause) & (events.pitch >= 0))
     duration = np.asarray(events.duration, np.int64)[index]
     wrong = (duration <= 0) | (duration >= len(CLASS_UNITS))
@@ -96,10 +94,8 @@ def decode_bar(
         raise RepresentationError(f"note event {int(index[first])} has duration class {int(duration[first])}")
     onset = times[index]
     start = start_tick + units_to_ticks(onset, meter, ticks_per_quarter)
-    length = np.maximum(start_tick + units_to_ticks(onset + _CLASS_UNITS[duration], meter, ticks_per_quarter) - start, 1)
-    velocity_bin = np.asarray(events.velocity, np.int64)[index]
-    known = (velocity_bin >= 0) & (velocity_bin < len(BIN_VELOCITIES))
-    velocity = np.where(known, _BIN_VELOCITIES[np.where(known, velocity_bin, 0)], default_velocity)
+    length = np.maximum(start_tick + units_to_ticks(onset + CLASS_UNITS_ARRAY[duration], meter, ticks_per_quarter) - start, 1)
+    velocity = bin_velocities(np.asarray(events.velocity)[index], default_velocity)
     pitch = np.asarray(events.pitch, np.int64)[index] + LOWEST_PITCH
     instrument = np.maximum(np.asarray(events.instrument, np.int64)[index], 0)
     columns = (start.tolist(), length.tolist(), pitch.tolist(), instrument.tolist(), velocity.tolist())

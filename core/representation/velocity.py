@@ -30,6 +30,7 @@ BIN_EDGES: tuple[int, ...] = (25, 41, 57, 73, 89, 105, 120)
 BIN_VELOCITIES: tuple[int, ...] = (16, 33, 49, 64, 80, 96, 112, 127)
 assert len(BIN_VELOCITIES) == VELOCITY_BINS == len(BIN_EDGES) + 1
 
+_VELOCITY_OF_BIN = np.array(BIN_VELOCITIES, np.int64)
 _BIN_OF_VELOCITY = np.searchsorted(np.array(BIN_EDGES), np.arange(128), side="right").astype(np.int16)
 
 
@@ -48,3 +49,10 @@ def bin_velocity(index: int) -> int:
     if not 0 <= index < VELOCITY_BINS:
         raise ValueError(f"velocity bin {index} is outside 0-{VELOCITY_BINS - 1}")
     return BIN_VELOCITIES[index]
+
+
+def bin_velocities(bins: np.ndarray, default: int) -> np.ndarray:
+    """The MIDI velocities an array of bins decodes to; ``default`` where a bin is outside 0-7 (none)."""
+    bins = np.asarray(bins, dtype=np.int64)
+    known = (bins >= 0) & (bins < VELOCITY_BINS)
+    return np.where(known, _VELOCITY_OF_BIN[np.where(known, bins, 0)], default)

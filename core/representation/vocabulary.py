@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+import numpy as np
+
 from core.representation.events import N_DURATIONS
 
 UNITS_PER_QUARTER = 24  # units per q*: 1/24 q* is the finest grid of the vocabulary
@@ -102,6 +104,8 @@ def _build() -> tuple[TimeClass, ...]:
 CLASSES: tuple[TimeClass, ...] = _build()
 assert len(CLASSES) == N_DURATIONS
 CLASS_UNITS: tuple[int, ...] = tuple(c.units for c in CLASSES)
+CLASS_UNITS_ARRAY = np.array(CLASS_UNITS, np.int64)  # the same, to index with arrays of classes
+CLASS_UNITS_ARRAY.flags.writeable = False
 CLASS_OF_UNITS: dict[int, int] = {c.units: c.index for c in CLASSES}
 MAX_CLASS_UNITS = CLASS_UNITS[-1]  # 39/8 q*
 

@@ -6,7 +6,7 @@ import pytest
 from core.representation.events import VELOCITY_BINS
 from core.representation.instruments import MAHLERNET, InstrumentTable, table_named
 from core.representation.pitch import fold_pitch, midi_pitch, pitch_index
-from core.representation.velocity import BIN_EDGES, BIN_VELOCITIES, bin_velocity, velocity_bin, velocity_bins
+from core.representation.velocity import BIN_EDGES, BIN_VELOCITIES, bin_velocities, bin_velocity, velocity_bin, velocity_bins
 
 
 def test_program_to_class():
@@ -56,5 +56,6 @@ def test_velocity_bins():
     assert all(velocity_bin(v) == i for i, v in enumerate(BIN_VELOCITIES))
     assert list(velocity_bins(np.array([16, 64, 127, 0, 200]))) == [0, 3, 7, 0, 7]
     assert bin_velocity(4) == 80 and len(BIN_EDGES) == 7
+    assert list(bin_velocities(np.array([0, 4, 7, -1, 8]), default=64)) == [16, 80, 127, 64, 64]
     with pytest.raises(ValueError):
         bin_velocity(8)
