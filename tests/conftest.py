@@ -5,12 +5,16 @@ import gc
 import pytest
 
 
-def pytest_collection_finish(session) -> None:
-    """Freeze what collecting the tests made (torch, Qt and every test module), as the app freezes
-    what importing torch made (app/torch_preload.py): full garbage collections then walk only the
-    objects made since instead of the whole heap."""
+def _freeze_heap() -> None:
+    """Collect, then move what is left out of the collector's sight: full collections then walk only
+    the objects made since, as in the app after importing torch (app/torch_preload.py)."""
     gc.collect()
     gc.freeze()
+
+
+def pytest_collection_finish(session) -> None:
+    """Freeze what collecting the tests made (torch, Qt and every test module)."""
+    _freeze_heap()
 
 
 @pytest.fixture
@@ -20,5 +24,4 @@ def settled_heap() -> None:
     more than an app session; without this, one full collection took 150-250 ms under the interpreter
     lock, and a player thread stalled behind it sent a note 130-290 ms late (5 runs in 6 of the audio
     and app tests together)."""
-    gc.collect()
-    gc.freeze()
+    _freeze_heap()
