@@ -69,7 +69,6 @@ class FastDecoder:
         self.hidden = config.decoder_size
         self.heads = HEADS if self.velocity else HEADS[:4]
         self.columns = 6 if self.velocity else 5
-        self.same_step = config.same_step_mask
         with torch.no_grad():
             self._build_decoder(model)
             self._build_heads(model)

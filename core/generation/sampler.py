@@ -40,7 +40,8 @@ import torch
 from core.errors import Cancelled
 from core.generation.bars import MAX_EVENTS, BarPlan, Carry, pause_fill
 from core.generation.controls import Controls, Temperatures
-from core.generation.fast_step import NEG, NONE_CLASS, FastDecoder, fast_decoder
+from core.generation.fast_lstm import NONE_CLASS
+from core.generation.fast_step import NEG, FastDecoder, fast_decoder
 from core.network import DecoderState, MahlerNet
 from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_PITCHES, EventArrays
 from core.representation.vocabulary import CLASS_UNITS_ARRAY, MAX_CLASS_UNITS

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from core.features import step_features
-from core.generation.fast_step import NONE_CLASS, fast_decoder
+from core.generation.fast_lstm import NONE_CLASS
+from core.generation.fast_step import fast_decoder
 from core.network import MahlerNet
 from tests.core.generation.helpers import TINY
 
