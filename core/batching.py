@@ -25,6 +25,7 @@ import torch
 
 from core.errors import DatasetError
 from core.features import bar_units
+from core.splits import WorkSplit
 from core.representation.events import N_PITCHES, EncodedPiece, EventArrays
 
 _GROUP_BATCHES = 16  # batches per context-length group (see PairSet.batches)
@@ -130,9 +131,10 @@ class PairSet:
         self.context_bars = context_bars
         self.events = EventArrays.concatenate([piece.events for piece in pieces])
         self._columns = {name: getattr(self.events, name).astype(np.int64) for name in _INT_COLUMNS}
-        starts, stops, context_starts, start_token, lengths = [], [], [], [], []
+        starts, stops, context_starts, start_token, lengths, piece_of = [], [], [], [], [], []
         offset = 0
-        for piece in pieces:
+        self.sources = tuple(piece.source for piece in pieces)
+        for number, piece in enumerate(pieces):
             bounds = piece.bar_bounds + offset
             for index in range(piece.bar_count):
                 before = 0  # bars of the same chunk before this one, up to K
@@ -143,12 +145,14 @@ class PairSet:
                 context_starts.append(bounds[index - before])
                 start_token.append(before < context_bars)
                 lengths.append(bar_units(int(piece.bar_numerator[index]), int(piece.bar_denominator[index])))
+                piece_of.append(number)
             offset += len(piece.events)
         self.bar_start = np.asarray(starts, np.int64)
         self.bar_stop = np.asarray(stops, np.int64)
         self.context_start = np.asarray(context_starts, np.int64)
         self.start_token = np.asarray(start_token, bool)
         self.bar_length = np.asarray(lengths, np.int64)
+        self.piece_of = np.asarray(piece_of, np.int64)  # per bar: the index of its piece in ``sources``
         self.input_lengths = self.bar_stop - self.bar_start
         self.context_lengths = self.bar_start - self.context_start + self.start_token
         usable = np.ones(len(starts), bool) if max_events is None else self.input_lengths <= max_events
@@ -177,6 +181,12 @@ class PairSet:
         n_val = min(math.ceil(count * ratio), count - 1) if ratio > 0 and count > 1 else 0
         order = np.random.default_rng(seed).permutation(count)
         return np.sort(self.pairs[order[n_val:]]), np.sort(self.pairs[order[:n_val]])
+
+    def split_by_work(self, split: "WorkSplit") -> dict[str, np.ndarray]:
+        """The pairs of each split of ``split`` (train, validation, test), by the work of their piece."""
+        names = np.array([split.split_of(source) or "" for source in self.sources] or [""], dtype=object)
+        of_pair = names[self.piece_of[self.pairs]] if len(self.pairs) else np.array([], dtype=object)
+        return {name: self.pairs[of_pair == name] for name in ("train", "validation", "test")}
 
     def batches(
         self, pair_ids: np.ndarray, batch_size: int, seed: int, epoch: int, shuffle: bool = True, with_context: bool = True

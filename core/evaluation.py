@@ -23,7 +23,7 @@ import torch
 from core.batching import PairBatch, PairSet, load_pieces
 from core.features import CLASS_UNITS, beats_of, onset_times, sounding_in_bar
 from core.network import MahlerNet
-from core.objective import DISTANCE_PROPERTIES, Totals, kl_divergence, losses, target_and_mask
+from core.objective import DISTANCE_PROPERTIES, Totals, kl_divergence, losses, prior_of, target_and_mask
 from core.representation.events import N_INSTRUMENTS, N_PITCHES
 from core.training import TrainingConfig
 
@@ -93,8 +93,8 @@ def evaluate(
         batch = pairs.collate(ids, model.config.use_context).to(device)
         with torch.no_grad():
             outputs = model(batch, sample=False)
-            _, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, 1.0, 0.0)
-            kl_sum += float(kl_divergence(outputs.mu, outputs.logvar).sum())
+            _, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, 1.0, 0.0, prior_of(outputs))
+            kl_sum += float(kl_divergence(outputs.mu, outputs.logvar, *(prior_of(outputs) or (None, None))).sum())
         forced.add(statistics)
         bars += len(ids)
         if free:

@@ -40,6 +40,14 @@ Departures from the original implementation (spec sections 3 and 6), all deliber
 9. PyTorch's LSTM has separate input and hidden biases and gate order (i, f, g, o): the forget gate's
    input bias starts at +1 (TF's block cell added 1 implicitly); kernels are Glorot-uniform over
    ``input + hidden`` fan-in and ``4H`` fan-out, as TF's combined kernel was.
+10. ``prior = "learned"`` (continuation models) adds a prior network ``p(z | context)``: a small MLP
+    on the context summary gives ``(prior_mu, prior_logvar)``, the KL is taken from the posterior to
+    it (the standard conditional VAE), and generation samples z from it. The original's prior is
+    N(0, I) whatever the context (``prior = "standard"``, still the default and the only choice
+    without a context): z and the context were trained to be independent, so a z drawn for a new bar
+    ignored the key and texture the decoder needed to hear from it (issue #21's measurements).
+11. ``encoder_dropout`` also applies to the inputs and the summary of a single-layer encoder
+    (``nn.LSTM`` drops only between layers, so in the small presets it did nothing).
 """
 
 from __future__ import annotations
@@ -85,6 +93,14 @@ class NetworkConfig:
     same_step_mask: bool = False  # no pitch below the previous one within a chord
     forget_bias: float = 1.0
     output_init_std: float = 0.001
+    prior: str = "standard"  # "standard" = N(0, I) (original); "learned" = p(z | context), see note 10
+    prior_size: int = 256  # hidden units of the learned prior's MLP
+
+    def __post_init__(self) -> None:
+        if self.prior not in ("standard", "learned"):
+            raise ValueError(f"prior must be 'standard' or 'learned', not {self.prior!r}")
+        if self.prior == "learned" and not self.use_context:
+            raise ValueError("a learned prior needs a context (use_context = true)")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "NetworkConfig":
@@ -115,6 +131,8 @@ class Outputs(NamedTuple):
     mu: torch.Tensor
     logvar: torch.Tensor
     z: torch.Tensor
+    prior_mu: torch.Tensor | None = None  # the learned prior's parameters (None: N(0, I))
+    prior_logvar: torch.Tensor | None = None
 
 
 class MaskedBatchNorm(nn.Module):
@@ -171,6 +189,7 @@ class Encoder(nn.Module):
 
     def __init__(self, input_size: int, size: int, layers: int, dropout: float, forget_bias: float):
         super().__init__()
+        self.dropout = dropout
         self.forward_lstm = nn.LSTM(input_size, size, layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)
         self.backward_lstm = nn.LSTM(input_size, size, layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)
         for lstm in (self.forward_lstm, self.backward_lstm):
@@ -188,7 +207,7 @@ class Encoder(nn.Module):
             h0, c0 = (state.expand(-1, batch, -1).contiguous().to(rows.dtype) for state in self.initial[direction])
             outputs, _ = lstm(sequence, (h0, c0))
             summaries.append(outputs[picked, last])
-        return torch.cat(summaries, dim=-1)
+        return F.dropout(torch.cat(summaries, dim=-1), self.dropout, self.training)
 
 
 class MahlerNet(nn.Module):
@@ -207,6 +226,11 @@ class MahlerNet(nn.Module):
         vae_in = summary * (2 if c.use_context else 1)
         self.mu = nn.Linear(vae_in, c.z_dim)
         self.logvar = nn.Linear(vae_in, c.z_dim)
+        self.prior_network = (
+            nn.Sequential(nn.Linear(summary, c.prior_size), nn.Tanh(), nn.Linear(c.prior_size, 2 * c.z_dim))
+            if c.prior == "learned"
+            else None
+        )
         self.z_projection = nn.Linear(c.z_dim, c.decoder_size)
         self.z_norm = nn.BatchNorm1d(c.decoder_size, eps=c.norm_eps, momentum=c.norm_momentum)
         condition = c.decoder_size + (summary if c.use_context else 0)
@@ -233,7 +257,8 @@ class MahlerNet(nn.Module):
             if c.output_norm
             else None
         )
-        for layer in [self.mu, self.logvar, *self.heads.values()]:
+        prior_out = [self.prior_network[2]] if self.prior_network is not None else []
+        for layer in [self.mu, self.logvar, *self.heads.values(), *prior_out]:
             nn.init.normal_(layer.weight, 0.0, c.output_init_std)
             nn.init.zeros_(layer.bias)
         for layer in [self.z_projection] + ([self.condition_projection] if self.condition_projection else []):
@@ -263,6 +288,16 @@ class MahlerNet(nn.Module):
         """``(mu, logvar)`` from the input encoder's summary of a bar and its context summary."""
         summary = input_summary if context_summary is None else torch.cat([input_summary, context_summary], dim=-1)
         return self.mu(summary), self.logvar(summary)
+
+    def prior(self, context_summary: torch.Tensor | None, rows: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(mu, logvar)`` of the prior over z: the learned ``p(z | context)`` of a model with
+        ``prior = "learned"``, else N(0, I) as ``rows`` (or the summary's batch) rows of zeros."""
+        if self.prior_network is not None and context_summary is not None:
+            mu, logvar = self.prior_network(context_summary).chunk(2, dim=-1)
+            return mu, logvar
+        rows = context_summary.shape[0] if context_summary is not None else rows
+        zeros = torch.zeros(rows, self.config.z_dim, device=self.mu.weight.device, dtype=self.mu.weight.dtype)
+        return zeros, zeros
 
     @staticmethod
     def sample_z(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -380,7 +415,10 @@ class MahlerNet(nn.Module):
         logits = self.chain_logits(
             top, bar.offset, batch.chain_beat, bar.duration, bar.pitch, bar.instrument, batch.previous.pitch, valid
         )
-        return Outputs(logits, mu, logvar, z)
+        if self.prior_network is None:
+            return Outputs(logits, mu, logvar, z)
+        prior_mu, prior_logvar = self.prior(context_summary)
+        return Outputs(logits, mu, logvar, z, prior_mu, prior_logvar)
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad)

@@ -19,12 +19,16 @@ costs one device-to-host copy; :class:`Totals` sums them and turns them into nam
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from core.batching import PairBatch
+
+if TYPE_CHECKING:
+    from core.network import Outputs
 
 DISTANCE_PROPERTIES = ("offset", "duration", "pitch", "velocity")
 _PER_PROPERTY = ("nll", "count", "correct", "distance")
@@ -39,10 +43,25 @@ def target_and_mask(batch: PairBatch, name: str) -> tuple[torch.Tensor, torch.Te
     return target, mask
 
 
-def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(q(z|x) || N(0, I)) per bar, summed over latent dimensions."""
+def kl_divergence(
+    mu: torch.Tensor, logvar: torch.Tensor, prior_mu: torch.Tensor | None = None, prior_logvar: torch.Tensor | None = None
+) -> torch.Tensor:
+    """KL(q(z|x) || p(z)) per bar, summed over latent dimensions: p is N(0, I), or the diagonal
+    Gaussian ``(prior_mu, prior_logvar)`` of a learned prior (the same formula with both Gaussians'
+    moments; with zeros for the prior it is the standard one)."""
     mu, logvar = mu.float(), logvar.float()
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
+    if prior_mu is None or prior_logvar is None:
+        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
+    prior_mu, prior_logvar = prior_mu.float(), prior_logvar.float()
+    ratio = (logvar - prior_logvar).exp()
+    return 0.5 * (ratio + (mu - prior_mu).pow(2) * (-prior_logvar).exp() - 1.0 - (logvar - prior_logvar)).sum(dim=-1)
+
+
+def prior_of(outputs: "Outputs") -> tuple[torch.Tensor, torch.Tensor] | None:
+    """A forward pass's learned prior ``(mu, logvar)``, or None for the standard N(0, I)."""
+    if outputs.prior_mu is None or outputs.prior_logvar is None:
+        return None
+    return outputs.prior_mu, outputs.prior_logvar
 
 
 def beta_at(step: int, beta_max: float, annealing: bool, rate: float) -> float:
@@ -50,9 +69,11 @@ def beta_at(step: int, beta_max: float, annealing: bool, rate: float) -> float:
 
 
 def losses(
-    logits: dict[str, torch.Tensor], mu: torch.Tensor, logvar: torch.Tensor, batch: PairBatch, beta: float, free_nats: float
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(loss, statistics)``: the scalar to minimise and the flat statistics of this batch."""
+    logits: dict[str, torch.Tensor], mu: torch.Tensor, logvar: torch.Tensor, batch: PairBatch, beta: float, free_nats: float,
+    prior: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """``(loss, statistics)``: the scalar to minimise and the flat statistics of this batch.
+    ``prior``: a learned prior's ``(mu, logvar)`` (None: N(0, I))."""
     recon = torch.zeros((), device=mu.device)
     stats = []
     for name, property_logits in logits.items():
@@ -65,7 +86,7 @@ def losses(
         correct = ((predicted == target) & mask).sum()
         distance = ((predicted - target).abs() * mask).sum() if name in DISTANCE_PROPERTIES else torch.zeros_like(count)
         stats.extend([nll.detach(), count, correct, distance])
-    kl = kl_divergence(mu, logvar)
+    kl = kl_divergence(mu, logvar, *(prior or (None, None)))
     kl_free = (kl - free_nats).clamp(min=0.0)
     loss = recon + beta * kl_free.mean()
     stats.extend([kl.detach().sum(), kl_free.detach().sum(), torch.tensor(float(len(kl)), device=mu.device), batch.bar.lengths.sum()])

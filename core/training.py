@@ -38,8 +38,9 @@ from core import checkpoints
 from core.batching import PairBatch, PairSet
 from core.errors import TrainingError
 from core.network import MahlerNet, NetworkConfig
-from core.objective import Totals, beta_at, losses
+from core.objective import Totals, beta_at, losses, prior_of
 from core.scheduled_sampling import mix, sampling_probability
+from core.splits import split_works
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,23 @@ class TrainingConfig:
     scheduled_sampling_rate: float = 0.0  # k of the inverse-sigmoid schedule; 0 = teacher forcing
     scheduled_sampling_ceiling: float = 1.0
     validation_ratio: float = 0.1
+    split: str = "bars"  # "works": whole works to train / validation / test (core/splits.py); "bars": random bars (original)
+    test_ratio: float = 0.1  # share of works held out for testing (split = "works")
+    lr_schedule: str = "constant"  # "constant", or "cosine": warm-up, then cosine decay to min_lr_ratio over the epochs
+    warmup_steps: int = 0
+    min_lr_ratio: float = 0.05
     patience: int = 5  # epochs without a better validation loss before stopping; 0 = never
     seed: int = 1
     max_events: int = 0  # skip bars with more events; 0 = keep all
     transpose: int = 0  # move each training pair by a random -N..N semitones (augmentation); 0 = off
     amp: bool = True  # float16 autocast with loss scaling on CUDA
     checkpoint_minutes: float = 10.0  # also save `last` this often within an epoch; 0 = epoch ends only
+
+    def __post_init__(self) -> None:
+        if self.split not in ("bars", "works"):
+            raise ValueError(f"split must be 'bars' or 'works', not {self.split!r}")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {self.lr_schedule!r}")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "TrainingConfig":
@@ -162,6 +174,20 @@ def describe_hardware(device: torch.device) -> str:
     return f"{platform.machine()} CPU, {torch.get_num_threads()} threads, torch {torch.__version__}"
 
 
+def learning_rate_at(step: int, steps_per_epoch: int, config: TrainingConfig) -> float:
+    """The learning rate of optimizer step ``step`` (from 0): constant, or a linear warm-up over
+    ``warmup_steps`` followed by a cosine decay to ``min_lr_ratio`` of the rate at the last epoch."""
+    rate = config.learning_rate
+    if config.lr_schedule == "constant":
+        return rate
+    if step < config.warmup_steps:
+        return rate * (step + 1) / config.warmup_steps
+    total = max(config.epochs * steps_per_epoch - config.warmup_steps, 1)
+    progress = min((step - config.warmup_steps) / total, 1.0)
+    floor = rate * config.min_lr_ratio
+    return floor + (rate - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
 def make_optimizer(model: MahlerNet, config: TrainingConfig) -> torch.optim.Optimizer:
     if config.optimizer == "adam":
         return torch.optim.Adam(model.parameters(), lr=config.learning_rate)
@@ -183,7 +209,7 @@ def train_step(
     resample = (lambda net, top, b: mix(net, top, b, probability)) if probability > 0 else None
     with autocast or contextlib.nullcontext():
         outputs = model(batch, sample=True, resample=resample)
-        loss, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, beta, config.free_nats)
+        loss, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, beta, config.free_nats, prior_of(outputs))
         if config.regularization and regularized:
             loss = loss + 0.5 * config.regularization * sum(p.float().pow(2).sum() for p in regularized)
     optimizer.zero_grad(set_to_none=True)
@@ -225,7 +251,13 @@ class Trainer:
         self.model = model.to(device)
         self.optimizer = make_optimizer(self.model, config)
         self.callbacks = list(callbacks)
-        self.train_ids, self.val_ids = pairs.split(config.validation_ratio, config.seed)
+        if config.split == "works":
+            works = split_works(pairs.sources, config.seed, config.validation_ratio, config.test_ratio)
+            by_split = pairs.split_by_work(works)
+            self.train_ids, self.val_ids = by_split["train"], by_split["validation"]
+            self.run_info = dict(run_info, split=works.to_dict())
+        else:
+            self.train_ids, self.val_ids = pairs.split(config.validation_ratio, config.seed)
         if len(self.train_ids) == 0:
             raise TrainingError(f"{run_dir}: no usable bars to train on")
         self.state: dict[str, Any] = {
@@ -262,7 +294,10 @@ class Trainer:
         info["init_from"] = str(init_from) if init_from else None
         run_dir.mkdir(parents=True, exist_ok=True)
         checkpoints.write_atomically(run_dir / "run.json", (json.dumps(info, indent=2) + "\n").encode())
-        return cls(run_dir, pairs, model, config, info, select_device(device), callbacks)
+        trainer = cls(run_dir, pairs, model, config, info, select_device(device), callbacks)
+        if trainer.run_info is not info:  # the works of each split, recorded once they are known
+            checkpoints.write_atomically(run_dir / "run.json", (json.dumps(trainer.run_info, indent=2) + "\n").encode())
+        return trainer
 
     @classmethod
     def resume(
@@ -323,6 +358,8 @@ class Trainer:
                 ids = batches[state["batch"]]
                 shifts = self._transpositions(state["epoch"], state["batch"], len(ids))
                 batch = self.pairs.collate(ids, with_context, shifts).to(self.device, non_blocking=True)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = learning_rate_at(state["global_step"], len(batches), config)
                 beta = beta_at(state["global_step"], config.beta_max, config.beta_annealing, config.beta_rate)
                 probability = sampling_probability(state["global_step"], config.scheduled_sampling_rate, config.scheduled_sampling_ceiling)
                 statistics, loss = self._train_step(batch, beta, probability)
@@ -403,7 +440,7 @@ class Trainer:
             batch = self.pairs.collate(ids, with_context).to(self.device, non_blocking=True)
             with self._autocast():
                 outputs = self.model(batch, sample=True)
-                _, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, 1.0, self.config.free_nats)
+                _, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, 1.0, self.config.free_nats, prior_of(outputs))
             totals.add(statistics)
             if self._stop == Stop.NOW:
                 break
@@ -445,6 +482,7 @@ class Trainer:
             size=info.get("size"),
             training=self.config.to_dict(),
             dataset=info.get("dataset"),
+            split=info.get("split"),
             metrics=metrics,
             epochs=epochs,
             global_step=self.state["global_step"],

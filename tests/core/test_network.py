@@ -1,6 +1,9 @@
 """The C-VAE: shapes, masks, train/eval behaviour, padding-free batch norm and step-wise decoding."""
 
 import dataclasses
+import math
+
+import pytest
 
 import torch
 
@@ -134,3 +137,34 @@ def test_lstm_initialisation_follows_the_original():
     bias = model.decoder.bias_ih_l0
     assert torch.all(bias[hidden : 2 * hidden] == 1.0) and torch.all(bias[:hidden] == 0) and torch.all(model.decoder.bias_hh_l0 == 0)
     assert model.heads["pitch"].weight.std() < 0.01
+
+
+def test_a_learned_prior_depends_on_the_context_and_its_kl_is_the_gaussian_one():
+    torch.manual_seed(1)
+    model = MahlerNet(dataclasses.replace(TINY, prior="learned", prior_size=12))
+    torch.nn.init.normal_(model.prior_network[2].weight, 0.0, 0.5)
+    batch = batch_of(6)
+    outputs = model(batch)
+    assert outputs.prior_mu.shape == outputs.prior_logvar.shape == (6, 8)
+    assert not torch.allclose(outputs.prior_mu[0], outputs.prior_mu[1])  # each bar's own context
+    mu, logvar = torch.randn(3, 8), torch.randn(3, 8)
+    assert torch.allclose(kl_divergence(mu, logvar, mu, logvar), torch.zeros(3), atol=1e-6)
+    assert torch.allclose(kl_divergence(mu, logvar, torch.zeros(3, 8), torch.zeros(3, 8)), kl_divergence(mu, logvar))
+    # KL(N(1, 1) || N(0, e^2)) per dimension: 0.5 * (e^-2 + e^-2 - 1 + 2)
+    one = kl_divergence(torch.ones(1, 1), torch.zeros(1, 1), torch.zeros(1, 1), torch.full((1, 1), 2.0))
+    assert one.item() == pytest.approx(0.5 * (2 * math.exp(-2.0) + 1.0), rel=1e-5)
+    standard = MahlerNet(TINY)
+    assert standard.prior_network is None and standard(batch).prior_mu is None
+    zeros, _ = standard.prior(None, rows=4)
+    assert torch.equal(zeros, torch.zeros(4, 8))
+
+
+def test_encoder_dropout_applies_to_a_single_layer_encoder_in_training_only():
+    torch.manual_seed(2)
+    model = MahlerNet(dataclasses.replace(TINY, encoder_layers=1, encoder_dropout=0.5))
+    batch = batch_of(4)
+    model.train()
+    first, second = (model.encode_context(batch.context) for _ in range(2))
+    assert not torch.equal(first, second) and (first == 0).any()
+    model.eval()
+    assert torch.equal(model.encode_context(batch.context), model.encode_context(batch.context))
