@@ -1,7 +1,8 @@
 """``mahlernet continue``, ``interpolate`` and ``reconstruct``: generation from the command line.
 
 continue FILE --from-bar K --bars N --out OUT [--context-bar C] [--seeded] [--variations V]
-         [--temperature T | --temperatures o,d,p,i,v] [--instruments LIST] [--seed S] [--model M]
+         [--temperature T | --temperatures o,d,p,i,v] [--top-p P] [--instruments LIST|all]
+         [--latent prior|standard|rerank] [--z-scale S] [--candidates K] [--seed S] [--model M]
     writes the piece up to bar K followed by the N new bars, one file per variation
     (OUT, then OUT-2.mid, OUT-3.mid ... beside it); ``--from-bar 0`` writes a new opening.
 interpolate FILE --bar-a A --bar-b B --steps S --out OUT [--slerp] [--model M]
@@ -32,8 +33,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seeded", action="store_true", help="encode the seed bar into z instead of drawing z from the prior")
     parser.add_argument("--variations", type=int, default=1, metavar="V", help="continuations decoded together (default 1)")
     _add_sampling(parser)
-    parser.add_argument("--instruments", metavar="LIST", help="allowed instruments, e.g. violin,viola,cello or class numbers")
+    parser.add_argument(
+        "--instruments", metavar="LIST",
+        help="allowed instruments, e.g. violin,viola,cello, class numbers, or 'all' (default: those of the seed and context bars)",
+    )  # fmt: skip
     parser.add_argument("--no-range-clamp", action="store_true", help="let notes leave their instruments' playable ranges")
+    parser.add_argument("--top-p", type=float, default=1.0, metavar="P", help="nucleus sampling: only the likeliest classes up to mass P (default 1: off)")
+    parser.add_argument(
+        "--latent", default="prior", metavar="prior|standard|rerank",
+        help="each new bar's z: from the model's prior (default; context-aware for a learned prior), "
+        "standard N(0, I) as the original, or rerank CANDIDATES draws",
+    )  # fmt: skip
+    parser.add_argument("--z-scale", type=float, default=1.0, metavar="S", help="spread of the prior's draws (default 1)")
+    parser.add_argument("--candidates", type=int, default=4, metavar="K", help="codes tried per bar with --latent rerank (default 4)")
     _add_model(parser)
     parser.set_defaults(handler=run_continue)
 
@@ -70,6 +82,18 @@ def _add_sampling(parser: argparse.ArgumentParser) -> None:
 def _add_model(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="M", help="model file, run folder or name (default: the bundled one for the job)")
     parser.add_argument("--threads", type=int, metavar="T", help="CPU threads for torch (default: torch's choice)")
+
+
+def _instruments(text: str | None) -> frozenset[int] | None:
+    """``--instruments``: None (the seed's and context's), every class for ``all``, or the named ones."""
+    from core.generation import instrument_classes  # noqa: PLC0415
+    from core.representation.events import N_INSTRUMENTS  # noqa: PLC0415
+
+    if not text:
+        return None
+    if text.strip().lower() == "all":
+        return frozenset(range(N_INSTRUMENTS))
+    return instrument_classes(text.split(","))
 
 
 def _context(text: str | None) -> tuple[int, int] | None:
@@ -111,14 +135,17 @@ def variation_path(out: Path, index: int) -> Path:
 
 
 def run_continue(args: argparse.Namespace) -> int:
-    from core.generation import Controls, Temperatures, continue_piece, instrument_classes  # noqa: PLC0415
+    from core.generation import Controls, Temperatures, continue_piece  # noqa: PLC0415
 
     if args.temperatures:
         temperatures = Temperatures.parse(args.temperatures)
     else:
         temperatures = Temperatures.uniform(1.0 if args.temperature is None else args.temperature)
-    instruments = instrument_classes(args.instruments.split(",")) if args.instruments else None
-    controls = Controls(temperatures, instruments, not args.no_range_clamp, args.seed)
+    instruments = _instruments(args.instruments)
+    controls = Controls(
+        temperatures, instruments, not args.no_range_clamp, args.seed,
+        top_p=args.top_p, latent=args.latent, z_scale=args.z_scale, candidates=args.candidates,
+    )  # fmt: skip
     score, model, _ = _prepare(args, "continuation")
     result = continue_piece(
         model, score, args.from_bar, args.bars,

@@ -10,7 +10,10 @@ The composer picks bars by number (from 1):
 
 Each new bar is decoded with the previous bar(s) as its context (the model's ``context_bars``), from
 the seed on; the first new bar's z is either drawn from the prior or, in ``seeded`` mode, encoded from
-the last seed bar (the original's ``z`` unit); every later bar draws a fresh z from the prior. Bars
+the last seed bar (the original's ``z`` unit); every later bar draws a fresh z as the controls' ``latent``
+says (:mod:`core.generation.latent`: from the model's prior, which for a model with a learned prior
+depends on the bars before). Unless the composer names instruments, only those heard in the seed and
+context bars may play (:func:`instruments_heard`). Bars
 follow the piece's own bar grid from bar ``from_bar + 1`` on (its meters, including 8/4 read as two 4/4
 bars and bars cut short by a meter change), and notes still sounding at a barline stay active in the
 next bar.
@@ -22,6 +25,7 @@ per decoded bar; cancel is checked before every bar.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -43,6 +47,7 @@ from core.generation.engine import (
     standard_normal,
 )
 from core.generation.history import BarPart, PieceBars, piece_bars
+from core.generation.latent import decode_bar
 from core.generation.placement import GhostNote, Placed, TrackMap, place, tempo_map
 from core.generation.sampler import Sampler, make_streams
 from core.network import MahlerNet
@@ -151,6 +156,8 @@ def continue_piece(
     total = len(new_parts)
     rows = variations
     streams = make_streams(controls.seed, rows)
+    if controls.instruments is None and line:
+        controls = dataclasses.replace(controls, instruments=instruments_heard(line))
     sampler = Sampler(model, controls, max_events)
     device = next(model.parameters()).device
     generated: list[list[EventArrays]] = [[] for _ in range(rows)]
@@ -166,15 +173,14 @@ def continue_piece(
             else:
                 lines = [line + [LineBar(e) for e in generated[row]] for row in range(rows)]
                 summary = context_summaries(model, lines)
-            noise = standard_normal(streams, position, model.config.z_dim, device)
             if position == 0 and seeded:
+                noise = standard_normal(streams, position, model.config.z_dim, device)
                 seed_summary = context_summaries(model, [_seed_context(line)])
                 mu, logvar = encode_bars(model, [line[-1].events], seed_summary)
                 z = mu + torch.exp(0.5 * logvar) * noise
+                decoded = sampler.decode(model.initial_state(z, summary), [part.plan] * rows, carry, streams, position, cancel=cancel)
             else:
-                z = noise
-            state = model.initial_state(z, summary)
-            decoded = sampler.decode(state, [part.plan] * rows, carry, streams, position, cancel=cancel)
+                decoded = decode_bar(model, sampler, summary, part.plan, carry, streams, position, controls, cancel)
             carry = decoded.carry
             for row in range(rows):
                 generated[row].append(decoded.events[row])
@@ -188,6 +194,13 @@ def continue_piece(
         placed = place(score, new_parts, generated[row], tracks.fresh(), tempos)
         results.append(Variation(row, controls.seed + row, tuple(generated[row]), placed, tuple(attempts[row])))
     return Continuation(score, from_bar, bars, tuple(new_parts), tuple(results), time.perf_counter() - began)
+
+
+def instruments_heard(line: list[LineBar]) -> frozenset[int] | None:
+    """The instrument classes that play in the bars of ``line`` (None when none plays: a silent seed
+    leaves every instrument open)."""
+    heard = {int(i) for bar in line for i in bar.events.instrument if i >= 0}
+    return frozenset(heard) if heard else None
 
 
 def _check_request(

@@ -6,8 +6,20 @@ takes risks, 0 always takes the most likely class (greedy decoding, used for rec
 original MahlerNet read one temperature per property from its configuration (the paper used about 0.9
 for its classical sets and 0.6 for Mahler); here each is a control.
 
+*Top-p* (nucleus sampling) samples each property only among its most likely classes whose
+probabilities (at the temperature) add up to ``top_p``: the unlikely tail, where a wrong note or a
+stray instrument comes from, is cut, while the choice among plausible classes stays free. 1 = off.
+
+*Latent*: how each new bar's code z is chosen. ``prior`` draws it from the model's prior, which is
+``p(z | context)`` for a model with a learned prior (it agrees with the piece) and N(0, I) otherwise;
+``standard`` draws from N(0, I) whatever the model (the original MahlerNet); ``rerank`` draws
+``candidates`` codes from the prior, decodes each and keeps the bar whose own code the model finds
+most in line with its context (the smallest KL from the decoded bar's posterior to the prior).
+``z_scale`` multiplies the prior's spread: below 1 the bars stay closer to what the context predicts.
+
 *Allowed instruments* restrict the instrument classes that may be sampled (the composer asks for
-strings only, say). *Playable ranges* keep every note within what its instrument can play: before the
+strings only, say). For a continuation, ``None`` means the instruments heard in the seed and context
+bars (a string quartet stays a string quartet); the composer widens them by naming more, or all. *Playable ranges* keep every note within what its instrument can play: before the
 pitch is sampled, pitches no allowed instrument can play are masked; before the instrument is sampled,
 instruments that cannot play the sampled pitch are masked. Pitch comes before instrument in the output
 chain, so these two masks together guarantee both rules (some allowed instrument can always play the
@@ -62,6 +74,8 @@ from core.representation.instruments import MAHLERNET, InstrumentTable
 
 PROPERTIES = ("offset", "duration", "pitch", "instrument", "velocity")
 DEFAULT_TEMPERATURE = 1.0
+LATENTS = ("prior", "standard", "rerank")
+MAX_CANDIDATES = 16
 
 # (lowest, highest) sounding MIDI pitch per instrument class of the MahlerNet table (see the docstring).
 PLAYABLE_RANGES: tuple[tuple[int, int], ...] = (
@@ -155,8 +169,10 @@ def instrument_classes(names: Iterable[str | int], table: InstrumentTable = MAHL
 class Controls:
     """Everything the composer sets for one generation.
 
-    ``instruments`` = None allows every class; ``clamp_ranges`` applies :data:`PLAYABLE_RANGES`;
-    ``seed`` makes the music reproducible (variation ``i`` uses ``seed + i``).
+    ``instruments`` = None allows every class (a continuation narrows it to the seed's and context's
+    instruments first); ``clamp_ranges`` applies :data:`PLAYABLE_RANGES`; ``seed`` makes the music
+    reproducible (variation ``i`` uses ``seed + i``); ``top_p``, ``latent``, ``z_scale`` and
+    ``candidates``: see the module docstring.
     """
 
     temperatures: Temperatures = Temperatures()
@@ -164,6 +180,10 @@ class Controls:
     clamp_ranges: bool = True
     seed: int = 0
     ranges: tuple[tuple[int, int], ...] = PLAYABLE_RANGES
+    top_p: float = 1.0
+    latent: str = "prior"
+    z_scale: float = 1.0
+    candidates: int = 4
 
     def __post_init__(self) -> None:
         if self.instruments is not None:
@@ -176,6 +196,14 @@ class Controls:
             raise GenerationError(f"a range table needs {N_INSTRUMENTS} entries")
         if not 0 <= self.seed < 2**63 - 1024:
             raise GenerationError(f"seed {self.seed} is outside 0-{2**63 - 1025}")
+        if not 0.0 < float(self.top_p) <= 1.0:
+            raise GenerationError(f"top-p {self.top_p}: use a value above 0 and at most 1 (1 = off)")
+        if self.latent not in LATENTS:
+            raise GenerationError(f"latent {self.latent!r}: use one of {', '.join(LATENTS)}")
+        if not 0.0 <= float(self.z_scale) <= 4.0:
+            raise GenerationError(f"z scale {self.z_scale}: use a value from 0 to 4")
+        if not 1 <= int(self.candidates) <= MAX_CANDIDATES:
+            raise GenerationError(f"{self.candidates} candidates: use 1 to {MAX_CANDIDATES}")
 
     def instrument_mask(self) -> np.ndarray:
         """(23,) bool: classes that may be sampled."""

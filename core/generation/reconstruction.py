@@ -11,6 +11,7 @@ length: missing or extra events count against it. A pause matches a pause (no pi
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -99,7 +100,7 @@ def reconstruct(
         line.insert(0, LineBar(bars_of.events(previous), bars_of.opens_chunk(previous)))
         walk = previous
     if greedy:
-        controls = Controls(Temperatures.greedy(), controls.instruments, controls.clamp_ranges, controls.seed, controls.ranges)
+        controls = dataclasses.replace(controls, temperatures=Temperatures.greedy())
     streams = make_streams(controls.seed, 1)
     sampler = Sampler(model, controls, max_events)
     report(progress, 0, 1)

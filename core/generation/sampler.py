@@ -201,13 +201,25 @@ class Sampler:
         bias = self._bias_row(plans)
         heat = self._temperature_row(temperatures)
 
+        top_p = self.controls.top_p
+        nucleus = top_p < 1.0 and generators is not None
+        property_heat = temperatures.as_tuple()
+
         def noise_chunk() -> np.ndarray:
-            """(B, CHUNK, width): Gumbel noise times the temperatures, plus the masks."""
+            """(B, CHUNK, width): Gumbel noise times the temperatures, plus the masks; without the
+            masks under nucleus sampling, which needs the logits before the noise."""
             if generators is None:
                 return np.broadcast_to(bias, (rows, CHUNK, width))
             uniform = torch.stack([torch.rand((CHUNK, width), generator=g) for g in generators])
             gumbel = uniform.clamp_(min=1e-30).log_().neg_().log_().neg_().numpy()
-            return gumbel * heat + bias
+            return gumbel * heat if nucleus else gumbel * heat + bias
+
+        def pick(values: np.ndarray, cut: slice, which: int) -> np.ndarray:
+            """The sampled class of one property: ``values`` are its logits with the chain's terms
+            (and, without nucleus sampling, the noise already added)."""
+            if nucleus:
+                values = values + _nucleus_mask(values, property_heat[which], top_p) + noise[:, cut]
+            return values.argmax(1)
 
         # Beats of every onset, all rows in one flat table; bar lengths and grid steps per row.
         length = max(p.units for p in plans) + MAX_CLASS_UNITS + 1
@@ -256,28 +268,32 @@ class Sampler:
             batch_rows, on = np.nonzero(hot)
             offsets = np.searchsorted(batch_rows, np.arange(rows))
             logits = fast.step(on, offsets, step_state)
-            logits += chunk[:, step % CHUNK]
+            if nucleus:
+                logits += bias[:, 0]
+                noise = chunk[:, step % CHUNK]
+            else:
+                logits += chunk[:, step % CHUNK]
 
             event = events_out[:, step]
-            event[:, 0] = offset = logits[:, s_off].argmax(1)
+            event[:, 0] = offset = pick(logits[:, s_off], s_off, 0)
             onset = time + units[offset]
             event[:, 1] = beat = beat_flat[beat_base + np.minimum(onset, length - 1)]
             chain = t_off[offset] + t_beat[beat]
-            event[:, 2] = duration = (logits[:, s_dur] + chain[:, :N_DURATIONS]).argmax(1)
+            event[:, 2] = duration = pick(logits[:, s_dur] + chain[:, :N_DURATIONS], s_dur, 1)
             chain = chain[:, N_DURATIONS:] + t_dur[duration]
             pitch_logits = logits[:, s_pitch] + chain[:, :N_PITCHES]
             chord = (offset == 0) & (previous_pitch >= 0)
             if chord.any():
                 _chord_pitch_rule(pitch_logits, chord, previous_pitch, used, playable)
-            event[:, 3] = pitch = pitch_logits.argmax(1)
+            event[:, 3] = pitch = pick(pitch_logits, s_pitch, 2)
             chain = chain[:, N_PITCHES:] + t_pitch[pitch]
             instrument_logits = logits[:, s_inst] + chain[:, :N_INSTRUMENTS]
             repeated = chord & (pitch == previous_pitch)
             if repeated.any():
                 _chord_instrument_rule(instrument_logits, repeated, used)
-            event[:, 4] = instrument = instrument_logits.argmax(1)
+            event[:, 4] = instrument = pick(instrument_logits, s_inst, 3)
             if s_vel is not None:
-                event[:, 5] = (logits[:, s_vel] + chain[:, N_INSTRUMENTS:] + t_inst[instrument]).argmax(1)
+                event[:, 5] = pick(logits[:, s_vel] + chain[:, N_INSTRUMENTS:] + t_inst[instrument], s_vel, 4)
             sounding = duration != 0  # a note, not a pause
             if not sounding.all():
                 event[~sounding, 3:] = pause_none
@@ -306,6 +322,21 @@ class Sampler:
 
 
 CHUNK = 32  # steps of noise drawn at a time
+
+
+def _nucleus_mask(values: np.ndarray, temperature: float, top_p: float) -> np.ndarray:
+    """(B, classes) additive mask (0 or -inf) keeping, per row, the most likely classes of
+    ``softmax(values / temperature)`` until their probabilities reach ``top_p`` (always the first)."""
+    if temperature <= 0.0:
+        return np.zeros_like(values)
+    order = np.argsort(-values, axis=1)
+    ranked = np.take_along_axis(values, order, 1) / temperature
+    probabilities = np.exp(ranked - ranked[:, :1])
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    before = np.cumsum(probabilities, axis=1) - probabilities  # mass of the classes ranked above
+    mask = np.empty_like(values)
+    np.put_along_axis(mask, order, np.where(before < top_p, 0.0, NEG).astype(values.dtype), 1)
+    return mask
 
 
 def _chord_pitch_rule(logits: np.ndarray, chord: np.ndarray, previous: np.ndarray, used: np.ndarray, playable: np.ndarray) -> None:

@@ -1,0 +1,76 @@
+"""How each new bar's latent code z is chosen (the composer's ``Controls.latent``).
+
+* ``prior``: z drawn from the model's prior: ``p(z | context)`` for a model with a learned prior, whose
+  codes agree with the key and texture of the bars before; N(0, I) for the others.
+* ``standard``: z drawn from N(0, I) whatever the model (the original MahlerNet).
+* ``rerank``: ``candidates`` codes drawn from the prior per bar and variation, all decoded in one
+  batch; the bar kept is the one the model finds most in line with its context: the smallest
+  KL(q(z | decoded bar, context) || p(z | context)), the ELBO's latent term for that bar. Candidate 0
+  uses the variation's own random streams, so ``candidates = 1`` is exactly ``prior``.
+
+``z_scale`` multiplies the prior's standard deviation (1 = the prior itself).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from core.generation.bars import BarPlan, Carry
+from core.generation.controls import Controls
+from core.generation.engine import encode_bars, standard_normal
+from core.generation.sampler import DecodedBars, Sampler, Streams
+from core.network import MahlerNet
+from core.objective import kl_divergence
+
+
+def prior_z(model: MahlerNet, summary: torch.Tensor | None, noise: torch.Tensor, controls: Controls) -> torch.Tensor:
+    """z for each row of ``noise`` (B, Z): the prior's mean plus ``z_scale`` times its spread."""
+    if controls.latent == "standard":
+        return noise * controls.z_scale
+    mu, logvar = model.prior(summary, rows=noise.shape[0])
+    return mu + controls.z_scale * torch.exp(0.5 * logvar) * noise
+
+
+def candidate_streams(streams: Sequence[Streams], candidates: int) -> list[Streams]:
+    """``candidates`` streams per row, row-major; candidate 0 of a row is the row's own stream."""
+    out = []
+    for stream in streams:
+        for k in range(candidates):
+            seed = stream.seed if k == 0 else int(np.random.SeedSequence([stream.seed, 0x5EED, k]).generate_state(1, np.uint64)[0] >> 2)
+            out.append(Streams(seed))
+    return out
+
+
+def decode_bar(
+    model: MahlerNet,
+    sampler: Sampler,
+    summary: torch.Tensor | None,
+    plan: BarPlan,
+    carry: Carry,
+    streams: Sequence[Streams],
+    bar: int,
+    controls: Controls,
+    cancel: Callable[[], bool] | None = None,
+) -> DecodedBars:
+    """One new bar per row (``summary``: the rows' context summaries) with z chosen as ``controls``
+    say (see the module docstring)."""
+    rows = len(streams)
+    device = next(model.parameters()).device
+    if controls.latent != "rerank" or controls.candidates == 1:
+        z = prior_z(model, summary, standard_normal(streams, bar, model.config.z_dim, device), controls)
+        return sampler.decode(model.initial_state(z, summary), [plan] * rows, carry, streams, bar, cancel=cancel)
+    k = controls.candidates
+    many = candidate_streams(streams, k)
+    expanded = None if summary is None else summary.repeat_interleave(k, dim=0)
+    z = prior_z(model, expanded, standard_normal(many, bar, model.config.z_dim, device), controls)
+    decoded = sampler.decode(model.initial_state(z, expanded), [plan] * len(many), carry.take(np.repeat(np.arange(rows), k)), many, bar, cancel=cancel)
+    mu, logvar = encode_bars(model, decoded.events, expanded)
+    prior_mu, prior_logvar = model.prior(expanded, rows=len(many))
+    kl = kl_divergence(mu, logvar, prior_mu, prior_logvar).reshape(rows, k)
+    empty = torch.tensor([a == 0 for a in decoded.attempts], device=kl.device).reshape(rows, k)
+    best = (kl + empty * 1e9).argmin(dim=1).tolist()  # a bar that gave up (a rest) loses
+    chosen = [row * k + best[row] for row in range(rows)]
+    return DecodedBars([decoded.events[i] for i in chosen], decoded.carry.take(chosen), [decoded.attempts[i] for i in chosen])
