@@ -101,6 +101,8 @@ def run_continue(
         temperatures=Temperatures(*request.temperatures.as_tuple()),
         instruments=frozenset(request.allowed_instruments) if request.allowed_instruments is not None else None,
         seed=request.random_seed,
+        top_p=request.top_p,
+        latent=request.latent,
     )
     began = time.perf_counter()
     result = continue_piece(

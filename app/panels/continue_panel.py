@@ -23,6 +23,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QLabel,
@@ -41,6 +43,13 @@ from app.panels.widgets import DragHandle, ModelPicker, ProgressRow, Temperature
 from core.selection import BarSelection
 
 MAX_SEED = 2**31 - 1
+# How each new bar's latent code is chosen (core.generation.latent), as the composer reads it.
+LATENT_CHOICES = (
+    ("prior", "from the music before (the model's prior)"),
+    ("rerank", "best of 4 drawn from the music before"),
+    ("standard", "at random, N(0, I) (the original MahlerNet)"),
+)
+DEFAULT_TOP_P = 1.0
 
 
 class ContinuePanel(QWidget):
@@ -84,10 +93,25 @@ class ContinuePanel(QWidget):
         self.instruments.setObjectName("allowed_instruments")
         self.instruments.setMaximumHeight(118)
         self.instruments.setToolTip("Only the checked instruments may play in the new bars")
+        self.instruments_from_seed = QCheckBox("Only the instruments of the seed and context bars")
+        self.instruments_from_seed.setToolTip("Untick to choose the instruments yourself, from the list")
+        self.instruments_from_seed.setChecked(True)
+        self.instruments_from_seed.toggled.connect(self._update_instrument_list)
         self.instruments_all = QPushButton("All")
         self.instruments_all.clicked.connect(lambda: self._check_all(True))
         self.instruments_none = QPushButton("None")
         self.instruments_none.clicked.connect(lambda: self._check_all(False))
+
+        self.top_p = QDoubleSpinBox()
+        self.top_p.setRange(0.05, 1.0)
+        self.top_p.setSingleStep(0.05)
+        self.top_p.setDecimals(2)
+        self.top_p.setValue(DEFAULT_TOP_P)
+        self.top_p.setToolTip("Nucleus sampling: choose only among the likeliest notes whose chances add up to this (1 = off)")
+        self.latent = QComboBox()
+        for key, label in LATENT_CHOICES:
+            self.latent.addItem(label, key)
+        self.latent.setToolTip("How each new bar's latent code is drawn")
 
         self.random_seed = QSpinBox()
         self.random_seed.setRange(0, MAX_SEED)
@@ -134,6 +158,8 @@ class ContinuePanel(QWidget):
         form.addRow("Bars", self.selection_label)
         form.addRow("Length", hbox(self.bars, QLabel("Variations"), self.variations))
         form.addRow("Start", hbox(self.seeded, self.free, None))
+        form.addRow("Latent", self.latent)
+        form.addRow("Top-p", self.top_p)
         form.addRow("Seed", hbox(self.random_seed, self.new_seed_button))
         form.addRow("", self.new_seed_each_run)
 
@@ -141,6 +167,7 @@ class ContinuePanel(QWidget):
         QVBoxLayout(temperature_box).addWidget(self.temperatures)
         instruments_box = QGroupBox("Allowed instruments")
         instruments_layout = QVBoxLayout(instruments_box)
+        instruments_layout.addWidget(self.instruments_from_seed)
         instruments_layout.addWidget(self.instruments)
         instruments_layout.addLayout(hbox(self.instruments_all, self.instruments_none, None))
         candidates_box = QGroupBox("Variations")
@@ -187,6 +214,13 @@ class ContinuePanel(QWidget):
             item = QListWidgetItem("(the model's instruments appear here)")
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.instruments.addItem(item)
+        self._update_instrument_list()
+
+    def _update_instrument_list(self) -> None:
+        """The list and its buttons are live only when the composer chooses the instruments."""
+        chosen = not self.instruments_from_seed.isChecked()
+        for widget in (self.instruments, self.instruments_all, self.instruments_none):
+            widget.setEnabled(chosen)
 
     def _check_all(self, checked: bool) -> None:
         state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
@@ -196,11 +230,13 @@ class ContinuePanel(QWidget):
                 item.setCheckState(state)
 
     def allowed_instruments(self) -> tuple[int, ...] | None:
-        """Checked classes, or None when all are allowed (or the list is not known yet)."""
+        """The checked classes, or None for the seed's and context's instruments (the default, and
+        while the model's list is not known yet)."""
         items = [self.instruments.item(r) for r in range(self.instruments.count())]
         checkable = [i for i in items if i.flags() & Qt.ItemFlag.ItemIsUserCheckable]
-        checked = tuple(r for r, i in enumerate(checkable) if i.checkState() == Qt.CheckState.Checked)
-        return None if len(checked) == len(checkable) else checked
+        if self.instruments_from_seed.isChecked() or not checkable:
+            return None
+        return tuple(r for r, i in enumerate(checkable) if i.checkState() == Qt.CheckState.Checked)
 
     # ------------------------------------------------------------------------------ request
     def request(self) -> ContinueRequest | None:
@@ -227,6 +263,8 @@ class ContinuePanel(QWidget):
             temperatures=self.temperatures.temperatures(),
             allowed_instruments=allowed,
             random_seed=self.random_seed.value(),
+            top_p=round(self.top_p.value(), 2),
+            latent=self.latent.currentData(),
         )
 
     def request_continue(self) -> None:

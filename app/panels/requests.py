@@ -45,8 +45,10 @@ class ContinueRequest:
     variations: int
     seeded: bool  # True: the first new bar's latent comes from the seed bars; False: from the prior
     temperatures: Temperatures
-    allowed_instruments: tuple[int, ...] | None  # instrument classes; None = any
+    allowed_instruments: tuple[int, ...] | None  # instrument classes; None = those of the seed and context bars
     random_seed: int
+    top_p: float = 1.0  # nucleus sampling: 1 = off
+    latent: str = "prior"  # how each new bar's z is chosen: prior, standard or rerank (core.generation.latent)
 
     @property
     def first_new_bar(self) -> int:

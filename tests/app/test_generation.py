@@ -39,11 +39,18 @@ def test_the_continue_panel_builds_its_request_from_its_controls(window):
     panel.variations.setValue(4)
     panel.free.setChecked(True)
     panel.temperatures.sliders["pitch"].setValue(150)
+    assert panel.request().allowed_instruments is None  # the seed's and context's instruments
+    assert not panel.instruments.isEnabled()
+    panel.instruments_from_seed.setChecked(False)
+    assert panel.instruments.isEnabled() and panel.request().allowed_instruments == (0, 1, 2)
+    panel.top_p.setValue(0.9)
+    panel.latent.setCurrentIndex(panel.latent.findData("standard"))
     panel.instruments.item(1).setCheckState(panel.instruments.item(1).checkState().__class__.Unchecked)
     request = panel.request()
     assert request == ContinueRequest(
         model="small", seed_first=9, seed_last=10, context=(8, 8), bars=2, variations=4, seeded=False,
         temperatures=Temperatures(pitch=1.5), allowed_instruments=(0, 2), random_seed=panel.random_seed.value(),
+        top_p=0.9, latent="standard",
     )
     panel.temperatures.reset_button.click()
     assert panel.temperatures.temperatures() == Temperatures()
