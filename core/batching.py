@@ -188,6 +188,22 @@ class PairSet:
         of_pair = names[self.piece_of[self.pairs]] if len(self.pairs) else np.array([], dtype=object)
         return {name: self.pairs[of_pair == name] for name in ("train", "validation", "test")}
 
+    def bar_key(self, pair_id: int) -> bytes:
+        """What a bar is up to transposition: its event columns with pitches counted from the bar's
+        lowest pitch. Two bars with the same key are copies, exact or transposed."""
+        cut = slice(self.bar_start[pair_id], self.bar_stop[pair_id])
+        pitch = self._columns["pitch"][cut]
+        sounding = pitch >= 0
+        relative = np.where(sounding, pitch - (pitch[sounding].min() if sounding.any() else 0), -1)
+        columns = [self._columns[name][cut] for name in ("offset", "duration", "instrument")]
+        return np.stack([*columns, relative]).astype(np.int16).tobytes()
+
+    def without_copies(self, held: np.ndarray, train: np.ndarray) -> np.ndarray:
+        """``held`` (validation or test pairs) less the bars that copy a training bar, exactly or
+        transposed: a repeated bar would be scored as if it were new music."""
+        seen = {self.bar_key(int(i)) for i in train}
+        return np.asarray([i for i in held if self.bar_key(int(i)) not in seen], dtype=self.pairs.dtype)
+
     def batches(
         self, pair_ids: np.ndarray, batch_size: int, seed: int, epoch: int, shuffle: bool = True, with_context: bool = True
     ) -> list[np.ndarray]:

@@ -25,6 +25,7 @@ from core.features import CLASS_UNITS, beats_of, onset_times, sounding_in_bar
 from core.network import MahlerNet
 from core.objective import DISTANCE_PROPERTIES, Totals, kl_divergence, losses, prior_of, target_and_mask
 from core.representation.events import N_INSTRUMENTS, N_PITCHES
+from core.splits import WorkSplit
 from core.training import TrainingConfig
 
 
@@ -133,24 +134,54 @@ def evaluate(
     return report
 
 
-def evaluate_model(
-    model: MahlerNet, card: dict, dataset: str | Path, split: str = "val", *, batch_size: int = 128,
-    device: str | torch.device = "cpu", free: bool = True, limit: int | None = None,
-) -> dict[str, object]:  # fmt: skip
-    """:func:`evaluate` on a dataset folder, on the split the model was trained with.
+SPLITS = ("test", "val", "train", "all")
+FLATTERING = "random-bar split: the held-out bars share their pieces with training, so these figures flatter the model"
 
-    ``split`` is ``val`` (the bars its card's seed and ratio held out), ``train`` or ``all``; a model
-    trained without a validation split is evaluated on every bar. ``limit`` takes that many bars at
-    random (seeded), for a quick look. The report also names the model, its kind and the split.
+
+def evaluation_ids(pairs: PairSet, card: dict, split: str) -> tuple[np.ndarray, str]:
+    """The pairs of ``split`` for the model of ``card``, and a note on what they are.
+
+    A card that records its works' split (``split`` = whole works) gives the test or validation works,
+    less the bars that copy a training bar exactly or transposed. An older card (random bars) has no
+    test works: ``test`` and ``val`` then both give the bars its seed and ratio held out, with a warning.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split {split!r}: use one of {', '.join(SPLITS)}")
+    if split == "all":
+        return pairs.pairs, "every bar"
+    if card.get("split"):
+        by_split = pairs.split_by_work(WorkSplit.from_dict(card["split"]))
+        if split == "train":
+            return by_split["train"], "the training works"
+        held = by_split["test" if split == "test" else "validation"]
+        kept = pairs.without_copies(held, by_split["train"])
+        name = "test" if split == "test" else "validation"
+        return kept, f"the {name} works ({len(held) - len(kept)} bars copying a training bar left out)"
+    known = set(TrainingConfig().to_dict())
+    training = TrainingConfig.from_dict({k: v for k, v in (card.get("training") or {}).items() if k in known})
+    train_ids, val_ids = pairs.split(training.validation_ratio, training.seed)
+    if split == "train":
+        return train_ids, "the training bars"
+    return (val_ids if len(val_ids) else pairs.pairs), FLATTERING
+
+
+def evaluate_model(
+    model: MahlerNet, card: dict, dataset: str | Path, split: str = "test", *, batch_size: int = 128,
+    device: str | torch.device = "cpu", free: bool = True, limit: int | None = None, min_events: int = 0,
+) -> dict[str, object]:  # fmt: skip
+    """:func:`evaluate` on a dataset folder, on a split of the model's own (:func:`evaluation_ids`).
+
+    ``min_events`` keeps the bars with at least that many events (dense textures); ``limit`` takes that
+    many bars at random (seeded), for a quick look. The report also names the model, its kind, the
+    split and what it holds.
     """
     known = set(TrainingConfig().to_dict())
     training = TrainingConfig.from_dict({k: v for k, v in (card.get("training") or {}).items() if k in known})
     pairs = PairSet(load_pieces(dataset), model.config.context_bars, training.max_events or None)
-    train_ids, val_ids = pairs.split(training.validation_ratio, training.seed)
-    ids = {"val": val_ids, "train": train_ids, "all": pairs.pairs}[split]
-    if split == "val" and len(ids) == 0:
-        ids = pairs.pairs
+    ids, note = evaluation_ids(pairs, card, split)
+    if min_events:
+        ids = ids[pairs.input_lengths[ids] >= min_events]
     if limit:
         ids = np.random.default_rng(0).permutation(ids)[:limit]
     report = evaluate(model, pairs, ids, batch_size, device, free=free)
-    return {"model": str(card.get("name") or "?"), "kind": card.get("kind"), "split": split, **report}
+    return {"model": str(card.get("name") or "?"), "kind": card.get("kind"), "split": split, "split_note": note, **report}

@@ -254,7 +254,8 @@ class Trainer:
         if config.split == "works":
             works = split_works(pairs.sources, config.seed, config.validation_ratio, config.test_ratio)
             by_split = pairs.split_by_work(works)
-            self.train_ids, self.val_ids = by_split["train"], by_split["validation"]
+            self.train_ids = by_split["train"]
+            self.val_ids = pairs.without_copies(by_split["validation"], self.train_ids)
             self.run_info = dict(run_info, split=works.to_dict())
         else:
             self.train_ids, self.val_ids = pairs.split(config.validation_ratio, config.seed)

@@ -55,7 +55,8 @@ def test_train_evaluate_plot_and_list(tmp_path, run_cli, capsys, monkeypatch):
 
     assert run_cli("evaluate", run, data, "--json") == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["split"] == "val" and report["bars"] == 8  # a quarter of 32 bars
+    assert report["split"] == "test" and report["bars"] == 8  # a quarter of 32 bars (a random-bar split)
+    assert "flatter" in report["split_note"]
     assert set(report["properties"]) == {"offset", "duration", "pitch", "instrument", "velocity"}
     for entry in report["properties"].values():
         assert 0 <= entry["teacher_forced_accuracy"] <= 1 and 0 <= entry["free_running_accuracy"] <= 1
