@@ -235,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, required=True, help="the folder of MIDI files the model's dataset came from")
     parser.add_argument("--model", default="classical-continuation", help="continuation model (name, file or run)")
     parser.add_argument("--interpolation-model", help="also measure this interpolation model")
+    parser.add_argument("--only-interpolation", action="store_true", help="skip the continuation table")
     parser.add_argument("--works", type=int, default=12)
     parser.add_argument("--places", type=int, default=3)
     parser.add_argument("--bars", type=int, default=8)
@@ -249,22 +250,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    model, card = load_model(resolve_model(args.model))
-    works, held_out = test_works(card, args.corpus, args.works, args.seed)
-    places = choose_places(works, args.works, args.places, args.bars, args.seed)
-    if not places:
-        print(f"error: {args.corpus}: no test work has {args.bars + 4} bars or more", file=sys.stderr)
-        return 1
-    controls = Controls(Temperatures.uniform(args.temperature), seed=args.seed, top_p=args.top_p, latent=args.latent,
-                        z_scale=args.z_scale, candidates=args.candidates)  # fmt: skip
     began = time.perf_counter()
-    table, generation_s = continuation_table(model, places, args.bars, args.variations, controls)
-    report = {
-        "model": str(args.model), "held_out": held_out, "works": sorted({p.work for p in places}), "places": len(places),
-        "settings": {"latent": args.latent, "top_p": args.top_p, "z_scale": args.z_scale, "temperature": args.temperature,
-                     "candidates": args.candidates, "bars": args.bars, "variations": args.variations},
-        "continuation": table, "generation_s": round(generation_s, 2),
-    }  # fmt: skip
+    report: dict = {}
+    if not args.only_interpolation:
+        model, card = load_model(resolve_model(args.model))
+        works, held_out = test_works(card, args.corpus, args.works, args.seed)
+        places = choose_places(works, args.works, args.places, args.bars, args.seed)
+        if not places:
+            print(f"error: {args.corpus}: no test work has {args.bars + 4} bars or more", file=sys.stderr)
+            return 1
+        controls = Controls(Temperatures.uniform(args.temperature), seed=args.seed, top_p=args.top_p, latent=args.latent,
+                            z_scale=args.z_scale, candidates=args.candidates)  # fmt: skip
+        table, generation_s = continuation_table(model, places, args.bars, args.variations, controls)
+        report = {
+            "model": str(args.model), "held_out": held_out, "works": sorted({p.work for p in places}), "places": len(places),
+            "settings": {"latent": args.latent, "top_p": args.top_p, "z_scale": args.z_scale, "temperature": args.temperature,
+                         "candidates": args.candidates, "bars": args.bars, "variations": args.variations},
+            "continuation": table, "generation_s": round(generation_s, 2),
+        }  # fmt: skip
     if args.interpolation_model:
         other, other_card = load_model(resolve_model(args.interpolation_model))
         i_works, i_held = test_works(other_card, args.corpus, args.works, args.seed)
@@ -274,14 +277,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"{len(places)} places in {len(report['works'])} works, {args.bars} bars x {args.variations} variations, "
-          f"settings {report['settings']}; generation {generation_s:.1f} s, all {report['seconds']} s\n")  # fmt: skip
-    print(markdown(table, held_out, Path(str(args.model)).stem))
+    if "continuation" in report:
+        print_continuation(report, args)
     if "interpolation" in report:
         i = report["interpolation"]
         print(f"\ninterpolation ({i['model']}, {i['places']} places, {args.steps} steps{'' if i['held_out'] else ', works seen in training'}): "
               f"endpoint note F1 {i['endpoint_note_f1']:.3f}, neighbouring steps note F1 {i['neighbour_step_f1']:.3f}")  # fmt: skip
     return 0
+
+
+def print_continuation(report: dict, args: argparse.Namespace) -> None:
+    places, generation_s = report["places"], report["generation_s"]
+    print(f"{places} places in {len(report['works'])} works, {args.bars} bars x {args.variations} variations, "
+          f"settings {report['settings']}; generation {generation_s:.1f} s, all {report['seconds']} s\n")  # fmt: skip
+    print(markdown(report["continuation"], report["held_out"], Path(str(args.model)).stem))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@
 Writes into the model's card (the ``.json`` beside it and the copy inside the ``.safetensors``):
 
 * ``data``: the corpus (recipe, licence), the dataset's counts;
-* ``evaluation``: ``mahlernet evaluate --json`` on the validation split the model was trained with;
+* ``evaluation``: ``mahlernet evaluate --json`` on the model's test works (whole works held out of
+  training, recorded in its card), and on their dense bars (20 events or more);
+* ``musicality``: ``benchmarks/musicality.py`` on those works: the model beside the free baselines
+  (continuation models; interpolation models get endpoint note F1 and smoothness);
 * ``generation``: checks on real pieces of the corpus. Continuation models continue N pieces from bar
   4 for 8 bars; interpolation models morph between bars 2 and 6 of them in 5 steps (a step decodes in
   bar 2's meter before the midpoint, in bar 6's from there on). Both report the
@@ -21,8 +24,12 @@ The weights are rewritten unchanged (fp16 stays fp16).
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import io
+import json
 import sys
 import time
+from contextlib import redirect_stdout
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +47,7 @@ from core.midi_io import read_midi  # noqa: E402
 from core.representation.events import EventArrays  # noqa: E402
 from core.score import Score  # noqa: E402
 
+DENSE_EVENTS = 20  # a dense bar (piano textures): issue #21 measured them apart
 ORIGINAL_FREE_RUNNING_PITCH = 0.4587  # the original's interpolation model on MUSEDATA (paper, Table 2)
 CORPUS = {
     "name": "music21 classical corpus (MUSEDATA-like)",
@@ -123,22 +131,57 @@ def generation_checks(model, pieces: list[tuple[Path, Score]]) -> dict[str, obje
     }
 
 
-def quality_bar(kind: str, evaluation: dict, generation: dict) -> dict[str, object]:
+# Issue #21's goals on test works: (teacher-forced, free-running) pitch accuracy per kind, and the
+# musical figures of a continuation with default settings.
+ACCURACY_GOALS = {"continuation": (0.70, 0.50), "interpolation": (0.80, 0.60)}
+MUSICAL_GOALS = {"in_key": (">=", 0.85), "overlap_real": (">=", 0.65), "leaps": ("<=", 0.035), "foreign": ("<=", 0.01)}
+DENSITY_GOAL = (0.8, 1.25)
+ENDPOINT_F1_GOAL = 0.8
+
+
+def quality_bar(kind: str, evaluation: dict, generation: dict, musicality: dict) -> dict[str, object]:
+    """Each goal with the model's figure and whether it is met."""
     pitch = evaluation["properties"]["pitch"]
-    bar = {
-        "teacher_forced_pitch_accuracy": pitch["teacher_forced_accuracy"],
-        "teacher_forced_pitch_goal": 0.90,
-        "in_playable_range_goal": 0.99,
-        "bars_filled_exactly_goal": 1.0,
-    }
-    met = pitch["teacher_forced_accuracy"] >= 0.90 and generation["in_playable_range"] >= 0.99
-    met = met and generation["bars_filled_exactly"] == 1.0
-    if kind == "interpolation":
-        bar["free_running_pitch_accuracy"] = pitch["free_running_accuracy"]
-        bar["free_running_pitch_original"] = ORIGINAL_FREE_RUNNING_PITCH
-        met = met and pitch["free_running_accuracy"] > ORIGINAL_FREE_RUNNING_PITCH
-    bar["met"] = bool(met)
-    return bar
+    forced_goal, free_goal = ACCURACY_GOALS.get(kind, (0.0, 0.0))
+    goals: dict[str, dict[str, object]] = {
+        "teacher_forced_pitch_accuracy": {"value": pitch["teacher_forced_accuracy"], "goal": f">= {forced_goal}",
+                                          "met": pitch["teacher_forced_accuracy"] >= forced_goal},
+        "free_running_pitch_accuracy": {"value": pitch.get("free_running_accuracy"), "goal": f">= {free_goal}",
+                                        "met": (pitch.get("free_running_accuracy") or 0) >= free_goal},
+        "in_playable_range": {"value": generation["in_playable_range"], "goal": ">= 0.99", "met": generation["in_playable_range"] >= 0.99},
+        "bars_filled_exactly": {"value": generation["bars_filled_exactly"], "goal": "1.0", "met": generation["bars_filled_exactly"] == 1.0},
+    }  # fmt: skip
+    if kind == "continuation":
+        model = musicality["continuation"]["model"]
+        for key, (how, goal) in MUSICAL_GOALS.items():
+            value = model[key]
+            goals[key] = {"value": round(value, 4), "goal": f"{how} {goal}", "met": value >= goal if how == ">=" else value <= goal}
+        low, high = DENSITY_GOAL
+        goals["density"] = {"value": round(model["density"], 4), "goal": f"{low}-{high}", "met": low <= model["density"] <= high}
+    else:
+        f1 = musicality["interpolation"]["endpoint_note_f1"]
+        goals["endpoint_note_f1"] = {"value": round(f1, 4), "goal": f">= {ENDPOINT_F1_GOAL}", "met": f1 >= ENDPOINT_F1_GOAL}
+        goals["free_running_pitch_original"] = {"value": ORIGINAL_FREE_RUNNING_PITCH, "goal": "beat it",
+                                                "met": (pitch.get("free_running_accuracy") or 0) > ORIGINAL_FREE_RUNNING_PITCH}  # fmt: skip
+    return {"goals": goals, "met": all(bool(g["met"]) for g in goals.values())}
+
+
+def musicality_figures(model_path: Path, kind: str, corpus: Path) -> dict:
+    """benchmarks/musicality.py's report for this model on its test works (12 works x 3 places)."""
+    spec = importlib.util.spec_from_file_location("musicality_benchmark", ROOT / "benchmarks" / "musicality.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = benchmark
+    spec.loader.exec_module(benchmark)
+    argv = ["--corpus", str(corpus), "--json"]
+    if kind == "continuation":
+        argv += ["--model", str(model_path)]
+    else:
+        argv += ["--interpolation-model", str(model_path), "--only-interpolation"]
+    out = io.StringIO()
+    with redirect_stdout(out):
+        if benchmark.main(argv) != 0:
+            raise MahlerNetError(f"{model_path}: the musicality benchmark failed")
+    return json.loads(out.getvalue())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,8 +197,11 @@ def main(argv: list[str] | None = None) -> int:
         model, card = load_model(args.model)
         model.eval()
         began = time.perf_counter()
-        evaluation = evaluate_model(model, {**card, "name": args.model.stem}, args.dataset, "val")
+        named = {**card, "name": args.model.stem}
+        evaluation = evaluate_model(model, named, args.dataset, "test")
+        dense = evaluate_model(model, named, args.dataset, "test", min_events=DENSE_EVENTS)
         generation = generation_checks(model, pick_pieces(args.corpus, args.pieces, min_bars=13))
+        musicality = musicality_figures(args.model, str(card.get("kind")), args.corpus)
         print(f"{args.model.name}: evaluated and checked in {time.perf_counter() - began:.0f} s", file=sys.stderr)
     except (MahlerNetError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -163,8 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     kind = str(card.get("kind"))
     card["data"] = {**CORPUS, "dataset": dataset_summary(args.dataset)}
     card["evaluation"] = evaluation
+    card["evaluation_dense_bars"] = {"min_events": DENSE_EVENTS, **dense}
     card["generation"] = generation
-    card["quality_bar"] = quality_bar(kind, evaluation, generation)
+    card["musicality"] = musicality
+    card["quality_bar"] = quality_bar(kind, evaluation, generation, musicality)
     card["reproduce"] = "scripts/train_default_models.sh CORPUS_DIR (README, 'Bundled models')"
     if args.note:
         card["note"] = args.note

@@ -62,10 +62,17 @@ def test_generation_checks_run_the_models_task_on_real_pieces(model_card, use_co
 
 def test_the_quality_bar_names_each_goal_and_whether_all_are_met(model_card):
     generation = {"in_playable_range": 1.0, "bars_filled_exactly": 1.0}
-    good = {"properties": {"pitch": {"teacher_forced_accuracy": 0.93, "free_running_accuracy": 0.6}}}
-    assert model_card.quality_bar("interpolation", good, generation)["met"]
+    good = {"properties": {"pitch": {"teacher_forced_accuracy": 0.93, "free_running_accuracy": 0.65}}}
+    interpolating = {"interpolation": {"endpoint_note_f1": 0.85}}
+    assert model_card.quality_bar("interpolation", good, generation, interpolating)["met"]
     weak = {"properties": {"pitch": {"teacher_forced_accuracy": 0.93, "free_running_accuracy": 0.4}}}
-    bar = model_card.quality_bar("interpolation", weak, generation)
-    assert not bar["met"] and bar["free_running_pitch_original"] == 0.4587
-    assert model_card.quality_bar("continuation", weak, generation)["met"]  # free-running is not its goal
-    assert not model_card.quality_bar("continuation", good, {**generation, "bars_filled_exactly": 0.9})["met"]
+    bar = model_card.quality_bar("interpolation", weak, generation, interpolating)
+    assert not bar["met"] and not bar["goals"]["free_running_pitch_accuracy"]["met"]
+    assert bar["goals"]["free_running_pitch_original"]["value"] == 0.4587
+    musical = {"in_key": 0.9, "overlap_real": 0.7, "leaps": 0.01, "foreign": 0.0, "density": 1.0}
+    continuing = {"continuation": {"model": musical}}
+    assert model_card.quality_bar("continuation", good, generation, continuing)["met"]
+    off_key = {"continuation": {"model": {**musical, "in_key": 0.7}}}
+    bar = model_card.quality_bar("continuation", good, generation, off_key)
+    assert not bar["met"] and not bar["goals"]["in_key"]["met"] and bar["goals"]["density"]["met"]
+    assert not model_card.quality_bar("continuation", good, {**generation, "bars_filled_exactly": 0.9}, continuing)["met"]
