@@ -130,13 +130,14 @@ def seed_repeated(score: Score, bar: int, bars: int) -> Notes:
     return Notes(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("start", "duration", "pitch", "instrument")))
 
 
-def test_works(card: dict, corpus: Path, count: int, seed: int) -> tuple[dict[str, list[Path]], bool]:
-    """The held-out works of the model (name -> its files) and whether they really are held out."""
+def test_works(card: dict, corpus: Path, count: int, seed: int, split: str = "test") -> tuple[dict[str, list[Path]], bool]:
+    """The held-out works of the model (name -> its files) and whether they really are held out:
+    ``split`` = ``test`` for the figures reported, ``validation`` for choosing settings."""
     files: dict[str, list[Path]] = {}
     for path in sorted(corpus.rglob("*")):
         if path.suffix.lower() in (".mid", ".midi"):
             files.setdefault(work_of(path.name), []).append(path)
-    held = (card.get("split") or {}).get("test")
+    held = (card.get("split") or {}).get(split)
     names = [w for w in held if w in files] if held else sorted(files)
     order = np.random.default_rng(seed).permutation(len(names))
     return {names[i]: files[names[i]] for i in order[: count * 3]}, bool(held)
@@ -247,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--candidates", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--split", choices=("test", "validation"), default="test",
+                        help="the held-out works to use: test (report) or validation (choose settings on these)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -254,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {}
     if not args.only_interpolation:
         model, card = load_model(resolve_model(args.model))
-        works, held_out = test_works(card, args.corpus, args.works, args.seed)
+        works, held_out = test_works(card, args.corpus, args.works, args.seed, args.split)
         places = choose_places(works, args.works, args.places, args.bars, args.seed)
         if not places:
             print(f"error: {args.corpus}: no test work has {args.bars + 4} bars or more", file=sys.stderr)
@@ -263,14 +266,14 @@ def main(argv: list[str] | None = None) -> int:
                             z_scale=args.z_scale, candidates=args.candidates)  # fmt: skip
         table, generation_s = continuation_table(model, places, args.bars, args.variations, controls)
         report = {
-            "model": str(args.model), "held_out": held_out, "works": sorted({p.work for p in places}), "places": len(places),
+            "model": str(args.model), "held_out": held_out, "split": args.split, "works": sorted({p.work for p in places}), "places": len(places),
             "settings": {"latent": args.latent, "top_p": args.top_p, "z_scale": args.z_scale, "temperature": args.temperature,
                          "candidates": args.candidates, "bars": args.bars, "variations": args.variations},
             "continuation": table, "generation_s": round(generation_s, 2),
         }  # fmt: skip
     if args.interpolation_model:
         other, other_card = load_model(resolve_model(args.interpolation_model))
-        i_works, i_held = test_works(other_card, args.corpus, args.works, args.seed)
+        i_works, i_held = test_works(other_card, args.corpus, args.works, args.seed, args.split)
         i_places = choose_places(i_works, args.works, args.places, args.bars, args.seed)
         report["interpolation"] = {"model": args.interpolation_model, "held_out": i_held, **interpolation_figures(other, i_places, args.steps)}
     report["seconds"] = round(time.perf_counter() - began, 1)
