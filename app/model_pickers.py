@@ -62,10 +62,11 @@ class ModelPickers(QObject):
 
     def _on_scan(self, scan: ModelScan) -> None:
         for kind, panel in self.panels.items():
-            entries = sorted(scan.models, key=lambda m: (m.kind != kind, m.name != f"classical-{kind}", m.name))
-            panel.set_models([(m.name, f"{m.summary}\n{m.path}") for m in entries], self.settings.model(kind))
+            # A panel lists the models of its job, then the broken ones (greyed, the reason as tooltip).
+            entries = sorted((m for m in scan.models if m.kind == kind or m.problem), key=lambda m: (bool(m.problem), m.name != f"classical-{kind}", m.name))
+            panel.set_models([(m.name, f"{m.summary}\n{m.path}", m.problem) for m in entries], self.settings.model(kind))
         self.status.show_device(self.models.device_text())
-        if not scan.models:
+        if not any(not m.problem for m in scan.models):
             text = no_model_text(scan)
             self.status.show_model("none found", text)
             for panel in self.panels.values():

@@ -9,8 +9,10 @@ of a run) holds in one file the model tensors (``model/...``), the optimizer's t
 the trainer's JSON state, so that one atomic rename saves all of it.
 
 Every file is written to a temporary name and renamed, so a crash never leaves half a checkpoint.
-Loading never unpickles anything (no ``torch.load``): a file that is not a safetensors file of this
-format, or of another representation version, raises :class:`CheckpointError` naming the file.
+Loading never unpickles anything (no ``torch.load``) and trusts nothing before checking it
+(:mod:`core.card_checks`): the file's size, the header's JSON, the card's network config, every
+tensor's shape against that config (before any tensor is read) and every value (no NaN or infinity).
+A file that fails raises :class:`CheckpointError` naming the file and the reason.
 
 The **registry** lists the models found in a list of folders: the project's ``models/`` and the
 user's data folder (:func:`user_data_folder`, where the app keeps its training runs too). A run folder
@@ -31,6 +33,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
+from core.card_checks import MAX_CARD_BYTES, MAX_MODEL_BYTES, CardError, network_config, parse_card
 from core.errors import CheckpointError, ModelNotFoundError
 from core.network import MahlerNet, NetworkConfig
 from core.representation.events import REPRESENTATION_VERSION
@@ -54,6 +57,15 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:  # a full disk, say: the file at `path` stays as it was, no half file is left
         temporary.unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete the temporary files an interrupted :func:`write_atomically` left in ``folder`` (a kill
+    between the write and the rename) and return them."""
+    stale = sorted(Path(folder).glob(".*.tmp"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
 
 
 def _card_json(card: dict[str, Any]) -> str:
@@ -114,26 +126,49 @@ def save_training_state(
 
 
 # ----------------------------------------------------------------------------------- reading
-def _read(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    path = Path(path)
+def _read_header(path: Path) -> tuple[dict[str, tuple[int, ...]], dict[str, str]]:
+    """The tensors' shapes and the metadata of a safetensors file, read without its data: the file's
+    size and its header's size and nesting are checked before anything is parsed."""
     if not path.is_file():
         raise CheckpointError(path, "no such model file")
     try:
-        data = path.read_bytes()
-        tensors = load_tensors(data)
-        header_size = int.from_bytes(data[:8], "little")
-        metadata = json.loads(data[8 : 8 + header_size]).get("__metadata__") or {}
-    except (SafetensorError, ValueError, UnicodeDecodeError, OSError) as error:
+        size = path.stat().st_size
+        if size > MAX_MODEL_BYTES:
+            raise CheckpointError(path, f"{size:,} bytes: larger than any model ({MAX_MODEL_BYTES:,} at most)")
+        with open(path, "rb") as handle:
+            header_size = int.from_bytes(handle.read(8), "little")
+            if size < 8 or not 2 <= header_size <= min(size - 8, 4 * MAX_CARD_BYTES):
+                raise CheckpointError(path, "not a safetensors model file (bad header length)")
+            header = parse_card(handle.read(header_size).decode("utf-8"))
+    except CardError as error:
+        raise CheckpointError(path, f"not a safetensors model file ({error})") from None
+    except (OSError, UnicodeDecodeError) as error:
         raise CheckpointError(path, f"not a safetensors model file ({str(error).splitlines()[0][:80]})") from None
-    return tensors, metadata
+    metadata = header.pop("__metadata__", None) or {}
+    try:
+        shapes = {str(name): tuple(int(d) for d in entry["shape"]) for name, entry in header.items()}
+    except (KeyError, TypeError, ValueError):
+        raise CheckpointError(path, "not a safetensors model file (bad tensor entries)") from None
+    if not isinstance(metadata, dict):
+        raise CheckpointError(path, "not a safetensors model file (bad metadata)")
+    return shapes, metadata
+
+
+def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        return load_tensors(path.read_bytes())
+    except (SafetensorError, ValueError, OSError) as error:
+        raise CheckpointError(path, f"damaged model file ({str(error).splitlines()[0][:80]})") from None
 
 
 def _check_card(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
+    if not isinstance(metadata.get("card"), str):
+        raise CheckpointError(path, "safetensors file without a MahlerNet model card")
     try:
-        card = json.loads(metadata["card"])
-    except (KeyError, ValueError):
-        raise CheckpointError(path, "safetensors file without a MahlerNet model card") from None
-    if not isinstance(card, dict) or card.get("format") != FORMAT:
+        card = parse_card(metadata["card"])
+    except CardError as error:
+        raise CheckpointError(path, str(error)) from None
+    if card.get("format") != FORMAT:
         raise CheckpointError(path, "not a MahlerNet model")
     if card.get("representation_version") != REPRESENTATION_VERSION:
         raise CheckpointError(
@@ -142,38 +177,63 @@ def _check_card(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
     return card
 
 
-def _build(path: Path, card: dict[str, Any], state: dict[str, torch.Tensor], device: str | torch.device) -> MahlerNet:
+def _config(path: Path, card: dict[str, Any]) -> NetworkConfig:
     try:
-        model = MahlerNet(NetworkConfig.from_dict(card["network"]))
-    except (KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(path, f"model card with a bad network config ({error})") from None
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    extra = sorted(set(state) - set(expected))
+        return network_config(card.get("network"))
+    except CardError as error:
+        raise CheckpointError(path, str(error)) from None
+
+
+def _check_shapes(path: Path, config: NetworkConfig, shapes: dict[str, tuple[int, ...]]) -> None:
+    """The weights in the file are exactly those of ``config``'s network: checked on a network built on
+    the meta device, which allocates nothing, before any tensor is read."""
+    with torch.device("meta"):
+        expected = {name: tuple(t.shape) for name, t in MahlerNet(config).state_dict().items()}
+    missing = sorted(set(expected) - set(shapes))
+    extra = sorted(set(shapes) - set(expected))
     if missing or extra:
         raise CheckpointError(path, f"weights do not match the config (missing {missing[:3]}, unexpected {extra[:3]})")
+    for name, shape in shapes.items():
+        if shape != expected[name]:
+            raise CheckpointError(path, f"tensor {name} has shape {shape}, expected {expected[name]}")
+
+
+def _build(path: Path, config: NetworkConfig, state: dict[str, torch.Tensor], device: str | torch.device) -> MahlerNet:
     for name, tensor in state.items():
-        if tensor.shape != expected[name].shape:
-            raise CheckpointError(path, f"tensor {name} has shape {tuple(tensor.shape)}, expected {tuple(expected[name].shape)}")
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(path, f"tensor {name} has NaN or infinite values")
+    model = MahlerNet(config)
+    expected = model.state_dict()
     model.load_state_dict({name: tensor.to(expected[name].dtype) for name, tensor in state.items()})
     return model.to(device).eval()
 
 
+def _load(path: Path, device: str | torch.device) -> tuple[MahlerNet, dict[str, Any], dict[str, torch.Tensor], dict[str, str]]:
+    """Model, card, every tensor and the metadata of a model file or training checkpoint, each part
+    checked before the next is read."""
+    shapes, metadata = _read_header(path)
+    card = _check_card(path, metadata)
+    config = _config(path, card)
+    checkpoint = "trainer" in metadata  # a training checkpoint: the model's tensors are under model/
+    _check_shapes(path, config, {k.removeprefix("model/"): v for k, v in shapes.items() if k.startswith("model/") or not checkpoint})
+    tensors = _read_tensors(path)
+    state = {k.removeprefix("model/"): v for k, v in tensors.items() if k.startswith("model/") or not checkpoint}
+    return _build(path, config, state, device), card, tensors, metadata
+
+
 def read_card(path: str | Path) -> dict[str, Any]:
-    """The card of a model or checkpoint file (validated)."""
+    """The card of a model or checkpoint file (validated, network config included)."""
     path = Path(path)
-    _, metadata = _read(path)
-    return _check_card(path, metadata)
+    _, metadata = _read_header(path)
+    card = _check_card(path, metadata)
+    _config(path, card)
+    return card
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[MahlerNet, dict[str, Any]]:
     """The network of a model file or training checkpoint (in eval mode, float32) and its card."""
-    path = Path(path)
-    tensors, metadata = _read(path)
-    card = _check_card(path, metadata)
-    if "trainer" in metadata:  # a training checkpoint: the model's tensors are under model/
-        tensors = {k.removeprefix("model/"): v for k, v in tensors.items() if k.startswith("model/")}
-    return _build(path, card, tensors, device), card
+    model, card, _, _ = _load(Path(path), device)
+    return model, card
 
 
 @dataclass(frozen=True)
@@ -187,11 +247,9 @@ class TrainingState:
 
 def load_training_state(path: str | Path, device: str | torch.device = "cpu") -> TrainingState:
     path = Path(path)
-    tensors, metadata = _read(path)
-    card = _check_card(path, metadata)
+    model, card, tensors, metadata = _load(path, device)
     if "trainer" not in metadata or "optimizer" not in metadata:
         raise CheckpointError(path, "a model file, not a training checkpoint")
-    model = _build(path, card, {k[6:]: v for k, v in tensors.items() if k.startswith("model/")}, device)
     try:
         optimizer_meta = json.loads(metadata["optimizer"])
         state: dict[int, dict[str, Any]] = {}
@@ -244,12 +302,19 @@ class ModelInfo:
     name: str
     path: Path
     card: dict[str, Any]
+    problem: str = ""  # why the model cannot be used ("" = it can)
 
     @property
     def kind(self) -> str:
         return str(self.card.get("kind", "?"))
 
+    @property
+    def usable(self) -> bool:
+        return not self.problem
+
     def summary(self) -> str:
+        if self.problem:
+            return f"cannot be used: {self.problem}"
         card = self.card
         metrics = card.get("metrics") or {}
         accuracy = metrics.get("val_pitch_accuracy", metrics.get("pitch_accuracy"))
@@ -269,8 +334,9 @@ class ModelInfo:
 def find_models(folders: list[Path] | None = None, depth: int = 3) -> list[ModelInfo]:
     """Every model card with its weights under ``folders`` (up to ``depth`` levels), sorted by name.
 
-    Cards that cannot be read are skipped (a broken model must not hide the others); loading such a
-    model later raises :class:`CheckpointError`. Training checkpoints (``last``) are not listed.
+    A card that cannot be read or holds a bad network config is listed with its ``problem`` (a broken
+    model must neither hide the others nor disappear without a word); its weights are only checked
+    when it is loaded. Training checkpoints (``last``) and JSON files of other kinds are not listed.
     """
     found: dict[Path, ModelInfo] = {}
     for folder in folders if folders is not None else default_model_folders():
@@ -282,15 +348,32 @@ def find_models(folders: list[Path] | None = None, depth: int = 3) -> list[Model
                 weights = card_path.with_suffix(".safetensors")
                 if card_path.stem == "last" or not weights.is_file() or weights in found:
                     continue
-                try:
-                    card = json.loads(card_path.read_text())
-                except (OSError, ValueError):
-                    continue
-                if not isinstance(card, dict) or card.get("format") != FORMAT:
-                    continue
-                name = card_path.parent.name if card_path.stem == "best" else card_path.stem
-                found[weights] = ModelInfo(name=str(card.get("name") or name), path=weights, card=card)
+                info = _model_info(card_path, weights)
+                if info is not None:
+                    found[weights] = info
     return sorted(found.values(), key=lambda info: (info.name, str(info.path)))
+
+
+def _model_info(card_path: Path, weights: Path) -> ModelInfo | None:
+    """The registry's entry for one card (None for a JSON file that is not a model card)."""
+    name = card_path.parent.name if card_path.stem == "best" else card_path.stem
+    try:
+        if card_path.stat().st_size > MAX_CARD_BYTES:
+            raise CardError(f"model card of {card_path.stat().st_size:,} bytes (at most {MAX_CARD_BYTES:,})")
+        card = parse_card(card_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, CardError) as error:
+        return ModelInfo(name=name, path=weights, card={}, problem=f"{card_path.name}: {error}")
+    if card.get("format") != FORMAT:
+        return None
+    name = str(card.get("name") or name)
+    try:
+        network_config(card.get("network"))
+    except CardError as error:
+        return ModelInfo(name=name, path=weights, card=card, problem=f"{card_path.name}: {error}")
+    if card.get("representation_version") != REPRESENTATION_VERSION:
+        problem = f"made for representation version {card.get('representation_version')}, this program uses {REPRESENTATION_VERSION}"
+        return ModelInfo(name=name, path=weights, card=card, problem=problem)
+    return ModelInfo(name=name, path=weights, card=card)
 
 
 def resolve_model(name_or_path: str | Path, folders: list[Path] | None = None) -> Path:
@@ -302,5 +385,7 @@ def resolve_model(name_or_path: str | Path, folders: list[Path] | None = None) -
         return path
     for info in find_models(folders):
         if info.name == str(name_or_path):
+            if info.problem:
+                raise CheckpointError(info.path, info.problem)
             return info.path
     raise ModelNotFoundError(f"no model named {name_or_path!r} (see `mahlernet models`)")

@@ -2,7 +2,8 @@
 
 One epoch is a pass over the training batches (optimizer steps, dropout and batch norm in training
 mode) followed by a pass over the validation batches (eval mode, no updates). After each epoch the
-run folder gets ``last.safetensors`` (everything needed to resume), ``best.safetensors`` + ``best.json``
+run folder gets ``last.safetensors`` (everything needed to resume; the one before it is kept as
+``previous.safetensors``, which ``resume`` falls back to when ``last`` is damaged), ``best.safetensors`` + ``best.json``
 when the validation loss improved, and ``records.json`` (per-step and per-epoch records). ``last`` is
 also saved every ``checkpoint_minutes`` within an epoch. The batch order is a function of the seed and
 the epoch, and the random generators are saved, so ``resume`` continues exactly where ``last`` stood.
@@ -25,6 +26,7 @@ import contextlib
 import enum
 import json
 import math
+import os
 import platform
 import time
 from dataclasses import asdict, dataclass, fields
@@ -36,7 +38,7 @@ import torch
 
 from core import checkpoints
 from core.batching import PairBatch, PairSet
-from core.errors import TrainingError
+from core.errors import CheckpointError, TrainingError
 from core.network import MahlerNet, NetworkConfig
 from core.objective import Totals, beta_at, losses, prior_of
 from core.scheduled_sampling import mix, sampling_probability
@@ -229,6 +231,27 @@ def train_step(
     return np.asarray(values[:-1]), values[-1]
 
 
+LAST = "last.safetensors"
+PREVIOUS = "previous.safetensors"
+
+
+def _latest_state(run_dir: Path) -> tuple[checkpoints.TrainingState | None, list[str]]:
+    """The newest training checkpoint of ``run_dir`` that loads (``last``, else ``previous``) and a
+    line for each one passed over; (None, ...) when neither exists."""
+    warnings = []
+    for name in (LAST, PREVIOUS):
+        path = run_dir / name
+        if not path.exists():
+            continue
+        try:
+            return checkpoints.load_training_state(path), warnings
+        except CheckpointError as error:
+            warnings.append(f"{error}; trying the checkpoint before it" if name == LAST else str(error))
+    if warnings:
+        warnings.append(f"{run_dir}: no checkpoint of this run loads; it starts over")
+    return None, warnings
+
+
 def read_run_info(run_dir: str | Path) -> tuple[NetworkConfig, TrainingConfig, dict[str, Any]]:
     """The configs and info a run folder was started with (its ``run.json``)."""
     run_dir = Path(run_dir)
@@ -267,6 +290,7 @@ class Trainer:
         }  # fmt: skip
         self.records: dict[str, list] = {"steps": [], "epochs": []}
         self._stop = Stop.NO
+        self.warnings: list[str] = []  # what the run's start had to say (a damaged checkpoint it passed over)
         self._regularized = [p for n, p in self.model.named_parameters() if p.dim() > 1 and "initial" not in n]
         self.amp = config.amp and device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
@@ -284,6 +308,8 @@ class Trainer:
         run_dir = Path(run_dir)
         if (run_dir / "run.json").exists():
             raise TrainingError(f"{run_dir}: already holds a run (use --resume, or another folder)")
+        if run_dir.is_dir():
+            checkpoints.remove_stale_temporaries(run_dir)
         torch.manual_seed(config.seed)
         model = MahlerNet(network)
         if init_from is not None:
@@ -310,12 +336,15 @@ class Trainer:
         network, config, info = read_run_info(run_dir)
         if epochs is not None:
             config = TrainingConfig.from_dict(dict(config.to_dict(), epochs=epochs))
-        last = run_dir / "last.safetensors"
-        if not last.exists():
+        checkpoints.remove_stale_temporaries(run_dir)
+        saved, warnings = _latest_state(run_dir)
+        if saved is None:
             torch.manual_seed(config.seed)
-            return cls(run_dir, pairs, MahlerNet(network), config, info, select_device(device), callbacks)
-        saved = checkpoints.load_training_state(last)
+            trainer = cls(run_dir, pairs, MahlerNet(network), config, info, select_device(device), callbacks)
+            trainer.warnings = warnings
+            return trainer
         trainer = cls(run_dir, pairs, saved.model.train(), config, info, select_device(device), callbacks)
+        trainer.warnings = warnings
         trainer.optimizer.load_state_dict(saved.optimizer)
         torch.set_rng_state(saved.rng["cpu"])
         if trainer.device.type == "cuda":
@@ -502,7 +531,10 @@ class Trainer:
         checkpoints.write_atomically(self.run_dir / "records.json", json.dumps(self.records).encode())
         metrics = self.records["epochs"][-1]["val"] if self.records["epochs"] else {}
         card = self._card(metrics, self.state["epoch"])
-        checkpoints.save_training_state(self.run_dir / "last.safetensors", self.model, self.optimizer, self.state, card)
+        last = self.run_dir / LAST
+        if last.exists():  # the checkpoint before stays as `previous`: a damaged `last` falls back to it
+            os.replace(last, self.run_dir / PREVIOUS)
+        checkpoints.save_training_state(last, self.model, self.optimizer, self.state, card)
         self._emit("save", started, 0, {}, message="last")
 
     def _result(self, stopped: str) -> TrainingResult:

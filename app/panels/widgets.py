@@ -105,20 +105,27 @@ class ModelPicker(QComboBox):
         self.setToolTip(f"The model used to {kind_hint}")
         self.set_models([])
 
-    def set_models(self, models: Sequence[tuple[str, str]], preferred: str = "") -> None:
-        """``models``: (name, one-line summary) pairs. Keeps the current choice if still there."""
+    def set_models(self, models: Sequence[tuple[str, ...]], preferred: str = "") -> None:
+        """``models``: (name, one-line summary[, problem]) tuples; a model with a problem is listed
+        greyed out and cannot be picked. Keeps the current choice if still there."""
         current = self.current_model() or preferred
         self.blockSignals(True)
         self.clear()
-        for name, summary in models:
-            self.addItem(name, name)
+        usable = []
+        for name, summary, *problem in models:
+            broken = bool(problem and problem[0])
+            self.addItem(f"{name} (broken)" if broken else name, "" if broken else name)
             self.setItemData(self.count() - 1, summary, Qt.ItemDataRole.ToolTipRole)
+            if broken:
+                self.model().item(self.count() - 1).setEnabled(False)
+            else:
+                usable.append(self.count() - 1)
         if not models:
             self.addItem(self.NONE_TEXT, "")
-        index = self.findData(current)
-        self.setCurrentIndex(max(0, index))
+        index = self.findData(current) if current else -1
+        self.setCurrentIndex(index if index in usable else (usable[0] if usable else 0))
         self.blockSignals(False)
-        self.setEnabled(bool(models))
+        self.setEnabled(bool(usable))
 
     def set_searching(self) -> None:
         self.blockSignals(True)

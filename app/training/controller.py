@@ -95,6 +95,8 @@ def find_setup(
         folders.append(data_folder)
     found = []
     for info in find_models(folders):
+        if info.problem:  # a broken model cannot be fine-tuned; `mahlernet models` and the pickers name it
+            continue
         bundled = PROJECT_MODELS in info.path.parents
         found.append(BaseModel(info.name, info.path, info.kind, bundled, info.summary()))
     found.sort(key=lambda m: (not m.bundled, m.name.casefold()))

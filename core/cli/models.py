@@ -1,4 +1,5 @@
-"""``mahlernet models`` lists the bundled and user-trained models with their card summary;
+"""``mahlernet models`` lists the bundled and user-trained models with their card summary, and the
+broken ones with the reason each cannot be used (the command still exits 0: listing worked);
 ``mahlernet export MODEL OUT`` writes a shippable copy (float16 by default) with its card."""
 
 from __future__ import annotations
@@ -42,12 +43,15 @@ def run_models(args: argparse.Namespace) -> int:
     folders = default_model_folders() + list(args.folder or [])
     models = find_models(folders)
     if args.json:
-        print(json.dumps([{"name": m.name, "path": str(m.path), "card": m.card} for m in models], indent=2))
+        print(json.dumps([{"name": m.name, "path": str(m.path), "card": m.card, "problem": m.problem or None} for m in models], indent=2))
         return 0
     if not models:
         print("no models found in: " + ", ".join(str(f) for f in folders))
         return 0
     width = max(len(m.name) for m in models)
     for info in models:
-        print(f"{info.name:{width}s}  {info.summary()}  [{info.path}]")
+        print(f"{info.name:{width}s}  {'BROKEN, ' if info.problem else ''}{info.summary()}  [{info.path}]")
+    broken = sum(1 for m in models if m.problem)
+    if broken:
+        print(f"{broken} model{'s' if broken != 1 else ''} cannot be used (the reason is on its line); the others work")
     return 0

@@ -85,6 +85,8 @@ def run_train(args: argparse.Namespace) -> int:
         init = checkpoints.resolve_model(args.init) if args.init else None
         trainer = runs.start_run(args.run_dir, args.dataset, args.preset, args.size, args.epochs, args.device, init, callbacks=[bar])
 
+    for warning in trainer.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     presses = []
 
     def on_interrupt(signum, frame) -> None:

@@ -22,7 +22,7 @@ def default_model_path(kind: str, folders: list[Path] | None = None) -> Path:
     if kind not in KINDS:
         raise ValueError(f"unknown model kind {kind!r}")
     folders = default_model_folders() if folders is None else folders
-    found = [m for m in find_models(folders) if m.kind == kind]
+    found = [m for m in find_models(folders) if m.kind == kind and m.usable]
     if not found:
         raise ModelNotFoundError(
             f"no {kind} model is installed (none bundled in models/ or trained by you); "

@@ -7,6 +7,7 @@ import os
 import shutil
 
 import pytest
+from PySide6.QtCore import Qt
 
 from app.models import ModelService
 from core.errors import ModelNotFoundError
@@ -67,5 +68,18 @@ def test_refresh_finds_a_model_copied_in_and_a_background_load_reports(qtbot, tm
     assert failure.args == [
         tiny_models.interpolation,
         f"{folder / 'tiny-interpolation.safetensors'}: not a safetensors model file "
-        "(Error while deserializing: header too small)",
+        "(bad header length)",
     ]
+
+
+def test_a_broken_model_is_listed_greyed_with_its_reason_and_cannot_be_picked(qtbot):
+    from app.panels.widgets import ModelPicker
+
+    picker = ModelPicker("continue music")
+    qtbot.addWidget(picker)
+    picker.set_models([("bad", "cannot be used: bad.json: model card is not JSON", "not JSON"), ("good", "fine")], preferred="bad")
+    assert picker.current_model() == "good" and picker.isEnabled()
+    assert picker.itemText(0) == "bad (broken)" and not picker.model().item(0).isEnabled()
+    assert "not JSON" in picker.itemData(0, Qt.ItemDataRole.ToolTipRole)
+    picker.set_models([("bad", "broken", "not JSON")])
+    assert picker.current_model() == "" and not picker.isEnabled()
