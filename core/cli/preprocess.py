@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "preprocess",
         help="encode a folder of MIDI files into a training dataset",
         description=(
-            "Encode every .mid/.midi file under IN_DIR (any depth) into OUT_DIR: one .npz per file, "
+            "Encode every MIDI file (.mid, .midi, .kar, .rmi, .smf) under IN_DIR (any depth) into OUT_DIR: one .npz per file, "
             "manifest.json and report.txt. Unchanged files are not encoded again."
         ),
     )

@@ -170,7 +170,7 @@ def encode_score(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, source:
         source,
         "ok",
         notes_in=encoded.notes_in,
-        notes_kept=int(np.count_nonzero(~events.is_pause)),
+        notes_kept=max(0, encoded.notes_in - sum(dropped.values())),  # notes, not the pieces split ones make
         chunks=len(encoded.chunks),
         bars=piece.bar_count,
         events=len(events),
