@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 from core.midi_io import read_midi_bytes
-from core.preprocess.encode import encode_score
+from core.preprocess import encode
+from core.preprocess import report as reasons
+from core.preprocess.encode import MAX_HELD_QUARTERS, encode_score, estimated_rows
 from core.representation.meters import meter_for
 from core.representation.vocabulary import CLASS_UNITS, UNITS_PER_QUARTER
-from tests.core.midi_bytes import end_of_track, meter, notes_body, smf, tempo
+from tests.core.midi_bytes import end_of_track, event, meter, notes_body, smf, tempo
 
 TPB = 480
 SIXTEENTH = TPB // 4
@@ -95,3 +97,40 @@ def test_a_live_performance_keeps_its_notes():
     for numerator, denominator in ((4, 4), (6, 8)):
         report = encode_score(read_midi_bytes(midi_file([played], numerator, denominator))).report
         assert report.notes_kept >= 0.95 * len(played), (numerator, denominator, report.dropped)
+
+
+def never_released(notes: int = 560, bars: int = 20_000) -> bytes:
+    """A 3 KB file: ``notes`` note-ons on 15 channels and many pitches, none ever released, and the
+    end of the track ``bars`` bars of 4/4 later (the reader ends stuck notes there)."""
+    body = b""
+    for i in range(notes):
+        channel = i % 15 if i % 15 != 9 else 15
+        body += event(4, 0x90 | channel, 24 + i % 96, 80)
+    body += end_of_track(bars * 4 * TPB)
+    return smf(body, fmt=0, division=TPB)
+
+
+def test_notes_never_released_are_cut_and_the_work_stays_bounded():
+    """Issue #15: 560 never-released notes over 20,000 bars made 11 million rows (23 GiB). Notes are
+    cut after 64 quarters, so the encoding has a few rows per note and bar it sounds in."""
+    data = never_released()
+    assert len(data) < 4096
+    score = read_midi_bytes(data)
+    assert score.notes_count == 560 and max(n.duration for t in score.tracks for n in t.notes) >= 20_000 * 4 * TPB - 4 * 560
+    assert estimated_rows(score) < 20_000  # before the cut: about 11 million
+    result = encode_score(score, source="stuck.mid")
+    report = result.report
+    assert report.status == "ok" and report.trimmed[reasons.HELD_TOO_LONG] == 560
+    assert report.bars <= MAX_HELD_QUARTERS // 4 + 2 and report.events < 20_000  # onsets span 1.2 bars
+    assert report.notes_kept >= 0.7 * 560  # onsets 4 ticks apart: some cannot be told apart
+
+
+def test_a_file_too_large_to_encode_is_skipped_at_once(monkeypatch):
+    """A file whose rows would pass the bound is skipped with the reason, before any encoding."""
+    score = read_midi_bytes(never_released(notes=100, bars=10))
+    rows = estimated_rows(score)
+    monkeypatch.setattr(encode, "MAX_ROWS", rows - 1)
+    monkeypatch.setattr(encode, "tokenize", None)  # encoding it would fail loudly
+    report = encode.encode_score(score, source="big.mid").report
+    assert report.status == "skipped" and report.reason.startswith(reasons.TOO_LARGE)
+    assert f"{rows:,} rows" in report.reason and report.notes_in == 100
