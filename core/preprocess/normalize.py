@@ -8,6 +8,12 @@ some basic values; the classes left, filtered by their placement rules, are the 
 allowed classes around the played length are scored by how far the note's length and end would move,
 how rare the class is and how far the start must move to sit on the class's grid; the best wins.
 
+No played note vanishes (issue #15; the original "quantised to nothing" every 16th of a 6/8 piece,
+where a 16th is a triplet 16th of the dotted-quarter q*, and half those of 2/2 or fast 4/4): a note
+whose length already is a class of the meter keeps it, its start moved to that class's grid, whatever
+the strategy excludes; and a note the strategy would drop snaps to the nearest class of the meter.
+Classes holding t16 then serve as durations too (a 16th in 6/8); the vocabulary is unchanged.
+
 Notes longer than the longest class are split at barlines (and at the segment boundaries of long
 bars, see :mod:`core.representation.meters`) into partials that are re-articulated.
 
