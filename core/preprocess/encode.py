@@ -140,8 +140,10 @@ def _cut_held_notes(score: Score, tally: Tally) -> Score:
     for track in score.tracks:
         cut = sum(1 for n in track.notes if n.duration > limit)
         tally.trim(reasons.HELD_TOO_LONG, cut)
-        notes = tuple(n._replace(duration=limit) if n.duration > limit else n for n in track.notes) if cut else track.notes
-        tracks.append(dataclasses.replace(track, notes=notes))
+        if cut:
+            notes = tuple(n._replace(duration=min(n.duration, limit)) for n in track.notes)
+            track = dataclasses.replace(track, notes=notes)
+        tracks.append(track)
     return score.replace(tracks=tuple(tracks))
 
 
