@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QUrl
 
-MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".rmi", ".smf")
+from core.preprocess.dataset import MIDI_SUFFIXES
 MIDI_MIME_TYPE = "audio/midi"
 
 

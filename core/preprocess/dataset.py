@@ -38,7 +38,9 @@ from core.representation.events import REPRESENTATION_VERSION, VELOCITY_BINS, En
 MANIFEST = "manifest.json"
 REPORT = "report.txt"
 FORMAT = "mahlernet-dataset"
-MIDI_SUFFIXES = (".mid", ".midi")
+# What a MIDI file may be called: Standard MIDI Files, karaoke files (.kar, an SMF with lyrics) and
+# RIFF-wrapped ones (.rmi), all of which read_midi reads. The app's drag and drop uses the same list.
+MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".rmi", ".smf")
 
 Progress = Callable[[int, int, str], None]
 Cancel = Callable[[], bool]
@@ -56,12 +58,14 @@ class DatasetSummary:
     bars: int
     events: int
     seconds: float
+    notes_in: int = 0
+    notes_kept: int = 0  # notes, however many pieces a long one is split into; never over notes_in
 
     def line(self) -> str:
         return (
             f"{self.files} files: {self.encoded} encoded, {self.skipped} skipped "
-            f"({self.reused} unchanged since the last run); {self.bars} bars, {self.events} events "
-            f"in {self.seconds:.1f} s -> {self.out_dir}"
+            f"({self.reused} unchanged since the last run); {self.bars} bars, {self.events} events, "
+            f"{self.notes_kept} of {self.notes_in} notes kept in {self.seconds:.1f} s -> {self.out_dir}"
         )
 
 
@@ -203,6 +207,8 @@ def preprocess_folder(
         bars=sum(e["bars"] for e in ordered),
         events=sum(e["events"] for e in ordered),
         seconds=time.perf_counter() - began,
+        notes_in=sum(e["notes_in"] for e in ordered),
+        notes_kept=sum(e["notes_kept"] for e in ordered if e["status"] == "ok"),
     )
 
 

@@ -33,6 +33,14 @@ from core.score import DEFAULT_TEMPO, Note, Score, TempoChange, TimeSignature
 
 DEFAULT_OPTIONS = EncodeOptions()
 
+# Bounds on the work of one file (issue #15). A note is encoded as one row per bar it sounds in, so a
+# file of notes never released (560 of them over 20,000 bars: 3 KB) asked for 11 million rows and
+# 23 GiB. Notes are cut after MAX_HELD_QUARTERS (16 bars of 4/4: a pedal tone survives, a stuck
+# note does not fill the piece), and a file whose rows would still pass MAX_ROWS (measured at about
+# 1 KB of peak memory each: 400,000 rows ~ 400 MB) is skipped with that reason before any work.
+MAX_HELD_QUARTERS = 64
+MAX_ROWS = 400_000
+
 
 @dataclass(frozen=True)
 class EncodeResult:
@@ -109,7 +117,9 @@ def encode_chunks(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, vector
     ratio = Fraction(working, score.ticks_per_quarter)
     if ratio != 1:
         tally.trim(reasons.RESAMPLED, 1)
-    work = _resample(score, ratio)
+    if estimated_rows(score) > MAX_ROWS:  # encode_score says why; nothing is worked on
+        return EncodedChunks((), ratio, notes_in, tally)
+    work = _cut_held_notes(_resample(score, ratio), tally)
     sections = meter_sections(work, working, options.original_meters_only)
     tokens = tokenize(work, sections, options.instruments, tally, vectorised)
     unit_of = {s.meter: s.meter.unit_ticks(working) for s in sections if s.meter is not None}
@@ -121,8 +131,46 @@ def encode_chunks(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, vector
     return EncodedChunks(tuple(encoded), ratio, notes_in, tally)
 
 
+def _cut_held_notes(score: Score, tally: Tally) -> Score:
+    """The Score with every note cut to at most :data:`MAX_HELD_QUARTERS` quarters."""
+    limit = MAX_HELD_QUARTERS * score.ticks_per_quarter
+    if all(n.duration <= limit for track in score.tracks for n in track.notes):
+        return score
+    tracks = []
+    for track in score.tracks:
+        cut = sum(1 for n in track.notes if n.duration > limit)
+        tally.trim(reasons.HELD_TOO_LONG, cut)
+        if cut:
+            notes = tuple(n._replace(duration=min(n.duration, limit)) for n in track.notes)
+            track = dataclasses.replace(track, notes=notes)
+        tracks.append(track)
+    return score.replace(tracks=tuple(tracks))
+
+
+def estimated_rows(score: Score) -> int:
+    """An upper estimate of the rows encoding ``score`` makes: a row per note and per bar it sounds
+    in (after :func:`_cut_held_notes`), and two per bar for the pauses of empty bars (bars counted as
+    half notes, the shortest bar of the common meters, so the estimate errs high)."""
+    half = 2 * score.ticks_per_quarter
+    limit = MAX_HELD_QUARTERS * score.ticks_per_quarter
+    rows = 0
+    end = 0
+    for track in score.tracks:
+        if track.notes:
+            starts = np.fromiter((n.start for n in track.notes), np.int64, len(track.notes))
+            lengths = np.minimum(np.fromiter((n.duration for n in track.notes), np.int64, len(track.notes)), limit)
+            rows += len(starts) + int((lengths // half).sum())
+            end = max(end, int((starts + lengths).max()))
+    return rows + 2 * (end // half + 1)
+
+
 def encode_score(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, source: str = "") -> EncodeResult:
-    """Encode a whole Score. ``source`` names it in the piece and the report."""
+    """Encode a whole Score. ``source`` names it in the piece and the report. A Score too large to
+    encode within bounded memory (see :data:`MAX_ROWS`) is skipped at once with that reason."""
+    rows = estimated_rows(score)
+    if rows > MAX_ROWS:
+        reason = f"{reasons.TOO_LARGE}: about {rows:,} rows, more than the {MAX_ROWS:,} a file may have"
+        return EncodeResult(None, FileReport(source, "skipped", reason, score.notes_count))
     encoded = encode_chunks(score, options)
     tally = encoded.tally
     parts: list[EventArrays] = []
@@ -170,7 +218,7 @@ def encode_score(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, source:
         source,
         "ok",
         notes_in=encoded.notes_in,
-        notes_kept=int(np.count_nonzero(~events.is_pause)),
+        notes_kept=max(0, encoded.notes_in - sum(dropped.values())),  # notes, not the pieces split ones make
         chunks=len(encoded.chunks),
         bars=piece.bar_count,
         events=len(events),

@@ -8,6 +8,12 @@ some basic values; the classes left, filtered by their placement rules, are the 
 allowed classes around the played length are scored by how far the note's length and end would move,
 how rare the class is and how far the start must move to sit on the class's grid; the best wins.
 
+No played note vanishes (issue #15; the original "quantised to nothing" every 16th of a 6/8 piece,
+where a 16th is a triplet 16th of the dotted-quarter q*, and half those of 2/2 or fast 4/4): a note
+whose length already is a class of the meter keeps it, its start moved to that class's grid, whatever
+the strategy excludes; and a note the strategy would drop snaps to the nearest class of the meter.
+Classes holding t16 then serve as durations too (a 16th in 6/8); the vocabulary is unchanged.
+
 Notes longer than the longest class are split at barlines (and at the segment boundaries of long
 bars, see :mod:`core.representation.meters`) into partials that are re-articulated.
 
@@ -128,6 +134,7 @@ class Normalizer:
         self._choices: dict[tuple, tuple[int, int] | None] = {}
         self._masks: list[list[int]] | None = None
         self._free_choices: dict[int, tuple[int, int] | None] = {}
+        self._meter_classes = frozenset(meter.classes)
 
     # ---------------------------------------------------------------------------------- geometry
     def next_boundary(self, position: int) -> int:
@@ -246,6 +253,10 @@ class Normalizer:
 
     def _choose(self, kind: int, start: int, length: int, mask: int) -> tuple[int, int] | None:
         grid_position = start % self.bar_ticks if self.bar_relative else start
+        if kind == FREE:
+            exact = self._exact(start, length, grid_position)
+            if exact is not None:
+                return exact
         classes, ticks = self._allowed_base(mask)
         allowed = [0] + [c for c in classes if self._placed(c, grid_position)]
         lengths = [0] + [self.class_ticks[c] for c in allowed[1:]]
@@ -273,9 +284,51 @@ class Normalizer:
             rank = (score, index == 0, not cls.is_single, cls.is_triplet_based, order)
             if best is None or rank < best[0]:
                 best = (rank, index, shift)
+        if kind == FREE and length > 0 and (best is None or best[1] == 0):
+            return self._nearest(start, length)
         if best is None:
             return FAILED
         return best[1], best[2]
+
+    def _exact(self, start: int, length: int, grid_position: int) -> tuple[int, int] | None:
+        """(class, shift) of a note whose length already is one of the meter's values: it keeps that
+        value whatever the playing strategy excludes, and its start moves to the value's grid (the
+        nearest point, less than 3/8 q* away). Such notes come from quantised files, played on the
+        grid or all shifted alike (a file 0.1 quarter late): there is no value to guess, only the
+        start to put back. The original turned 16ths of fast music into triplet eighths or dropped
+        them, and the notes of a late file into a mix of duple and triplet values whose onsets no
+        offset class could then express."""
+        index = CLASS_OF_UNITS.get(length // self.unit) if length % self.unit == 0 else None
+        if not index or index not in self._meter_classes or CLASSES[index].placement == "never":
+            return None
+        shift = self._shift(index, grid_position)
+        if abs(shift) >= self.max_shift or start + shift < 0:
+            return None
+        if CLASSES[index].placement != "t16" and not self._placed(index, grid_position + shift):
+            return None
+        return index, shift
+
+    def _nearest(self, start: int, length: int) -> tuple[int, int] | None:
+        """The rescue of a played note that the strategy's classes would drop: the cheapest class of
+        the meter, whatever the strategy excludes (a 16th in 6/8 is a t16, in 2/2 a d32, in fast 4/4 a
+        d16), with only the placement rules kept. The original let such notes vanish ("quantised to
+        nothing"): a 6/8 movement lost every 16th, and a 16th played 0.1 quarter late cost more to move
+        back onto its grid than to drop. Here the length counts twice the start: a late 16th stays a
+        16th on the grid rather than a 32nd near where it was played. None only when no class fits
+        near the start."""
+        grid_position = start % self.bar_ticks if self.bar_relative else start
+        best: tuple | None = None
+        for index in self.meter.classes:
+            placement = CLASSES[index].placement
+            if not index or placement == "never" or (placement != "t16" and not self._placed(index, grid_position)):
+                continue
+            shift = self._shift(index, grid_position)
+            if abs(shift) >= self.max_shift or start + shift < 0:
+                continue
+            rank = (2 * abs(self.class_ticks[index] - length) + abs(shift), CLASSES[index].frequency, index)
+            if best is None or rank < best[0]:
+                best = (rank, index, shift)
+        return None if best is None else (best[1], best[2])
 
     def _shift(self, index: int, start: int) -> int:
         """Smallest move of ``start`` that puts a note of class ``index`` on its grid (step 5)."""

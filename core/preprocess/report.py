@@ -26,10 +26,14 @@ NO_CHANNEL = "more than 15 instruments at once"
 UNPLACEABLE_OFFSET = "onset not expressible as an offset class"
 EMPTY_RANGE = "meter section left without notes"
 
+# Why a whole file is skipped before encoding.
+TOO_LARGE = "too large to encode"
+
 # Things changed but kept. Keys of FileReport.trimmed.
 SPLIT_AT_METER = "split at a meter change"
 SPLIT_LONG = "split at barlines (longer than a class or crossing a barline)"
 RESAMPLED = "times resampled to a resolution that holds every class"
+HELD_TOO_LONG = "held longer than 64 quarters (never released?): cut there"
 
 
 @dataclass(frozen=True)

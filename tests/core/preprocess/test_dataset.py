@@ -163,3 +163,22 @@ def test_outputs_hold_no_pickle(folder, tmp_path):
         elif path.is_file():
             assert path.suffix in (".json", ".txt")
             path.read_text()  # plain text
+
+
+def test_cli_counts_kept_notes_as_notes_and_reads_karaoke_files(tmp_path, capsys):
+    """Issue #15: "kept" counted the pieces long notes are split into at barlines (8 whole-bar-plus
+    notes made 16+ pieces, more than the notes in); and .kar files were not picked up. A karaoke
+    file is an SMF under another name."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    long_notes = piece(line(*[(2880 * i, 2880, 60 + i) for i in range(8)]))  # 1.5 bars of 4/4 each
+    write_midi(long_notes, folder / "long.mid")
+    write_midi(piece(line(*[(480 * i, 480, 64) for i in range(8)])), folder / "song.KAR")
+    assert [p.name for p in find_midi_files(folder)] == ["long.mid", "song.KAR"]
+    out = tmp_path / "out"
+    assert main(["preprocess", str(folder), str(out), "--jobs", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "2 files: 2 encoded, 0 skipped" in printed and "16 of 16 notes kept" in printed
+    long_entry = entries(out)["long.mid"]
+    assert long_entry["notes_in"] == long_entry["notes_kept"] == 8
+    assert long_entry["trimmed"][reasons.SPLIT_LONG] == 8  # each note split, still one kept note

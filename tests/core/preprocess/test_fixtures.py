@@ -12,10 +12,18 @@ import copy
 import pytest
 
 from core.preprocess.report import EncodeOptions
+from core.representation.vocabulary import class_of_units
 from tests.core.preprocess.golden import cases, encode_case, expected_pairs, expected_ranges
 
 START = [[1, None, None, None, None, None, [], []]]
 FIXED = {"pitch_folding", "rest_13_quarters", "ts_change_padding"}
+# Cases where the original quantised played notes to nothing (issue #15: 16ths and 32nds vanished).
+QUANTISED = {"sixteenths_240bpm", "thirtyseconds_120bpm"}  # every note exactly on its value
+# The notes (tick, pitch, class) the original dropped, at the class nearest their played length:
+RESCUED = {
+    "random_humanized_0": [(4640, 70, 4)],  # 141 ticks at 4587: a triplet eighth (160) on its grid
+    "random_humanized_3": [(3840, 70, 6)],  # 245 ticks at 3773: an eighth (240) on its grid
+}
 ORIGINAL_METERS = EncodeOptions(original_meters_only=True)
 
 
@@ -23,7 +31,7 @@ def test_all_cases_are_there():
     assert len(cases()) == 27
 
 
-@pytest.mark.parametrize("name", sorted(set(cases()) - FIXED))
+@pytest.mark.parametrize("name", sorted(set(cases()) - FIXED - QUANTISED - set(RESCUED)))
 def test_case_reproduced_exactly(name):
     """Sections, rows and pairs equal the original's (5/4 is unsupported there, so the original's
     meter set is asked for; no other case has a meter outside it)."""
@@ -113,3 +121,33 @@ def test_five_four_is_encoded_by_default():
     ]
     assert [len(p["input"]) for p in pairs] == [2, 3, 1]
     assert pairs[1]["input"][0] == [0, 0, 0, 62, 48, 0, [], []]
+
+
+def _notes(chunks: list[dict]) -> list[tuple[int, int, int]]:
+    return [(r[0], r[4], r[5]) for chunk in chunks for section in chunk["ranges"] for r in section["rows"] if not r[1]]
+
+
+@pytest.mark.parametrize("name", sorted(QUANTISED))
+def test_quantised_notes_keep_their_values(name):
+    """Deliberate departure (issue #15): the original's fast tempo strategy excluded 16ths, its
+    standard one 32nds, so of eight such notes it turned every other one into a triplet eighth (or a
+    16th) and dropped the rest ("quantised to nothing"). A note that already is a value of the meter,
+    on its grid, keeps that value: every note is there, at its tick, with its own length."""
+    notes = cases()[name]["input"]["tracks"][0]["notes"]
+    original = _notes(expected_ranges(name))
+    ours = _notes(encode_case(name, ORIGINAL_METERS)[0])
+    assert len(original) == 5 and len(notes) == 9
+    assert ours == [(start, pitch, class_of_units(length // 20)) for start, length, pitch in notes]  # 20 ticks a unit
+
+
+@pytest.mark.parametrize("name", sorted(RESCUED))
+def test_notes_the_original_dropped_are_kept(name):
+    """Deliberate departure (issue #15): a played note whose strategy left it no class vanished in
+    the original. Every note the original kept is still there, unchanged, and the dropped one snaps
+    to the nearest class."""
+    notes_in = sum(len(track["notes"]) for track in cases()[name]["input"]["tracks"])
+    original = _notes(expected_ranges(name))
+    ours = _notes(encode_case(name, ORIGINAL_METERS)[0])
+    assert len(original) < notes_in and len(ours) == notes_in
+    assert sorted(ours) == sorted(original + RESCUED[name])
+
