@@ -243,8 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variations", type=int, default=4)
     parser.add_argument("--steps", type=int, default=5, help="interpolation steps, both ends included")
     parser.add_argument("--latent", default="prior")
-    parser.add_argument("--top-p", type=float, default=1.0)
-    parser.add_argument("--z-scale", type=float, default=1.0)
+    parser.add_argument("--top-p", type=float, default=0.9)  # the app's and CLI's defaults
+    parser.add_argument("--z-scale", type=float, default=0.5)
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--candidates", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)

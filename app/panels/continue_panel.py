@@ -49,7 +49,7 @@ LATENT_CHOICES = (
     ("rerank", "best of 4 drawn from the music before"),
     ("standard", "at random, N(0, I) (the original MahlerNet)"),
 )
-DEFAULT_TOP_P = 1.0
+DEFAULT_TOP_P = 0.9
 
 
 class ContinuePanel(QWidget):

@@ -180,9 +180,11 @@ class Controls:
     clamp_ranges: bool = True
     seed: int = 0
     ranges: tuple[tuple[int, int], ...] = PLAYABLE_RANGES
-    top_p: float = 1.0
+    # Defaults chosen on the validation works with benchmarks/musicality.py (bundled continuation
+    # model): notes in key 0.78 at (1.0, 1.0), 0.84 at z_scale 0.5, 0.87 with top_p 0.9 as well.
+    top_p: float = 0.9
     latent: str = "prior"
-    z_scale: float = 1.0
+    z_scale: float = 0.5
     candidates: int = 4
 
     def __post_init__(self) -> None:
