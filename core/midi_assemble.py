@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
+from operator import itemgetter
 from typing import Callable
 
 import numpy as np
@@ -180,11 +181,16 @@ class Assembler:
         tempos: list[TempoChange] = []
         meters: list[TimeSignature] = []
         keys: list[KeySignature] = []
+        # In file order at one tick (by track, then by place in the track; the sort is stable):
+        # the Score keeps the last change at a tick, which is the one a player hears.
         metas = sorted(
-            (tick, index, kind, payload)
-            for index, events in enumerate(self.tracks)
-            for tick, kind, payload in events.metas
-            if kind != TRACK_NAME
+            (
+                (tick, index, kind, payload)
+                for index, events in enumerate(self.tracks)
+                for tick, kind, payload in events.metas
+                if kind != TRACK_NAME
+            ),
+            key=itemgetter(0, 1),
         )
         for tick, _, kind, payload in metas:
             shown = payload[:8].hex() or "empty"

@@ -14,7 +14,7 @@ from core.midi_events import consecutive_groups
 from core.midi_io import read_midi, read_midi_bytes, write_midi
 from core.midi_write import encode_midi
 from core.score import ControlChange, KeySignature, Note, Score, TempoChange, TimeSignature, Track
-from tests.core.midi_bytes import end_of_track, event, meta, name, notes_body, riff, smf, tempo
+from tests.core.midi_bytes import end_of_track, event, meta, meter, name, notes_body, riff, smf, tempo
 
 TPQ = 480
 BAR = 4 * TPQ
@@ -348,6 +348,22 @@ def test_maps_from_any_track_are_merged():
     assert score.time_signatures == (TimeSignature(0, 3, 4),)
     assert score.tempos == (TempoChange(480, 1_000_000),)
     assert score.key_signatures == (KeySignature(480, -3, True),)
+
+
+def test_the_later_of_two_tempo_or_meter_events_at_one_tick_wins():
+    """A player applies events in file order, so at one tick the last tempo (or meter) is the one
+    heard, whatever its value: the slower tempo first and the faster last gives the faster one."""
+    conductor = tempo(0, 500_000) + tempo(0, 375_000) + meter(0, 3, 2) + meter(0, 2, 2) + end_of_track()
+    score = read_midi_bytes(smf(conductor, notes_body([(0, 1920, 60, 80)])))
+    assert score.tempos == (TempoChange(0, 375_000),)
+    assert score.time_signatures == (TimeSignature(0, 2, 4),)
+    # Across tracks at one tick, the later track's event comes later in file order.
+    first = tempo(960, 400_000) + notes_body([(0, 1920, 60, 80)])
+    second = tempo(960, 800_000) + meter(0, 5, 3) + end_of_track()
+    third = meter(960, 7, 3) + end_of_track()
+    score = read_midi_bytes(smf(first, second, third))
+    assert score.tempos == (TempoChange(960, 800_000),)
+    assert score.time_signatures == (TimeSignature(960, 7, 8),)
 
 
 def test_pitch_bends_and_aftertouch_are_counted_as_not_kept():
