@@ -64,6 +64,16 @@ class Assembler:
         self.max_notes = max_notes
         self.max_parts = max_parts
         self.programs = _ProgramChanges(self.events)
+        self.labels: dict[int, list[str]] = {}  # the names of the Score tracks of each MIDI track
+
+    def who(self, index: int) -> str:
+        """MIDI track ``index`` in the words of the app, which shows Score tracks by name: the names
+        of the Score tracks it became (after :meth:`score_tracks`), else its own name."""
+        labels = self.labels.get(index)
+        if labels:
+            return ", ".join(f'"{label}"' for label in labels)
+        name = _track_name(self.tracks[index])
+        return f'the track "{name}" (no notes read)' if name else f"MIDI track {index + 1} (no notes read)"
 
     # --------------------------------------------------------------------------------- tracks
     def score_tracks(self) -> list[Track]:
@@ -169,7 +179,9 @@ class Assembler:
         names = [_track_name(events) for events in self.tracks]
         labels: list[str] = []
         for index, name in enumerate(names):
-            labels += _labels(name, [p for p in parts if p.midi_track == index])
+            mine = _labels(name, [p for p in parts if p.midi_track == index])
+            self.labels[index] = mine
+            labels += mine
         return [
             Track.from_checked(label, p.program, p.channel, p.notes, tuple(sorted(p.controls)), p.end_tick)
             for label, p in zip(labels, sorted(parts, key=lambda p: p.midi_track))

@@ -47,7 +47,7 @@ from typing import Iterator
 
 from core.errors import MidiFileError
 from core.midi_assemble import META_TYPES, Assembler
-from core.midi_events import TrackEvents, parse_tracks
+from core.midi_events import EMPTY_TRACK, TrackEvents, parse_tracks
 from core.midi_write import encode_midi
 from core.score import Score, TempoChange
 
@@ -118,6 +118,8 @@ class _Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.warnings: list[str] = []
+        self.declared = 0  # tracks the header declares
+        self.cut_short: dict[int, str] = {}  # track chunks that the file's end cuts short, and how
 
     def fail(self, reason: str) -> MidiFileError:
         return MidiFileError(self.path, reason)
@@ -137,7 +139,8 @@ class _Reader:
         chunks = self.track_chunks(data, offset)
         if not chunks:
             raise self.fail("the file holds no track ('MTrk' chunk)")
-        if declared != len(chunks):
+        self.declared = declared
+        if declared != len(chunks) and not (self.cut_short and declared > len(chunks)):
             self.warn(f"the header declares {declared} tracks but the file holds {len(chunks)}")
         if fmt == 0 and len(chunks) > 1:
             self.warn(f"a format 0 file should hold one track; all {len(chunks)} were read")
@@ -216,10 +219,7 @@ class _Reader:
                 if len(tracks) == MAX_TRACKS:
                     raise self.fail(f"the file holds more than {MAX_TRACKS} tracks (the limit)")
                 if body + length > len(data):
-                    self.warn(
-                        f"track {len(tracks) + 1} is cut short: its chunk claims {length} bytes "
-                        f"but {len(data) - body} remain"
-                    )
+                    self.cut_short[len(tracks)] = f"its chunk claims {length} bytes but {len(data) - body} remain"
                 tracks.append(data[body : body + length])
             elif not all(0x20 <= c < 0x7F for c in chunk_id) or body + length > len(data):
                 self.warn(f"{len(data) - position} bytes after the last track are not MIDI chunks and were ignored")
@@ -229,9 +229,6 @@ class _Reader:
 
     # ---------------------------------------------------------------------------------- music
     def music(self, tracks: list[TrackEvents], ticks_per_quarter: int, smpte_tempo: int | None) -> Score:
-        for index, events in enumerate(tracks):
-            if events.problem:
-                self.warn(f"track {index + 1}: {events.problem}; the rest of the track was ignored")
         last_tick = max(events.end_tick for events in tracks)
         if last_tick > MAX_TICK:
             raise self.fail(f"the file has events at tick {last_tick}, beyond the limit of {MAX_TICK}")
@@ -251,7 +248,38 @@ class _Reader:
         )
         if score.bar_count > MAX_BARS:
             raise self.fail(f"the piece is longer than {MAX_BARS} bars (the limit)")
+        damage = self.damage(tracks, assembler, score)
+        if damage and score.notes_count == 0:  # a broken file, not an empty piece
+            raise self.fail(f"no note could be read: {damage[0][0]}")
+        self.warnings[:0] = [warning for _, warning in damage]  # first: what is missing matters most
         if len(self.warnings) > MAX_WARNINGS:
             extra = len(self.warnings) - MAX_WARNINGS + 1
             self.warnings[MAX_WARNINGS - 1 :] = [f"... and {extra} more warnings"]
         return score.replace(warnings=tuple(self.warnings))
+
+    def damage(self, tracks: list[TrackEvents], assembler: Assembler, score: Score) -> list[tuple[str, str]]:
+        """What of the file could not be read, track by track: for each, the short reason (for a
+        refusal) and the warning in the words of the app, which names the Score tracks that the
+        damaged MIDI track became and the bar where it stops; then the tracks that a file cut short
+        lost altogether."""
+        said: list[tuple[str, str]] = []
+        for index, events in enumerate(tracks):
+            cut, problem = self.cut_short.get(index), events.problem
+            where = f"stops at bar {score.bar_at(events.end_tick).number}" if events.end_tick else "stops at its start"
+            if cut is not None:
+                reason = f"the file is cut short in MIDI track {index + 1} ({cut})"
+                said.append((reason, f"the file is cut short: {assembler.who(index)} {where} ({cut})"))
+            elif problem == EMPTY_TRACK:
+                said.append((f"MIDI track {index + 1}: {problem}", f"MIDI track {index + 1}: {problem}"))
+            elif problem is not None:
+                warning = f"{assembler.who(index)} {where}: {problem}; the rest of that track is missing"
+                said.append((f"MIDI track {index + 1}: {problem}", warning))
+        if self.cut_short and self.declared > len(tracks):
+            missing = self.declared - len(tracks)
+            plural = missing > 1
+            numbers = f"{len(tracks) + 1}-{self.declared}" if plural else f"{len(tracks) + 1}"
+            counted = f"{missing} more track{'s' if plural else ''} that its header declares"
+            which = f"(MIDI track{'s' if plural else ''} {numbers} of {self.declared})"
+            warning = f"the file ends after {assembler.who(len(tracks) - 1)}: {counted} {which} {'are' if plural else 'is'} missing"
+            said.append((f"{counted} {'are' if plural else 'is'} missing", warning))
+        return said
