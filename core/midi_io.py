@@ -14,13 +14,20 @@ Reading is in three layers, each with one job:
    pitch (note-on with velocity 0 is a note-off), programs followed per channel across all tracks,
    tempo, meter and key maps merged, and Score tracks built.
 
+A malformed event ends its track: what came before it is kept, and a warning names the Score tracks
+that MIDI track became (as the app shows them) and the bar where it stops; so does a track that the
+end of a truncated file cuts short, and the tracks its header declares but the file lost are
+counted. Those warnings come first. A file of which no note could be read that way is refused
+with the reason: it is broken, not an empty piece.
+
 One Score track per (MIDI track, channel, program): a MIDI track that plays two channels, or that
 changes program between notes, becomes several Score tracks (named "<track name>: <instrument>"),
 so every Score track has one channel and one program. A program change in any track applies to its
-channel from its tick on (as a synthesizer hears it). Control changes (sustain pedal and all others)
-are kept with the first Score track of their channel. Pitch bends and aftertouch are not kept (a
-warning counts them); SysEx, lyrics and other text events are skipped. Channel 10 (index 9) is the
-drum kit.
+channel from its tick on (as a synthesizer hears it). Control changes (sustain pedal and all others),
+pitch bends and channel pressure are kept with the first Score track of their channel, so that
+saving a file loses none of them. Polyphonic aftertouch is not kept (a warning counts it); SysEx,
+lyrics and other text events are skipped. At one tick, the last tempo, meter or key event in file
+order is the one kept (the one a player applies last). Channel 10 (index 9) is the drum kit.
 
 Why not a library? mido is pure Python: a 1 MB orchestral file takes seconds. symusic (C++, 0.6)
 parses it in milliseconds, but its tracks do not keep their MIDI channel, it drops notes that are
