@@ -2,14 +2,31 @@
 
 Layout: track 1 is the conductor (the title as its name, then every time signature, key signature
 and tempo); then one MIDI track per Score track, named after it, on the track's own channel (10 for
-drums), starting with its program change, then its control changes and notes. Note-offs are written
-as note-ons of velocity 0 so that running status keeps files small. Names are UTF-8 (MIDI leaves the
-encoding open; readers that assume Latin-1, such as mido, show accented letters garbled).
+drums), with its program changes, control changes, pitch bends, channel pressure and notes. Note-offs
+are written as note-ons of velocity 0 so that running status keeps files small. Names are UTF-8 (MIDI
+leaves the encoding open; readers that assume Latin-1, such as mido, show accented letters garbled).
 
-At one tick a track writes its note-offs first, then control changes, then note-ons, so a note that
-ends where the next one of the same pitch starts stays two notes, and a sustain pedal pressed with a
-chord holds it. Notes that start together are written in the Score's order (shorter first), which is
-the order in which the reader's first-in-first-out pairing gives their note-offs back.
+Program changes: a player hears a channel, not a track, and a program change holds for the whole
+channel until the next one. A Score track whose channel plays only its program sets it once, at
+tick 0. Where Score tracks of several programs share a channel (a MIDI track that changed program
+between notes, read back as one Score track per program), the channel's notes are followed in the
+order a player meets them (by tick, then track), and each note whose program differs from the one
+then in force gets a program change right before it, in its own track; where notes of several
+programs start at one tick, each of those tracks sets its program right before its own notes. So
+every note-on finds its own program in force, in any General MIDI player, and the file reads back
+as the same Score. Channels are kept, not re-allocated: the Score's tracks on one channel share its
+controllers (pedal, volume, bends) as they did in the file, and 15 melodic channels would not hold
+an orchestra's programs anyway. What one channel cannot do is sound two programs at once: a note
+still ringing when the program changes keeps the sound it started with in common synthesizers (GM
+leaves it open), and at one tick the players that merge tracks in file order (as mido and most
+sequencers do) give each track its own program. An empty Score track on a channel that other
+tracks play writes no program change (it would only change theirs).
+
+At one tick a track writes its note-offs first, then program change, control changes, pitch bend
+and channel pressure, then note-ons, so a note that ends where the next one of the same pitch starts
+stays two notes, a sustain pedal pressed with a chord holds it, and a note starts with the bend set
+at its tick. Notes that start together are written in the Score's order (shorter first), which is the
+order in which the reader's first-in-first-out pairing gives their note-offs back.
 
 One thing MIDI cannot say: when a note lies wholly inside a longer note of the same pitch on the same
 track (say 0-960 and 240-480), a note-off does not name the note it ends, so any reader (ours pairs
