@@ -130,8 +130,11 @@ class Assembler:
             target = next((p for p in parts if p.channel == channel), None)
             if target is None:
                 dropped[attribute] += len(changes)
-            else:
-                getattr(target, attribute).extend(changes)
+            elif attribute == "controls":
+                target.controls.extend(changes)  # sorted with the rest when the track is built
+            else:  # a channel's held changes from two MIDI tracks: merged, one a tick
+                kind = PitchBend if attribute == "bends" else ChannelPressure
+                setattr(target, attribute, list(held_changes(getattr(target, attribute) + changes, kind)))
         self.say_counts(unreleased, zero, dropped["controls"], dropped["bends"] + dropped["pressures"])
         return self.named(parts)
 
@@ -217,8 +220,8 @@ class Assembler:
                 p.notes,
                 tuple(sorted(p.controls)),
                 p.end_tick,
-                held_changes(p.bends, PitchBend) if p.bends else (),  # a channel's from two tracks: merged
-                held_changes(p.pressures, ChannelPressure) if p.pressures else (),
+                tuple(p.bends),
+                tuple(p.pressures),
             )
             for label, p in zip(labels, sorted(parts, key=lambda p: p.midi_track))
         ]
