@@ -147,7 +147,7 @@ class _Reader:
         if not chunks:
             raise self.fail("the file holds no track ('MTrk' chunk)")
         self.declared = declared
-        if declared != len(chunks) and not (self.cut_short and declared > len(chunks)):
+        if declared < len(chunks):  # more declared than held: said by damage(), as tracks missing
             self.warn(f"the header declares {declared} tracks but the file holds {len(chunks)}")
         if fmt == 0 and len(chunks) > 1:
             self.warn(f"a format 0 file should hold one track; all {len(chunks)} were read")
@@ -281,7 +281,7 @@ class _Reader:
             elif problem is not None:
                 warning = f"{assembler.who(index)} {where}: {problem}; the rest of that track is missing"
                 said.append((f"MIDI track {index + 1}: {problem}", warning))
-        if self.cut_short and self.declared > len(tracks):
+        if self.declared > len(tracks):  # the file ends early (maybe at a chunk's end), or lies
             missing = self.declared - len(tracks)
             plural = missing > 1
             numbers = f"{len(tracks) + 1}-{self.declared}" if plural else f"{len(tracks) + 1}"
