@@ -18,7 +18,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-from operator import add, itemgetter
+from operator import add, itemgetter, lt
 from typing import Iterable, NamedTuple
 
 DEFAULT_TEMPO = 500_000  # microseconds per quarter note: 120 quarter notes per minute
@@ -138,10 +138,10 @@ class Track:
         if any(not (c.tick >= 0 and 0 <= c.number <= 127 and 0 <= c.value <= 127) for c in controls):
             raise ValueError(f"track {self.name!r}: a control change is out of range")
         bends = held_changes(self.pitch_bends, PitchBend)
-        if any(not (b.tick >= 0 and -8192 <= b.value <= 8191) for b in bends):
+        if not _held_in_range(bends, -8192, 8191):
             raise ValueError(f"track {self.name!r}: a pitch bend is out of range (-8192 to 8191)")
         pressures = held_changes(self.pressures, ChannelPressure)
-        if any(not (p.tick >= 0 and 0 <= p.value <= 127) for p in pressures):
+        if not _held_in_range(pressures, 0, 127):
             raise ValueError(f"track {self.name!r}: a channel pressure is out of range (0-127)")
         object.__setattr__(self, "notes", notes)
         object.__setattr__(self, "controls", controls)
@@ -448,11 +448,23 @@ def held_changes(changes: Iterable, kind: type) -> tuple:
     """``changes`` (of a :class:`PitchBend`-like ``kind``: tick and value, held until the next) in
     canonical form: sorted by tick, and of several at one tick only the last given, the one a
     player applies last and so the one heard."""
+    changes = tuple(changes)
+    ticks = list(map(itemgetter(0), changes))
+    if set(map(type, changes)) <= {kind} and all(map(lt, ticks, ticks[1:])):
+        return changes  # already canonical, as from a reader or an edit: nothing rebuilt
     by_tick = {}
     for change in changes:
         change = change if type(change) is kind else kind(*change)
         by_tick[change.tick] = change
     return tuple(by_tick[tick] for tick in sorted(by_tick))
+
+
+def _held_in_range(changes: tuple, low: int, high: int) -> bool:
+    """Whether sorted held ``changes`` start at tick 0 or later and their values lie in ``low``-``high``."""
+    if not changes:
+        return True
+    values = list(map(itemgetter(1), changes))
+    return changes[0].tick >= 0 and low <= min(values) and max(values) <= high
 
 
 def _slice_held(changes: tuple, start: int, end: int) -> tuple:
