@@ -287,6 +287,7 @@ class _Reader:
             numbers = f"{len(tracks) + 1}-{self.declared}" if plural else f"{len(tracks) + 1}"
             counted = f"{missing} more track{'s' if plural else ''} that its header declares"
             which = f"(MIDI track{'s' if plural else ''} {numbers} of {self.declared})"
-            warning = f"the file ends after {assembler.who(len(tracks) - 1)}: {counted} {which} {'are' if plural else 'is'} missing"
-            said.append((f"{counted} {'are' if plural else 'is'} missing", warning))
+            verb = "are" if plural else "is"
+            warning = f"the file ends after {assembler.who(len(tracks) - 1)}: {counted} {which} {verb} missing"
+            said.append((f"{counted} {verb} missing", warning))
         return said

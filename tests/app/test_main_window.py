@@ -91,7 +91,9 @@ def test_a_truncated_file_opens_and_says_what_it_lost_by_track_name(window, piec
     shown = window.status.warnings.text()
     assert shown.startswith('⚠ the file is cut short: "Cello" stops at bar 3 (') and "more)" in shown
     details = window.status.warnings.toolTip().splitlines()
-    assert details[1] == 'the file ends after "Cello": 1 more track that its header declares (MIDI track 5 of 5) is missing'
+    assert details[1] == (
+        'the file ends after "Cello": 1 more track that its header declares (MIDI track 5 of 5) is missing'
+    )
 
 
 def test_selecting_bars_is_shown_in_words(window, piece):

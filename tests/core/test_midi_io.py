@@ -438,7 +438,8 @@ def test_same_channel_programs_sound_right_in_a_player_that_follows_them_in_time
     time and follows program changes per channel (here mido, not the project's reader)."""
     body = name("Winds")
     for bar in range(4):  # flute, clarinet, flute, clarinet: one channel, the program changing
-        body += event(0, 0xC0, 73 if bar % 2 == 0 else 71) + event(0, 0x90, 72 + bar, 80) + event(BAR, 0x80, 72 + bar, 0)
+        program = 73 if bar % 2 == 0 else 71
+        body += event(0, 0xC0, program) + event(0, 0x90, 72 + bar, 80) + event(BAR, 0x80, 72 + bar, 0)
     score = read_midi_bytes(smf(body + end_of_track()))
     assert [(t.name, t.program, t.channel) for t in score.tracks] == [
         ("Winds: Flute", 73, 0),

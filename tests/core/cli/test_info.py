@@ -96,4 +96,5 @@ def test_a_damaged_file_is_refused_or_reported_by_track_name(tmp_path: Path, cap
     assert main(["info", str(tmp_path / "cut.mid")]) == 0
     out = capsys.readouterr().out
     assert 'Warnings:\n  - the file is cut short: "Viola" stops at bar ' in out
-    assert '  - the file ends after "Viola": 1 more track that its header declares (MIDI track 4 of 4) is missing' in out
+    lost = '  - the file ends after "Viola": 1 more track that its header declares (MIDI track 4 of 4) is missing'
+    assert lost in out
