@@ -112,16 +112,26 @@ def overlay(score: Score, fragment: Score, at_tick: int) -> Score:
     for piece_track in fragment.tracks:
         notes = tuple(Note(n.start + at_tick, n.duration, n.pitch, n.velocity) for n in piece_track.notes)
         controls = tuple(ControlChange(c.tick + at_tick, c.number, c.value) for c in piece_track.controls)
-        if not notes and not controls:
+        bends = tuple(b._replace(tick=b.tick + at_tick) for b in piece_track.pitch_bends)
+        pressures = tuple(p._replace(tick=p.tick + at_tick) for p in piece_track.pressures)
+        if not notes and not controls and not bends and not pressures:
             continue
         index = matching_track(tracks, piece_track)
         if index is None:
             channel = _free_channel(tracks, piece_track)
-            tracks.append(dataclasses.replace(piece_track, channel=channel, notes=notes, controls=controls))
+            tracks.append(
+                dataclasses.replace(
+                    piece_track, channel=channel, notes=notes, controls=controls, pitch_bends=bends, pressures=pressures
+                )
+            )
         else:
             target = tracks[index]
-            tracks[index] = dataclasses.replace(
-                target, notes=target.notes + notes, controls=target.controls + controls
+            tracks[index] = dataclasses.replace(  # at one tick the fragment's bend or pressure wins
+                target,
+                notes=target.notes + notes,
+                controls=target.controls + controls,
+                pitch_bends=target.pitch_bends + bends,
+                pressures=target.pressures + pressures,
             )
     return score.replace(tracks=tuple(tracks))
 
@@ -141,6 +151,8 @@ def rescale(fragment: Score, ticks_per_quarter: int) -> Score:
             t,
             notes=tuple(Note(tick(n.start), max(1, tick(n.end) - tick(n.start)), n.pitch, n.velocity) for n in t.notes),
             controls=tuple(c._replace(tick=tick(c.tick)) for c in t.controls),
+            pitch_bends=tuple(b._replace(tick=tick(b.tick)) for b in t.pitch_bends),
+            pressures=tuple(p._replace(tick=tick(p.tick)) for p in t.pressures),
         )
         for t in fragment.tracks
     )
@@ -191,6 +203,8 @@ def _shift_from(score: Score, at: int, length: int) -> Score:
             t,
             notes=tuple(n._replace(start=move(n.start)) for n in t.notes),
             controls=tuple(c._replace(tick=move(c.tick)) for c in t.controls),
+            pitch_bends=tuple(b._replace(tick=move(b.tick)) for b in t.pitch_bends),
+            pressures=tuple(p._replace(tick=move(p.tick)) for p in t.pressures),
         )
         for t in score.tracks
     )

@@ -3,9 +3,11 @@
 One Score track per (MIDI track, channel, program) that plays notes, in the order first heard. The
 program of a note is the last program change on its channel at or before it, in any track (a
 synthesizer hears a channel, not a track); at one tick a track's own program change wins over
-another track's. Control changes go to the first Score track of their MIDI track and channel; those
-of a channel without notes in their track (a set-up track that sets volumes) go to the first Score
-track that plays on that channel anywhere, and are dropped, with a warning, when none does.
+another track's. Control changes, pitch bends and channel pressures go to the first Score track of
+their MIDI track and channel; those of a channel without notes in their track (a set-up track that
+sets volumes) go to the first Score track that plays on that channel anywhere, and are dropped, with
+a warning, when none does. Of a track's pitch bends (or pressures) at one tick only the last in file
+order is kept: it is the one heard. Polyphonic aftertouch is not kept (a warning counts it).
 
 A MIDI track without notes on exactly one channel that no other track plays (an instrument with
 nothing to play yet, as ``write_midi`` writes an empty Score track) is kept as an empty track.
@@ -18,18 +20,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
+from operator import itemgetter
 from typing import Callable
 
 import numpy as np
 
 from core.gm import instrument_name
 from core.midi_events import FileEvents, PairedNotes, TrackEvents, consecutive_groups, pair_notes
-from core.score import ControlChange, KeySignature, Note, TempoChange, TimeSignature, Track
+from core.score import (
+    ChannelPressure,
+    ControlChange,
+    KeySignature,
+    Note,
+    PitchBend,
+    TempoChange,
+    TimeSignature,
+    Track,
+    held_changes,
+)
 
 TRACK_NAME, TEMPO, METER, KEY = 0x03, 0x51, 0x58, 0x59
 META_TYPES = frozenset({TRACK_NAME, TEMPO, METER, KEY})
 _new_note = partial(tuple.__new__, Note)
 _new_control = partial(tuple.__new__, ControlChange)
+_new_bend = partial(tuple.__new__, PitchBend)
+_new_pressure = partial(tuple.__new__, ChannelPressure)
 
 
 @dataclass
@@ -42,6 +57,8 @@ class _Part:
     notes: tuple[Note, ...]
     controls: list[ControlChange] = field(default_factory=list)
     end_tick: int = 0
+    bends: list[PitchBend] = field(default_factory=list)
+    pressures: list[ChannelPressure] = field(default_factory=list)
 
 
 class Assembler:
@@ -63,6 +80,16 @@ class Assembler:
         self.max_notes = max_notes
         self.max_parts = max_parts
         self.programs = _ProgramChanges(self.events)
+        self.labels: dict[int, list[str]] = {}  # the names of the Score tracks of each MIDI track
+
+    def who(self, index: int) -> str:
+        """MIDI track ``index`` in the words of the app, which shows Score tracks by name: the names
+        of the Score tracks it became (after :meth:`score_tracks`), else its own name."""
+        labels = self.labels.get(index)
+        if labels:
+            return ", ".join(f'"{label}"' for label in labels)
+        name = _track_name(self.tracks[index])
+        return f'the track "{name}" (no notes read)' if name else f"MIDI track {index + 1} (no notes read)"
 
     # --------------------------------------------------------------------------------- tracks
     def score_tracks(self) -> list[Track]:
@@ -79,27 +106,36 @@ class Assembler:
             unreleased += paired.unreleased
             zero += int(np.count_nonzero(paired.duration == 0))
             note_parts.update(self.note_parts(paired))
-        controls_of = _controls(events)
+        # Channel changes by kind: the _Part attribute they go to, and theirs by track and channel.
+        changes_of = {
+            "controls": _controls(events),
+            "bends": _held(events, 0xE, _new_bend),
+            "pressures": _held(events, 0xD, _new_pressure),
+        }
         parts: list[_Part] = []
-        orphans: dict[int, list[ControlChange]] = {}
+        orphans: dict[tuple[str, int], list] = {}  # (kind, channel): changes of a track without notes there
         for index, events_of_track in enumerate(self.tracks):
-            controls = controls_of.get(index, {})
             mine = note_parts.get(index) or self.silent_part(index, events_of_track, played)
-            for part in mine:
-                part.controls = list(controls.pop(part.channel, ()))
-            for channel, changes in controls.items():
-                orphans.setdefault(channel, []).extend(changes)
+            for attribute, by_track in changes_of.items():
+                changes = by_track.get(index, {})
+                for part in mine:
+                    setattr(part, attribute, list(changes.pop(part.channel, ())))
+                for channel, extra in changes.items():
+                    orphans.setdefault((attribute, channel), []).extend(extra)
             parts += mine
             if len(parts) > self.max_parts:
                 raise self.fail(f"the file holds more than {self.max_parts} instruments (the limit)")
-        dropped = 0
-        for channel, changes in orphans.items():
+        dropped = {"controls": 0, "bends": 0, "pressures": 0}
+        for (attribute, channel), changes in orphans.items():
             target = next((p for p in parts if p.channel == channel), None)
             if target is None:
-                dropped += len(changes)
-            else:
-                target.controls += changes
-        self.say_counts(unreleased, zero, dropped)
+                dropped[attribute] += len(changes)
+            elif attribute == "controls":
+                target.controls.extend(changes)  # sorted with the rest when the track is built
+            else:  # a channel's held changes from two MIDI tracks: merged, one a tick
+                kind = PitchBend if attribute == "bends" else ChannelPressure
+                setattr(target, attribute, list(held_changes(getattr(target, attribute) + changes, kind)))
+        self.say_counts(unreleased, zero, dropped["controls"], dropped["bends"] + dropped["pressures"])
         return self.named(parts)
 
     def note_parts(self, paired: PairedNotes) -> dict[int, list[_Part]]:
@@ -141,8 +177,8 @@ class Assembler:
         program = int(self.programs.at(np.array([index]), np.array([channel]), np.array([events.end_tick]), last)[0])
         return [_Part(index, channel, program, ())]
 
-    def say_counts(self, unreleased: int, zero: int, dropped: int) -> None:
-        ignored = int(np.count_nonzero(((self.events.status >> 4) == 0xA) | (self.events.status >= 0xD0)))
+    def say_counts(self, unreleased: int, zero: int, dropped: int, dropped_held: int) -> None:
+        ignored = int(np.count_nonzero((self.events.status >> 4) == 0xA))
         for number, one, many in (
             (
                 unreleased,
@@ -159,7 +195,12 @@ class Assembler:
                 "control change on a channel without notes was dropped",
                 "control changes on channels without notes were dropped",
             ),
-            (ignored, "pitch-bend or aftertouch event is not kept", "pitch-bend and aftertouch events are not kept"),
+            (
+                dropped_held,
+                "pitch bend or channel pressure on a channel without notes was dropped",
+                "pitch bends and channel pressures on channels without notes were dropped",
+            ),
+            (ignored, "polyphonic aftertouch event is not kept", "polyphonic aftertouch events are not kept"),
         ):
             if number:
                 self.warn(f"{number} {one if number == 1 else many}")
@@ -168,9 +209,20 @@ class Assembler:
         names = [_track_name(events) for events in self.tracks]
         labels: list[str] = []
         for index, name in enumerate(names):
-            labels += _labels(name, [p for p in parts if p.midi_track == index])
+            mine = _labels(name, [p for p in parts if p.midi_track == index])
+            self.labels[index] = mine
+            labels += mine
         return [
-            Track.from_checked(label, p.program, p.channel, p.notes, tuple(sorted(p.controls)), p.end_tick)
+            Track.from_checked(
+                label,
+                p.program,
+                p.channel,
+                p.notes,
+                tuple(sorted(p.controls)),
+                p.end_tick,
+                tuple(p.bends),
+                tuple(p.pressures),
+            )
             for label, p in zip(labels, sorted(parts, key=lambda p: p.midi_track))
         ]
 
@@ -180,11 +232,16 @@ class Assembler:
         tempos: list[TempoChange] = []
         meters: list[TimeSignature] = []
         keys: list[KeySignature] = []
+        # In file order at one tick (by track, then by place in the track; the sort is stable):
+        # the Score keeps the last change at a tick, which is the one a player hears.
         metas = sorted(
-            (tick, index, kind, payload)
-            for index, events in enumerate(self.tracks)
-            for tick, kind, payload in events.metas
-            if kind != TRACK_NAME
+            (
+                (tick, index, kind, payload)
+                for index, events in enumerate(self.tracks)
+                for tick, kind, payload in events.metas
+                if kind != TRACK_NAME
+            ),
+            key=itemgetter(0, 1),
         )
         for tick, _, kind, payload in metas:
             shown = payload[:8].hex() or "empty"
@@ -278,6 +335,29 @@ class _ProgramChanges:
 
 
 _LAST_RANK = (1 << 24) - 1
+
+
+def _held(events: FileEvents, kind: int, make: Callable) -> dict[int, dict[int, tuple]]:
+    """The pitch bends (``kind`` 0xE) or channel pressures (0xD) of every MIDI track by track and
+    channel, sorted by tick, with only the last of a track's changes at one tick (the one heard)."""
+    mine = (events.status >> 4) == kind
+    result: dict[int, dict[int, tuple]] = {}
+    if not mine.any():
+        return result
+    group = events.track[mine] * 16 + (events.status[mine] & 0x0F).astype(np.int64)
+    ticks = events.ticks[mine]
+    values = events.data1[mine].astype(np.int64)
+    if kind == 0xE:
+        values = values + (events.data2[mine].astype(np.int64) << 7) - 8192
+    order = np.lexsort((events.order[mine], ticks, group))
+    group, ticks, values = group[order], ticks[order], values[order]
+    last = np.r_[(group[1:] != group[:-1]) | (ticks[1:] != ticks[:-1]), True]  # the last of its tick
+    group, columns = group[last], [ticks[last].tolist(), values[last].tolist()]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]).tolist()
+    for first, stop in zip(starts, starts[1:] + [len(group)]):
+        owner, channel = divmod(int(group[first]), 16)
+        result.setdefault(owner, {})[channel] = tuple(map(make, zip(*(column[first:stop] for column in columns))))
+    return result
 
 
 def _controls(events: FileEvents) -> dict[int, dict[int, tuple[ControlChange, ...]]]:

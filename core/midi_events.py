@@ -45,6 +45,7 @@ _EMPTY = -5  # a chunk of no bytes
 _WINDOW = 1 << 18  # rows of the walk table computed at a time
 _PAD = 16  # zero bytes after every chunk: an event's look-ahead (at most 7 bytes) stays in them
 _GROUP_BYTES = 1 << 16  # chunks decoded together, at most (a longer chunk is decoded alone)
+EMPTY_TRACK = "the track is empty (no End of Track event)"  # the problem of a chunk of no bytes
 
 
 @dataclass(frozen=True)
@@ -248,9 +249,11 @@ def _parse_group(chunks: list[bytes], meta_types: frozenset[int]) -> list[TrackE
     for (first, last, node), base, length in zip(walks, bases, lengths):
         problem, drop = None, 0
         if node == _EMPTY:
-            problem = "the track is empty (no End of Track event)"
+            problem = EMPTY_TRACK
         elif node == _BAD:
-            problem, drop = f"malformed event at byte {nodes[last - 1] - base} of {length}", 1
+            at = int(nodes[last - 1]) - base
+            why = why_malformed(chunks[len(counts)], at, visited[last - 1] // w)
+            problem, drop = f"malformed event at byte {at} of {length} ({why})", 1
         elif node == _NO_MORE:
             drop = 1  # the track simply ends (its End of Track event is missing)
         elif node == _PAST:
@@ -260,6 +263,33 @@ def _parse_group(chunks: list[bytes], meta_types: frozenset[int]) -> list[TrackE
         counts.append(last - first - drop)
         problems.append(problem)
     return _decode(b, data, vlq_len, nodes[keep].astype(np.int64), counts, meta_types, problems)
+
+
+def why_malformed(chunk: bytes, at: int, running: int) -> str:
+    """What is wrong with the event at byte ``at`` of ``chunk``, which the walk found malformed
+    with ``running`` (0, 1 or 2) data bytes of running status in force: said once per track, so a
+    plain Python look at a few bytes."""
+    position = at
+    while position < len(chunk) and chunk[position] & 0x80:
+        position += 1
+        if position - at == 4:
+            return "a delta time longer than 4 bytes"
+    position += 1  # the status byte, or the first data byte of running status
+    status = chunk[position] if position < len(chunk) else 0
+    if status < 0x80:
+        if running == 0:
+            return "running status with no status byte before it"
+        data = chunk[position : position + running]
+    elif status in (0xF0, 0xF7, 0xFF):
+        what = "meta event" if status == 0xFF else "SysEx message"
+        return f"a {what} whose length is not valid or runs past the end of the track"
+    elif status >= 0xF0:
+        return f"status byte 0x{status:02X}, which a MIDI file may not hold"
+    else:
+        data = chunk[position + 1 : position + 1 + int(_KIND[status])]
+    if any(byte >= 0x80 for byte in data):
+        return "a data byte above 127"
+    return "an event that cannot be decoded"
 
 
 def _empty_events(problem: str | None) -> TrackEvents:

@@ -14,13 +14,20 @@ Reading is in three layers, each with one job:
    pitch (note-on with velocity 0 is a note-off), programs followed per channel across all tracks,
    tempo, meter and key maps merged, and Score tracks built.
 
+A malformed event ends its track: what came before it is kept, and a warning names the Score tracks
+that MIDI track became (as the app shows them) and the bar where it stops; so does a track that the
+end of a truncated file cuts short, and the tracks its header declares but the file lost are
+counted. Those warnings come first. A file of which no note could be read that way is refused
+with the reason: it is broken, not an empty piece.
+
 One Score track per (MIDI track, channel, program): a MIDI track that plays two channels, or that
 changes program between notes, becomes several Score tracks (named "<track name>: <instrument>"),
 so every Score track has one channel and one program. A program change in any track applies to its
-channel from its tick on (as a synthesizer hears it). Control changes (sustain pedal and all others)
-are kept with the first Score track of their channel. Pitch bends and aftertouch are not kept (a
-warning counts them); SysEx, lyrics and other text events are skipped. Channel 10 (index 9) is the
-drum kit.
+channel from its tick on (as a synthesizer hears it). Control changes (sustain pedal and all others),
+pitch bends and channel pressure are kept with the first Score track of their channel, so that
+saving a file loses none of them. Polyphonic aftertouch is not kept (a warning counts it); SysEx,
+lyrics and other text events are skipped. At one tick, the last tempo, meter or key event in file
+order is the one kept (the one a player applies last). Channel 10 (index 9) is the drum kit.
 
 Why not a library? mido is pure Python: a 1 MB orchestral file takes seconds. symusic (C++, 0.6)
 parses it in milliseconds, but its tracks do not keep their MIDI channel, it drops notes that are
@@ -47,7 +54,7 @@ from typing import Iterator
 
 from core.errors import MidiFileError
 from core.midi_assemble import META_TYPES, Assembler
-from core.midi_events import TrackEvents, parse_tracks
+from core.midi_events import EMPTY_TRACK, TrackEvents, parse_tracks
 from core.midi_write import encode_midi
 from core.score import Score, TempoChange
 
@@ -118,6 +125,8 @@ class _Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.warnings: list[str] = []
+        self.declared = 0  # tracks the header declares
+        self.cut_short: dict[int, str] = {}  # track chunks that the file's end cuts short, and how
 
     def fail(self, reason: str) -> MidiFileError:
         return MidiFileError(self.path, reason)
@@ -137,7 +146,8 @@ class _Reader:
         chunks = self.track_chunks(data, offset)
         if not chunks:
             raise self.fail("the file holds no track ('MTrk' chunk)")
-        if declared != len(chunks):
+        self.declared = declared
+        if declared < len(chunks):  # more declared than held: said by damage(), as tracks missing
             self.warn(f"the header declares {declared} tracks but the file holds {len(chunks)}")
         if fmt == 0 and len(chunks) > 1:
             self.warn(f"a format 0 file should hold one track; all {len(chunks)} were read")
@@ -216,10 +226,7 @@ class _Reader:
                 if len(tracks) == MAX_TRACKS:
                     raise self.fail(f"the file holds more than {MAX_TRACKS} tracks (the limit)")
                 if body + length > len(data):
-                    self.warn(
-                        f"track {len(tracks) + 1} is cut short: its chunk claims {length} bytes "
-                        f"but {len(data) - body} remain"
-                    )
+                    self.cut_short[len(tracks)] = f"its chunk claims {length} bytes but {len(data) - body} remain"
                 tracks.append(data[body : body + length])
             elif not all(0x20 <= c < 0x7F for c in chunk_id) or body + length > len(data):
                 self.warn(f"{len(data) - position} bytes after the last track are not MIDI chunks and were ignored")
@@ -229,9 +236,6 @@ class _Reader:
 
     # ---------------------------------------------------------------------------------- music
     def music(self, tracks: list[TrackEvents], ticks_per_quarter: int, smpte_tempo: int | None) -> Score:
-        for index, events in enumerate(tracks):
-            if events.problem:
-                self.warn(f"track {index + 1}: {events.problem}; the rest of the track was ignored")
         last_tick = max(events.end_tick for events in tracks)
         if last_tick > MAX_TICK:
             raise self.fail(f"the file has events at tick {last_tick}, beyond the limit of {MAX_TICK}")
@@ -251,7 +255,39 @@ class _Reader:
         )
         if score.bar_count > MAX_BARS:
             raise self.fail(f"the piece is longer than {MAX_BARS} bars (the limit)")
+        damage = self.damage(tracks, assembler, score)
+        if damage and score.notes_count == 0:  # a broken file, not an empty piece
+            raise self.fail(f"no note could be read: {damage[0][0]}")
+        self.warnings[:0] = [warning for _, warning in damage]  # first: what is missing matters most
         if len(self.warnings) > MAX_WARNINGS:
             extra = len(self.warnings) - MAX_WARNINGS + 1
             self.warnings[MAX_WARNINGS - 1 :] = [f"... and {extra} more warnings"]
         return score.replace(warnings=tuple(self.warnings))
+
+    def damage(self, tracks: list[TrackEvents], assembler: Assembler, score: Score) -> list[tuple[str, str]]:
+        """What of the file could not be read, track by track: for each, the short reason (for a
+        refusal) and the warning in the words of the app, which names the Score tracks that the
+        damaged MIDI track became and the bar where it stops; then the tracks that a file cut short
+        lost altogether."""
+        said: list[tuple[str, str]] = []
+        for index, events in enumerate(tracks):
+            cut, problem = self.cut_short.get(index), events.problem
+            where = f"stops at bar {score.bar_at(events.end_tick).number}" if events.end_tick else "stops at its start"
+            if cut is not None:
+                reason = f"the file is cut short in MIDI track {index + 1} ({cut})"
+                said.append((reason, f"the file is cut short: {assembler.who(index)} {where} ({cut})"))
+            elif problem == EMPTY_TRACK:
+                said.append((f"MIDI track {index + 1}: {problem}", f"MIDI track {index + 1}: {problem}"))
+            elif problem is not None:
+                warning = f"{assembler.who(index)} {where}: {problem}; the rest of that track is missing"
+                said.append((f"MIDI track {index + 1}: {problem}", warning))
+        if self.declared > len(tracks):  # the file ends early (maybe at a chunk's end), or lies
+            missing = self.declared - len(tracks)
+            plural = missing > 1
+            numbers = f"{len(tracks) + 1}-{self.declared}" if plural else f"{len(tracks) + 1}"
+            counted = f"{missing} more track{'s' if plural else ''} that its header declares"
+            which = f"(MIDI track{'s' if plural else ''} {numbers} of {self.declared})"
+            verb = "are" if plural else "is"
+            warning = f"the file ends after {assembler.who(len(tracks) - 1)}: {counted} {which} {verb} missing"
+            said.append((f"{counted} {verb} missing", warning))
+        return said

@@ -18,7 +18,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-from operator import add, itemgetter
+from operator import add, itemgetter, lt
 from typing import Iterable, NamedTuple
 
 DEFAULT_TEMPO = 500_000  # microseconds per quarter note: 120 quarter notes per minute
@@ -47,6 +47,23 @@ class ControlChange(NamedTuple):
 
     tick: int
     number: int
+    value: int
+
+
+class PitchBend(NamedTuple):
+    """A pitch-bend change of the track's channel: ``value`` from -8192 to 8191, 0 in tune (how far
+    the extremes bend is the synthesizer's bend range, two semitones unless the file sets another).
+    It holds for every note of the channel until the next one. Kept so that saving loses nothing."""
+
+    tick: int
+    value: int
+
+
+class ChannelPressure(NamedTuple):
+    """Channel pressure (aftertouch for the whole channel, 0-127), held until the next one. Kept so
+    that saving loses nothing."""
+
+    tick: int
     value: int
 
 
@@ -100,6 +117,8 @@ class Track:
     channel: int = 0
     notes: tuple[Note, ...] = ()
     controls: tuple[ControlChange, ...] = ()
+    pitch_bends: tuple[PitchBend, ...] = ()
+    pressures: tuple[ChannelPressure, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.program <= 127:
@@ -118,8 +137,16 @@ class Track:
         controls = tuple(sorted(ControlChange(*c) for c in self.controls))
         if any(not (c.tick >= 0 and 0 <= c.number <= 127 and 0 <= c.value <= 127) for c in controls):
             raise ValueError(f"track {self.name!r}: a control change is out of range")
+        bends = held_changes(self.pitch_bends, PitchBend)
+        if not _held_in_range(bends, -8192, 8191):
+            raise ValueError(f"track {self.name!r}: a pitch bend is out of range (-8192 to 8191)")
+        pressures = held_changes(self.pressures, ChannelPressure)
+        if not _held_in_range(pressures, 0, 127):
+            raise ValueError(f"track {self.name!r}: a channel pressure is out of range (0-127)")
         object.__setattr__(self, "notes", notes)
         object.__setattr__(self, "controls", controls)
+        object.__setattr__(self, "pitch_bends", bends)
+        object.__setattr__(self, "pressures", pressures)
 
     @classmethod
     def from_checked(
@@ -130,12 +157,14 @@ class Track:
         notes: tuple[Note, ...],
         controls: tuple[ControlChange, ...] = (),
         end_tick: int | None = None,
+        pitch_bends: tuple[PitchBend, ...] = (),
+        pressures: tuple[ChannelPressure, ...] = (),
     ) -> "Track":
-        """A Track from parts the caller has already put in canonical form: ``notes`` and
-        ``controls`` sorted tuples of :class:`Note` / :class:`ControlChange`, every value in range
-        (and ``end_tick``, when given, the end of the last note). For a reader that checked 100,000
-        notes in bulk (numpy) and should not pay for it twice; anything else should use the
-        constructor, which checks."""
+        """A Track from parts the caller has already put in canonical form: ``notes``,
+        ``controls``, ``pitch_bends`` and ``pressures`` sorted tuples of their types (the last two
+        with one change a tick), every value in range (and ``end_tick``, when given, the end of
+        the last note). For a reader that checked 100,000 notes in bulk (numpy) and should not pay
+        for it twice; anything else should use the constructor, which checks."""
         track = object.__new__(cls)
         if end_tick is not None:
             track.__dict__["end_tick"] = end_tick  # the cached_property's slot
@@ -145,6 +174,8 @@ class Track:
             ("channel", channel),
             ("notes", notes),
             ("controls", controls),
+            ("pitch_bends", pitch_bends),
+            ("pressures", pressures),
         ):
             object.__setattr__(track, attribute, value)
         return track
@@ -362,7 +393,15 @@ class Score:
             controls = tuple(ControlChange(0, number, value) for number, value in in_force.items()) + tuple(
                 ControlChange(c.tick - start, c.number, c.value) for c in track.controls if start <= c.tick < end
             )
-            tracks.append(dataclasses.replace(track, notes=notes, controls=controls))
+            tracks.append(
+                dataclasses.replace(
+                    track,
+                    notes=notes,
+                    controls=controls,
+                    pitch_bends=_slice_held(track.pitch_bends, start, end),
+                    pressures=_slice_held(track.pressures, start, end),
+                )
+            )
         key = self.key_signature_at(start)
         key_at_start = dataclasses.replace(key, tick=0) if key is not None else None
         return self.replace(
@@ -403,6 +442,37 @@ def _canonical_map(events: Iterable, what: str) -> tuple:
             raise ValueError(f"{what} change at negative tick {event.tick}")
         by_tick[event.tick] = event
     return tuple(by_tick[t] for t in sorted(by_tick))
+
+
+def held_changes(changes: Iterable, kind: type) -> tuple:
+    """``changes`` (of a :class:`PitchBend`-like ``kind``: tick and value, held until the next) in
+    canonical form: sorted by tick, and of several at one tick only the last given, the one a
+    player applies last and so the one heard."""
+    changes = tuple(changes)
+    ticks = list(map(itemgetter(0), changes))
+    if set(map(type, changes)) <= {kind} and all(map(lt, ticks, ticks[1:])):
+        return changes  # already canonical, as from a reader or an edit: nothing rebuilt
+    by_tick = {}
+    for change in changes:
+        change = change if type(change) is kind else kind(*change)
+        by_tick[change.tick] = change
+    return tuple(by_tick[tick] for tick in sorted(by_tick))
+
+
+def _held_in_range(changes: tuple, low: int, high: int) -> bool:
+    """Whether sorted held ``changes`` start at tick 0 or later and their values lie in ``low``-``high``."""
+    if not changes:
+        return True
+    values = list(map(itemgetter(1), changes))
+    return changes[0].tick >= 0 and low <= min(values) and max(values) <= high
+
+
+def _slice_held(changes: tuple, start: int, end: int) -> tuple:
+    """Held changes (pitch bends, pressures) from ``start`` to ``end`` shifted to start at 0, with
+    the one in force at ``start`` (if any) at tick 0."""
+    before = bisect.bisect_left(changes, start, key=itemgetter(0))
+    in_force = [changes[before - 1]._replace(tick=0)] if before else []
+    return tuple(in_force + [c._replace(tick=c.tick - start) for c in changes[before:] if c.tick < end])
 
 
 def _shift_map(events: tuple, start: int, end: int, at_start: object | None) -> tuple:

@@ -82,3 +82,34 @@ def test_a_broken_file_leaves_the_open_piece_alone(document, tmp_path):
         document.load(broken)
     assert "broken.mid" in str(error.value) and "\n" not in str(error.value)
     assert document.score is piece and document.path == path
+
+
+def test_open_edit_save_keeps_pitch_bends_and_pressure(qtbot, tmp_path):
+    """Ctrl+S after an edit writes back every pitch bend and channel pressure the file had (read
+    back with mido, not with the project's reader)."""
+    import mido
+
+    from tests.core.midi_bytes import end_of_track, event, name, smf
+
+    bends = b"".join(event(0 if i == 0 else 48, 0xE3, i % 128, 32 + i % 64) for i in range(200))
+    lead = name("Lead") + event(0, 0xC3, 81) + event(0, 0x93, 64, 90) + bends + event(0, 0xD3, 99)
+    source = tmp_path / "game.mid"
+    source.write_bytes(smf(lead + event(48, 0x83, 64, 0) + end_of_track()))
+
+    def bends_and_pressure(path):
+        found, tick = [], 0
+        for message in mido.merge_tracks(mido.MidiFile(str(path)).tracks):
+            tick += message.time
+            if message.type in ("pitchwheel", "aftertouch"):
+                found.append((message.type, tick, message.channel, getattr(message, "pitch", None)))
+        return found
+
+    before = bends_and_pressure(source)
+    document = Document()
+    document.load(source)
+    document.edit("Transpose", transpose_bars, 1, 1, 2)
+    document.save()
+    document.close()
+    saved = bends_and_pressure(source)
+    assert saved == before and len(saved) == 201 and saved[-1] == ("aftertouch", 199 * 48, 3, None)
+    assert saved[:2] == [("pitchwheel", 0, 3, 32 * 128 - 8192), ("pitchwheel", 48, 3, 33 * 128 + 1 - 8192)]

@@ -15,6 +15,7 @@ from app.settings import AppSettings
 from core.midi_io import read_midi
 from core.selection import BarRange, BarSelection
 from tests.app.pieces import write_quartet
+from tests.core.midi_bytes import end_of_track, event, smf
 
 
 @pytest.fixture
@@ -68,6 +69,31 @@ def test_a_broken_file_shows_the_reason_and_the_app_stays_usable(window, piece, 
     assert window.actions["save"].isEnabled()
     assert window.open_file(write_quartet(tmp_path, "again.mid"))
     assert window.document.path.name == "again.mid"
+
+
+def test_a_file_with_no_readable_note_is_refused_with_the_reason(window, piece, tmp_path, monkeypatch):
+    shown = capture_dialogs(monkeypatch)
+    broken = tmp_path / "no notes.mid"
+    broken.write_bytes(smf(event(0, 0x3C, 0x40) + end_of_track()))  # running status with no status
+    assert window.open_file(piece)
+    assert not window.open_file(broken)
+    assert shown == [f"{broken}: no note could be read: MIDI track 1: malformed event at byte 0 of 7 "
+                     "(running status with no status byte before it)"]
+    assert window.document.path == piece
+
+
+def test_a_truncated_file_opens_and_says_what_it_lost_by_track_name(window, piece, tmp_path):
+    data = piece.read_bytes()
+    cut = tmp_path / "cut.mid"
+    cut.write_bytes(data[: data.index(b"Cello") + 30])  # inside the Cello track; Drums never arrive
+    assert window.open_file(cut)
+    assert [row.name.text() for row in window.tracks.rows] == ["Violin", "Viola", "Cello"]
+    shown = window.status.warnings.text()
+    assert shown.startswith('⚠ the file is cut short: "Cello" stops at bar 3 (') and "more)" in shown
+    details = window.status.warnings.toolTip().splitlines()
+    assert details[1] == (
+        'the file ends after "Cello": 1 more track that its header declares (MIDI track 5 of 5) is missing'
+    )
 
 
 def test_selecting_bars_is_shown_in_words(window, piece):

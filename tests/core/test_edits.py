@@ -4,7 +4,7 @@ import pytest
 
 from core.edits import clear_bars, insert_bars, overlay, rescale, set_track, transpose_bars
 from core.errors import EditError
-from core.score import Note, Score, TempoChange, TimeSignature, Track
+from core.score import ChannelPressure, Note, PitchBend, Score, TempoChange, TimeSignature, Track
 
 TPQ = 480
 BAR = 4 * TPQ
@@ -72,3 +72,19 @@ def test_rescale_keeps_notes_at_least_one_tick():
     fragment = Score(960, (Track("x", notes=[Note(0, 1, 60, 64), Note(960, 960, 62, 64)]),))
     notes = rescale(fragment, 96).tracks[0].notes
     assert notes == (Note(0, 1, 60, 64), Note(96, 96, 62, 64))
+
+
+def test_pitch_bends_and_pressures_move_with_the_music():
+    bent = Track("Guitar", 27, 0, [Note(0, BAR, 64, 80), Note(2 * BAR, BAR, 66, 80)], (),
+                 [PitchBend(0, 0), PitchBend(2 * BAR, 2000)], [ChannelPressure(2 * BAR + 5, 40)])
+    score = Score(TPQ, (bent,))
+    assert clear_bars(score, 1, 3).tracks[0].pitch_bends == bent.pitch_bends  # clearing notes keeps the bends
+    fragment = Score(TPQ, (Track("Guitar", 27, 0, [Note(0, 10, 70, 80)], (), [PitchBend(0, -3000)]),))
+    inserted = insert_bars(score, 2, fragment, bars=1).tracks[0]
+    assert inserted.pitch_bends == (PitchBend(0, 0), PitchBend(BAR, -3000), PitchBend(3 * BAR, 2000))
+    assert inserted.pressures == (ChannelPressure(3 * BAR + 5, 40),)
+    laid = overlay(score, fragment, 2 * BAR).tracks[0]
+    assert laid.pitch_bends == (PitchBend(0, 0), PitchBend(2 * BAR, -3000))  # the fragment's wins at its tick
+    halved = rescale(score, TPQ // 2).tracks[0]
+    assert halved.pitch_bends == (PitchBend(0, 0), PitchBend(BAR, 2000))
+    assert halved.pressures == (ChannelPressure(BAR + 2, 40),)

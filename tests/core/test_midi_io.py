@@ -13,8 +13,18 @@ from core.errors import MidiFileError
 from core.midi_events import consecutive_groups
 from core.midi_io import read_midi, read_midi_bytes, write_midi
 from core.midi_write import encode_midi
-from core.score import ControlChange, KeySignature, Note, Score, TempoChange, TimeSignature, Track
-from tests.core.midi_bytes import end_of_track, event, meta, name, notes_body, riff, smf, tempo
+from core.score import (
+    ChannelPressure,
+    ControlChange,
+    KeySignature,
+    Note,
+    PitchBend,
+    Score,
+    TempoChange,
+    TimeSignature,
+    Track,
+)
+from tests.core.midi_bytes import end_of_track, event, meta, meter, name, notes_body, riff, smf, tempo
 
 TPQ = 480
 BAR = 4 * TPQ
@@ -36,6 +46,8 @@ def orchestra() -> Score:
         1,
         [Note(0, 960, 60, 50), Note(960, 960, 60, 60), Note(960, 480, 67, 70), Note(1440, 480, 67, 71)],
         [ControlChange(0, 64, 127), ControlChange(1900, 64, 0), ControlChange(1920, 64, 127)],
+        [PitchBend(0, -8192), PitchBend(960, 0), PitchBend(1000, 8191)],
+        [ChannelPressure(960, 100)],
     )
     drums = Track("Drum kit", 0, 9, [Note(i * 240, 10, 36 + (i % 3) * 6, 100) for i in range(32)])
     basses = Track("Bässe & Celli", 42, 3, [Note(7 * BAR, 1, 36, 1)])
@@ -111,7 +123,10 @@ def random_score(seed: int) -> Score:
         ]
         controls = [ControlChange(rng.randrange(0, 40 * tpq), rng.choice([1, 7, 10, 64, 91]), rng.randint(0, 127))
                     for _ in range(rng.randint(0, 20))]
-        tracks.append(Track(f"Part {index + 1}", rng.randint(0, 127), channel, fifo_canonical(notes), controls))
+        bends = [PitchBend(rng.randrange(0, 40 * tpq), rng.randint(-8192, 8191)) for _ in range(rng.randint(0, 30))]
+        pressures = [ChannelPressure(rng.randrange(0, 40 * tpq), rng.randint(0, 127)) for _ in range(rng.randint(0, 9))]
+        program = rng.randint(0, 127)
+        tracks.append(Track(f"Part {index + 1}", program, channel, fifo_canonical(notes), controls, bends, pressures))
     end = 40 * tpq
     tempos = [TempoChange(rng.randrange(0, end), rng.randint(200_000, 1_500_000)) for _ in range(rng.randint(0, 5))]
     meters = [TimeSignature(rng.randrange(0, 40 * tpq), rng.randint(1, 13), rng.choice([2, 4, 8, 16]))
@@ -182,6 +197,8 @@ def test_pretty_midi_reads_what_we_write(tmp_path: Path):
         for a, b in zip(their_notes, our_notes):
             assert a[0] == pytest.approx(b[0], abs=1e-6) and a[1] == pytest.approx(b[1], abs=1e-6)
             assert a[2:] == b[2:]
+        their_bends = [(round(pm.time_to_tick(b.time)), b.pitch) for b in theirs.pitch_bends]
+        assert their_bends == [(b.tick, b.value) for b in track.pitch_bends]
     times, bpms = pm.get_tempo_changes()
     assert list(bpms) == pytest.approx([t.bpm for t in score.tempos])
     assert list(times) == pytest.approx([score.seconds_at(t.tick) for t in score.tempos])
@@ -350,11 +367,132 @@ def test_maps_from_any_track_are_merged():
     assert score.key_signatures == (KeySignature(480, -3, True),)
 
 
-def test_pitch_bends_and_aftertouch_are_counted_as_not_kept():
-    body = event(0, 0x90, 60, 80) + event(10, 0xE0, 0, 70) + event(0, 0xD0, 5) + event(0, 0xA0, 60, 5)
-    score = read_midi_bytes(smf(body + event(10, 0x80, 60, 0) + end_of_track()))
-    assert score.tracks[0].notes == (Note(0, 20, 60, 80),)
-    assert "3 pitch-bend and aftertouch events are not kept" in score.warnings
+def test_the_later_of_two_tempo_or_meter_events_at_one_tick_wins():
+    """A player applies events in file order, so at one tick the last tempo (or meter) is the one
+    heard, whatever its value: the slower tempo first and the faster last gives the faster one."""
+    conductor = tempo(0, 500_000) + tempo(0, 375_000) + meter(0, 3, 2) + meter(0, 2, 2) + end_of_track()
+    score = read_midi_bytes(smf(conductor, notes_body([(0, 1920, 60, 80)])))
+    assert score.tempos == (TempoChange(0, 375_000),)
+    assert score.time_signatures == (TimeSignature(0, 2, 4),)
+    # Across tracks at one tick, the later track's event comes later in file order.
+    first = tempo(960, 400_000) + notes_body([(0, 1920, 60, 80)])
+    second = tempo(960, 800_000) + meter(0, 5, 3) + end_of_track()
+    third = meter(960, 7, 3) + end_of_track()
+    score = read_midi_bytes(smf(first, second, third))
+    assert score.tempos == (TempoChange(960, 800_000),)
+    assert score.time_signatures == (TimeSignature(960, 7, 8),)
+
+
+def test_pitch_bends_and_channel_pressure_are_kept_and_polyphonic_aftertouch_is_counted():
+    body = (
+        event(0, 0xE2, 0, 0x40)  # in tune, before the note
+        + event(0, 0x92, 60, 80)
+        + event(10, 0xE2, 0x7F, 0x7F)  # the top of the range
+        + event(0, 0xD2, 5)
+        + event(0, 0xA2, 60, 5)  # polyphonic aftertouch: not kept
+        + event(5, 0xE2, 0, 0)  # the bottom of the range, then another bend at the same tick: it wins
+        + event(0, 0xE2, 0, 0x50)
+        + event(5, 0x82, 60, 0)
+        + end_of_track()
+    )
+    score = read_midi_bytes(smf(body))
+    track = score.tracks[0]
+    assert track.notes == (Note(0, 20, 60, 80),) and track.channel == 2
+    assert track.pitch_bends == (PitchBend(0, 0), PitchBend(10, 8191), PitchBend(15, 0x50 * 128 - 8192))
+    assert track.pressures == (ChannelPressure(10, 5),)
+    assert score.warnings == ("1 polyphonic aftertouch event is not kept",)
+
+
+def test_saving_keeps_pitch_bends_and_pressure_on_their_channel_and_tick(tmp_path: Path):
+    """Open a file with pitch bends in two tracks (one of them a set-up track without notes), save it,
+    and read the saved file with mido: every bend and pressure is there, at its tick, on its channel."""
+    setup = name("Setup") + event(0, 0xE1, 0, 0x30) + end_of_track()
+    bends = b"".join(event(0 if i == 0 else 30, 0xE0, i % 128, 64 + i % 32) for i in range(40))
+    guitar = name("Guitar") + event(0, 0xC0, 27) + event(0, 0x90, 64, 90) + bends + event(0, 0xD0, 77)
+    guitar += event(10, 0x80, 64, 0) + end_of_track()
+    bass = name("Bass") + event(0, 0xC1, 33) + event(0, 0x91, 40, 90) + event(600, 0xD1, 12) + event(600, 0x81, 40, 0)
+    source = tmp_path / "bent.mid"
+    source.write_bytes(smf(guitar, bass + end_of_track(), setup))
+    score = read_midi(source)
+    assert score.warnings == ()
+    saved = tmp_path / "saved.mid"
+    write_midi(score, saved)
+
+    def heard(path: Path, kind: str) -> list[tuple[int, int, int]]:
+        found, tick = [], 0
+        for message in mido.merge_tracks(mido.MidiFile(str(path)).tracks):
+            tick += message.time
+            if message.type == kind:
+                found.append((tick, message.channel, message.pitch if kind == "pitchwheel" else message.value))
+        return sorted(found)
+
+    assert heard(saved, "pitchwheel") == heard(source, "pitchwheel")
+    assert len(heard(saved, "pitchwheel")) == 41
+    assert heard(saved, "aftertouch") == heard(source, "aftertouch") == [(600, 1, 12), (1170, 0, 77)]
+    assert read_midi(saved) == score
+
+
+def test_same_channel_programs_sound_right_in_a_player_that_follows_them_in_time(tmp_path: Path):
+    """A MIDI track that changes program between notes becomes two Score tracks on one channel;
+    written back, every note must sound with its own program in a player that merges the tracks in
+    time and follows program changes per channel (here mido, not the project's reader)."""
+    body = name("Winds")
+    for bar in range(4):  # flute, clarinet, flute, clarinet: one channel, the program changing
+        program = 73 if bar % 2 == 0 else 71
+        body += event(0, 0xC0, program) + event(0, 0x90, 72 + bar, 80) + event(BAR, 0x80, 72 + bar, 0)
+    score = read_midi_bytes(smf(body + end_of_track()))
+    assert [(t.name, t.program, t.channel) for t in score.tracks] == [
+        ("Winds: Flute", 73, 0),
+        ("Winds: Clarinet", 71, 0),
+    ]
+    path = tmp_path / "winds.mid"
+    write_midi(score, path)
+    assert heard_programs(path) == expected_programs(score)
+    assert read_midi(path) == score
+
+
+def test_overlapping_and_simultaneous_notes_of_two_programs_on_one_channel(tmp_path: Path):
+    horn = Track("Horn", 60, 4, [Note(0, 960, 60, 80), Note(480, 960, 64, 80), Note(1920, 480, 67, 80)])
+    oboe = Track("Oboe", 68, 4, [Note(0, 480, 72, 80), Note(240, 960, 76, 80), Note(1920, 480, 79, 80)])
+    empty = Track("Tuba (tacet)", 58, 4)  # an empty track must not change the channel's program
+    score = Score(TPQ, (horn, empty, oboe))
+    path = tmp_path / "shared.mid"
+    write_midi(score, path)
+    assert heard_programs(path) == expected_programs(score)
+    assert read_midi(path).tracks == (horn, oboe)  # the tacet track on a played channel is not kept
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_scores_with_shared_channels_sound_with_each_tracks_program(seed: int, tmp_path: Path):
+    rng = random.Random(seed)
+    tracks = tuple(
+        Track(f"Part {i}", rng.randrange(128), rng.choice([0, 1, 9]),
+              [Note(rng.randrange(0, 20) * 120, rng.randint(1, 600), rng.randint(30, 90), 64) for _ in range(30)])
+        for i in range(rng.randint(2, 5))
+    )
+    score = Score(TPQ, tracks)
+    path = tmp_path / "random.mid"
+    write_midi(score, path)
+    assert heard_programs(path) == expected_programs(score)
+
+
+def heard_programs(path: Path) -> list[tuple[int, int, int, int]]:
+    """(tick, channel, pitch, program) of every note-on of a file as a General MIDI player hears it:
+    mido merges the tracks in time order (file order at one tick) and the program of each channel
+    is followed through its program changes."""
+    program = [0] * 16
+    heard, tick = [], 0
+    for message in mido.merge_tracks(mido.MidiFile(str(path)).tracks):
+        tick += message.time
+        if message.type == "program_change":
+            program[message.channel] = message.program
+        elif message.type == "note_on" and message.velocity > 0:
+            heard.append((tick, message.channel, message.note, program[message.channel]))
+    return sorted(heard)
+
+
+def expected_programs(score: Score) -> list[tuple[int, int, int, int]]:
+    return sorted((n.start, t.channel, n.pitch, t.program) for t in score.tracks for n in t.notes)
 
 
 def test_demo_piece_is_a_clean_multi_instrument_piece():

@@ -56,7 +56,18 @@ CASES = [
     ("zero division", smf(ONE_NOTE, division=0), "error", "zero ticks per quarter"),
     ("SMPTE with 20 fps", smf(ONE_NOTE, division=(256 - 20) << 8 | 40), "error", "SMPTE.*20 frames"),
     ("SMPTE with 0 ticks per frame", smf(ONE_NOTE, division=(256 - 25) << 8), "error", "zero ticks per frame"),
-    ("header claims 65535 tracks", smf(ONE_NOTE, tracks=65535), "warning", "declares 65535 tracks"),
+    (
+        "header claims 65535 tracks",
+        smf(ONE_NOTE, tracks=65535),
+        "warning",
+        'the file ends after "Acoustic Grand Piano": 65534 more tracks .*MIDI tracks 2-65535 of 65535. are missing',
+    ),
+    (
+        "a file cut at the end of its conductor track",
+        smf(tempo(0, 500_000) + end_of_track(), tracks=3),
+        "error",
+        "no note could be read: 2 more tracks that its header declares are missing",
+    ),
     ("header claims 0 tracks", smf(ONE_NOTE, tracks=0), "warning", "declares 0 tracks"),
     ("no track chunk", header(), "error", "no track"),
     ("2000 tracks", header(1, 2000) + chunk(ONE_NOTE) * 2000, "error", "more than 1024 tracks"),
@@ -68,14 +79,31 @@ CASES = [
         "warning",
         "runs past the end|cut short",
     ),
-    ("running status without status byte", smf(event(0, 0x3C, 0x40) + ONE_NOTE), "warning", "malformed event at byte"),
-    ("data byte above 127", smf(event(0, 0x90, 0x3C, 0xC8) + ONE_NOTE), "warning", "malformed event"),
-    ("SysEx past the chunk", smf(vlq(0) + b"\xf0" + vlq(1000) + b"\x01\x02\xf7"), "warning", "malformed event"),
-    ("meta length past the chunk", smf(vlq(0) + b"\xff\x01" + vlq(5000) + b"abc"), "warning", "malformed event"),
-    ("meta length as a 5-byte VLQ", smf(vlq(0) + b"\xff\x01\x81\x81\x81\x81\x01"), "warning", "malformed event"),
-    ("5-byte delta time", smf(b"\x81\x81\x81\x81\x01\x90\x3c\x40" + ONE_NOTE), "warning", "malformed event at byte 0"),
+    (
+        "running status without status byte",
+        smf(event(0, 0x3C, 0x40) + ONE_NOTE),
+        "error",
+        "no note could be read: MIDI track 1: malformed event at byte 0 .*running status with no status byte",
+    ),
+    ("data byte above 127", smf(event(0, 0x90, 0x3C, 0xC8) + ONE_NOTE), "error", "no note could be read.*above 127"),
+    ("SysEx past the chunk", smf(vlq(0) + b"\xf0" + vlq(1000) + b"\x01\x02\xf7"), "error", "no note.*SysEx message"),
+    ("meta length past the chunk", smf(vlq(0) + b"\xff\x01" + vlq(5000) + b"abc"), "error", "no note.*meta event"),
+    ("meta length as a 5-byte VLQ", smf(vlq(0) + b"\xff\x01\x81\x81\x81\x81\x01"), "error", "no note.*meta event"),
+    (
+        "5-byte delta time",
+        smf(b"\x81\x81\x81\x81\x01\x90\x3c\x40" + ONE_NOTE),
+        "error",
+        "no note could be read: MIDI track 1: malformed event at byte 0 .*delta time longer than 4 bytes",
+    ),
+    (
+        "a note, then a data byte above 127",
+        smf(ONE_NOTE[:-4] + event(0, 0x90, 0x3C, 0xC8)),
+        "warning",
+        "\"Acoustic Grand Piano\" stops at bar 1: malformed event at byte 9 of 13 .a data byte above 127.; the rest",
+    ),
     ("illegal status byte F4", smf(event(0, 0x90, 60, 64) + event(10, 0xF4, 1, 2)), "warning", "malformed event"),
-    ("empty track chunk", smf(b""), "warning", "track is empty"),
+    ("empty track chunk", smf(b""), "error", "no note could be read: MIDI track 1: the track is empty"),
+    ("an empty track chunk after a good one", smf(ONE_NOTE, b""), "warning", "MIDI track 2: the track is empty"),
     ("tempo 0", smf(tempo(0, 0) + ONE_NOTE), "warning", "invalid tempo"),
     ("tempo of 2 bytes", smf(meta(0, 0x51, b"\x07\xa1") + ONE_NOTE), "warning", "invalid tempo"),
     ("meter 0/4", smf(meter(0, 0, 2) + ONE_NOTE), "warning", "invalid time signature"),
@@ -293,3 +321,54 @@ def test_many_warnings_are_summarised():
     score = read_midi_bytes(smf(body))
     assert len(score.warnings) == midi_io.MAX_WARNINGS
     assert score.warnings[-1] == "... and 31 more warnings"
+
+
+def test_a_file_whose_every_note_lies_past_a_malformed_event_is_refused(tmp_path: Path):
+    """A conductor track that reads fine and an instrument track that breaks before its first note:
+    not an empty piece to open, but a broken file, refused with the reason."""
+    conductor = name("Sonata") + tempo(0, 500_000) + end_of_track()
+    broken = name("Piano") + vlq(0) + b"\x3c\x40" + ONE_NOTE  # running status with no status before it
+    path = tmp_path / "broken.mid"
+    path.write_bytes(smf(conductor, broken))
+    with pytest.raises(MidiFileError) as raised:
+        read_midi(path)
+    assert str(raised.value) == (
+        f"{path}: no note could be read: MIDI track 2: malformed event at byte 9 of {len(broken)} "
+        "(running status with no status byte before it)"
+    )
+    cut = tmp_path / "cut.mid"
+    cut.write_bytes(smf(conductor, ONE_NOTE)[:-11])  # the file ends inside the first note-on
+    with pytest.raises(MidiFileError, match=r"cut\.mid: no note could be read: the file is cut short in MIDI track 2"):
+        read_midi(cut)
+
+
+def _quartet() -> Score:
+    bar = 1920
+    parts = [("Violin I", 40, 0), ("Violin II", 40, 1), ("Viola", 41, 2), ("Cello", 42, 3)]
+    tracks = tuple(Track(label, program, channel, [Note(i * bar, bar, 60, 80) for i in range(8)])
+                   for label, program, channel in parts)
+    return Score(480, tracks, title="Quartet")
+
+
+def test_a_truncated_file_opens_with_what_it_holds_and_names_the_tracks_it_lost():
+    from core.midi_write import encode_midi
+
+    data = encode_midi(_quartet())
+    viola = data.index(b"Viola")
+    score = read_midi_bytes(data[: viola + 40])  # inside the Viola track: its first notes are there
+    assert [t.name for t in score.tracks] == ["Violin I", "Violin II", "Viola"]
+    assert score.tracks[0] == _quartet().tracks[0] and score.tracks[1] == _quartet().tracks[1]
+    assert 0 < len(score.tracks[2].notes) < 8
+    cut, lost = score.warnings[:2]  # what is missing comes before the repairs
+    assert cut.startswith('the file is cut short: "Viola" stops at bar ')
+    assert lost == 'the file ends after "Viola": 1 more track that its header declares (MIDI track 5 of 5) is missing'
+    assert not any("header declares 5 tracks" in w for w in score.warnings)  # said once, in the app's words
+
+
+def test_a_malformed_event_inside_a_track_names_the_track_and_the_bar():
+    notes = notes_body([(i * 1920, 1920, 60, 80) for i in range(3)], program=41)
+    body = name("Viola") + notes[:-4] + event(0, 0x90, 60, 0xC8) + notes_body([(0, 10, 62, 80)])
+    score = read_midi_bytes(smf(body))
+    assert len(score.tracks[0].notes) == 3
+    assert score.warnings[0].startswith('"Viola" stops at bar 4: malformed event at byte ')
+    assert score.warnings[0].endswith("(a data byte above 127); the rest of that track is missing")

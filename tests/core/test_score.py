@@ -8,9 +8,11 @@ import pytest
 
 from core.score import (
     Bar,
+    ChannelPressure,
     ControlChange,
     KeySignature,
     Note,
+    PitchBend,
     Score,
     TempoChange,
     TimeSignature,
@@ -42,6 +44,14 @@ def test_track_sorts_notes_and_controls_into_tuples():
     assert Track("Empty").pitch_range is None and Track("Empty").end_tick == 0
 
 
+def test_pitch_bends_and_pressures_are_sorted_with_the_last_one_at_a_tick():
+    track = Track("Guitar", 27, 0, (), (), [(480, 100), PitchBend(0, -8192), (480, 8191)], [(5, 9), (0, 1), (5, 7)])
+    assert track.pitch_bends == (PitchBend(0, -8192), PitchBend(480, 8191))  # 8191 came last at tick 480
+    assert all(type(b) is PitchBend for b in track.pitch_bends)
+    assert track.pressures == (ChannelPressure(0, 1), ChannelPressure(5, 7))
+    assert track != Track("Guitar", 27, 0)  # they are music: a Score with them differs
+
+
 def test_track_does_not_keep_the_callers_list():
     notes = [Note(0, 10, 60, 90)]
     track = Track("x", notes=notes)
@@ -69,6 +79,11 @@ def test_drum_flag_follows_channel_10():
         ({"controls": [ControlChange(0, 128, 0)]}, "control"),
         ({"controls": [ControlChange(0, 64, 128)]}, "control"),
         ({"controls": [ControlChange(-5, 64, 0)]}, "control"),
+        ({"pitch_bends": [PitchBend(0, 8192)]}, "pitch bend"),
+        ({"pitch_bends": [PitchBend(0, -8193)]}, "pitch bend"),
+        ({"pitch_bends": [PitchBend(-1, 0)]}, "pitch bend"),
+        ({"pressures": [ChannelPressure(0, 128)]}, "pressure"),
+        ({"pressures": [ChannelPressure(-1, 0)]}, "pressure"),
     ],
 )
 def test_track_rejects_what_midi_cannot_hold(kwargs, message):
@@ -307,6 +322,16 @@ def test_slice_carries_controllers_in_force():
     assert sliceable().slice_bars(1, 1).tracks[0].controls == (ControlChange(BAR // 2, 64, 127),)
 
 
+def test_slice_carries_the_pitch_bend_and_pressure_in_force():
+    bent = Track("Guitar", 27, 0, [Note(0, 4 * BAR, 64, 80)], (), [(0, 0), (BAR - 1, 4096), (BAR + 10, -100)],
+                 [(BAR // 2, 30)])
+    part = Score(TPQ, (bent,)).slice_bars(2, 2).tracks[0]
+    assert part.pitch_bends == (PitchBend(0, 4096), PitchBend(10, -100))
+    assert part.pressures == (ChannelPressure(0, 30),)
+    first = Score(TPQ, (bent,)).slice_bars(1, 1).tracks[0]
+    assert first.pitch_bends == (PitchBend(0, 0), PitchBend(BAR - 1, 4096))
+
+
 def test_slice_without_keys_has_none():
     part = score_with(Note(0, BAR, 60, 90)).slice_bars(1, 1)
     assert part.key_signatures == ()
@@ -355,8 +380,8 @@ def test_end_tick_and_notes_count():
 def test_from_checked_builds_the_same_track_without_checking_again():
     notes = tuple(sorted(Note(i * 10, 5, 60 + i % 3, 90) for i in range(50)))
     controls = (ControlChange(0, 64, 127),)
-    checked = Track.from_checked("Viola", 41, 2, notes, controls, end_tick=495)
-    assert checked == Track("Viola", 41, 2, notes, controls)
+    checked = Track.from_checked("Viola", 41, 2, notes, controls, 495, (PitchBend(3, 5),), (ChannelPressure(4, 6),))
+    assert checked == Track("Viola", 41, 2, notes, controls, [PitchBend(3, 5)], [ChannelPressure(4, 6)])
     assert checked.end_tick == 495 and checked.is_drum is False
     assert Track.from_checked("Empty", 0, 0, ()).end_tick == 0
 

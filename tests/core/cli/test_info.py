@@ -78,3 +78,23 @@ def test_bad_file_from_the_shell_has_no_traceback(tmp_path: Path):
     expected = f"mahlernet info: {path}: is not a MIDI file (it does not start with 'MThd')"
     assert result.stderr.strip().splitlines() == [expected]
     assert "Traceback" not in result.stderr
+
+
+def test_a_damaged_file_is_refused_or_reported_by_track_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    no_note = tmp_path / "no note.mid"
+    no_note.write_bytes(smf(b"\x81\x81\x81\x81\x01\x90\x3c\x40" + end_of_track()))  # a 5-byte delta time
+    assert main(["info", str(no_note)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"mahlernet info: {no_note}: no note could be read: MIDI track 1: malformed event at byte 0 of 12 "
+        "(a delta time longer than 4 bytes)"
+    ]
+    score = Score(480, tuple(Track(name, 40 + i, i, [Note(b * 1920, 1920, 60, 80) for b in range(6)])
+                             for i, name in enumerate(["Violin", "Viola", "Cello"])))
+    write_midi(score, tmp_path / "whole.mid")
+    data = (tmp_path / "whole.mid").read_bytes()
+    (tmp_path / "cut.mid").write_bytes(data[: data.index(b"Viola") + 30])
+    assert main(["info", str(tmp_path / "cut.mid")]) == 0
+    out = capsys.readouterr().out
+    assert 'Warnings:\n  - the file is cut short: "Viola" stops at bar ' in out
+    lost = '  - the file ends after "Viola": 1 more track that its header declares (MIDI track 4 of 4) is missing'
+    assert lost in out

@@ -20,7 +20,7 @@ from tests.core.preprocess.scores import line, piece
 
 def make_folder(root):
     """Two good files (one deep, upper-case suffix), drums only, harp only, no notes, a truncated
-    file (the reader saves what it can: nothing), a file that is no MIDI and a text file."""
+    file (refused by the reader: no note could be read), a file that is no MIDI and a text file."""
     (root / "sub" / "deeper").mkdir(parents=True)
     melody = [(480 * i, 480, 60 + (i * 5) % 12) for i in range(32)]
     write_midi(piece(line(*melody, name="Piano")), root / "a.mid")
@@ -65,7 +65,7 @@ def test_mixed_folder_counts_and_reasons(folder, tmp_path):
     assert files["drums.mid"]["reason"] == "only drums"
     assert files["sub/harp.mid"]["reason"] == "only programs the instrument table ignores"
     assert files["empty.mid"]["reason"] == "no notes"
-    assert files["broken.mid"]["reason"] == "no notes"
+    assert files["broken.mid"]["reason"].startswith("no note could be read: the file is cut short in MIDI track 1")
     assert files["garbage.mid"]["status"] == "skipped" and "MIDI" in files["garbage.mid"]["reason"]
     assert "\n" not in files["garbage.mid"]["reason"]
     assert files["drums.mid"]["dropped"] == {reasons.DRUMS: 2}
