@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtCore import QTimer
 
 from app.workers import Task
 from core.errors import Cancelled, MidiFileError
@@ -27,34 +28,46 @@ def smooth_noise(steps: int, progress, cancelled) -> float:
     return total
 
 
-def test_result_and_progress_arrive_and_the_event_loop_never_stalls(qtbot):
+def test_result_and_progress_arrive_and_the_event_loop_ticks_while_the_job_runs(qtbot):
+    """The job runs in another thread and, while it provably has not finished (it waits on an event
+    only the test sets), the GUI thread's timer keeps firing. No wall-clock figure is asserted."""
     ticks: list[int] = []
-    clock = QElapsedTimer()
-    clock.start()
     timer = QTimer()
     timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(clock.elapsed()))
+    timer.timeout.connect(lambda: ticks.append(len(ticks)))
     timer.start()
+
+    release = threading.Event()
+    job_threads: list[int] = []
+
+    def gated_job(progress, cancelled) -> float:
+        job_threads.append(threading.get_ident())
+        total = smooth_noise(3, progress, cancelled)  # real work, reporting progress
+        release.wait(timeout=60)  # still running until the test says so
+        progress(1.0, "done")
+        return total
 
     fractions: list[float] = []
     results: list[float] = []
-    task = Task(lambda progress, cancelled: smooth_noise(100, progress, cancelled), name="noise")
+    task = Task(gated_job, name="gated")
     task.progress.connect(lambda fraction, message: fractions.append(fraction))
     task.result.connect(results.append)
-    started = time.perf_counter()
+    task.start()
+    try:
+        qtbot.waitUntil(lambda: bool(fractions), timeout=60_000)
+        ticks_while_blocked = len(ticks)
+        qtbot.waitUntil(lambda: len(ticks) >= ticks_while_blocked + 5, timeout=60_000)
+        assert task.is_running and not release.is_set(), "the ticks above came while the job ran"
+    finally:
+        release.set()
     with qtbot.waitSignal(task.finished, timeout=60_000):
-        task.start()
+        pass
     timer.stop()
-    busy_s = time.perf_counter() - started
 
-    assert busy_s > 0.3, "the job must be slow enough for the stall measurement to mean something"
+    assert job_threads and job_threads[0] != threading.get_ident(), "the job ran off the GUI thread"
     assert results and np.isfinite(results[0])
     assert fractions[-1] == 1.0 and fractions == sorted(fractions)
-    gaps = np.diff(ticks)
-    print(f"worker busy {busy_s:.2f} s, {len(ticks)} timer ticks, longest gap {gaps.max()} ms")
-    assert len(ticks) > 10
-    assert gaps.max() <= 100, f"the event loop stalled for {gaps.max()} ms"
-    assert task.elapsed_s is not None and task.elapsed_s > 0
+    assert task.elapsed_s is not None and task.elapsed_s >= 0
 
 
 def test_cancel_stops_the_job_early_and_drops_its_result(qtbot):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -225,15 +224,14 @@ def test_bar_at_boundaries_and_before_the_start():
 
 
 def test_bar_lookups_are_arithmetic_not_a_walk():
-    """A hostile file can put a meter change very far away; lookups must not build every bar."""
+    """A hostile file can put a meter change very far away; lookups must not build every bar (a walk
+    over 10**12 bars would not finish, so these answers arriving at all is the check)."""
     far = 10**12
     score = score_with(Note(0, 10, 60, 90), meters=(TimeSignature(0, 1, 64), TimeSignature(far, 4, 4)), tpq=1)
-    began = time.perf_counter()
     assert score.bar_at(far).meter == "4/4"
     assert score.bar_at(far).number == far + 1
     assert score.bar(far + 5).start == far + 4 * 4
     assert score.bar_count == 10
-    assert time.perf_counter() - began < 0.1
 
 
 def test_grid_with_inexact_bar_lengths_has_no_gaps():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
-import time
+import threading
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -232,36 +232,46 @@ def test_rename_and_delete_from_the_run_list(qtbot, make_window, music, data):
     assert window.run_list.runs == [] and checkpoints.find_models([data]) == [] and changes == [1, 1]
 
 
-@pytest.mark.usefixtures("settled_heap")
-def test_the_window_keeps_ticking_while_a_model_trains(qtbot, make_window, tmp_path):
-    """The GUI thread's event loop never stalls over 100 ms during a run (torch and the trainer are
-    imported by the window's set-up, before: that import is a one-time cost, measured apart)."""
+def test_the_window_keeps_ticking_while_a_model_trains(qtbot, make_window, tmp_path, monkeypatch):
+    """Training runs off the GUI thread, and the GUI thread's timer keeps firing while a run is provably
+    in progress: the trainer's first step report blocks on an event that only the test sets (a gated
+    run), so the ticks counted meanwhile cannot come from before or after training. How long the event
+    loop's gaps are during a run is measured by benchmarks/training_window.py, not asserted here."""
+    from app.training.worker import TrainingThread
+
+    gate_reached, release = threading.Event(), threading.Event()
+    trainer_threads: list[int] = []
+    hear = TrainingThread._hear
+
+    def gated_hear(thread: TrainingThread, progress):
+        if progress.kind == "step" and not gate_reached.is_set():
+            trainer_threads.append(threading.get_ident())
+            gate_reached.set()
+            release.wait(timeout=WAIT_MS / 1000)
+        return hear(thread, progress)
+
+    monkeypatch.setattr(TrainingThread, "_hear", gated_hear)
     music = write_midi_folder(tmp_path / "more", count=8, bars=16)
-    window = make_window(presets=tiny_presets(tmp_path / "p6", epochs=4, batch_size=4))
+    window = make_window(presets=tiny_presets(tmp_path / "p6", epochs=1, batch_size=4))
     qtbot.waitUntil(lambda: window.controller.setup is not None, timeout=WAIT_MS)
     prepare(qtbot, window, music)
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
+    ticks: list[int] = []
     timer = QTimer()
-    timer.timeout.connect(tick)
+    timer.timeout.connect(lambda: ticks.append(len(ticks)))
     window.choices.set_choice(TrainingChoice("ticking"))
-    last[0] = time.perf_counter()
     timer.start(10)
     window.train_button.click()
-    started = time.perf_counter()
+    try:
+        qtbot.waitUntil(gate_reached.is_set, timeout=WAIT_MS)
+        ticks_at_gate = len(ticks)
+        qtbot.waitUntil(lambda: len(ticks) >= ticks_at_gate + 5, timeout=WAIT_MS)
+        assert window.controller.training and not release.is_set(), "the ticks above came while it trained"
+    finally:
+        release.set()
     wait_training(qtbot, window)
     timer.stop()
-    seconds = time.perf_counter() - started
+    assert trainer_threads and trainer_threads[0] != threading.get_ident(), "training ran off the GUI thread"
     assert window.controller.ended.outcome.stopped == "finished"
-    assert seconds > 1.0 and len(gaps) > 50  # long enough to mean something
-    print(f"longest stall {1000 * max(gaps):.0f} ms over {seconds:.1f} s")
-    assert max(gaps) < 0.100, f"longest stall {1000 * max(gaps):.0f} ms over {seconds:.1f} s ({len(gaps)} ticks)"
 
 
 def test_records_of_a_selected_run_are_shown(qtbot, make_window, music, data):

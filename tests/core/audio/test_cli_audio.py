@@ -114,7 +114,9 @@ def test_play_through_the_synth(pulse_env, tmp_path, capsys):
     began = time.monotonic()
     assert cli.main(["play", str(short)]) == 0
     assert "through FluidSynth (pulseaudio" in capsys.readouterr().out
-    assert 0.5 <= time.monotonic() - began < 4.0
+    # It waits for the music to sound (a lower bound set by the piece, not by the machine); the upper
+    # bound only catches a hang, far above any stall of a loaded machine.
+    assert 0.5 <= time.monotonic() - began < 60.0
 
 
 def test_ctrl_c_stops_with_a_panic(jack_env, song):
