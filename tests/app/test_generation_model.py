@@ -4,10 +4,12 @@ damaged or of the wrong kind."""
 
 from __future__ import annotations
 
+
 import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
@@ -156,31 +158,31 @@ def test_interpolate_then_the_slider_shows_each_step_and_insert_puts_it_in(windo
     assert window.document.score is score
 
 
-def longest_gap_during_a_long_generation(window, qtbot, model: str) -> tuple[float, int]:
-    """Tick a 10 ms timer in the GUI thread while 96 bars x 8 variations are generated; the longest
-    gap between ticks (ms) and the number of ticks."""
-    clock = QElapsedTimer()
+def test_a_long_generation_runs_off_the_gui_thread_while_the_event_loop_ticks(window, qtbot, tiny_models, monkeypatch):
+    """What keeps the window alive is where the work runs, not how fast: continue_piece runs on a
+    worker thread, and the GUI thread's timer keeps firing until the result arrives. (The longest
+    event-loop gap is a figure for benchmarks/, not an assertion.)"""
+    import core.generation
+
+    original, threads = core.generation.continue_piece, []
+
+    def recording(*args, **kwargs):
+        threads.append(threading.get_ident())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(core.generation, "continue_piece", recording)
+    window.models.load_now(window.models.entry(tiny_models.continuation), "cpu")
     ticks: list[int] = []
     timer = QTimer()
     timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(clock.elapsed()))
-    clock.start()
+    timer.timeout.connect(lambda: ticks.append(1))
     timer.start()
-    window.generation.start_continue(continue_request(bars=96, variations=8, model=model))
+    window.generation.start_continue(continue_request(bars=96, variations=8, model=tiny_models.continuation))
     wait_done(qtbot, window)
+    qtbot.waitUntil(lambda: len(ticks) >= 2, timeout=WAIT_MS)  # the loop still turns afterwards
     timer.stop()
     assert window.continue_panel.candidates.count() == 8, window.continue_panel.progress.status.text()
-    return float(max(b - a for a, b in zip(ticks, ticks[1:]))), len(ticks)
-
-
-@pytest.mark.usefixtures("settled_heap")
-def test_the_window_keeps_ticking_during_a_long_generation(window, qtbot, tiny_models):
-    window.models.load_now(window.models.entry(tiny_models.continuation), "cpu")  # time the generation alone
-    gap, ticks = longest_gap_during_a_long_generation(window, qtbot, tiny_models.continuation)
-    assert ticks >= 20, "the generation was too short to say anything"
-    if gap >= 100:  # the two cores are shared with other jobs: one late time slice is not a stall of ours
-        gap, ticks = longest_gap_during_a_long_generation(window, qtbot, tiny_models.continuation)
-    assert gap < 100, f"the event loop stalled for {gap:.0f} ms in two runs"
+    assert threads and threads[0] != threading.get_ident()
 
 
 def test_cancel_stops_a_generation(window, qtbot, tiny_models):
