@@ -4,7 +4,6 @@ damaged or of the wrong kind."""
 
 from __future__ import annotations
 
-
 import json
 import os
 import subprocess
@@ -12,7 +11,7 @@ import sys
 import threading
 
 import pytest
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 
