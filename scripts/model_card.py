@@ -163,7 +163,9 @@ def quality_bar(kind: str, evaluation: dict, generation: dict, musicality: dict)
         goals["endpoint_note_f1"] = {"value": round(f1, 4), "goal": f">= {ENDPOINT_F1_GOAL}", "met": f1 >= ENDPOINT_F1_GOAL}
         goals["free_running_pitch_original"] = {"value": ORIGINAL_FREE_RUNNING_PITCH, "goal": "beat it",
                                                 "met": (pitch.get("free_running_accuracy") or 0) > ORIGINAL_FREE_RUNNING_PITCH}  # fmt: skip
-    return {"goals": goals, "met": all(bool(g["met"]) for g in goals.values())}
+    for goal in goals.values():
+        goal["met"] = bool(goal["met"])  # NumPy booleans are not JSON
+    return {"goals": goals, "met": all(g["met"] for g in goals.values())}
 
 
 def musicality_figures(model_path: Path, kind: str, corpus: Path) -> dict:
