@@ -531,10 +531,16 @@ class Trainer:
         checkpoints.write_atomically(self.run_dir / "records.json", json.dumps(self.records).encode())
         metrics = self.records["epochs"][-1]["val"] if self.records["epochs"] else {}
         card = self._card(metrics, self.state["epoch"])
-        last = self.run_dir / LAST
-        if last.exists():  # the checkpoint before stays as `previous`: a damaged `last` falls back to it
+        last, upcoming = self.run_dir / LAST, self.run_dir / f"{LAST}.next"
+        # Written whole first (a full disk leaves `last` as it was), then the checkpoint before stays
+        # as `previous`, which a damaged `last` falls back to.
+        try:
+            checkpoints.save_training_state(upcoming, self.model, self.optimizer, self.state, card)
+        except OSError as error:  # a full disk, say: told as a failure to save `last`
+            raise OSError(error.errno, error.strerror, str(last)) from None
+        if last.exists():
             os.replace(last, self.run_dir / PREVIOUS)
-        checkpoints.save_training_state(last, self.model, self.optimizer, self.state, card)
+        os.replace(upcoming, last)
         self._emit("save", started, 0, {}, message="last")
 
     def _result(self, stopped: str) -> TrainingResult:

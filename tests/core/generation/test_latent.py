@@ -31,9 +31,9 @@ def test_prior_z_follows_the_learned_prior_and_standard_ignores_it():
     summary = torch.randn(3, 2 * model.config.encoder_size)
     noise = torch.randn(3, model.config.z_dim)
     mu, logvar = model.prior(summary)
-    assert torch.allclose(prior_z(model, summary, noise, Controls()), mu + torch.exp(0.5 * logvar) * noise)
+    assert torch.allclose(prior_z(model, summary, noise, Controls(z_scale=1.0)), mu + torch.exp(0.5 * logvar) * noise)
     assert torch.allclose(prior_z(model, summary, noise, Controls(z_scale=0.0)), mu)
-    assert torch.equal(prior_z(model, summary, noise, Controls(latent="standard")), noise)
+    assert torch.equal(prior_z(model, summary, noise, Controls(latent="standard", z_scale=1.0)), noise)
     plain = random_model()
     assert torch.allclose(prior_z(plain, summary, noise, Controls(z_scale=0.5)), 0.5 * noise)
 
