@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
-import time
+import threading
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -232,36 +232,45 @@ def test_rename_and_delete_from_the_run_list(qtbot, make_window, music, data):
     assert window.run_list.runs == [] and checkpoints.find_models([data]) == [] and changes == [1, 1]
 
 
-@pytest.mark.usefixtures("settled_heap")
-def test_the_window_keeps_ticking_while_a_model_trains(qtbot, make_window, tmp_path):
-    """The GUI thread's event loop never stalls over 100 ms during a run (torch and the trainer are
-    imported by the window's set-up, before: that import is a one-time cost, measured apart)."""
-    music = write_midi_folder(tmp_path / "more", count=8, bars=16)
-    window = make_window(presets=tiny_presets(tmp_path / "p6", epochs=4, batch_size=4))
-    qtbot.waitUntil(lambda: window.controller.setup is not None, timeout=WAIT_MS)
-    prepare(qtbot, window, music)
-    gaps: list[float] = []
-    last = [time.perf_counter()]
+def test_the_window_keeps_ticking_while_a_model_trains(qtbot, make_window, tmp_path, monkeypatch):
+    """The run trains in a thread of its own, and the GUI thread's event loop goes on while the run is
+    provably in progress: the trainer's first step waits until the test lets it go, from a timer tick
+    of the GUI thread. (How long the window waits between ticks on a given machine is a figure of
+    benchmarks/training_window.py, not a test.)"""
+    from app.training.worker import TrainingThread
+
+    running, gate = threading.Event(), threading.Event()
+    trainer_threads: set[int] = set()
+
+    class GatedTrainingThread(TrainingThread):
+        def _hear(self, progress):
+            trainer_threads.add(threading.get_ident())
+            if progress.kind == "step" and not running.is_set():
+                running.set()
+                gate.wait(WAIT_MS / 1000)  # let go by the test, or given up on when it is broken
+            return super()._hear(progress)
+
+    monkeypatch.setattr("app.training.controller.TrainingThread", GatedTrainingThread)
+    window = make_window(presets=tiny_presets(tmp_path / "p6", epochs=2, batch_size=4))
+    prepare(qtbot, window, write_midi_folder(tmp_path / "more", count=4, bars=8))
+    ticks_while_training: list[bool] = []
 
     def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
+        if running.is_set() and not gate.is_set():
+            ticks_while_training.append(window.controller.training)
+            if len(ticks_while_training) == 20:
+                gate.set()
 
     timer = QTimer()
     timer.timeout.connect(tick)
-    window.choices.set_choice(TrainingChoice("ticking"))
-    last[0] = time.perf_counter()
     timer.start(10)
+    window.choices.set_choice(TrainingChoice("ticking"))
     window.train_button.click()
-    started = time.perf_counter()
     wait_training(qtbot, window)
     timer.stop()
-    seconds = time.perf_counter() - started
     assert window.controller.ended.outcome.stopped == "finished"
-    assert seconds > 1.0 and len(gaps) > 50  # long enough to mean something
-    print(f"longest stall {1000 * max(gaps):.0f} ms over {seconds:.1f} s")
-    assert max(gaps) < 0.100, f"longest stall {1000 * max(gaps):.0f} ms over {seconds:.1f} s ({len(gaps)} ticks)"
+    assert ticks_while_training == [True] * 20  # 20 ticks while the run stood in its first step
+    assert trainer_threads and threading.get_ident() not in trainer_threads
 
 
 def test_records_of_a_selected_run_are_shown(qtbot, make_window, music, data):
