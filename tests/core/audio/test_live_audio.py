@@ -53,12 +53,13 @@ def test_live_audio_reaches_the_sink_at_real_time_pace(pulse_env):
         with Synth() as synth:
             assert synth.start(["pulseaudio"]) == "pulseaudio", synth.audio_problem
             assert synth.problem is None
-            time.sleep(0.3)  # let the new stream settle
+            assert recorder.wait_for_frames(int(0.3 * RATE), since=time.monotonic())  # the new stream settles
             player = Player(FanOut(synth, sent))
             played_at = time.monotonic()
             assert player.play(hits())
-            assert player.wait(10)
-            time.sleep(0.6)  # the last hit and its tail reach the sink
+            assert player.wait(30)
+            # the last hit and its tail reach the sink: its clock ran 0.6 s past the last hit
+            assert recorder.wait_for_frames(int((5 * STEP_SECONDS + 0.6) * RATE), since=played_at)
             player.close()
     finally:
         samples, arrival, offsets = recorder.stop()
