@@ -4,12 +4,15 @@
 
 1. play() -> first note at the sink: the player thread's dispatch latency (recording sink), for one
    note and for a 96,000-note piece started in the middle (held notes sound at once).
-2. play() -> first audio buffer with the note at a PulseAudio null sink: FluidSynth already running
+2. Lateness of the player's sends along a piece: each note-on at a recording sink against its time
+   in the tempo map, from play() (the tests check this on the player's own clock, exactly; here it
+   is the wall clock, so it shows what the machine's scheduling adds).
+3. play() -> first audio buffer with the note at a PulseAudio null sink: FluidSynth already running
    with its PulseAudio driver on a private server; the sink's monitor is recorded with parec and the
    first chunk holding sound is timed (an upper bound: it includes parec's own 10 ms latency).
    Skipped when pulseaudio is not installed. Goal: 50 ms or less.
-3. Cold start: Synth() (soundfont load) + start() (driver) before the first play.
-4. Offline render real-time factor: seconds of music per second of rendering, a four-part piece.
+4. Cold start: Synth() (soundfont load) + start() (driver) before the first play.
+5. Offline render real-time factor: seconds of music per second of rendering, a four-part piece.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from core.audio.player import Player  # noqa: E402
 from core.audio.render import render  # noqa: E402
 from core.audio.sinks import RecordingSink  # noqa: E402
 from core.audio.synth import Synth  # noqa: E402
+from core.audio.timeline import Kind, timed_events  # noqa: E402
 from core.score import Note, Score, TempoChange, Track  # noqa: E402
 
 
@@ -72,6 +76,28 @@ def dispatch_latency(score: Score, start: int, repeats: int) -> list[float]:
         delays.append(sink.of("note_on")[0].time - began)
     player.close()
     return delays
+
+
+def eighths(count: int = 16) -> Score:
+    """Staccato eighth notes at 120 bpm (4 per second), one part."""
+    notes = tuple(Note(i * 240, 120, 60 + i % 24, 90) for i in range(count))
+    return Score(480, (Track("piano", 0, 0, notes),), (TempoChange(0, 500_000),))
+
+
+def send_lateness(repeats: int) -> list[float]:
+    """Seconds each note-on reached a recording sink after its time in the tempo map, all plays."""
+    score = eighths()
+    due = [t.seconds for t in timed_events(score) if t.event.kind == Kind.NOTE_ON]
+    lateness = []
+    for _ in range(repeats):
+        sink = RecordingSink()
+        player = Player(sink)
+        began = time.monotonic()
+        player.play(score)
+        player.wait(30)
+        player.close()
+        lateness += [r.time - began - d for r, d in zip(sink.of("note_on"), due)]
+    return lateness
 
 
 def first_audio_at_sink(repeats: int) -> tuple[list[float], float] | str:
@@ -144,6 +170,10 @@ def main() -> None:
         delays = dispatch_latency(score, start, args.repeats)
         print(f"play() -> first note at the sink (player thread), {name}: median {statistics.median(delays) * 1000:.2f} ms, "
               f"max {max(delays) * 1000:.2f} ms over {len(delays)} plays")
+
+    lateness = send_lateness(max(1, args.repeats // 3))
+    print(f"lateness of the player's sends along a piece (recording sink, {len(lateness)} notes): median "
+          f"{statistics.median(lateness) * 1000:.2f} ms, max {max(lateness) * 1000:.2f} ms")
 
     result = first_audio_at_sink(args.repeats)
     if isinstance(result, str):

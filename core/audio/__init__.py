@@ -9,5 +9,6 @@ Modules, each with one job (import them directly; nothing heavy is imported here
 * ``midi_out``: list MIDI output ports safely, open one, panic;
 * ``sinks``: the Sink protocol, a recording sink and a fan-out to several sinks;
 * ``outputs``: open the outputs chosen in settings as one sink, with the reasons for what failed;
+* ``clock``: the player's time source (real time, or one a test moves);
 * ``player``: the player thread with hooks for position, state, end and errors.
 """

@@ -2,9 +2,10 @@
 
 Everything that can be played is a Score and a tick range: the whole piece, the piece from a bar, a
 selection of bars (optionally looped), a candidate variation or an interpolation step (Scores of their
-own). The thread converts ticks to seconds with the tempo map, sleeps on a monotonic clock until the
-next message is due (waking at once for stop, pause or seek) and sends it to the sink: the built-in
-synth, a MIDI port, or both through :class:`~core.audio.sinks.FanOut`.
+own). The thread converts ticks to seconds with the tempo map, sleeps on its clock (real time unless
+a :class:`~core.audio.clock.Clock` is given) until the next message is due (waking at once for stop,
+pause or seek) and sends it to the sink: the built-in synth, a MIDI port, or both through
+:class:`~core.audio.sinks.FanOut`.
 
 Hooks report what happens; override them in a subclass or pass callbacks:
 ``position_changed(tick, bar)`` about 30 times a second while playing, ``state_changed(state)``,
@@ -20,11 +21,11 @@ import heapq
 import itertools
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable, Iterator
 
+from core.audio.clock import Clock, MonotonicClock
 from core.audio.sinks import Sink, dispatch
 from core.audio.timeline import Kind, TimedEvent, bar_range, iter_timed_events, range_seconds
 from core.score import Score
@@ -88,11 +89,14 @@ class Player:
         on_finished: Callable[[], None] | None = None,
         on_error: Callable[[str], None] | None = None,
         position_interval: float = POSITION_INTERVAL,
+        clock: Clock | None = None,
     ) -> None:
+        """``clock`` is where the player's time comes from (see :mod:`core.audio.clock`; default: real
+        time). Every time the player schedules, reports or keeps is on that clock."""
         self._sink = sink
         self._callbacks = (on_position, on_state, on_finished, on_error)
         self.position_interval = position_interval
-        self._clock = time.monotonic
+        self._clock = clock or MonotonicClock()
         self._cond = threading.Condition()
         self._sink_lock = threading.RLock()
         self._state = PlayerState.STOPPED
@@ -155,7 +159,7 @@ class Player:
         """The play position in ticks (while stopped: where play() without a range starts)."""
         with self._cond:
             if self._job is not None:
-                return self._job.tick_at(self._clock())
+                return self._job.tick_at(self._clock.now())
             if self._resume is not None:
                 return self._resume.tick
             return self._cursor
@@ -193,7 +197,7 @@ class Player:
         assert score is not None and start is not None and end is not None
         first = start if from_tick is None else min(max(from_tick, start), end)
         self.stop(notify=False)
-        now = self._clock()
+        now = self._clock.now()
         job = _Job(score, start, end, loop, iter_timed_events(score, first, end), first, now,
                    range_seconds(score, first, end), next_report=now)
         job.advance()
@@ -223,7 +227,7 @@ class Player:
             job, self._job = self._job, None
             was = self._state
             if job is not None:
-                self._cursor = job.tick_at(self._clock())
+                self._cursor = job.tick_at(self._clock.now())
             elif self._resume is not None:
                 self._cursor = self._resume.tick
             self._resume = None
@@ -246,7 +250,7 @@ class Player:
             job, self._job = self._job, None
             if job is None:
                 return
-            self._resume = _Resume(job.score, job.start, job.end, job.loop, job.tick_at(self._clock()))
+            self._resume = _Resume(job.score, job.start, job.end, job.loop, job.tick_at(self._clock.now()))
             self._state = PlayerState.PAUSED
             self._cond.notify_all()
         self._silence(job)
@@ -313,7 +317,7 @@ class Player:
         if not self.key_down(pitch, velocity, channel=channel, program=program):
             return False
         with self._cond:
-            heapq.heappush(self._key_offs, (self._clock() + duration, next(self._seq), channel, pitch))
+            heapq.heappush(self._key_offs, (self._clock.now() + duration, next(self._seq), channel, pitch))
             self._ensure_thread()
             self._cond.notify_all()
         return True
@@ -383,7 +387,7 @@ class Player:
             with self._cond:
                 if self._closed:
                     return
-                now = self._clock()
+                now = self._clock.now()
                 job = self._job if self._state == PlayerState.PLAYING else None
                 offs = []
                 while self._key_offs and self._key_offs[0][0] <= now:
@@ -399,7 +403,7 @@ class Player:
                     if report:
                         job.next_report = max(job.next_report + self.position_interval, now)
                 if not (offs or due or report or pass_over):
-                    self._cond.wait(self._sleep_time(job, now))
+                    self._clock.sleep(self._cond, self._sleep_time(job, now))
                     continue
             self._serve(job, due, offs)
             if job is not None and report and self._job is job:

@@ -125,7 +125,7 @@ def test_interpolate_request_and_a_model_that_is_not_there(window, qtbot):
     assert (request.bar_a, request.bar_b, request.method, request.steps) == (2, 3, "slerp", 8)
     assert isinstance(request, InterpolateRequest)
     window.actions["interpolate"].trigger()
-    qtbot.waitUntil(lambda: not window.generation.busy, timeout=5000)
+    qtbot.waitUntil(lambda: not window.generation.busy, timeout=60_000)  # only reached when broken
     assert panel.progress.status.text() == "no model named 'small': the model search has not finished"
 
 

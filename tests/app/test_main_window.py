@@ -188,7 +188,7 @@ def test_keys_reach_their_actions_from_the_roll(window, piece, qtbot):
     window.open_file(piece)
     window.activateWindow()
     window.roll.canvas.setFocus()
-    qtbot.waitUntil(lambda: window.roll.canvas.hasFocus() or window.isActiveWindow(), timeout=2000)
+    qtbot.waitUntil(lambda: window.roll.canvas.hasFocus() or window.isActiveWindow(), timeout=30_000)
     fitted = window.roll.view.px_per_tick
     window.roll.zoom_time(3.0)
     qtbot.keyClick(window.roll.canvas, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)

@@ -23,21 +23,25 @@ TINY = NetworkConfig(encoder_layers=1, encoder_size=16, decoder_layers=1, decode
 QUICK = TrainingConfig(epochs=3, batch_size=8, validation_ratio=0.2, patience=0, checkpoint_minutes=0, learning_rate=3e-3)
 
 
-@pytest.fixture(scope="module")
-def overfit(tmp_path_factory):
-    """A small model overfit on 16 bars (teacher forcing, no KL pressure, no dropout)."""
-    torch.set_num_threads(2)
+def overfit_tiny_set(run_dir: Path) -> tuple[Trainer, PairSet]:
+    """Train a small model on 16 bars until it has memorised them (teacher forcing, no KL pressure,
+    no dropout; 160 epochs). benchmarks/overfit.py times this."""
     pairs = PairSet(random_pieces(2, bars=8, seed=3))
     network = NetworkConfig(encoder_layers=1, encoder_size=64, decoder_layers=1, decoder_size=128, z_dim=32,
                             encoder_dropout=0, decoder_dropout=0, z_dropout=0)  # fmt: skip
     config = TrainingConfig(epochs=160, batch_size=16, validation_ratio=0, patience=0, learning_rate=1e-2, beta_max=0.0, checkpoint_minutes=0)
-    trainer = Trainer.start(tmp_path_factory.mktemp("overfit") / "run", pairs, network, config)
+    trainer = Trainer.start(run_dir, pairs, network, config)
     trainer.fit()
     return trainer, pairs
 
 
+@pytest.fixture(scope="module")
+def overfit(tmp_path_factory):
+    torch.set_num_threads(2)
+    return overfit_tiny_set(tmp_path_factory.mktemp("overfit") / "run")
+
+
 def test_a_tiny_dataset_is_overfit(overfit):
-    """How fast is benchmarks/train_throughput.py's business, not this test's."""
     trainer, pairs = overfit
     report = evaluate(trainer.model, pairs, pairs.pairs, batch_size=16)
     accuracies = {name: entry["teacher_forced_accuracy"] for name, entry in report["properties"].items()}
@@ -164,9 +168,12 @@ from core.training import Trainer, TrainingConfig
 pairs = PairSet(load_pieces(sys.argv[1]))
 network = NetworkConfig(encoder_layers=1, encoder_size=16, decoder_layers=1, decoder_size=24, z_dim=8)
 config = TrainingConfig(epochs=4, batch_size=4, validation_ratio=0.2, patience=0, checkpoint_minutes=0)
+hold = sys.argv[3:] == ["hold"]
 def report(progress):
     if progress.kind in ("step", "save"):
         print(progress.kind, progress.epoch, progress.batch, flush=True)
+    if hold and (progress.kind, progress.epoch, progress.batch) == ("step", 2, 2):
+        sys.stdin.readline()  # stand here, in the middle of epoch 2, until killed
 run = Path(sys.argv[2])
 trainer = Trainer.resume(run, pairs, callbacks=[report]) if (run / "run.json").exists() else Trainer.start(run, pairs, network, config, callbacks=[report])
 trainer.fit()
@@ -179,15 +186,17 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     run = tmp_path / "run"
     command = [sys.executable, "-c", KILL_SCRIPT, str(data), str(run)]
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    process = subprocess.Popen(command + ["hold"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     try:
-        for line in process.stdout:  # kill it in the middle of epoch 2, after epoch 1 was saved
+        for line in process.stdout:  # kill it in the middle of epoch 2 (where it holds), after epoch 1 was saved
             kind, epoch, batch = line.split()
             if kind == "step" and epoch == "2" and batch == "2":
                 os.kill(process.pid, signal.SIGKILL)
                 break
     finally:
         process.wait(timeout=60)
+        process.stdin.close()
+        process.stdout.close()
     assert process.returncode == -signal.SIGKILL
     saved = checkpoints.load_training_state(run / "last.safetensors")
     assert saved.trainer["epoch"] == 1 and saved.trainer["batch"] == 0

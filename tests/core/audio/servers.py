@@ -184,6 +184,16 @@ class MonitorRecorder:
             time.sleep(0.02)
         return False
 
+    def wait_for_frames(self, frames: int, since: float, timeout: float = 30.0) -> bool:
+        """Wait until ``frames`` frames of audio arrived after monotonic time ``since``: the sink's own
+        clock has run that far (it plays silence when nothing sounds)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if sum(len(c) for t, c in list(self.chunks) if t >= since) // 4 >= frames:
+                return True
+            time.sleep(0.02)
+        return False
+
     def stop(self):
         """Stop recording; returns (int16 samples of shape (frames, 2), chunk arrival times, chunk frame offsets)."""
         import numpy as np  # noqa: PLC0415

@@ -53,37 +53,40 @@ def test_live_audio_reaches_the_sink_at_real_time_pace(pulse_env):
         with Synth() as synth:
             assert synth.start(["pulseaudio"]) == "pulseaudio", synth.audio_problem
             assert synth.problem is None
-            time.sleep(0.3)  # let the new stream settle
+            assert recorder.wait_for_frames(int(0.3 * RATE), since=time.monotonic())  # the new stream settles
             player = Player(FanOut(synth, sent))
             played_at = time.monotonic()
             assert player.play(hits())
-            assert player.wait(10)
-            time.sleep(0.6)  # the last hit and its tail reach the sink
+            assert player.wait(30)
+            # the last hit and its tail reach the sink: its clock ran 0.6 s past the last hit
+            assert recorder.wait_for_frames(int((5 * STEP_SECONDS + 0.6) * RATE), since=played_at)
             player.close()
     finally:
         samples, arrival, offsets = recorder.stop()
 
-    # The player never hands a hit over before its time, in order; how late it is depends on the
-    # machine's load (benchmarks/audio.py measures it), so the upper bound only catches a lost schedule.
-    lateness = np.array([r.time for r in sent.of("note_on")]) - played_at - np.arange(6) * STEP_SECONDS
-    assert lateness.min() >= -0.002 and lateness.max() <= 5.0, lateness
+    # The player handed every hit to the synth on time (what this project's code controls): never
+    # before its time, which no machine can change, and within half a step after it, which only a
+    # machine stalled for a fifth of a second could break (over 40 runs on an idle 2-core VM the
+    # latest was 16 ms late, the median 3 ms; those figures are benchmarks/audio.py's).
+    sent_at = np.array([r.time for r in sent.of("note_on")])
+    lateness = sent_at - played_at - np.arange(6) * STEP_SECONDS
+    assert lateness.min() >= -1e-6 and lateness.max() <= STEP_SECONDS / 2, lateness
 
-    # The sink consumed audio at real-time pace: from play() on, frames recorded match the wall clock.
+    # The sink consumed audio at real-time pace: from play() on, the frames recorded and the wall
+    # clock agree to a third of a second (a sink at the wrong rate, or a lost stretch, is far more).
     first = int(np.searchsorted(arrival, played_at))
     span = arrival[-1] - arrival[first]
-    assert (offsets[-1] - offsets[first]) / RATE == pytest.approx(span, rel=0.03)
+    assert (offsets[-1] - offsets[first]) / RATE == pytest.approx(span, abs=0.3)
 
     found = onsets(samples)
     assert len(found) == 6, found
-    # In the sink's own sample clock, hit k lands k * 0.4 s after the first, give or take where in
-    # the audio path's buffers the note-on fell: FluidSynth applies an event when it renders its next
-    # block, ahead of the sink by as much as its buffer and PulseAudio's hold at that moment. Over 40
-    # runs those offsets spread over up to 38 ms (median 17 ms) while the player's sends were on time,
-    # so the bound is 60 ms; what must not happen is a drift along the piece or a gap (a lost buffer).
-    offsets_from_grid = np.asarray(found) / RATE - np.arange(6) * STEP_SECONDS
-    assert np.ptp(offsets_from_grid) <= 0.06, offsets_from_grid - offsets_from_grid[0]
-    drift_per_hit = np.polyfit(np.arange(6), offsets_from_grid, 1)[0]
-    assert abs(drift_per_hit) <= 0.01, drift_per_hit
-    # On the wall clock, the first hit reached the sink soon after play() (at most 51 ms in 30 runs).
+    # In the sink's own sample clock the hits keep the spacing the player sent them with, give or
+    # take where in the audio path's buffers each note-on fell: FluidSynth applies an event when it
+    # renders its next block, ahead of the sink by as much as its buffer and PulseAudio's hold at that
+    # moment (over 40 runs those offsets spread over up to 38 ms, median 17 ms). What must not happen
+    # is a drift along the piece or a gap (a lost buffer: a whole step of 0.4 s).
+    offsets_from_sent = np.asarray(found) / RATE - (sent_at - sent_at[0])
+    assert np.ptp(offsets_from_sent) <= 0.15, offsets_from_sent - offsets_from_sent[0]
+    # On the wall clock, the first hit reached the sink after play() (at most 51 ms in 30 runs).
     chunk_of = np.searchsorted(offsets, found, side="right") - 1
-    assert arrival[chunk_of[0]] - played_at <= 0.15
+    assert 0 <= arrival[chunk_of[0]] - played_at <= 1.0
