@@ -20,6 +20,7 @@ from core.errors import MahlerNetError
 # One line per sub-command module, in the order `mahlernet --help` lists them.
 COMMAND_MODULES = [
     "core.cli.info",
+    "core.cli.chords",
     "core.cli.preprocess",
     "core.cli.dataset_stats",
     "core.cli.audio",
