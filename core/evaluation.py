@@ -34,7 +34,7 @@ def free_running(model: MahlerNet, batch: PairBatch) -> dict[str, torch.Tensor]:
     """Greedy decoding of every bar of ``batch`` from its encoded ``mu``: property -> (B, L) classes."""
     context = model.encode_context(batch.context)
     mu, _ = model.encode_input(batch.bar, context)
-    state = model.initial_state(mu, context)
+    state = model.initial_state(mu, context, batch.chords)
     bar = batch.bar
     size, steps = bar.offset.shape
     device = mu.device

@@ -284,6 +284,8 @@ class Trainer:
             self.train_ids, self.val_ids = pairs.split(config.validation_ratio, config.seed)
         if len(self.train_ids) == 0:
             raise TrainingError(f"{run_dir}: no usable bars to train on")
+        if model.config.chords and pairs.bar_chords is None:
+            raise TrainingError(f"{run_dir}: a chord-conditioned model needs a dataset with chords (preprocess it again)")
         self.state: dict[str, Any] = {
             "epoch": 0, "batch": 0, "global_step": 0, "best_loss": math.inf, "best_epoch": 0, "bad_epochs": 0,
             "totals": None, "elapsed_s": 0.0, "finished": False,
