@@ -64,6 +64,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.batching import EventBatch, PairBatch
+from core.errors import GenerationError
 from core.harmony.conditioning import BAR_CHORD_FEATURES, chord_features
 from core.features import event_features, one_hot, step_features, step_width, event_width
 from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
@@ -319,7 +320,7 @@ class MahlerNet(nn.Module):
         condition = projected if context_summary is None else torch.cat([context_summary, projected], dim=-1)
         if self.config.chords:
             if chords is None:
-                raise ValueError("this model is chord-conditioned: give the chords of each bar")
+                raise GenerationError("this model is chord-conditioned (an arranger): use it with `mahlernet arrange`")
             rows = chords.to(projected.device).expand(projected.shape[0], -1) if chords.shape[0] == 1 else chords
             condition = torch.cat([condition, chord_features(rows.to(projected.device), projected.dtype)], dim=-1)
         if self.condition_projection is not None:

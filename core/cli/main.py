@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "core.cli.plot",
     "core.cli.models",
     "core.cli.generate",
+    "core.cli.arrange",
 ]
 
 EXIT_USER_ERROR = 2

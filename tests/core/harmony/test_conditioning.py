@@ -11,7 +11,7 @@ import torch
 
 from core.batching import PairSet
 from core.cli import main as cli
-from core.errors import DatasetError
+from core.errors import DatasetError, GenerationError
 from core.harmony.conditioning import BAR_CHORD_FEATURES, bar_chords, chord_features, slots_of, transposed_indices
 from core.harmony.labels import Chord, parse_progression
 from core.harmony.templates import CHORD_INDEX, VOCABULARY
@@ -95,7 +95,7 @@ def test_the_decoder_hears_the_chords_and_plain_models_are_unchanged():
         same = model(batch, sample=False).logits["pitch"]
         other = model(batch.__class__(**{**batch.__dict__, "chords": torch.flip(batch.chords, [0])}), sample=False).logits["pitch"]
     assert not torch.allclose(same, other)
-    with pytest.raises(ValueError, match="chord-conditioned"):
+    with pytest.raises(GenerationError, match="chord-conditioned"):
         model.initial_state(torch.zeros(1, 4), None)
     plain = _tiny(chords=False)
     assert plain.decoder.input_size == model.decoder.input_size - BAR_CHORD_FEATURES
