@@ -3,6 +3,7 @@ heard by the decoder of a chord-conditioned model, and trained on by the project
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +107,7 @@ def test_the_decoder_hears_the_chords_and_plain_models_are_unchanged():
 
 
 def test_preprocess_and_train_a_tiny_chord_model_through_the_cli(tmp_path: Path, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["core.cli.preprocess", "core.cli.train"])
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["core.cli.preprocess", "core.cli.train", "core.cli.evaluate"])
     midi = tmp_path / "midi"
     midi.mkdir()
     for index in range(3):
@@ -116,6 +117,9 @@ def test_preprocess_and_train_a_tiny_chord_model_through_the_cli(tmp_path: Path,
     assert cli.main(["preprocess", str(midi), str(tmp_path / "data"), "--jobs", "1"]) == 0
     assert cli.main(["train", str(tmp_path / "data"), str(tmp_path / "run"), "--preset", str(preset)]) == 0
     assert "finished after 1 epoch" in capsys.readouterr().err
+    assert cli.main(["evaluate", str(tmp_path / "run"), str(tmp_path / "data"), "--split", "all", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["kind"] == "arranger" and 0 <= report["properties"]["pitch"]["free_running_accuracy"] <= 1
     # A dataset without chords (made before they were stored) cannot train a chord model.
     write_dataset(tmp_path / "old", 2, bars=4)
     assert cli.main(["train", str(tmp_path / "old"), str(tmp_path / "run2"), "--preset", str(preset)]) == 2
