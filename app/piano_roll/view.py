@@ -9,6 +9,7 @@ This is the one widget the window uses; it owns the :class:`Viewport` its parts 
   ticks of the piece, drawn translucent and outlined;
 * ``set_step_highlight(start_tick, end_tick, label)`` / ``clear_step_highlight()``: the bar(s) of the
   current interpolation step;
+* ``chord_lane``: the chords of each bar and half bar above the notes, editable by typing;
 * ``fit()``, ``zoom_time(factor)``, ``zoom_pitch(factor)``, ``scroll_by(dx, dy)``;
 * signals ``key_pressed(pitch)`` / ``key_released(pitch)`` from the keyboard, ``seek_requested(tick)``
   (Shift+click on the ruler numbers, double-click on the notes).
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import QGridLayout, QScrollBar, QWidget
 from app import theme
 from app.piano_roll.bar_grid import BarGrid
 from app.piano_roll.canvas import NoteCanvas
+from app.piano_roll.chord_lane import ChordLane
 from app.piano_roll.keyboard import PianoKeyboard
 from app.piano_roll.note_painter import GhostLayer, TrackLayer
 from app.piano_roll.ruler import BarRuler, MimeProvider
@@ -54,6 +56,7 @@ class PianoRoll(QWidget):
 
         self.canvas = NoteCanvas(self.view)
         self.ruler = BarRuler(self.view)
+        self.chord_lane = ChordLane(self.view)
         self.keyboard = PianoKeyboard(self.view)
         self.hbar = QScrollBar(Qt.Orientation.Horizontal)
         self.vbar = QScrollBar(Qt.Orientation.Vertical)
@@ -66,10 +69,15 @@ class PianoRoll(QWidget):
         layout.setSpacing(0)
         layout.addWidget(corner, 0, 0)
         layout.addWidget(self.ruler, 0, 1)
-        layout.addWidget(self.keyboard, 1, 0)
-        layout.addWidget(self.canvas, 1, 1)
-        layout.addWidget(self.vbar, 1, 2)
-        layout.addWidget(self.hbar, 2, 1)
+        lane_corner = QWidget()
+        lane_corner.setFixedSize(self.keyboard.width(), self.chord_lane.height())
+        lane_corner.setStyleSheet(f"background: {theme.PANEL};")
+        layout.addWidget(lane_corner, 1, 0)
+        layout.addWidget(self.chord_lane, 1, 1)
+        layout.addWidget(self.keyboard, 2, 0)
+        layout.addWidget(self.canvas, 2, 1)
+        layout.addWidget(self.vbar, 2, 2)
+        layout.addWidget(self.hbar, 3, 1)
 
         self.canvas.zoom_time_requested.connect(self.zoom_time)
         self.canvas.zoom_pitch_requested.connect(self.zoom_pitch)
@@ -91,6 +99,7 @@ class PianoRoll(QWidget):
         self.score = score
         self.grid = BarGrid.of(score) if score is not None else None
         self.canvas.grid = self.ruler.grid = self.grid
+        self.chord_lane.set_score(score, new_piece=first or not keep_view)
         self.canvas.placeholder = "" if score is not None else EMPTY_TEXT
         count = len(score.tracks) if score is not None else 0
         new = range(len(self._colors), count)
@@ -273,6 +282,7 @@ class PianoRoll(QWidget):
         self.vbar.blockSignals(False)
         self.canvas.update()
         self.ruler.update()
+        self.chord_lane.update()
         self.keyboard.update()
         self.view_changed.emit()
 
