@@ -11,10 +11,12 @@ it hears both and places itself in the bar from the beat features it already get
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch is imported where features are made, not by the preprocessor's import
+    import torch
 
 from core.harmony.labels import QUALITIES, Chord
 from core.harmony.recogniser import chord_at, frame_bounds, recognise_frames
@@ -26,8 +28,8 @@ CHORD_FEATURES = 12 + len(QUALITIES) + 1
 BAR_CHORD_FEATURES = SLOTS * CHORD_FEATURES
 
 # Per vocabulary index: its root (-1 for no chord) and quality index (-1 for no chord).
-_ROOTS = torch.tensor([-1 if c.root is None else c.root for c in VOCABULARY])
-_QUALITIES = torch.tensor([-1 if c.quality is None else QUALITIES.index(c.quality) for c in VOCABULARY])
+_ROOTS = np.array([-1 if c.root is None else c.root for c in VOCABULARY], np.int64)
+_QUALITIES = np.array([-1 if c.quality is None else QUALITIES.index(c.quality) for c in VOCABULARY], np.int64)
 _TRANSPOSED = np.array([[CHORD_INDEX[c.transposed(s)] for s in range(12)] for c in VOCABULARY], np.int64)
 
 
@@ -61,10 +63,15 @@ def transposed_indices(indices: np.ndarray, shifts: np.ndarray) -> np.ndarray:
     return _TRANSPOSED[np.asarray(indices, np.int64), (np.asarray(shifts, np.int64) % 12)[:, None]]
 
 
-def chord_features(indices: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """(B, 46) decoder features of (B, 2) chord indices: root, quality and no-chord one-hots per half."""
+def chord_features(indices: "torch.Tensor", dtype: "torch.dtype | None" = None) -> "torch.Tensor":
+    """(B, 46) decoder features of (B, 2) chord indices: root, quality and no-chord one-hots per half
+    (float32 unless ``dtype`` says otherwise)."""
+    import torch  # noqa: PLC0415
+
+    dtype = dtype or torch.float32
     indices = indices.long()
-    roots, qualities = _ROOTS.to(indices.device)[indices], _QUALITIES.to(indices.device)[indices]
+    roots = torch.from_numpy(_ROOTS).to(indices.device)[indices]
+    qualities = torch.from_numpy(_QUALITIES).to(indices.device)[indices]
     parts = []
     for slot in range(SLOTS):
         root, quality = roots[:, slot], qualities[:, slot]
