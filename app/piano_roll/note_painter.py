@@ -25,7 +25,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
 
 from app import theme
-from app.piano_roll.note_index import NoteIndex
+from app.piano_roll.note_index import NoteIndex, sorted_by_start, splice_list
 from app.piano_roll.viewport import Viewport
 from core.score import Note, Track
 
@@ -74,6 +74,7 @@ def note_space_transform(view: Viewport) -> QTransform:
 
 @dataclass
 class _Band:
+    number: int
     index: NoteIndex
     rects: list[QRectF]
     fill: QColor
@@ -86,10 +87,12 @@ class TrackLayer:
 
     def __init__(self, track: Track, color: str | QColor) -> None:
         self.track = track
+        self.color = QColor(color)
         self.all = NoteIndex.build(track.notes)
         colors = band_colors(color)
         self.bands: list[_Band] = []
         self.palette = np.array([c.rgba() for c in colors], dtype=np.uint32)
+        self.typical_duration = 10.0
         if len(self.all) == 0:
             return
         bands = velocity_band(self.all.velocities)
@@ -103,11 +106,49 @@ class TrackLayer:
                     self.all.starts[chosen], self.all.ends[chosen], self.all.pitches[chosen], self.all.velocities[chosen]
                 )
             ]
-            self.bands.append(
-                _Band(NoteIndex.build(notes), note_rects(notes), colors[band], _mix(colors[band], QColor("#000000"), 0.55))
-            )
+            self.bands.append(self._band(band, NoteIndex.build(notes), note_rects(notes)))
         durations = self.all.ends - self.all.starts
         self.typical_duration = float(np.median(durations))
+
+    def _band(self, number: int, index: NoteIndex, rects: list[QRectF]) -> _Band:
+        fill = band_colors(self.color)[number]
+        return _Band(number, index, rects, fill, _mix(fill, QColor("#000000"), 0.55))
+
+    def changed(self, track: Track, removed: Sequence[Note], added: Sequence[Note]) -> "TrackLayer":
+        """The layer of ``track``, which is this layer's track less ``removed`` plus ``added``: only
+        those notes are found, dropped and inserted (this layer is left as it was, for undo)."""
+        layer = object.__new__(TrackLayer)
+        layer.track = track
+        layer.color = self.color
+        layer.palette = self.palette
+        layer.typical_duration = self.typical_duration
+        removed_at = self.all.positions_of(removed)
+        layer.all, _at = self.all.spliced(removed_at, added)
+        gone: dict[int, list[Note]] = {}
+        new: dict[int, list[Note]] = {}
+        for note in removed:
+            gone.setdefault(int(velocity_band(note[3])), []).append(note)
+        for note in added:
+            new.setdefault(int(velocity_band(note[3])), []).append(note)
+        old_bands = {band.number: band for band in self.bands}
+        layer.bands = []
+        for number in range(VELOCITY_BANDS):
+            band = old_bands.get(number)
+            if number not in gone and number not in new:
+                if band is not None:
+                    layer.bands.append(band)
+                continue
+            if band is None:
+                band = self._band(number, NoteIndex.build([]), [])
+            ordered = sorted_by_start(new.get(number, []))
+            at = band.index.positions_of(gone.get(number, []))
+            index, inserted_at = band.index.spliced(at, ordered)
+            rects = splice_list(band.rects, at, inserted_at, note_rects(ordered))
+            if len(index):
+                layer.bands.append(self._band(number, index, rects))
+        if len(layer.all) and not len(self.all):
+            layer.typical_duration = float(np.median(layer.all.ends - layer.all.starts))
+        return layer
 
     def visible_count(self, t0: float, t1: float) -> int:
         lo, hi = self.all.window(t0, t1)
