@@ -176,7 +176,7 @@ def rescale(fragment: Score, ticks_per_quarter: int) -> Score:
 
 
 # ------------------------------------------------------------------------------------ note edits
-INSERT_ONE_BY_ONE_BELOW = 64  # fewer added notes than this go in by binary search, more by a merge
+INSERT_ONE_BY_ONE_BELOW = 16  # fewer added notes than this are inserted one by one, more in one pass
 
 
 @dataclass(frozen=True)
@@ -258,13 +258,20 @@ def _changed_track(track: Track, removed: Sequence[Note], added: Sequence[Note])
         kept.extend(notes[begin:index])
         begin = index + 1
     kept.extend(notes[begin:])
-    new = [Note(*n) for n in added]
+    new = sorted(Note(*n) for n in added)
     if len(new) < INSERT_ONE_BY_ONE_BELOW:
         for note in new:
             bisect.insort(kept, note)
-    else:
-        kept.extend(new)
-        kept.sort()  # two sorted runs: one merge
+    else:  # each new note's place by binary search, then one pass of slices
+        merged: list[Note] = []
+        begin = 0
+        for note in new:
+            index = bisect.bisect_right(kept, note, begin)
+            merged.extend(kept[begin:index])
+            merged.append(note)
+            begin = index
+        merged.extend(kept[begin:])
+        kept = merged
     end_tick = track.__dict__.get("end_tick")  # known already: keep it known without a walk
     if end_tick is not None and (not removed or max(n.end for n in removed) < end_tick):
         end_tick = max([end_tick] + [n.end for n in new])

@@ -35,20 +35,32 @@ class NoteIndex:
     def build(cls, notes: Sequence[Note]) -> "NoteIndex":
         """Index ``notes`` (in any order; Track.notes are already sorted by start)."""
         if len(notes) == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return cls(empty, empty, empty, empty, 0)
+            return cls.of_rows(np.zeros((4, 0), dtype=np.int64), 0)
         table = np.asarray(notes, dtype=np.int64).reshape(-1, 4)
-        order = np.argsort(table[:, 0], kind="stable")
-        table = table[order]
-        starts = np.ascontiguousarray(table[:, 0])
+        table = table[np.argsort(table[:, 0], kind="stable")]
         durations = table[:, 1]
-        return cls(
-            starts,
-            starts + durations,
-            np.ascontiguousarray(table[:, 2]),
-            np.ascontiguousarray(table[:, 3]),
-            int(durations.max()),
-        )
+        rows = np.empty((4, len(table)), dtype=np.int64)
+        rows[0] = table[:, 0]
+        rows[1] = table[:, 0] + durations
+        rows[2] = table[:, 2]
+        rows[3] = table[:, 3]
+        return cls.of_rows(rows, int(durations.max()))
+
+    @classmethod
+    def of_rows(cls, rows: np.ndarray, max_duration: int) -> "NoteIndex":
+        """An index over ``rows`` (4 x n: starts, ends, pitches, velocities), whose rows it views."""
+        index = cls(rows[0], rows[1], rows[2], rows[3], max_duration)
+        object.__setattr__(index, "_rows", rows)
+        return index
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The four columns as one 4 x n array (so an edit copies them in one operation)."""
+        rows = self.__dict__.get("_rows")
+        if rows is None:
+            rows = np.stack([self.starts, self.ends, self.pitches, self.velocities])
+            object.__setattr__(self, "_rows", rows)
+        return rows
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -73,43 +85,72 @@ class NoteIndex:
     def positions_of(self, notes: Sequence[Note]) -> np.ndarray:
         """Where each of ``notes`` is in the index (a doubled note is found once for each time it is
         asked for); ``KeyError`` for a note the index does not hold."""
+        if not len(notes):
+            return np.zeros(0, dtype=np.int64)
+        table = np.asarray(notes, dtype=np.int64).reshape(-1, 4)
+        los = self.starts.searchsorted(table[:, 0], side="left").tolist()
+        his = self.starts.searchsorted(table[:, 0], side="right").tolist()
+        ends, pitches, velocities = self.ends, self.pitches, self.velocities
         taken: set[int] = set()
         found = []
-        for note in notes:
-            start, duration, pitch, velocity = note
-            lo = int(self.starts.searchsorted(start, side="left"))
-            hi = int(self.starts.searchsorted(start, side="right"))
-            match = np.flatnonzero(
-                (self.ends[lo:hi] == start + duration) & (self.pitches[lo:hi] == pitch) & (self.velocities[lo:hi] == velocity)
+        for (start, duration, pitch, velocity), lo, hi in zip(table.tolist(), los, his):
+            end = start + duration
+            position = next(
+                (
+                    j
+                    for j in range(lo, hi)
+                    if j not in taken and ends[j] == end and pitches[j] == pitch and velocities[j] == velocity
+                ),
+                None,
             )
-            position = next((lo + int(j) for j in match if lo + int(j) not in taken), None)
             if position is None:
-                raise KeyError(note)
+                raise KeyError(Note(start, duration, pitch, velocity))
             taken.add(position)
             found.append(position)
         return np.asarray(sorted(found), dtype=np.int64)
 
     def spliced(self, removed_at: np.ndarray, added: Sequence[Note]) -> tuple["NoteIndex", np.ndarray]:
         """The index without the notes at ``removed_at`` (sorted positions) and with ``added`` put
-        in order; also where the added notes went (positions in the new index's order of insertion,
-        as :func:`splice_list` wants them: indices into the kept notes, sorted)."""
-        keep = np.ones(len(self.starts), dtype=bool)
-        keep[removed_at] = False
-        starts, ends = self.starts[keep], self.ends[keep]
-        pitches, velocities = self.pitches[keep], self.velocities[keep]
-        if len(added):
-            table = np.asarray(added, dtype=np.int64).reshape(-1, 4)
-            table = table[np.argsort(table[:, 0], kind="stable")]
-            at = starts.searchsorted(table[:, 0], side="right")
-            starts = np.insert(starts, at, table[:, 0])
-            ends = np.insert(ends, at, table[:, 0] + table[:, 1])
-            pitches = np.insert(pitches, at, table[:, 2])
-            velocities = np.insert(velocities, at, table[:, 3])
-            longest = max(self.max_duration, int(table[:, 1].max()))
-        else:
-            at = np.zeros(0, dtype=np.int64)
-            longest = self.max_duration  # still a bound: the window stays a superset
-        return NoteIndex(starts, ends, pitches, velocities, longest), at
+        in order; also where the added notes went, as :func:`splice_list` wants it (for each added
+        note, sorted by start, the number of kept notes before it)."""
+        rows = _without(self.rows, removed_at)
+        if not len(added):
+            return NoteIndex.of_rows(rows, self.max_duration), np.zeros(0, dtype=np.int64)  # still a bound
+        table = np.asarray(added, dtype=np.int64).reshape(-1, 4)
+        table = table[np.argsort(table[:, 0], kind="stable")]
+        at = rows[0].searchsorted(table[:, 0], side="right")
+        table[:, 1] += table[:, 0]  # durations to ends
+        longest = max(self.max_duration, int((table[:, 1] - table[:, 0]).max()))
+        return NoteIndex.of_rows(_with(rows, at, table.T), longest), at
+
+
+def splice_rows(rows: np.ndarray, removed_at: np.ndarray, at: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Any k x n array kept in an index's order, edited as :meth:`NoteIndex.spliced` edits the index
+    (``at`` as it returns it; ``new`` k x len(at))."""
+    kept = _without(rows, removed_at)
+    return _with(kept, at, new) if len(at) else kept
+
+
+def _without(rows: np.ndarray, removed_at: np.ndarray) -> np.ndarray:
+    """``rows`` (k x n) without the columns at ``removed_at`` (sorted): one concatenation of the
+    slices between them (cheaper than fancy indexing, which costs per element)."""
+    if not len(removed_at):
+        return rows
+    bounds = [-1] + removed_at.tolist() + [rows.shape[1]]
+    return np.concatenate([rows[:, a + 1 : b] for a, b in zip(bounds, bounds[1:]) if b > a + 1] or [rows[:, :0]], axis=1)
+
+
+def _with(rows: np.ndarray, at: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """``rows`` with column ``new[:, i]`` put before column ``at[i]`` (``at`` sorted)."""
+    pieces = []
+    begin = 0
+    for i, position in enumerate(at.tolist()):
+        if position > begin:
+            pieces.append(rows[:, begin:position])
+        pieces.append(new[:, i : i + 1])
+        begin = position
+    pieces.append(rows[:, begin:])
+    return np.concatenate(pieces, axis=1)
 
 
 def sorted_by_start(notes: Sequence[Note]) -> list[Note]:

@@ -27,14 +27,15 @@ def random_track(count: int, seed: int = 0) -> Track:
     )
 
 
-def layer_content(layer: TrackLayer) -> tuple:
-    """What a layer draws, independent of the order of notes that start together."""
-    columns = lambda index: sorted(zip(index.starts.tolist(), index.ends.tolist(), index.pitches.tolist(), index.velocities.tolist()))  # noqa: E731
-    bands = {
-        band.number: (columns(band.index), sorted((r.x(), r.y(), r.width()) for r in band.rects), band.fill.rgba())
-        for band in layer.bands
-    }
-    return columns(layer.all), bands
+def layer_content(layer: TrackLayer) -> list:
+    """What a layer draws (each note with its band and rectangle), independent of the order of notes
+    that start together; the rectangles must match the notes they stand beside."""
+    index = layer.all
+    rects = [(r.x(), r.y(), r.width()) for r in layer.rects]
+    assert len(rects) == len(index) == len(layer.band_of)
+    return sorted(
+        zip(index.starts.tolist(), index.ends.tolist(), index.pitches.tolist(), index.velocities.tolist(), layer.band_of.tolist(), rects)
+    )
 
 
 def test_a_spliced_layer_draws_what_a_new_one_draws():
@@ -45,7 +46,8 @@ def test_a_spliced_layer_draws_what_a_new_one_draws():
     changed = Track("x", notes=[n for n in track.notes if n not in set(removed)] + list(added))
     spliced = layer.changed(changed, removed, added)
     assert layer_content(spliced) == layer_content(TrackLayer(changed, "#ff0000"))
-    assert all(band.index.starts.tolist() == sorted(band.index.starts.tolist()) for band in spliced.bands)
+    assert spliced.all.starts.tolist() == sorted(spliced.all.starts.tolist())
+    assert [r.x() for r in spliced.rects] == spliced.all.starts.tolist()
     assert layer_content(layer) == layer_content(TrackLayer(track, "#ff0000"))  # the old one is as it was
 
 
