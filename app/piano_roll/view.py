@@ -134,6 +134,7 @@ class PianoRoll(QWidget):
         self.editor.cancel_drag()
         self._lifted = {}
         self.score = score
+        old_grid = self.grid
         self.grid = self._grid_for(previous, score)
         self.canvas.grid = self.ruler.grid = self.grid
         self.canvas.placeholder = "" if score is not None else EMPTY_TEXT
@@ -141,14 +142,14 @@ class PianoRoll(QWidget):
         new = range(len(self._colors), count)
         self._colors = (self._colors + [theme.track_color(i, score.tracks[i].is_drum) for i in new])[:count]  # type: ignore[union-attr]
         self._visible = (self._visible + [True] * count)[:count]
-        self._rebuild_layers()
+        self._rebuild_layers(show_selection=not spliced)
         self.header.set_score(score)
         if not spliced:  # a note edit sets its own selection; anything else keeps what is still there
             self.editor.forget_missing(score)
         if score is not None and (first or not keep_view):
             self.fit()
         else:
-            self._changed()
+            self._changed(frame=not spliced or self.grid is not old_grid)  # a note edit inside the bars leaves the ruler and keys
 
     def expect(self, before: Score, after: Score, changes: Sequence[NoteChange]) -> None:
         """The next ``set_score(after)``, coming from ``before``, changes only these notes."""
@@ -195,7 +196,7 @@ class PianoRoll(QWidget):
         self._rebuild_layers()
         self.canvas.update()
 
-    def _rebuild_layers(self) -> None:
+    def _rebuild_layers(self, show_selection: bool = True) -> None:
         if self.score is None:
             self.canvas.layers = []
             self._layer_cache.clear()
@@ -219,7 +220,8 @@ class PianoRoll(QWidget):
         if sorted(keys) != self.drum_lane.keys:
             self.drum_lane.set_keys(sorted(keys))
             self.drum_corner.setVisible(bool(keys))
-        self.show_note_selection(self.editor.selection)
+        if show_selection:  # (a note edit shows its own selection next)
+            self.show_note_selection(self.editor.selection)
 
     def _show_layers(self) -> None:
         self.canvas.layers = [self._lifted.get(index, layer) for index, layer in self._pitched]
@@ -436,7 +438,9 @@ class PianoRoll(QWidget):
         shown = float(self.canvas.highlight[1]) if self.canvas.highlight is not None else 0.0
         return max(end, shown, self.view.right_tick)
 
-    def _changed(self) -> None:
+    def _changed(self, frame: bool = True) -> None:
+        """Scroll bars follow the view; the notes and lanes are repainted, and with ``frame`` the
+        ruler and the keyboard too."""
         view = self.view
         visible_ticks = max(1, int(view.right_tick - view.left_tick))
         self.hbar.blockSignals(True)
@@ -453,8 +457,9 @@ class PianoRoll(QWidget):
         self.vbar.setValue(int((HIGHEST_PITCH + 1 - view.top_pitch) * PITCH_SCROLL_UNITS))
         self.vbar.blockSignals(False)
         self.canvas.update()
-        self.ruler.update()
-        self.keyboard.update()
+        if frame:
+            self.ruler.update()
+            self.keyboard.update()
         self.drum_lane.update()
         self.velocity_lane.update()
         self.view_changed.emit()
