@@ -102,10 +102,7 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ("&Generate", ("continue", "interpolate", "cancel_generation", None, "refresh_models", "train")),
 )
 
-TOOLBAR: tuple[str | None, ...] = (
-    "open", "save", None, "undo", "redo", None, "select_tool", "pencil_tool", None, "play", "panic", "loop", None, "fit",
-    None, "continue", "interpolate",
-)
+TOOLBAR: tuple[str | None, ...] = ("open", "save", None, "undo", "redo", None, "play", "panic", "loop", None, "fit", None, "continue", "interpolate")
 # The "@move" entry of the Edit menu: a submenu of the note moves (their keys are the arrows).
 MOVE_MENU: tuple[str, ...] = (
     "move_earlier", "move_later", "move_up", "move_down", "octave_up", "octave_down", "lengthen_notes", "shorten_notes",
