@@ -4,8 +4,9 @@ General MIDI names it ("Acoustic Snare", "Closed Hi-Hat").
 A drum note's pitch picks an instrument, not a pitch, so drum tracks are drawn here instead of among
 the pitched rows. Hits are short blocks at their start (a drum's length rarely matters) in the track's
 colour, selected ones bright. A click selects a hit (Shift adds it), a click on empty space clears
-the selection; the note edits of the roll (Delete, arrows, copy and paste, the velocity lane) then act
-on them as on any note.
+the selection (with the pencil: draws a hit there, on the grid, into the drum track picked in the
+header, or the first drum track); the right button deletes a hit. The note edits of the roll
+(Delete, arrows, copy and paste, the velocity lane) act on selected hits as on any note.
 """
 
 from __future__ import annotations
@@ -139,10 +140,26 @@ class DrumLane(QWidget):
             chosen = editor.selection if hit in editor.selection else NoteSelection.of([hit])
             editor.request(edits.delete_notes(score, chosen), f"Delete {chosen.describe()}")
         elif event.button() == Qt.MouseButton.LeftButton:
-            if hit is None:
+            key = self.key_at(event.position().y())
+            if hit is None and editor.tool == "pencil" and key is not None:
+                self._draw(key, self.roll.view.tick_of(event.position().x()))
+            elif hit is None:
                 if not shift:
                     editor.set_selection(NoteSelection())
             elif shift:
                 editor.set_selection(editor.selection.toggled(NoteSelection.of([hit])))
             else:
                 editor.set_selection(NoteSelection.of([hit]))
+
+    def _draw(self, key: int, tick: float) -> None:
+        """The pencil in the drum lane: a hit of ``key`` one grid step long at the grid line before
+        ``tick``, into the picked track when it is a drum track, else the first drum track shown."""
+        editor = self.roll.editor
+        score = self.roll.score
+        drums = [index for index, _layer in self.roll.drum_layers()]
+        if score is None or not drums:
+            return
+        track = editor.active_track if editor.active_track in drums else drums[0]
+        start = editor.grid.floor(score, max(0, int(tick)))
+        end = max(start + 1, editor.grid.next(score, start))
+        editor.request(edits.add_notes(score, track, [Note(start, end - start, key, editor.new_velocity)]), "Draw drum hit")

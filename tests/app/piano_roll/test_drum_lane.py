@@ -40,3 +40,22 @@ def test_no_drum_tracks_no_lane(qtbot):
     score = quartet()
     ed = make_editing(qtbot, score.replace(tracks=score.tracks[:3]))
     assert not ed.roll.drum_lane.isVisible() and ed.roll.drum_lane.keys == []
+
+
+def test_the_pencil_draws_a_hit_on_a_drum_row_and_the_right_button_deletes_it(qtbot):
+    from core.grid import Grid
+    from core.score import Note
+    from tests.app.pieces import TPQ
+
+    ed = make_editing(qtbot, quartet())
+    lane = ed.roll.drum_lane
+    ed.roll.editor.set_tool("pencil")
+    ed.roll.editor.set_grid(Grid(8))
+    tick = 3 * TPQ + 250  # between two eighths after the last beat of bar 1
+    y = round((lane.keys.index(38) + 0.5) * lane.row_height)
+    qtbot.mouseClick(lane, Qt.MouseButton.LeftButton, pos=QPoint(round(ed.roll.view.x_of(tick)), y))
+    drawn = Note(3 * TPQ + 240, 240, 38, 80)
+    assert drawn in ed.score.tracks[3].notes
+    qtbot.mouseClick(lane, Qt.MouseButton.RightButton, pos=QPoint(round(ed.roll.view.x_of(drawn.start)) + 2, y))
+    assert drawn not in ed.score.tracks[3].notes
+    assert ed.document.undo_stack.count() == 2
