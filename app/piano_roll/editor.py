@@ -17,6 +17,7 @@ selection when that note is selected).
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,7 @@ RESIZE_GRIP_PX = 6.0  # this close to a note's right end, a drag resizes
 HIT_SLACK_PX = 2.0
 DEFAULT_VELOCITY = 80
 VELOCITY_STEP = 8
+GRID_NAMES = tuple(grid.name for grid in GRIDS)
 
 
 def near_right_end(view, note: Note, x: float) -> bool:
@@ -64,6 +66,7 @@ class Drag:
     longer: int = 0
     now: QPointF | None = None
     note: Note | None = None  # the note being drawn
+    lifted: bool = False  # the moving notes are taken out of their tracks' drawing (on the first move)
 
 
 class NoteEditor(QObject):
@@ -312,7 +315,6 @@ class NoteEditor(QObject):
             self.new_velocity = note.velocity
             kind = "resize" if near_right_end(view, note, position.x()) else "move"
             self.drag = Drag(kind, position, tick, pitch, shift, note, hit)
-            self.roll.lift(self.selection)
             return True
         if self.tool == PENCIL:
             if not 0 <= pitch <= 127:
@@ -345,6 +347,7 @@ class NoteEditor(QObject):
             semitones = min(max(semitones, -min(pitches)), 127 - max(pitches))
             if (ticks, semitones) != (drag.ticks, drag.semitones):
                 drag.ticks, drag.semitones = ticks, semitones
+                self._lift(drag)
                 self.roll.show_drag(ticks, semitones, 0)
         elif drag.kind == "resize" and drag.anchor is not None:
             step = round(self.grid.step(score.ticks_per_quarter))
@@ -352,6 +355,7 @@ class NoteEditor(QObject):
             longer = max(end, drag.anchor.start + min(step, drag.anchor.duration)) - drag.anchor.end
             if longer != drag.longer:
                 drag.longer = longer
+                self._lift(drag)
                 self.roll.show_drag(0, 0, longer)
         elif drag.kind == "draw" and drag.note is not None:
             first_end = self.grid.next(score, drag.note.start)
@@ -364,6 +368,13 @@ class NoteEditor(QObject):
             self.roll.show_band(QRectF(drag.press, position).normalized())
         return True
 
+    def _lift(self, drag: Drag) -> None:
+        """Take the selected notes out of the drawing once a drag really moves them (a click that
+        does not move costs nothing)."""
+        if not drag.lifted:
+            drag.lifted = True
+            self.roll.lift(self.selection)
+
     def release(self, event: QMouseEvent) -> bool:
         drag = self.drag
         score = self.score
@@ -371,7 +382,8 @@ class NoteEditor(QObject):
             return False
         self.drag = None
         if drag.kind in ("move", "resize"):
-            self.roll.lift(None)
+            if drag.lifted:
+                self.roll.lift(None)
             if drag.kind == "move" and (drag.ticks or drag.semitones):
                 self.request(edits.move_notes(score, self.selection, drag.ticks, drag.semitones), f"Move {self.selection.describe()}")
             elif drag.kind == "resize" and drag.longer:
@@ -398,10 +410,5 @@ class NoteEditor(QObject):
 
 
 def _holds(notes: tuple[Note, ...], note: Note) -> bool:
-    import bisect
-
     index = bisect.bisect_left(notes, note)
     return index < len(notes) and notes[index] == note
-
-
-GRID_NAMES = tuple(grid.name for grid in GRIDS)

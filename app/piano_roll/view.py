@@ -144,7 +144,9 @@ class PianoRoll(QWidget):
         self._visible = (self._visible + [True] * count)[:count]
         self._rebuild_layers(show_selection=not spliced)
         self.header.set_score(score)
-        if not spliced:  # a note edit sets its own selection; anything else keeps what is still there
+        if not keep_view:  # another piece: nothing of the old one stays selected
+            self.editor.set_selection(NoteSelection())
+        elif not spliced:  # a note edit sets its own selection; anything else keeps what is still there
             self.editor.forget_missing(score)
         if score is not None and (first or not keep_view):
             self.fit()
