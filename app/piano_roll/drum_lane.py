@@ -88,8 +88,7 @@ class DrumLane(QWidget):
             for x, w, j in zip(xs.tolist(), np.minimum(widths, 12.0).tolist(), chosen.tolist()):
                 pitch = int(index.pitches[j])
                 rect = QRectF(x, row_of.get(pitch, 0) * row + 2, w, row - 4)
-                note = Note(int(index.starts[j]), int(index.ends[j] - index.starts[j]), pitch, int(index.velocities[j]))
-                (bright if note in picked else plain).append(rect)
+                (bright if index.note(j) in picked else plain).append(rect)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(layer.color))
             painter.drawRects(plain)
@@ -124,8 +123,7 @@ class DrumLane(QWidget):
             index = layer.all
             chosen = index.visible(tick - slack, tick + slack, key, key)
             if len(chosen):
-                j = int(chosen[-1])
-                return track, Note(int(index.starts[j]), int(index.ends[j] - index.starts[j]), key, int(index.velocities[j]))
+                return track, index.note(int(chosen[-1]))
         return None
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802

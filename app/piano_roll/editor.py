@@ -384,12 +384,13 @@ class NoteEditor(QObject):
         if drag.kind in ("move", "resize"):
             if drag.lifted:
                 self.roll.lift(None)
+            what = self.selection.describe()
             if drag.kind == "move" and (drag.ticks or drag.semitones):
-                self.request(edits.move_notes(score, self.selection, drag.ticks, drag.semitones), f"Move {self.selection.describe()}")
+                self.request(edits.move_notes(score, self.selection, drag.ticks, drag.semitones), f"Move {what}")
             elif drag.kind == "resize" and drag.longer:
                 step = round(self.grid.step(score.ticks_per_quarter))
-                edit = edits.resize_notes(score, self.selection, drag.longer, min(step, drag.anchor.duration if drag.anchor else step))
-                self.request(edit, f"Resize {self.selection.describe()}")
+                shortest = min(step, drag.anchor.duration if drag.anchor else step)
+                self.request(edits.resize_notes(score, self.selection, drag.longer, shortest), f"Resize {what}")
             elif not drag.shift and drag.clicked is not None and len(self.selection) > 1:
                 self.set_selection(NoteSelection.of([drag.clicked]))  # a click, not a drag: just that note
         elif drag.kind == "draw" and drag.note is not None:

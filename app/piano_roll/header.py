@@ -42,7 +42,9 @@ class EditHeader(QWidget):
         layout.addWidget(QLabel("Grid"))
         self.grid_picker = QComboBox()
         self.grid_picker.addItems(list(GRID_NAMES))
-        self.grid_picker.setToolTip("The note value that drawing, moving and quantizing snap to (G finer, Shift+G coarser, T triplets)")
+        self.grid_picker.setToolTip(
+            "The note value that drawing, moving and quantizing snap to (G finer, Shift+G coarser, T triplets)"
+        )
         self.grid_picker.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.grid_picker.setCurrentText(editor.grid.name)
         self.grid_picker.currentTextChanged.connect(lambda text: editor.set_grid(Grid.parse(text)))

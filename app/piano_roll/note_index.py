@@ -65,6 +65,11 @@ class NoteIndex:
     def __len__(self) -> int:
         return len(self.starts)
 
+    def note(self, position: int) -> Note:
+        """The note at ``position`` of the index."""
+        start = int(self.starts[position])
+        return Note(start, int(self.ends[position]) - start, int(self.pitches[position]), int(self.velocities[position]))
+
     def window(self, t0: float, t1: float) -> tuple[int, int]:
         """The slice ``[lo, hi)`` of notes that start early enough to overlap ``[t0, t1)`` and not
         after it; a superset of the visible notes, exact on the right, at most ``max_duration`` wide

@@ -103,7 +103,7 @@ class VelocityLane(QWidget):
             lo = int(index.starts.searchsorted(t0, side="left"))
             hi = int(index.starts.searchsorted(t1, side="right"))
             for j in range(lo, hi):
-                note = Note(int(index.starts[j]), int(index.ends[j] - index.starts[j]), int(index.pitches[j]), int(index.velocities[j]))
+                note = index.note(j)
                 distance = abs(view.x_of(note.start) - x) - (PICK_PX if (track, note) in selection else 0)
                 if best is None or distance < best[0]:
                     best = (distance, track, note)

@@ -254,7 +254,7 @@ class PianoRoll(QWidget):
             if len(chosen):
                 inside = [j for j in chosen.tolist() if index.starts[j] <= tick < index.ends[j]]
                 j = inside[-1] if inside else int(chosen[-1])
-                return track, Note(int(index.starts[j]), int(index.ends[j] - index.starts[j]), pitch, int(index.velocities[j]))
+                return track, index.note(j)
         return None
 
     def notes_in_rect(self, rect: QRectF) -> NoteSelection:
@@ -266,7 +266,7 @@ class PianoRoll(QWidget):
         for track, layer in self._pitched:
             index = layer.all
             for j in index.visible(t0, t1, low, high).tolist():
-                pairs.append((track, Note(int(index.starts[j]), int(index.ends[j] - index.starts[j]), int(index.pitches[j]), int(index.velocities[j]))))
+                pairs.append((track, index.note(j)))
         return NoteSelection(frozenset(pairs))
 
     def show_note_selection(self, selection: NoteSelection) -> None:
