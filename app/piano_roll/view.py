@@ -72,6 +72,8 @@ class PianoRoll(QWidget):
         self._lifted: dict[int, TrackLayer] = {}  # layers without the notes a drag is moving
         self._expected: tuple[Score, Score, tuple[NoteChange, ...]] | None = None
         self._selection_layer: SelectionLayer | None = None
+        self._selection_index: NoteIndex | None = None  # the selected notes of the shown tracks
+        self._time_axis: tuple[float, float, int] | None = None  # what the lanes were last drawn for
 
         self.canvas = NoteCanvas(self.view)
         self.ruler = BarRuler(self.view)
@@ -273,16 +275,16 @@ class PianoRoll(QWidget):
         pitched = {index for index, _layer in self._pitched}
         self._selection_layer = SelectionLayer(selection, pitched) if selection else None
         self.canvas.selection_layer = self._selection_layer
+        shown = set(self.shown_tracks())
+        chosen = [note for track, note in selection if track in shown]
+        self._selection_index = NoteIndex.build(chosen) if chosen else None
         self.canvas.update()
         self.drum_lane.update()
         self.velocity_lane.update()
 
     def selection_index(self) -> NoteIndex | None:
         """The selected notes of the shown tracks, indexed (for the velocity lane)."""
-        if not self.editor.selection:
-            return None
-        shown = set(self.shown_tracks())
-        return NoteIndex.build([note for track, note in self.editor.selection if track in shown])
+        return self._selection_index
 
     def lift(self, selection: NoteSelection | None) -> None:
         """Draw the tracks without the notes of ``selection`` (a drag is moving them; they are drawn
@@ -462,8 +464,11 @@ class PianoRoll(QWidget):
         if frame:
             self.ruler.update()
             self.keyboard.update()
-        self.drum_lane.update()
-        self.velocity_lane.update()
+        time_axis = (view.left_tick, view.px_per_tick, view.width)
+        if time_axis != self._time_axis:  # the lanes show no pitches: scrolling in pitch leaves them
+            self._time_axis = time_axis
+            self.drum_lane.update()
+            self.velocity_lane.update()
         self.view_changed.emit()
 
     def _on_hbar(self, value: int) -> None:
