@@ -213,3 +213,33 @@ def test_the_velocity_lane_shows_the_selected_notes_in_the_accent_colour(ed, qtb
     assert not has_colour(lane_pixels(), QColor(theme.ACCENT))
     ed.roll.editor.set_selection(NoteSelection.of_track(0, melody(ed)[:1]))
     assert has_colour(lane_pixels(), QColor(theme.ACCENT))
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "delete_notes", "duplicate_notes", "quantize_notes", "move_earlier", "move_later", "move_up", "move_down",
+        "octave_up", "octave_down", "lengthen_notes", "shorten_notes", "louder_notes", "softer_notes", "cut_notes",
+        "paste_notes",
+    ],
+)  # fmt: skip
+def test_every_note_command_is_one_undo_step_that_undoes_and_redoes_exactly(ed, action):
+    editor = ed.roll.editor
+    editor.set_grid(Grid(8, triplet=True))
+    off_grid = Note(BAR + 130, 300, 70, 64)
+    editor.add_note(off_grid)  # a note off the grid, so that quantizing changes it
+    ed.document.undo_stack.clear()
+    chosen = NoteSelection.of([(0, melody(ed)[2]), (0, off_grid), (1, ed.score.tracks[1].notes[1])])
+    editor.set_selection(chosen)
+    editor.copy()
+    ed.roll.set_cursor_tick(3 * BAR)
+    original = ed.score
+    editor.actions[action].trigger()
+    after, selected_after = ed.score, editor.selection
+    assert after != original and ed.document.undo_stack.count() == 1
+    ed.document.undo_stack.undo()
+    assert ed.score is original and editor.selection == chosen
+    ed.document.undo_stack.redo()
+    assert ed.score is after and editor.selection == selected_after
+    layers = dict(ed.roll.shown_layers())
+    assert all(layers[i].track is after.tracks[i] for i in layers)  # the drawing follows the piece
