@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self.roll = PianoRoll()
         self.roll.set_mime_provider(self._selection_mime)
         self.setCentralWidget(self.roll)
-        self.actions.adopt(self.roll.editor.actions)  # the roll's note edits, in the Edit menu and toolbar
+        self.actions.adopt(self.roll.editor.actions)  # the roll's note edits, for the Edit menu
         self.note_editing = NoteEditing(self.document, self.roll, self)
         self.roll.editor.problem.connect(lambda reason: self.statusBar().showMessage(reason, 6000))
         self.tracks = TrackList()

@@ -7,7 +7,7 @@ buttons are one thing); the grid picker lists 1/4 to 1/32, straight and triplet.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLayout, QSizePolicy, QToolButton, QWidget
 
 from app import theme
 from app.piano_roll.editor import GRID_NAMES, NoteEditor
@@ -27,6 +27,8 @@ class EditHeader(QWidget):
         self.setAutoFillBackground(True)
         self.setStyleSheet(f"EditHeader {{ background: {theme.PANEL}; border-bottom: 1px solid {theme.BORDER}; }}")
         layout = QHBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.setMinimumWidth(1)  # a narrow window clips the header rather than growing for it
         layout.setContentsMargins(6, 2, 6, 2)
         layout.setSpacing(6)
         self.tool_buttons = {}
@@ -54,12 +56,14 @@ class EditHeader(QWidget):
         self.track_picker = QComboBox()
         self.track_picker.setToolTip("The track that the pencil draws into and that Paste fills")
         self.track_picker.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.track_picker.setMinimumWidth(160)
+        self.track_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.track_picker.setMinimumContentsLength(14)
         self.track_picker.currentIndexChanged.connect(self._on_track_picked)
         layout.addWidget(self.track_picker)
         layout.addSpacing(10)
         self.info = QLabel("")
         self.info.setStyleSheet(f"color: {theme.TEXT_DIM};")
+        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.info, 1)
         editor.grid_changed.connect(lambda grid: self.grid_picker.setCurrentText(grid.name))
         editor.active_track_changed.connect(self._show_active_track)
