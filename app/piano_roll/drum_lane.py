@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 ROW_HEIGHT = 15
 MAX_HEIGHT = 200
-NAME_WIDTH = 128
+MAX_NAME_WIDTH = 140  # the names' panel is as wide as the longest name, up to this
 HIT_MIN_PX = 4.0
 
 
@@ -99,13 +99,16 @@ class DrumLane(QWidget):
         cursor = self.roll.cursor_tick
         if cursor is not None:
             painter.fillRect(QRectF(view.x_of(cursor), 0, 2, self.height()), QColor(theme.CURSOR))
+        labels = self.names()
+        metrics = painter.fontMetrics()
+        panel = min(MAX_NAME_WIDTH, 12 + max((metrics.horizontalAdvance(name) for name in labels), default=0))
         names = QColor(theme.PANEL)
         names.setAlpha(215)
-        painter.fillRect(QRectF(0, 0, NAME_WIDTH, self.height()), names)
+        painter.fillRect(QRectF(0, 0, panel, self.height()), names)
         painter.setPen(QColor(theme.TEXT))
-        for index, name in enumerate(self.names()):
+        for index, name in enumerate(labels):
             painter.drawText(
-                QRectF(6, index * row, NAME_WIDTH - 8, row), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name
+                QRectF(6, index * row, panel - 8, row), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name
             )
         painter.fillRect(QRectF(0, 0, width, 1), QColor(theme.BORDER))
         painter.end()
