@@ -8,10 +8,11 @@ functions of ``core.edits`` applied through the document's undo stack, generatio
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QSize, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -35,12 +36,12 @@ from app.piano_roll import PianoRoll
 from app.settings import AppSettings
 from app.settings_dialog import SettingsDialog
 from app.status_line import StatusLine
-from app.track_state import TrackState, audible_score, states_for
+from app.track_state import TrackState, audible_score, heard_score, states_for
 from app.training.launcher import TrainingLauncher
 from app.transport import Transport
 from core import edits
 from core.errors import MahlerNetError
-from core.score import Score
+from core.score import Score, Track
 from core.selection import BarRange, BarSelection
 
 APP_NAME = "MahlerNet Studio"
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self.document = Document(self)
         self.actions = Actions(self)
         self.track_states: list[TrackState] = []
+        self._take_tracks: list[Track] = []  # tracks Keep added as a take: muted when they first appear
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
@@ -84,6 +86,9 @@ class MainWindow(QMainWindow):
         self.models = ModelService(self, model_folders)
         self.models.device_setting = self.settings.device
         self.transport = Transport(self)
+        # The window shows each new piece first; the generation controller (connected after it) may
+        # then show a preview over it (undoing a Keep brings its variations back).
+        self.document.score_changed.connect(self._show_score)
         self.generation = GenerationController(
             self.document,
             self.roll,
@@ -92,6 +97,8 @@ class MainWindow(QMainWindow):
             colors=lambda: [s.color for s in self.track_states],
             model_for=self.models.model_loader,
             parent=self,
+            visible=lambda: [s.visible for s in self.track_states],
+            heard=lambda score: heard_score(score, self.track_states),
         )
         self.status = StatusLine(self.statusBar(), self.models.device_text())
         self.pickers = ModelPickers(
@@ -178,8 +185,8 @@ class MainWindow(QMainWindow):
         a["redo"].triggered.connect(self.document.undo_stack.redo)
         self.document.undo_stack.canUndoChanged.connect(a["undo"].setEnabled)
         self.document.undo_stack.canRedoChanged.connect(a["redo"].setEnabled)
-        self.document.undo_stack.undoTextChanged.connect(lambda t: a["undo"].setText(f"&Undo {t}".strip()))
-        self.document.undo_stack.redoTextChanged.connect(lambda t: a["redo"].setText(f"&Redo {t}".strip()))
+        self.document.undo_stack.undoTextChanged.connect(lambda t: self._name_history_action("undo", "Undo", t))
+        self.document.undo_stack.redoTextChanged.connect(lambda t: self._name_history_action("redo", "Redo", t))
         a["clear_bars"].triggered.connect(lambda: self._edit_seed("Clear bars", edits.clear_bars))
         a["transpose_up"].triggered.connect(lambda: self._edit_seed("Transpose up", edits.transpose_bars, 1))
         a["transpose_down"].triggered.connect(lambda: self._edit_seed("Transpose down", edits.transpose_bars, -1))
@@ -194,7 +201,6 @@ class MainWindow(QMainWindow):
         a["interpolate"].triggered.connect(self._interpolate_shortcut)
         a["cancel_generation"].triggered.connect(self.generation.cancel)
 
-        self.document.score_changed.connect(self._show_score)
         self.document.path_changed.connect(lambda _p: self._update_title())
         self.document.modified_changed.connect(lambda _m: self._update_title())
         self.roll.selection_changed.connect(self._on_selection)
@@ -209,6 +215,7 @@ class MainWindow(QMainWindow):
         a["refresh_models"].triggered.connect(self.refresh_models)
         a["train"].triggered.connect(self.training.open)
         self.generation.generated.connect(self.pickers.on_generated)
+        self.generation.take_kept.connect(self._take_tracks.extend)
         self.generation.audition_requested.connect(lambda score, _bar: self.transport.audition(score))
         self.transport.position_changed.connect(lambda tick: self.roll.set_cursor_tick(tick, follow=True))
         self.transport.problem.connect(lambda reason: self.statusBar().showMessage(reason, 5000))
@@ -216,10 +223,25 @@ class MainWindow(QMainWindow):
         a["undo"].setEnabled(False)
         a["redo"].setEnabled(False)
 
+    def _name_history_action(self, name: str, verb: str, change: str) -> None:
+        """The Edit menu and the tooltip name the change ("Undo Keep variation 2"); the toolbar
+        button stays one short word, so a long change name never pushes the toolbar about."""
+        action = self.actions[name]
+        action.setText(f"&{verb} {change}".strip())
+        action.setIconText(verb)
+        key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        what = f"{verb} {change}" if change else self.actions.specs[name].tip
+        action.setToolTip(f"{what} ({key})" if key else what)
+
     # ------------------------------------------------------------------------- the piece shown
     def _show_score(self, score: Score | None) -> None:
         first_time = self.roll.score is None
+        known = len(self.track_states)
         self.track_states = states_for(score, self.track_states)
+        if score is not None:  # a take's tracks start muted (the music before it stays what is heard)
+            for index in range(known, len(score.tracks)):
+                if any(score.tracks[index] is take for take in self._take_tracks):
+                    self.track_states[index] = dataclasses.replace(self.track_states[index], muted=True)
         self.roll.set_score(score, keep_view=not first_time)
         self.roll.set_track_display([s.color for s in self.track_states], [s.visible for s in self.track_states])
         self.tracks.set_tracks(score, self.track_states)

@@ -55,6 +55,7 @@ class InterpolatePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._busy = False
+        self._can_play = True
         self.selection = BarSelection()
 
         self.model = ModelPicker("interpolate between bars")
@@ -199,15 +200,25 @@ class InterpolatePanel(QWidget):
     def set_status(self, text: str, error: bool = False) -> None:
         self.progress.set_status(text, error)
 
-    def show_steps(self, count: int) -> None:
-        """``count`` decoded steps are ready: the slider moves over them, starting at the first."""
+    def status_text(self) -> str:
+        return self.progress.status.text()
+
+    def set_can_play(self, can_play: bool, reason: str = "") -> None:
+        """Audition needs a sound device: without one it is off, and its tooltip says why."""
+        self._can_play = can_play
+        self.audition_button.setToolTip("Play this step" if can_play else reason)
+        self._update_enabled()
+
+    def show_steps(self, count: int, step: int = 0) -> None:
+        """``count`` decoded steps are ready: the slider moves over them, starting at ``step``."""
         self._step_count = count
+        step = min(max(step, 0), max(0, count - 1))
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, count - 1))
-        self.slider.setValue(0)
+        self.slider.setValue(step)
         self.slider.blockSignals(False)
         self._update_enabled()
-        self._on_slider(0)
+        self._on_slider(step)
         self._settled.stop()  # shown, not heard: the composer has not moved yet
 
     def clear_steps(self) -> None:
@@ -236,5 +247,6 @@ class InterpolatePanel(QWidget):
     def _update_enabled(self) -> None:
         ready = self._step_count > 0 and not self._busy
         self.run_button.setEnabled(not self._busy and bool(self.model.current_model()))
-        for widget in (self.slider, self.audition_button, self.insert_button, self.insert_all_button, self.drag_handle):
+        for widget in (self.slider, self.insert_button, self.insert_all_button, self.drag_handle):
             widget.setEnabled(ready)
+        self.audition_button.setEnabled(ready and self._can_play)

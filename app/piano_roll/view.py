@@ -28,7 +28,7 @@ from app.piano_roll.canvas import NoteCanvas
 from app.piano_roll.keyboard import PianoKeyboard
 from app.piano_roll.note_painter import GhostLayer, TrackLayer
 from app.piano_roll.ruler import BarRuler, MimeProvider
-from app.piano_roll.viewport import HIGHEST_PITCH, Viewport
+from app.piano_roll.viewport import HIGHEST_PITCH, MAX_PX_PER_TICK, MIN_PX_PER_TICK, Viewport
 from core.score import Note, Score
 from core.selection import BarSelection
 
@@ -207,6 +207,15 @@ class PianoRoll(QWidget):
 
     def zoom_time(self, factor: float, anchor_x: float | None = None) -> None:
         self.view.zoom_time(factor, self.view.width / 2 if anchor_x is None else anchor_x)
+        self._changed()
+
+    def zoom_to_ticks(self, start_tick: float, end_tick: float) -> None:
+        """Show ticks ``start_tick``-``end_tick`` across the whole width (pitches stay): zoom to the
+        selection, and the preview of new bars made readable."""
+        self._sync_size()
+        span = max(1.0, end_tick - start_tick)
+        self.view.px_per_tick = min(MAX_PX_PER_TICK, max(MIN_PX_PER_TICK, self.view.width * 0.96 / span))
+        self.view.scroll_to_tick(start_tick - 0.02 * span)
         self._changed()
 
     def zoom_pitch(self, factor: float, anchor_y: float | None = None) -> None:
