@@ -31,6 +31,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("save", "&Save", ("Ctrl+S",), "Save the piece to its file"),
     ActionSpec("save_as", "Save &As…", ("Ctrl+Shift+S",), "Save the piece to a new file"),
     ActionSpec("export_selection", "&Export Seed Bars as MIDI…", ("Ctrl+E",), "Write the seed bars to a MIDI file of their own"),
+    ActionSpec("export_audio", "Export &Audio (WAV)…", ("Ctrl+Shift+E",), "Render the piece to a WAV file (no sound card needed)"),
     ActionSpec("settings", "Se&ttings…", ("Ctrl+,",), "Soundfont, MIDI output and the device the model runs on"),
     ActionSpec("quit", "&Quit", ("Ctrl+Q",), "Close MahlerNet Studio"),
     # Edit
@@ -59,7 +60,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
 
 # Menu title -> action names; None is a separator; "@recent" and "@docks" are filled by the window.
 MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
-    ("&File", ("open", "@recent", None, "save", "save_as", "export_selection", None, "settings", None, "quit")),
+    ("&File", ("open", "@recent", None, "save", "save_as", "export_selection", "export_audio", None, "settings", None, "quit")),
     (
         "&Edit",
         ("undo", "redo", None, "clear_bars", "transpose_up", "transpose_down", None, "select_all_bars", "clear_selection"),

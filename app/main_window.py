@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.actions import MENUS, TOOLBAR, Actions
+from app.audio_export import WAV_FILTER, AudioExporter
 from app.document import Document
 from app.dragdrop import midi_file_mime, midi_paths
 from app.generation import GenerationController
@@ -48,6 +49,15 @@ APP_NAME = "MahlerNet Studio"
 MIDI_FILTER = "MIDI files (*.mid *.midi *.kar *.rmi);;All files (*)"
 MODEL_SCAN_DELAY_MS = 400  # let the window paint and settle before torch is imported
 AUDIO_OPEN_DELAY_MS = 200
+AUDIO_RETRY_MS = 5000  # with no sound device, look again this often (one may be plugged in)
+NO_DEVICE_TEXT = "No sound device: Play and Audition are off until one appears (File > Export Audio renders a WAV)."
+
+
+def no_sound_text(problems: list[str]) -> str:
+    """One line on why nothing can be heard: no device (the usual case), else the first reason."""
+    if not problems or any("no audio device" in p or "compiled in" in p for p in problems):
+        return NO_DEVICE_TEXT
+    return f"No sound: {problems[0]}. Play and Audition are off (File > Export Audio may still work)."
 
 
 class MainWindow(QMainWindow):
@@ -105,6 +115,12 @@ class MainWindow(QMainWindow):
             self.models, self.continue_panel, self.interpolate_panel, self.status, self.settings, parent=self
         )
         self.training = TrainingLauncher(self, self.models)
+        self.audio_export = AudioExporter(self)
+        self.audio_drivers: tuple[str, ...] | None = None  # FluidSynth's drivers to try (None: the platform's)
+        self._audio_retry = QTimer(self)
+        self._audio_retry.setSingleShot(True)
+        self._audio_retry.setInterval(AUDIO_RETRY_MS)
+        self._audio_retry.timeout.connect(self._open_audio)
         self._build_menus()
         self._connect()
         self._restore_layout()
@@ -179,6 +195,8 @@ class MainWindow(QMainWindow):
         a["save"].triggered.connect(self.save)
         a["save_as"].triggered.connect(self.save_as)
         a["export_selection"].triggered.connect(self.export_selection)
+        a["export_audio"].triggered.connect(self.export_audio)
+        self.audio_export.finished.connect(self._on_audio_exported)
         a["settings"].triggered.connect(self.open_settings)
         a["quit"].triggered.connect(self.close)
         a["undo"].triggered.connect(self.document.undo_stack.undo)
@@ -249,8 +267,9 @@ class MainWindow(QMainWindow):
             self.roll.set_selection(self.roll.selection.clamped(score.bar_count + 64))
         self._on_selection(self.roll.selection)
         has_piece = score is not None
-        for name in ("save", "save_as", "select_all_bars", "fit", "zoom_in", "zoom_out", "play"):
+        for name in ("save", "save_as", "select_all_bars", "fit", "zoom_in", "zoom_out", "export_audio"):
             self.actions[name].setEnabled(has_piece)
+        self._update_sound_actions()
         self._update_title()
 
     def _update_title(self) -> None:
@@ -443,11 +462,57 @@ class MainWindow(QMainWindow):
 
     # -------------------------------------------------------------------------------- audio
     def _open_audio(self) -> None:
-        self.status.audio.setText("audio: starting…")
-        self.transport.open_outputs(self.settings.soundfont, self.settings.midi_port)
+        """Open the outputs in the background (again: after the settings changed, or to see whether
+        a sound device has appeared)."""
+        opening = self.transport._opening
+        if opening is not None and opening.is_running:
+            return
+        if not self.transport.ready:
+            self.status.audio.setText("audio: starting…")
+        self.transport.open_outputs(self.settings.soundfont, self.settings.midi_port, self.audio_drivers)
 
     def _on_audio_ready(self, description: str) -> None:
-        self.status.show_audio(description, self.transport.controller.problems)
+        problems = self.transport.controller.problems
+        if self.transport.can_play:
+            self._audio_retry.stop()
+            self.status.show_audio(description, problems)
+        else:
+            text = no_sound_text(problems)
+            self.status.show_no_sound(text, problems)
+            self.statusBar().showMessage(text, 10_000)
+            self._audio_retry.start()
+        self._update_sound_actions()
+
+    @property
+    def sound_missing(self) -> bool:
+        """The outputs are open and nothing can be heard through them (no sound device)."""
+        return self.transport.ready and not self.transport.can_play
+
+    def _update_sound_actions(self) -> None:
+        """Play and Audition need a sound device; while audio is still starting they stay on (they
+        say so when used)."""
+        missing = self.sound_missing
+        self.actions["play"].setEnabled(self.document.score is not None and not missing)
+        reason = (self.status.audio.toolTip().splitlines() or [""])[0] if missing else ""
+        self.continue_panel.set_can_play(not missing, reason)
+        self.interpolate_panel.set_can_play(not missing, reason)
+
+    # ------------------------------------------------------------------------------ export
+    def export_audio(self) -> bool:
+        """File > Export Audio: the piece as the composer hears it (muted tracks left out) to WAV."""
+        score = self.document.score
+        if score is None or self.audio_export.busy:
+            return False
+        stem = Path(self.document.display_name).stem or "piece"
+        start = Path(self.settings.last_folder or ".") / f"{stem}.wav"
+        path, _ = QFileDialog.getSaveFileName(self, "Export Audio", str(start), WAV_FILTER)
+        if not path:
+            return False
+        return self.audio_export.export(audible_score(score, self.track_states), path, self.settings.soundfont) is not None
+
+    def _on_audio_exported(self, path: Path | None) -> None:
+        if path is not None:
+            self.statusBar().showMessage(f"Exported {path}", 6000)
 
     # -------------------------------------------------------------------------- shortcuts
     def _continue_shortcut(self) -> None:
