@@ -56,6 +56,10 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("cancel_generation", "C&ancel Generation", ("Ctrl+.",), "Stop the running generation"),
     ActionSpec("refresh_models", "&Refresh Models", ("F5",), "Look for models again (one trained or copied in since)"),
     ActionSpec("train", "&Train on Your Music…", ("Ctrl+T",), "Train or fine-tune a model on a folder of your own MIDI files"),
+    # Help
+    ActionSpec("how_to", "&How To…", ("F1",), "Pick seed bars, Continue, Keep: the way through, step by step"),
+    ActionSpec("shortcuts", "&Keyboard and Mouse…", ("Ctrl+/",), "Every shortcut and mouse gesture on one sheet"),
+    ActionSpec("model_cards", "&Model Cards…", (), "What each model was trained on, and its figures"),
 )
 
 # Menu title -> action names; None is a separator; "@recent" and "@docks" are filled by the window.
@@ -68,6 +72,7 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ("&View", ("fit", "zoom_in", "zoom_out", None, "@docks")),
     ("&Transport", ("play", "panic", "loop")),
     ("&Generate", ("continue", "interpolate", "cancel_generation", None, "refresh_models", "train")),
+    ("&Help", ("how_to", "shortcuts", None, "model_cards")),
 )
 
 TOOLBAR: tuple[str | None, ...] = ("open", "save", None, "undo", "redo", None, "play", "panic", "loop", None, "fit", None, "continue", "interpolate")

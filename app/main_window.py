@@ -28,6 +28,7 @@ from app.audio_export import WAV_FILTER, AudioExporter
 from app.document import Document
 from app.dragdrop import midi_file_mime, midi_paths
 from app.generation import GenerationController
+from app.help import HOW_TO_HTML, HelpWindow, model_card_folders, model_cards_html, shortcut_sheet_html
 from app.model_pickers import ModelPickers
 from app.models import ModelService
 from app.panels.continue_panel import ContinuePanel
@@ -41,6 +42,7 @@ from app.track_state import TrackState, audible_score, heard_score, states_for
 from app.training.launcher import TrainingLauncher
 from app.transport import Transport
 from core import edits
+from core.card_summary import cards_in
 from core.errors import MahlerNetError
 from core.score import Score, Track
 from core.selection import BarRange, BarSelection
@@ -116,6 +118,7 @@ class MainWindow(QMainWindow):
         )
         self.training = TrainingLauncher(self, self.models)
         self.audio_export = AudioExporter(self)
+        self.help_windows: dict[str, HelpWindow] = {}
         self.audio_drivers: tuple[str, ...] | None = None  # FluidSynth's drivers to try (None: the platform's)
         self._audio_retry = QTimer(self)
         self._audio_retry.setSingleShot(True)
@@ -196,6 +199,9 @@ class MainWindow(QMainWindow):
         a["save_as"].triggered.connect(self.save_as)
         a["export_selection"].triggered.connect(self.export_selection)
         a["export_audio"].triggered.connect(self.export_audio)
+        a["how_to"].triggered.connect(lambda: self.show_help("how_to"))
+        a["shortcuts"].triggered.connect(lambda: self.show_help("shortcuts"))
+        a["model_cards"].triggered.connect(lambda: self.show_help("model_cards"))
         self.audio_export.finished.connect(self._on_audio_exported)
         a["settings"].triggered.connect(self.open_settings)
         a["quit"].triggered.connect(self.close)
@@ -496,6 +502,28 @@ class MainWindow(QMainWindow):
         reason = (self.status.audio.toolTip().splitlines() or [""])[0] if missing else ""
         self.continue_panel.set_can_play(not missing, reason)
         self.interpolate_panel.set_can_play(not missing, reason)
+
+    # -------------------------------------------------------------------------------- help
+    def show_help(self, which: str) -> HelpWindow:
+        """Help > How To, Keyboard and Mouse, Model Cards: a window of text beside the app (the
+        model cards are read again each time, so a model copied in since is there)."""
+        if which == "how_to":
+            title, html = "How To", HOW_TO_HTML
+        elif which == "shortcuts":
+            title, html = "Keyboard and Mouse", shortcut_sheet_html()
+        else:
+            scan = self.models.scan
+            searched = scan.folders if scan is not None and scan.folders else self.models.folders
+            title, html = "Model Cards", model_cards_html(cards_in(model_card_folders(searched)))
+        window = self.help_windows.get(which)
+        if window is None:
+            window = HelpWindow(title, html, self)
+            self.help_windows[which] = window
+        else:
+            window.text.setHtml(html)
+        window.show()
+        window.raise_()
+        return window
 
     # ------------------------------------------------------------------------------ export
     def export_audio(self) -> bool:
