@@ -46,6 +46,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("fit", "&Fit Piece", ("Ctrl+0",), "Show the whole piece"),
     ActionSpec("zoom_in", "Zoom &In", ("Ctrl+=", "Ctrl++"), "Show less time, larger"),
     ActionSpec("zoom_out", "Zoom &Out", ("Ctrl+-",), "Show more time, smaller"),
+    ActionSpec("zoom_selection", "Zoom to &Selection", ("Shift+Z",), "Show the selected bars across the whole roll"),
     # Transport
     ActionSpec("play", "&Play / Stop", ("Space",), "Play the piece from the cursor, or stop"),
     ActionSpec("panic", "P&anic", ("Esc",), "Stop and silence every note at once"),
@@ -69,7 +70,7 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
         "&Edit",
         ("undo", "redo", None, "clear_bars", "transpose_up", "transpose_down", None, "select_all_bars", "clear_selection"),
     ),
-    ("&View", ("fit", "zoom_in", "zoom_out", None, "@docks")),
+    ("&View", ("fit", "zoom_in", "zoom_out", "zoom_selection", None, "@docks")),
     ("&Transport", ("play", "panic", "loop")),
     ("&Generate", ("continue", "interpolate", "cancel_generation", None, "refresh_models", "train")),
     ("&Help", ("how_to", "shortcuts", None, "model_cards")),

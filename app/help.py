@@ -25,7 +25,7 @@ GESTURES: tuple[tuple[str, str], ...] = (
     ("Drag on the ruler", "pick the seed bars (amber)"),
     ("Shift+click on the ruler", "extend the seed to the bar clicked"),
     ("Ctrl+drag on the ruler", "pick the context bars (blue)"),
-    ("Shift+click on the bar numbers", "move the playback cursor there"),
+    ("Double-click on the bar numbers", "move the playback cursor there"),
     ("Drag the grip at the end of the seed", "drop the seed bars as a .mid file into a DAW or folder"),
     ("Right-click on the ruler", "clear the context or the whole selection"),
     ("Ctrl+wheel on the notes", "zoom time around the mouse"),

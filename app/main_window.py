@@ -41,6 +41,7 @@ from app.status_line import StatusLine
 from app.track_state import TrackState, audible_score, heard_score, states_for
 from app.training.launcher import TrainingLauncher
 from app.transport import Transport
+from app.words import count
 from core import edits
 from core.card_summary import cards_in
 from core.errors import MahlerNetError
@@ -51,8 +52,11 @@ APP_NAME = "MahlerNet Studio"
 MIDI_FILTER = "MIDI files (*.mid *.midi *.kar *.rmi);;All files (*)"
 MODEL_SCAN_DELAY_MS = 400  # let the window paint and settle before torch is imported
 AUDIO_OPEN_DELAY_MS = 200
+# Toolbar buttons say one short word (the menus and tooltips say the rest), so the toolbar fits a
+# 1024-pixel window; narrower still, it shows icons only.
+TOOLBAR_WORDS = {"play": "Play", "loop": "Loop", "fit": "Fit", "undo": "Undo", "redo": "Redo"}
 AUDIO_RETRY_MS = 5000  # with no sound device, look again this often (one may be plugged in)
-NO_DEVICE_TEXT = "No sound device: Play and Audition are off until one appears (File > Export Audio renders a WAV)."
+NO_DEVICE_TEXT = "No sound device: Play and Audition are off until one appears. File > Export Audio still works."
 
 
 def no_sound_text(problems: list[str]) -> str:
@@ -117,6 +121,8 @@ class MainWindow(QMainWindow):
             self.models, self.continue_panel, self.interpolate_panel, self.status, self.settings, parent=self
         )
         self.training = TrainingLauncher(self, self.models)
+        for kind, dock in (("continuation", self.docks["continue"]), ("interpolation", self.docks["interpolate"])):
+            dock.visibilityChanged.connect(lambda shown, k=kind: shown and self.pickers.set_active(k))
         self.audio_export = AudioExporter(self)
         self.help_windows: dict[str, HelpWindow] = {}
         self.audio_drivers: tuple[str, ...] | None = None  # FluidSynth's drivers to try (None: the platform's)
@@ -169,6 +175,7 @@ class MainWindow(QMainWindow):
                 else:
                     menu.addAction(self.actions[name])
         toolbar = self.addToolBar("Main")
+        self.toolbar = toolbar
         toolbar.setObjectName("toolbar_main")
         toolbar.setMovable(False)
         toolbar.setIconSize(QSize(18, 18))
@@ -178,6 +185,21 @@ class MainWindow(QMainWindow):
                 toolbar.addSeparator()
             else:
                 toolbar.addAction(self.actions[name])
+                if name in TOOLBAR_WORDS:
+                    self.actions[name].setIconText(TOOLBAR_WORDS[name])
+
+    def _fit_toolbar(self) -> None:
+        """Words beside the icons while they fit the window's width, icons alone when they do not."""
+        style = self.toolbar.toolButtonStyle()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        if self.toolbar.sizeHint().width() > self.width():
+            self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        elif style != Qt.ToolButtonStyle.ToolButtonTextBesideIcon:
+            self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_toolbar()
 
     def _fill_recent_menu(self) -> None:
         assert self.recent_menu is not None
@@ -219,6 +241,7 @@ class MainWindow(QMainWindow):
         a["fit"].triggered.connect(self.roll.fit)
         a["zoom_in"].triggered.connect(lambda: self.roll.zoom_time(1.5))
         a["zoom_out"].triggered.connect(lambda: self.roll.zoom_time(1 / 1.5))
+        a["zoom_selection"].triggered.connect(self.zoom_to_selection)
         a["play"].triggered.connect(self.play_or_stop)
         a["panic"].triggered.connect(self.panic)
         a["continue"].triggered.connect(self._continue_shortcut)
@@ -270,10 +293,10 @@ class MainWindow(QMainWindow):
         self.roll.set_track_display([s.color for s in self.track_states], [s.visible for s in self.track_states])
         self.tracks.set_tracks(score, self.track_states)
         if score is not None:
-            self.roll.set_selection(self.roll.selection.clamped(score.bar_count + 64))
+            self.roll.set_selection(self.roll.selection.clamped(score.bar_count))
         self._on_selection(self.roll.selection)
         has_piece = score is not None
-        for name in ("save", "save_as", "select_all_bars", "fit", "zoom_in", "zoom_out", "export_audio"):
+        for name in ("save", "save_as", "select_all_bars", "fit", "zoom_in", "zoom_out", "zoom_selection", "export_audio"):
             self.actions[name].setEnabled(has_piece)
         self._update_sound_actions()
         self._update_title()
@@ -293,6 +316,19 @@ class MainWindow(QMainWindow):
     def _on_track_states(self, states: list[TrackState]) -> None:
         self.track_states = list(states)
         self.roll.set_track_display([s.color for s in states], [s.visible for s in states])
+
+    def zoom_to_selection(self) -> None:
+        """Show the seed bars (with the context bars) across the roll, in one step however far the
+        zoom is from them; with nothing selected, the whole piece."""
+        score, selection = self.document.score, self.roll.selection
+        if score is None:
+            return
+        ranges = [r for r in (selection.context, selection.seed) if r is not None]
+        if not ranges:
+            self.roll.fit()
+            return
+        first, last = min(r.first for r in ranges), max(r.last for r in ranges)
+        self.roll.zoom_to_ticks(score.bar(first).start, score.bar(last).end)
 
     def select_all_bars(self) -> None:
         if self.document.score is not None:
@@ -345,7 +381,9 @@ class MainWindow(QMainWindow):
         self.roll.set_score(score, keep_view=False)
         self.status.show_warnings(score)
         self.statusBar().showMessage(
-            f"Opened {path.name}: {len(score.tracks)} tracks, {score.bar_count} bars, {score.notes_count} notes", 5000
+            f"Opened {path.name}: {count(len(score.tracks), 'track')}, {count(score.bar_count, 'bar')}, "
+            f"{count(score.notes_count, 'note')}",
+            5000,
         )
         return True
 

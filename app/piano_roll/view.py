@@ -11,7 +11,7 @@ This is the one widget the window uses; it owns the :class:`Viewport` its parts 
   current interpolation step;
 * ``fit()``, ``zoom_time(factor)``, ``zoom_pitch(factor)``, ``scroll_by(dx, dy)``;
 * signals ``key_pressed(pitch)`` / ``key_released(pitch)`` from the keyboard, ``seek_requested(tick)``
-  (Shift+click on the ruler numbers, double-click on the notes).
+  (double-click on the ruler numbers or on the notes).
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ class PianoRoll(QWidget):
         self.score = score
         self.grid = BarGrid.of(score) if score is not None else None
         self.canvas.grid = self.ruler.grid = self.grid
+        self.ruler.last_bar = score.bar_count if score is not None else None
         self.canvas.placeholder = "" if score is not None else EMPTY_TEXT
         count = len(score.tracks) if score is not None else 0
         new = range(len(self._colors), count)
