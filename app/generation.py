@@ -237,6 +237,13 @@ class GenerationController(QObject):
         lead = (end - start) / 2
         self.roll.zoom_to_ticks(max(0.0, start - lead), end + lead / 4)
 
+    def refresh_preview(self) -> None:
+        """Draw the preview again (a track was hidden or shown, or changed colour)."""
+        if self.candidates:
+            self._show_current_candidate()
+        elif self.steps is not None:
+            self.show_step(self.interpolate_panel.slider.value())
+
     def _end_preview(self) -> None:
         """The roll shows the piece itself again, with no ghosts."""
         self.roll.clear_ghosts()
@@ -346,6 +353,8 @@ class GenerationController(QObject):
     # ---------------------------------------------------------------------------- interpolate
     def start_interpolate(self, request: InterpolateRequest) -> Task | None:
         score = self.document.score
+        if score is not None and not self.interpolate_panel.model_hears_silent_tracks():
+            score = self.heard(score)
         load = self.model_for(request.model)
         self.clear_steps()
         return self._run(

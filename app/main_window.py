@@ -316,6 +316,7 @@ class MainWindow(QMainWindow):
     def _on_track_states(self, states: list[TrackState]) -> None:
         self.track_states = list(states)
         self.roll.set_track_display([s.color for s in states], [s.visible for s in states])
+        self.generation.refresh_preview()  # no ghosts on a track just hidden
 
     def zoom_to_selection(self) -> None:
         """Show the seed bars (with the context bars) across the roll, in one step however far the

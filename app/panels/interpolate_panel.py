@@ -24,6 +24,7 @@ from typing import Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -82,6 +83,12 @@ class InterpolatePanel(QWidget):
         self.method.addItem("Linear", "linear")
         self.method.addItem("Spherical (slerp)", "slerp")
         self.method.setToolTip("Linear: a straight line between the two latent codes; slerp: along the sphere (keeps their size)")
+        self.hears_silent_tracks = QCheckBox("The model hears muted and hidden tracks")
+        self.hears_silent_tracks.setToolTip(
+            "Ticked: the model hears every track of bars A and B, muted and hidden ones too.\n"
+            "Unticked: it hears only the tracks you hear and see."
+        )
+        self.hears_silent_tracks.setChecked(True)
 
         self.run_button = QPushButton("Interpolate")
         self.run_button.setObjectName("primary")
@@ -129,6 +136,7 @@ class InterpolatePanel(QWidget):
         form.addRow("To", hbox(self.bar_b, self.from_selection))
         form.addRow("Steps", hbox(self.steps, None))
         form.addRow("Path", self.method)
+        form.addRow("", self.hears_silent_tracks)
         steps_box = QGroupBox("Steps")
         steps_layout = QVBoxLayout(steps_box)
         steps_layout.addWidget(self.slider)
@@ -202,6 +210,9 @@ class InterpolatePanel(QWidget):
 
     def status_text(self) -> str:
         return self.progress.status.text()
+
+    def model_hears_silent_tracks(self) -> bool:
+        return self.hears_silent_tracks.isChecked()
 
     def set_can_play(self, can_play: bool, reason: str = "") -> None:
         """Audition needs a sound device: without one it is off, and its tooltip says why."""

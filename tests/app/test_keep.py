@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from app.generation import Candidate, InterpolationSteps, ghost_groups
+from app.generation_jobs import ContinueResult, GenerationReport
 from app.main_window import MainWindow
 from app.settings import AppSettings
 from app.theme import track_color
@@ -154,10 +155,10 @@ def test_new_tracks_of_a_variation_get_a_colour_each_and_hidden_tracks_no_ghosts
     assert [c for c, _ in groups] == [colours[0], track_color(4), track_color(5)]
     hidden = ghost_groups(score, fragment, 0, colours, visible=[False, True, True, True])
     assert [c for c, _ in hidden] == [track_color(4), track_color(5)]  # nothing on the hidden violin
-    window.tracks.rows[0].show_toggle.click()  # hide the violin in the window
     offer(window, Candidate(score.slice_bars(5, 6), at_bar=3, bars=2, label="variation 1"))
-    assert colours[0] not in [c.name() for _f, c, _r in window.roll.canvas.ghosts.groups]
-    assert len(window.roll.canvas.ghosts.groups) == 3
+    assert len(window.roll.canvas.ghosts.groups) == 4
+    window.tracks.rows[0].show_toggle.click()  # hide the violin while the preview is up
+    assert len(window.roll.canvas.ghosts.groups) == 3  # its ghosts go with it
 
 
 def test_a_note_hanging_past_the_new_bars_is_cut_and_the_drag_out_keeps_the_piece_order(window):
@@ -195,11 +196,20 @@ def test_panel_text_follows_the_piece(window, qtbot, tmp_path):
     assert panel.status_text() == ""
 
 
-def test_the_model_can_be_kept_from_muted_and_hidden_tracks(window):
-    panel = window.continue_panel
-    assert panel.model_hears_silent_tracks()  # by default it hears every track, and says so
-    assert "muted and hidden" in panel.hears_silent_tracks.text()
+def test_the_model_can_be_kept_from_muted_and_hidden_tracks(window, qtbot, monkeypatch):
+    for panel in (window.continue_panel, window.interpolate_panel):
+        assert panel.model_hears_silent_tracks()  # by default it hears every track, and says so
+        assert "muted and hidden" in panel.hears_silent_tracks.text()
     window.tracks.rows[1].mute.click()
     window.tracks.rows[2].show_toggle.click()
     heard = window.generation.heard(window.document.score)
     assert [bool(t.notes) for t in heard.tracks] == [True, False, False, True]
+    given: list = []
+    nothing = ContinueResult((), GenerationReport("continuation", 0.0, "small", "cpu"))
+    monkeypatch.setattr("app.generation.run_continue", lambda score, *a: given.append(score) or nothing)
+    window.continue_panel.set_models([("small", "continue")])
+    window.roll.set_selection(BarSelection().with_seed(2))
+    window.continue_panel.hears_silent_tracks.setChecked(False)
+    window.continue_panel.run_button.click()
+    qtbot.waitUntil(lambda: not window.generation.busy, timeout=60_000)
+    assert [bool(t.notes) for t in given[0].tracks] == [True, False, False, True]  # what the run was given
