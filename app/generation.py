@@ -225,8 +225,9 @@ class GenerationController(QObject):
         self._reveal_readable(at, end)
 
     def _reveal_readable(self, start: int, end: int) -> None:
-        """Bring ``start``-``end`` into sight; when it would be too narrow to read, zoom in on it
-        (with half its length of the music before it, to see where it comes from)."""
+        """Bring ``start``-``end`` into sight; when it would be too narrow to read, zoom in on it,
+        with the music before it (half its length, at least a bar: where it comes from) and a
+        little of what follows."""
         view = self.roll.view
         readable = (end - start) * view.px_per_tick >= READABLE_FRACTION * view.width
         if readable and start >= view.left_tick and end <= view.right_tick:
@@ -234,8 +235,10 @@ class GenerationController(QObject):
         if readable:
             self.roll.reveal(start, end)
             return
-        lead = (end - start) / 2
-        self.roll.zoom_to_ticks(max(0.0, start - lead), end + lead / 4)
+        score = self.document.score
+        bar_before = score.bar_at(start - 1).length if score is not None and start > 0 else 0
+        lead = max((end - start) / 2, bar_before)
+        self.roll.zoom_to_ticks(max(0.0, start - lead), end + lead / 2)
 
     def refresh_preview(self) -> None:
         """Draw the preview again (a track was hidden or shown, or changed colour)."""

@@ -56,7 +56,8 @@ AUDIO_OPEN_DELAY_MS = 200
 # 1024-pixel window; narrower still, it shows icons only.
 TOOLBAR_WORDS = {"play": "Play", "loop": "Loop", "fit": "Fit", "undo": "Undo", "redo": "Redo"}
 AUDIO_RETRY_MS = 5000  # with no sound device, look again this often (one may be plugged in)
-NO_DEVICE_TEXT = "No sound device: Play and Audition are off until one appears. File > Export Audio still works."
+NO_DEVICE_TEXT = "No sound device: Play and Audition are off until one appears"
+NO_DEVICE_HINT = "File > Export Audio renders the piece to a WAV file without one."
 
 
 def no_sound_text(problems: list[str]) -> str:
@@ -523,7 +524,7 @@ class MainWindow(QMainWindow):
             self.status.show_audio(description, problems)
         else:
             text = no_sound_text(problems)
-            self.status.show_no_sound(text, problems)
+            self.status.show_no_sound(text, [NO_DEVICE_HINT, *problems])
             self.statusBar().showMessage(text, 10_000)
             self._audio_retry.start()
         self._update_sound_actions()
