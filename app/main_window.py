@@ -264,7 +264,7 @@ class MainWindow(QMainWindow):
         a["train"].triggered.connect(self.training.open)
         self.generation.generated.connect(self.pickers.on_generated)
         self.generation.take_kept.connect(self._take_tracks.extend)
-        self.generation.audition_requested.connect(lambda score, _bar: self.transport.audition(score))
+        self.generation.audition_requested.connect(lambda score, _bar: self.audition(score))
         self.transport.position_changed.connect(lambda tick: self.roll.set_cursor_tick(tick, follow=True))
         self.transport.problem.connect(lambda reason: self.statusBar().showMessage(reason, 5000))
         self.transport.outputs_ready.connect(self._on_audio_ready)
@@ -475,6 +475,14 @@ class MainWindow(QMainWindow):
             loop = (score.bar(seed.first).start, score.bar(seed.last).end)
         start = int(self.roll.cursor_tick or (loop[0] if loop else 0))
         self.transport.toggle(audible_score(score, self.track_states), start, loop)
+
+    def audition(self, fragment: Score) -> bool:
+        """Play a variation or step (an interpolation step is auditioned when the slider is let go):
+        with no sound device, say so instead."""
+        if self.sound_missing:
+            self.statusBar().showMessage(NO_DEVICE_TEXT, 5000)
+            return False
+        return self.transport.audition(fragment)
 
     def _seek(self, tick: float) -> None:
         self.roll.set_cursor_tick(max(0.0, tick))

@@ -120,6 +120,10 @@ def test_no_sound_device_is_said_in_one_line_and_play_and_audition_are_off(windo
     assert window.continue_panel.audition_button.toolTip() == NO_DEVICE_TEXT
     assert window.continue_panel.keep_button.isEnabled()  # only hearing is off
     assert window._audio_retry.isActive()  # it keeps looking for a device
+    window.statusBar().clearMessage()
+    assert not window.audition(score.slice_bars(1, 1))  # a step let go on the slider: said, not played
+    assert window.statusBar().currentMessage() == NO_DEVICE_TEXT
+    assert window.transport.controller.state == "stopped"
 
     monkeypatch.setattr(PlaybackController, "can_play", property(lambda self: True))  # one appears
     window._audio_retry.stop()
