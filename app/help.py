@@ -16,7 +16,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from app.actions import ACTION_SPECS, MENUS, ActionSpec
-from core.card_summary import CardSummary, cards_in
+from core.card_summary import CardSummary
 
 BUNDLED_MODELS = Path(__file__).resolve().parents[1] / "models"
 

@@ -19,7 +19,7 @@ from app.words import count
 from app.workers import Task
 from core.score import Note, Score, TempoChange, TimeSignature, Track
 from core.selection import BarSelection
-from tests.app.pieces import BAR, TPQ, quartet, write_quartet
+from tests.app.pieces import BAR, TPQ, write_quartet
 
 
 @pytest.fixture
