@@ -11,7 +11,7 @@ This is the one widget the window uses; it owns the :class:`Viewport` its parts 
   current interpolation step;
 * ``fit()``, ``zoom_time(factor)``, ``zoom_pitch(factor)``, ``scroll_by(dx, dy)``;
 * signals ``key_pressed(pitch)`` / ``key_released(pitch)`` from the keyboard, ``seek_requested(tick)``
-  (Shift+click on the ruler numbers, double-click on the notes);
+  (double-click on the ruler numbers or on the notes);
 * ``editor`` (:class:`app.piano_roll.editor.NoteEditor`): the tools, the grid, the note selection and
   the note edits, emitted as ``editor.edit_requested(NoteEdit, text)``; ``editor.actions`` are the
   roll's own commands (acting while the roll has the focus);
@@ -43,7 +43,7 @@ from app.piano_roll.note_painter import GhostLayer, TrackLayer
 from app.piano_roll.ruler import BarRuler, MimeProvider
 from app.piano_roll.selection_layer import SelectionLayer
 from app.piano_roll.velocity_lane import VelocityLane
-from app.piano_roll.viewport import HIGHEST_PITCH, Viewport
+from app.piano_roll.viewport import HIGHEST_PITCH, MAX_PX_PER_TICK, MIN_PX_PER_TICK, Viewport
 from core.edits import NoteChange
 from core.score import Note, Score
 from core.selection import BarSelection, NoteSelection
@@ -139,6 +139,7 @@ class PianoRoll(QWidget):
         old_grid = self.grid
         self.grid = self._grid_for(previous, score)
         self.canvas.grid = self.ruler.grid = self.grid
+        self.ruler.last_bar = score.bar_count if score is not None else None
         self.canvas.placeholder = "" if score is not None else EMPTY_TEXT
         count = len(score.tracks) if score is not None else 0
         new = range(len(self._colors), count)
@@ -394,6 +395,15 @@ class PianoRoll(QWidget):
 
     def zoom_time(self, factor: float, anchor_x: float | None = None) -> None:
         self.view.zoom_time(factor, self.view.width / 2 if anchor_x is None else anchor_x)
+        self._changed()
+
+    def zoom_to_ticks(self, start_tick: float, end_tick: float) -> None:
+        """Show ticks ``start_tick``-``end_tick`` across the whole width (pitches stay): zoom to the
+        selection, and the preview of new bars made readable."""
+        self._sync_size()
+        span = max(1.0, end_tick - start_tick)
+        self.view.px_per_tick = min(MAX_PX_PER_TICK, max(MIN_PX_PER_TICK, self.view.width * 0.96 / span))
+        self.view.scroll_to_tick(start_tick - 0.02 * span)
         self._changed()
 
     def zoom_pitch(self, factor: float, anchor_y: float | None = None) -> None:
