@@ -19,6 +19,9 @@ from core.score import Score
 from core.selection import NoteSelection
 
 
+PREVIEW_SHOWN = "Keep or discard the music previewed in the roll before editing notes."
+
+
 class NoteEditCommand(ReplaceScoreCommand):
     def __init__(
         self,
@@ -62,13 +65,18 @@ class NoteEditing(QObject):
         before = self.document.score
         if before is None or edit.empty:
             return False
+        if self.roll.score is not before:  # the roll shows a preview of generated music in the piece
+            return self._refuse(PREVIEW_SHOWN)
         try:
             after = edit.apply(before)
         except EditError as error:
-            self.problems.append(str(error))
-            self.roll.editor.problem.emit(str(error))
-            return False
+            return self._refuse(str(error))
         self.document.undo_stack.push(
             NoteEditCommand(self.document, self.roll, before, after, edit, self.roll.editor.selection, text)
         )
         return True
+
+    def _refuse(self, reason: str) -> bool:
+        self.problems.append(reason)
+        self.roll.editor.problem.emit(reason)
+        return False

@@ -243,3 +243,15 @@ def test_every_note_command_is_one_undo_step_that_undoes_and_redoes_exactly(ed, 
     assert ed.score is after and editor.selection == selected_after
     layers = dict(ed.roll.shown_layers())
     assert all(layers[i].track is after.tracks[i] for i in layers)  # the drawing follows the piece
+
+
+def test_no_note_edit_while_the_roll_previews_other_music(ed):
+    from app.note_editing import PREVIEW_SHOWN
+
+    piece_shown = ed.score
+    preview = piece_shown.replace(tracks=piece_shown.tracks[:1])  # what a generation preview would show
+    ed.roll.set_score(preview)
+    ed.roll.editor.set_selection(NoteSelection.of_track(0, preview.tracks[0].notes[:1]))
+    ed.roll.editor.delete()
+    assert ed.score is piece_shown and ed.document.undo_stack.count() == 0
+    assert ed.editing.problems == [PREVIEW_SHOWN]
