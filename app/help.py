@@ -2,8 +2,9 @@
 Continue, Keep), and the model cards (what each model was trained on and its figures).
 
 Each is a small non-modal window of text, made from what the app already knows: the shortcuts from
-the action table (:data:`app.actions.ACTION_SPECS`, so the sheet never disagrees with the keys), the
-cards from the JSON beside each model (:mod:`core.card_summary`, read without loading a model).
+the action tables (:data:`app.actions.ACTION_SPECS` and the roll's ``NOTE_ACTION_SPECS``, so the
+sheet never disagrees with the keys), the cards from the JSON beside each model
+(:mod:`core.card_summary`, read without loading a model).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Iterable, Sequence
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from app.actions import ACTION_SPECS, MENUS, ActionSpec
+from app.actions import ACTION_SPECS, MENUS, NOTE_ACTION_SPECS, ActionSpec
 from core.card_summary import CardSummary
 
 BUNDLED_MODELS = Path(__file__).resolve().parents[1] / "models"
@@ -32,6 +33,13 @@ GESTURES: tuple[tuple[str, str], ...] = (
     ("Shift+wheel / wheel", "scroll in time / in pitch"),
     ("Double-click on the notes", "move the playback cursor there"),
     ("Click a key of the keyboard", "hear that pitch"),
+    ("Click / Shift+click a note", "select it / add it to the selection (or take it away)"),
+    ("Drag on empty space among the notes", "select the notes in the box (Shift: add them)"),
+    ("Drag a note / the right end of a note", "move the selection on the grid / make it longer or shorter"),
+    ("Click with the pencil (P); drag right", "draw a note one grid step long into the header's track; longer"),
+    ("Right-click a note", "delete it (the whole selection when it is selected)"),
+    ("Drag a stem in the velocity lane", "set that note's velocity, or move every selected note's by as much"),
+    ("Click a hit in the drum lane", "select it (with the pencil: draw a hit on that drum's row)"),
 )
 
 HOW_TO_HTML = """
@@ -64,7 +72,7 @@ def key_text(spec: ActionSpec) -> str:
     return ", ".join(QKeySequence(s).toString(QKeySequence.SequenceFormat.NativeText) for s in spec.shortcuts)
 
 
-def shortcut_sheet_html(specs: Sequence[ActionSpec] = ACTION_SPECS) -> str:
+def shortcut_sheet_html(specs: Sequence[ActionSpec] = ACTION_SPECS + NOTE_ACTION_SPECS) -> str:
     """Every command with its keys, menu by menu, then the mouse gestures."""
     by_name = {spec.name: spec for spec in specs}
     listed: set[str] = set()

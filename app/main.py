@@ -48,7 +48,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--select", metavar="BARS", help="bars to select at start: seed bars, then :context bars (e.g. 9-10:8)"
     )
     parser.add_argument(
-        "--run", choices=("continue", "interpolate"), help="for --screenshot: generate before the picture"
+        "--run", choices=("continue", "interpolate", "edit"),
+        help="for --screenshot: generate before the picture, or show the editing tools at work (edit)",
     )
     return parser.parse_args(argv)
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.actions import MENUS, TOOLBAR, Actions
+from app.actions import MENUS, MOVE_MENU, TOOLBAR, Actions
 from app.audio_export import WAV_FILTER, AudioExporter
 from app.document import Document
 from app.dragdrop import midi_file_mime, midi_paths
@@ -31,6 +31,7 @@ from app.generation import GenerationController
 from app.help import HOW_TO_HTML, HelpWindow, model_card_folders, model_cards_html, shortcut_sheet_html
 from app.model_pickers import ModelPickers
 from app.models import ModelService
+from app.note_editing import NoteEditing
 from app.panels.continue_panel import ContinuePanel
 from app.panels.interpolate_panel import InterpolatePanel
 from app.panels.track_list import TrackList
@@ -87,6 +88,9 @@ class MainWindow(QMainWindow):
         self.roll = PianoRoll()
         self.roll.set_mime_provider(self._selection_mime)
         self.setCentralWidget(self.roll)
+        self.actions.adopt(self.roll.editor.actions)  # the roll's note edits, for the Edit menu
+        self.note_editing = NoteEditing(self.document, self.roll, self)
+        self.roll.editor.problem.connect(lambda reason: self.statusBar().showMessage(reason, 6000))
         self.tracks = TrackList()
         self.continue_panel = ContinuePanel()
         self.interpolate_panel = InterpolatePanel()
@@ -170,6 +174,10 @@ class MainWindow(QMainWindow):
                 elif name == "@recent":
                     self.recent_menu = menu.addMenu("Open &Recent")
                     self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+                elif name == "@move":
+                    moves = menu.addMenu("&Move Notes")
+                    for move in MOVE_MENU:
+                        moves.addAction(self.actions[move])
                 elif name == "@docks":
                     for dock in self.docks.values():
                         menu.addAction(dock.toggleViewAction())

@@ -70,3 +70,13 @@ def test_a_broken_card_is_one_line_naming_the_file(tmp_path: Path):
     summary = read_card_summary(broken)
     assert str(broken) in summary.problem and "\n" not in summary.problem and summary.lines == ()
     assert card_lines({"kind": "continuation"}) == [("Job", "Continue: writes new bars after the seed")]
+
+
+def test_the_shortcut_sheet_lists_the_rolls_note_edits_and_gestures(window):
+    from app.actions import NOTE_ACTION_SPECS
+
+    window.actions["shortcuts"].trigger()
+    text = window.help_windows["shortcuts"].plain_text()
+    for spec in NOTE_ACTION_SPECS:
+        assert spec.text.replace("&", "") in text and key_text(spec) in text, spec.name
+    assert "Drag a stem in the velocity lane" in text and "Click with the pencil (P)" in text
