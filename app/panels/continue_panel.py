@@ -52,7 +52,7 @@ LATENT_CHOICES = (
     ("rerank", "best of 4 drawn from the music before"),
     ("standard", "at random, N(0, I) (the original MahlerNet)"),
 )
-DEFAULT_TOP_P = 0.9
+DEFAULT_TOP_P = 0.8  # core.generation.Controls's (not imported here: it would load torch at startup)
 # How Keep puts the chosen variation into the piece (core.keep), as the composer reads it.
 KEEP_CHOICES = (
     ("insert", "Insert (push later bars on)"),
