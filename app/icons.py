@@ -102,6 +102,15 @@ def _interpolate(p: QPainter) -> None:
     p.drawPath(path)
 
 
+def _pointer(p: QPainter) -> None:
+    p.drawPath(_polygon([(10, 5), (10, 27), (15, 22), (19, 31), (23, 29), (19, 20), (26, 20)]))
+
+
+def _pencil(p: QPainter) -> None:
+    p.drawPath(_polygon([(24, 6), (30, 12), (13, 29), (6, 30), (7, 23)]))
+    p.drawLine(QPointF(20, 10), QPointF(26, 16))
+
+
 ICON_DRAWINGS: dict[str, Callable[[QPainter], None]] = {
     "open": _open,
     "save": _save,
@@ -113,6 +122,8 @@ ICON_DRAWINGS: dict[str, Callable[[QPainter], None]] = {
     "fit": _fit,
     "continue": _continue,
     "interpolate": _interpolate,
+    "select_tool": _pointer,
+    "pencil_tool": _pencil,
 }
 
 

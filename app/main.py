@@ -48,7 +48,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--select", metavar="BARS", help="bars to select at start: seed bars, then :context bars (e.g. 9-10:8)"
     )
     parser.add_argument(
-        "--run", choices=("continue", "interpolate"), help="for --screenshot: generate before the picture"
+        "--run", choices=("continue", "interpolate", "edit"),
+        help="for --screenshot: generate before the picture, or show the editing tools at work (edit)",
     )
     return parser.parse_args(argv)
 
@@ -105,11 +106,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         shot.start()
         code = app.exec()
         del shot
+        finish_background_work()
         window.document.close()
         if scratch is not None:
             scratch.cleanup()
         return code
     return app.exec()
+
+
+def finish_background_work(wait_s: float = 60.0) -> None:
+    """Before the interpreter goes: ask running tasks to stop and let the pool's threads end (a
+    model still loading when a screenshot is taken would otherwise run into torch being torn down)."""
+    from PySide6.QtCore import QThreadPool
+
+    from app.workers import Task
+
+    Task.cancel_all(wait_s)
+    QThreadPool.globalInstance().waitForDone(int(wait_s * 1000))
 
 
 def report_ready() -> None:

@@ -4,7 +4,9 @@ The state is what a composer would reach by hand: the piece open, bars selected 
 (``--select 9-10:8`` = seed bars 9-10, context bar 8, done by ``main.py``), and optionally a
 generation run to its end
 (``--run continue``: the variations shown as ghosts after the seed; ``--run interpolate``: the steps
-between the ends of the selection, the slider on the middle step). Every step waits for the window
+between the ends of the selection, the slider on the middle step), or the piano roll's editing tools
+shown at work (``--run edit``: a drum groove pasted over the seed bars, their notes selected, the
+pencil drawing a note; see :func:`show_editing`). Every step waits for the window
 itself (the model search, the generation task), polling with a timer so the event loop keeps
 running; a step that does not finish in time is reported and the picture is taken anyway.
 """
@@ -31,7 +33,7 @@ STEP_TIMEOUT_S = 120.0
 class ShotPlan:
     out: Path
     wait_for_models: bool
-    run: str | None = None  # "continue" or "interpolate"
+    run: str | None = None  # "continue", "interpolate" or "edit"
 
 
 def parse_selection(text: str) -> BarSelection:
@@ -65,6 +67,8 @@ class Shot:
             self.steps.append(("the continuation", self._continue, self._continued))
         elif plan.run == "interpolate":
             self.steps.append(("the interpolation", self._interpolate, self._interpolated))
+        elif plan.run == "edit":
+            self.steps.append(("the editing", lambda: show_editing(window), lambda: True))
         self._deadline = 0.0
 
     def start(self, delay_ms: int = 300) -> None:
@@ -122,3 +126,42 @@ class Shot:
         ok = self.window.grab().save(str(self.plan.out))
         print(f"{'saved' if ok else 'could not save'} {self.plan.out}", file=sys.stdout if ok else sys.stderr)
         self.app.exit(0 if ok else 1)
+
+
+def show_editing(window: MainWindow) -> None:
+    """The roll mid-edit, as a composer gets it by hand: a two-bar drum groove laid over the seed bars
+    (so the drum lane shows, with its General MIDI names), every note of the seed bars selected
+    (Ctrl+A), the pencil tool on a 1/8 grid drawing a note into the piano part, the view on the
+    seed bars."""
+    from core import edits
+    from core.grid import Grid
+    from core.score import DRUM_CHANNEL, Note, Score, Track
+
+    score = window.document.score
+    seed = window.roll.selection.seed
+    if score is None or seed is None:
+        return
+    tpq = score.ticks_per_quarter
+    eighth = tpq // 2
+    bars = [score.bar(n) for n in seed]
+    hits = []
+    for bar in bars:
+        for tick in range(bar.start, bar.end, eighth):
+            beat = (tick - bar.start) // tpq
+            hits.append(Note(tick, eighth // 2, 42, 70 if (tick - bar.start) % tpq else 95))  # closed hi-hat
+            if (tick - bar.start) % tpq == 0:
+                hits.append(Note(tick, eighth, 36 if beat % 2 == 0 else 38, 110))  # kick, snare
+    groove = Score(tpq, (Track("Drums", 0, DRUM_CHANNEL, hits),))
+    window.document.apply(edits.overlay(score, groove, 0), "Paste drum groove")
+    roll = window.roll
+    roll.editor.select_all()
+    roll.editor.set_grid(Grid(8))
+    roll.editor.set_tool("pencil")
+    piano = next((i for i, t in enumerate(window.document.score.tracks) if t.program == 0 and not t.is_drum), 0)
+    roll.editor.set_active_track(piano)
+    first = score.bar(max(1, seed.first - 1)).start
+    last = score.bar(seed.last + 1).end
+    roll.view.fit(first, last, 40, 84)
+    roll._changed()
+    after = score.bar(seed.last + 1)
+    roll.show_drawn_note(Note(after.start + tpq, 2 * tpq, 74, 90))

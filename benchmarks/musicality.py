@@ -25,6 +25,7 @@ mean note F1 between neighbouring steps).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import statistics
@@ -64,6 +65,7 @@ FIGURES = (
     ("leaps", "top-voice leaps over an octave", "mean"),
     ("foreign", "notes on instruments the seed does not use", "mean"),
     ("drift", "overlap of first and second half (drift)", "mean"),
+    ("sameness", "note F1 between two variations of one place (1: identical)", "mean"),
 )
 PERCENT = {"leaps", "foreign"}
 
@@ -182,8 +184,10 @@ def continuation_table(model, places: list[Place], bars: int, variations: int, c
         began = time.perf_counter()
         result = continue_piece(model, score, bar, bars, variations=variations, controls=replace(controls, seed=controls.seed + 100 * index))
         seconds += time.perf_counter() - began
-        for variation in result.variations:
-            notes = Notes.of(variation.fragment)
+        variation_notes = [Notes.of(variation.fragment) for variation in result.variations]
+        for one, other_one in itertools.combinations(variation_notes, 2):
+            tallies["model"].add(sameness=note_f1(one, other_one))
+        for notes in variation_notes:
             start = score.bar(bar + 1).start
             middle = score.bar(bar + 1 + bars // 2).start - start
             judge(tallies["model"], notes, real, reference, key, notes.between(0, middle), notes.between(middle, 10**12), bars)
@@ -243,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variations", type=int, default=4)
     parser.add_argument("--steps", type=int, default=5, help="interpolation steps, both ends included")
     parser.add_argument("--latent", default="prior")
-    parser.add_argument("--top-p", type=float, default=0.9)  # the app's and CLI's defaults
-    parser.add_argument("--z-scale", type=float, default=0.5)
+    parser.add_argument("--top-p", type=float, default=Controls.top_p)  # the app's and CLI's defaults
+    parser.add_argument("--z-scale", type=float, default=Controls.z_scale)
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--candidates", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)

@@ -1,14 +1,22 @@
-"""Which bars the composer picked: the seed bars and the context bar(s), by bar number (from 1).
+"""What the composer picked: bars (the seed and the context, by bar number from 1) and notes.
 
 The generation panels read their bar numbers from one :class:`BarSelection`; the ruler of the piano
 roll makes new ones as the composer drags. It is immutable (changing the selection makes a new one)
 and says itself in words, e.g. ``"seed: bars 9-10, context: bar 8"``, so the status bar, the panels
 and the CLI describe a selection the same way.
+
+A :class:`NoteSelection` is the set of notes the piano roll's edits act on: (track index, note)
+pairs. Notes are values (a Score is immutable), so an edit that moves notes returns the selection of
+the moved notes as well (see ``core.edits.NoteEdit``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterable, Iterator
+
+from core.score import Note
 
 
 @dataclass(frozen=True)
@@ -112,3 +120,73 @@ def _clamp(bars: BarRange | None, bar_count: int) -> BarRange | None:
     if bars is None or bars.first > bar_count:
         return None
     return BarRange(bars.first, min(bars.last, bar_count))
+
+
+@dataclass(frozen=True)
+class NoteSelection:
+    """Selected notes as (track index, note) pairs. Identical notes of one track (a doubled note)
+    are one entry, and an edit acts on one of them."""
+
+    pairs: frozenset[tuple[int, Note]] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[int, Note]]) -> "NoteSelection":
+        return cls(frozenset((int(track), Note(*note)) for track, note in pairs))
+
+    @classmethod
+    def of_track(cls, track: int, notes: Iterable[Note]) -> "NoteSelection":
+        return cls(frozenset((track, note) for note in notes))
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs)
+
+    def __contains__(self, pair: object) -> bool:
+        return pair in self.pairs
+
+    def __iter__(self) -> Iterator[tuple[int, Note]]:
+        return iter(self.pairs)
+
+    @cached_property
+    def by_track(self) -> dict[int, tuple[Note, ...]]:
+        """The selected notes of each track, sorted (as in ``Track.notes``)."""
+        tracks: dict[int, list[Note]] = {}
+        for track, note in self.pairs:
+            tracks.setdefault(track, []).append(note)
+        return {track: tuple(sorted(notes)) for track, notes in sorted(tracks.items())}
+
+    @property
+    def tracks(self) -> tuple[int, ...]:
+        return tuple(self.by_track)
+
+    def union(self, other: "NoteSelection") -> "NoteSelection":
+        return NoteSelection(self.pairs | other.pairs)
+
+    def difference(self, other: "NoteSelection") -> "NoteSelection":
+        return NoteSelection(self.pairs - other.pairs)
+
+    def toggled(self, other: "NoteSelection") -> "NoteSelection":
+        """``other`` added, or taken away when all of it is selected already (Shift+click)."""
+        if other.pairs <= self.pairs:
+            return self.difference(other)
+        return self.union(other)
+
+    @property
+    def start(self) -> int | None:
+        """The earliest start tick of a selected note (None when nothing is selected)."""
+        return min((note.start for _track, note in self.pairs), default=None)
+
+    @property
+    def end(self) -> int | None:
+        """The latest end tick of a selected note."""
+        return max((note.end for _track, note in self.pairs), default=None)
+
+    def describe(self) -> str:
+        """``"3 notes in 2 tracks"``."""
+        count = len(self.pairs)
+        if count == 0:
+            return "no notes selected"
+        tracks = len(self.by_track)
+        return f"{count} note{'s' * (count != 1)}" + (f" in {tracks} tracks" if tracks > 1 else "")

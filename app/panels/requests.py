@@ -47,7 +47,7 @@ class ContinueRequest:
     temperatures: Temperatures
     allowed_instruments: tuple[int, ...] | None  # instrument classes; None = those of the seed and context bars
     random_seed: int
-    top_p: float = 0.9  # nucleus sampling: 1 = off
+    top_p: float = 0.8  # nucleus sampling: 1 = off (core.generation.Controls's default)
     latent: str = "prior"  # how each new bar's z is chosen: prior, standard or rerank (core.generation.latent)
 
     @property

@@ -14,8 +14,11 @@ from PySide6.QtWidgets import QWidget
 
 from app import theme
 from app.piano_roll.bar_grid import BarGrid, thinning_step
-from app.piano_roll.note_painter import FrameStats, GhostLayer, TrackLayer, paint_tracks
+from app.piano_roll.editor import near_right_end
+from app.piano_roll.note_painter import FrameStats, GhostLayer, TrackLayer, note_rects, note_space_transform, paint_tracks
+from app.piano_roll.selection_layer import SelectionLayer, paint_band
 from app.piano_roll.viewport import Viewport
+from core.score import Note
 from core.selection import BarRange, BarSelection
 
 BLACK_KEYS = {1, 3, 6, 8, 10}
@@ -39,6 +42,12 @@ class NoteCanvas(QWidget):
         self.cursor_tick: float | None = None
         self.placeholder = ""
         self.last_frame = FrameStats()
+        self.editor = None  # the roll's NoteEditor: mouse gestures go to it
+        self.selection_layer: SelectionLayer | None = None
+        self.drag_offset: tuple[int, int, int] = (0, 0, 0)  # ticks, semitones, longer (a drag's preview)
+        self.drawn_note: tuple[Note, str] | None = None  # the pencil's note while it is drawn
+        self.band: QRectF | None = None
+        self.setMouseTracking(True)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumSize(200, 120)
         self.setFocusPolicy(Qt.FocusPolicy.WheelFocus)
@@ -53,6 +62,12 @@ class NoteCanvas(QWidget):
             self._paint_grid(painter)
             self._paint_highlight(painter)
         self.last_frame = paint_tracks(painter, self.view, self.layers)
+        if self.selection_layer is not None:
+            self.selection_layer.paint(painter, self.view, *self.drag_offset)
+        if self.drawn_note is not None:
+            self._paint_drawn_note(painter)
+        if self.band is not None:
+            paint_band(painter, self.band)
         if self.ghosts is not None and not self.ghosts.empty:
             self._paint_veil(painter)
             self.ghosts.paint(painter, self.view)
@@ -156,6 +171,18 @@ class NoteCanvas(QWidget):
             painter.setPen(QColor(theme.BACKGROUND))
             painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
 
+    def _paint_drawn_note(self, painter: QPainter) -> None:
+        assert self.drawn_note is not None
+        note, colour = self.drawn_note
+        painter.save()
+        painter.setTransform(note_space_transform(self.view), True)
+        pen = QPen(QColor(theme.ACCENT))
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.setBrush(QColor(colour))
+        painter.drawRects(note_rects([note]))
+        painter.restore()
+
     def _paint_cursor(self, painter: QPainter) -> None:
         if self.cursor_tick is None:
             return
@@ -188,6 +215,37 @@ class NoteCanvas(QWidget):
         else:
             self.scroll_requested.emit(0.0, -delta.y() / 120.0 * 3 * self.view.row_height)
         event.accept()
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        if self.editor is not None and self.editor.press(event):
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        if self.editor is None:
+            return
+        if self.editor.drag is not None:
+            self.editor.move(event)
+            return
+        self._hover(event.position())
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        if self.editor is not None:
+            self.editor.release(event)
+
+    def _hover(self, position: QPointF) -> None:
+        """A resize arrow over a note's right end, a hand over a note, else the tool's cursor."""
+        roll = self.editor.roll  # type: ignore[union-attr]
+        hit = roll.note_at(position.x(), position.y())
+        if hit is None:
+            pencil = self.editor.tool == "pencil"  # type: ignore[union-attr]
+            shape = Qt.CursorShape.CrossCursor if pencil else Qt.CursorShape.ArrowCursor
+        else:
+            near_end = near_right_end(self.view, hit[1], position.x())
+            shape = Qt.CursorShape.SizeHorCursor if near_end else Qt.CursorShape.SizeAllCursor
+        if self.cursor().shape() != shape:
+            self.setCursor(shape)
 
     def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
         self.clicked.emit(self.view.tick_of(event.position().x()))

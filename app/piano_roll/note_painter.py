@@ -2,11 +2,16 @@
 
 Two ways, chosen per frame by how dense the view is:
 
-* **Vector** (normal zoom): for every track and every velocity band the notes' rectangles are built
-  once, in "note space" (x = tick, y = -(pitch + 1), one unit per semitone), sorted by start. A frame
-  finds the visible slice of each band with two binary searches (:class:`NoteIndex`), sets one
-  transform for the whole view and hands the slice to ``QPainter.drawRects``: the per-note work is in
-  C++, Python's work per frame is per band, not per note.
+* **Vector** (normal zoom): for every track the notes' rectangles are built once, in "note space"
+  (x = tick, y = -(pitch + 1), one unit per semitone), sorted by start, with each note's velocity
+  band beside it. A frame finds the visible slice of each track with two binary searches
+  (:class:`NoteIndex`), orders the slice by band (numpy), sets one transform for the whole view and
+  hands each band's part to ``QPainter.drawRects``: the drawing is in C++, Python's work per frame is
+  per track and band plus one list gather of the visible rectangles.
+
+An edit changes a few notes of a track: :meth:`TrackLayer.changed` finds them by binary search and
+splices the track's columns, band numbers and rectangles (slices copied in C), so an edit costs per
+track touched, not per note of the piece.
 * **Raster** (zoomed far out, thousands of notes a few pixels wide): the visible notes are stamped
   into a small image, one image row per pitch and one column per screen pixel, with numpy; that image
   is drawn stretched over the canvas. Its cost grows with the covered pixels, not with the notes.
@@ -25,7 +30,9 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
 
 from app import theme
-from app.piano_roll.note_index import NoteIndex
+from operator import itemgetter
+
+from app.piano_roll.note_index import NoteIndex, sorted_by_start, splice_list, splice_rows
 from app.piano_roll.viewport import Viewport
 from core.score import Note, Track
 
@@ -40,6 +47,11 @@ OUTLINE_ABOVE_ROW_PX = 6.0  # ... and rows are tall enough to see them
 def velocity_band(velocity: np.ndarray | int) -> np.ndarray | int:
     """Band 0 (softest) to VELOCITY_BANDS - 1 (loudest) of MIDI velocities 1-127."""
     return np.clip((np.asarray(velocity) - 1) * VELOCITY_BANDS // 127, 0, VELOCITY_BANDS - 1)
+
+
+def _band_of(velocity: int) -> int:
+    """:func:`velocity_band` of one velocity, without numpy (edits ask for a few at a time)."""
+    return min(VELOCITY_BANDS - 1, max(0, (velocity - 1) * VELOCITY_BANDS // 127))
 
 
 def band_colors(color: str | QColor) -> list[QColor]:
@@ -72,42 +84,42 @@ def note_space_transform(view: Viewport) -> QTransform:
     )
 
 
-@dataclass
-class _Band:
-    index: NoteIndex
-    rects: list[QRectF]
-    fill: QColor
-    outline: QColor
-
-
 class TrackLayer:
-    """One track ready to draw: its notes split into velocity bands, each with its rectangles, and
-    an index of all its notes for the raster path."""
+    """One track ready to draw: an index of its notes (sorted by start), their rectangles and
+    velocity bands in the same order, and the band colours."""
 
     def __init__(self, track: Track, color: str | QColor) -> None:
         self.track = track
+        self.color = QColor(color)
         self.all = NoteIndex.build(track.notes)
-        colors = band_colors(color)
-        self.bands: list[_Band] = []
-        self.palette = np.array([c.rgba() for c in colors], dtype=np.uint32)
-        if len(self.all) == 0:
-            return
-        bands = velocity_band(self.all.velocities)
-        for band in range(VELOCITY_BANDS):
-            chosen = np.flatnonzero(bands == band)
-            if len(chosen) == 0:
-                continue
-            notes = [
-                Note(int(s), int(e - s), int(p), int(v))
-                for s, e, p, v in zip(
-                    self.all.starts[chosen], self.all.ends[chosen], self.all.pitches[chosen], self.all.velocities[chosen]
-                )
-            ]
-            self.bands.append(
-                _Band(NoteIndex.build(notes), note_rects(notes), colors[band], _mix(colors[band], QColor("#000000"), 0.55))
-            )
+        self.fills = band_colors(color)
+        self.outlines = [_mix(c, QColor("#000000"), 0.55) for c in self.fills]
+        self.palette = np.array([c.rgba() for c in self.fills], dtype=np.uint32)
+        self.band_of = np.asarray(velocity_band(self.all.velocities), dtype=np.int64)
+        height = 1.0 - 2 * ROW_GAP
+        self.rects = [
+            QRectF(float(s), ROW_GAP - p - 1.0, float(e - s), height)
+            for s, e, p in zip(self.all.starts.tolist(), self.all.ends.tolist(), self.all.pitches.tolist())
+        ]
         durations = self.all.ends - self.all.starts
-        self.typical_duration = float(np.median(durations))
+        self.typical_duration = float(np.median(durations)) if len(durations) else 10.0
+
+    def changed(self, track: Track, removed: Sequence[Note], added: Sequence[Note]) -> "TrackLayer":
+        """The layer of ``track``, which is this layer's track less ``removed`` plus ``added``: only
+        those notes are found, dropped and inserted (this layer is left as it was, for undo)."""
+        layer = object.__new__(TrackLayer)
+        layer.track = track
+        layer.color, layer.fills, layer.outlines, layer.palette = self.color, self.fills, self.outlines, self.palette
+        layer.typical_duration = self.typical_duration
+        removed_at = self.all.positions_of(removed)
+        ordered = sorted_by_start(added)
+        layer.all, at = self.all.spliced(removed_at, ordered)
+        new_bands = np.asarray([[_band_of(n[3]) for n in ordered]], dtype=np.int64).reshape(1, -1)
+        layer.band_of = splice_rows(self.band_of.reshape(1, -1), removed_at, at, new_bands)[0]
+        layer.rects = splice_list(self.rects, removed_at, at, note_rects(ordered))
+        if len(layer.all) and not len(self.all):
+            layer.typical_duration = float(np.median(layer.all.ends - layer.all.starts))
+        return layer
 
     def visible_count(self, t0: float, t1: float) -> int:
         lo, hi = self.all.window(t0, t1)
@@ -151,15 +163,26 @@ def _paint_vector(painter: QPainter, view: Viewport, layers: Sequence[TrackLayer
     if not outlined:
         painter.setPen(Qt.PenStyle.NoPen)
     for layer in layers:
-        for band in layer.bands:
-            lo, hi = band.index.window(t0, t1)
-            if hi <= lo:
+        lo, hi = layer.all.window(t0, t1)
+        if hi <= lo:
+            continue
+        bands = layer.band_of[lo:hi]
+        counts = np.bincount(bands, minlength=VELOCITY_BANDS).tolist()
+        if hi - lo == 1:
+            ordered = layer.rects[lo:hi]
+        else:
+            order = (np.argsort(bands, kind="stable") + lo).tolist()
+            ordered = list(itemgetter(*order)(layer.rects))
+        begin = 0
+        for band, count in enumerate(counts):
+            if not count:
                 continue
             if outlined:
-                pen.setColor(band.outline)
+                pen.setColor(layer.outlines[band])
                 painter.setPen(pen)
-            painter.setBrush(band.fill)
-            painter.drawRects(band.rects[lo:hi])
+            painter.setBrush(layer.fills[band])
+            painter.drawRects(ordered[begin : begin + count])
+            begin += count
     painter.restore()
 
 

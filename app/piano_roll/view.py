@@ -12,27 +12,43 @@ This is the one widget the window uses; it owns the :class:`Viewport` its parts 
 * ``chord_lane``: the chords of each bar and half bar above the notes, editable by typing;
 * ``fit()``, ``zoom_time(factor)``, ``zoom_pitch(factor)``, ``scroll_by(dx, dy)``;
 * signals ``key_pressed(pitch)`` / ``key_released(pitch)`` from the keyboard, ``seek_requested(tick)``
-  (Shift+click on the ruler numbers, double-click on the notes).
+  (double-click on the ruler numbers or on the notes);
+* ``editor`` (:class:`app.piano_roll.editor.NoteEditor`): the tools, the grid, the note selection and
+  the note edits, emitted as ``editor.edit_requested(NoteEdit, text)``; ``editor.actions`` are the
+  roll's own commands (acting while the roll has the focus);
+* ``expect(before, after, changes)``: told before a note edit is shown, the roll updates only the
+  changed notes of its drawing instead of indexing the edited tracks again.
+
+Drum tracks (channel 10) are drawn in the drum lane under the notes, with their General MIDI names;
+the velocity lane at the bottom shows and edits the notes' velocities.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from PySide6.QtCore import Qt, Signal
+import numpy as np
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QGridLayout, QScrollBar, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QScrollBar, QWidget
 
 from app import theme
 from app.piano_roll.bar_grid import BarGrid
 from app.piano_roll.canvas import NoteCanvas
 from app.piano_roll.chord_lane import ChordLane
 from app.piano_roll.keyboard import PianoKeyboard
+from app.piano_roll.drum_lane import DrumLane
+from app.piano_roll.editor import NoteEditor
+from app.piano_roll.header import EditHeader
+from app.piano_roll.note_index import NoteIndex
 from app.piano_roll.note_painter import GhostLayer, TrackLayer
 from app.piano_roll.ruler import BarRuler, MimeProvider
-from app.piano_roll.viewport import HIGHEST_PITCH, Viewport
+from app.piano_roll.selection_layer import SelectionLayer
+from app.piano_roll.velocity_lane import VelocityLane
+from app.piano_roll.viewport import HIGHEST_PITCH, MAX_PX_PER_TICK, MIN_PX_PER_TICK, Viewport
+from core.edits import NoteChange
 from core.score import Note, Score
-from core.selection import BarSelection
+from core.selection import BarSelection, NoteSelection
 
 PITCH_SCROLL_UNITS = 8  # scroll bar steps per semitone
 EMPTY_TEXT = "Open a MIDI file (Ctrl+O) or drop one here"
@@ -53,6 +69,13 @@ class PianoRoll(QWidget):
         self._colors: list[str] = []
         self._visible: list[bool] = []
         self._layer_cache: dict[tuple[int, str], TrackLayer] = {}
+        self._pitched: list[tuple[int, TrackLayer]] = []  # (track index, layer) drawn in the roll
+        self._drums: list[tuple[int, TrackLayer]] = []  # ... and in the drum lane
+        self._lifted: dict[int, TrackLayer] = {}  # layers without the notes a drag is moving
+        self._expected: tuple[Score, Score, tuple[NoteChange, ...]] | None = None
+        self._selection_layer: SelectionLayer | None = None
+        self._selection_index: NoteIndex | None = None  # the selected notes of the shown tracks
+        self._time_axis: tuple[float, float, int] | None = None  # what the lanes were last drawn for
 
         self.canvas = NoteCanvas(self.view)
         self.ruler = BarRuler(self.view)
@@ -60,24 +83,41 @@ class PianoRoll(QWidget):
         self.keyboard = PianoKeyboard(self.view)
         self.hbar = QScrollBar(Qt.Orientation.Horizontal)
         self.vbar = QScrollBar(Qt.Orientation.Vertical)
+        self.editor = NoteEditor(self)
+        self.canvas.editor = self.editor
+        self.header = EditHeader(self.editor)
+        self.drum_lane = DrumLane(self)
+        self.velocity_lane = VelocityLane(self)
         corner = QWidget()
         corner.setFixedSize(self.keyboard.width(), self.ruler.height())
         corner.setStyleSheet(f"background: {theme.PANEL};")
+        self.drum_corner = QLabel("Drums")
+        self.drum_corner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.drum_corner.setStyleSheet(f"background: {theme.PANEL}; color: {theme.TEXT_DIM};")
+        self.drum_corner.hide()
+        velocity_corner = QLabel("Velocity")
+        velocity_corner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        velocity_corner.setStyleSheet(f"background: {theme.PANEL}; color: {theme.TEXT_DIM};")
 
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(corner, 0, 0)
-        layout.addWidget(self.ruler, 0, 1)
+        layout.addWidget(self.header, 0, 0, 1, 3)
+        layout.addWidget(corner, 1, 0)
+        layout.addWidget(self.ruler, 1, 1)
         lane_corner = QWidget()
         lane_corner.setFixedSize(self.keyboard.width(), self.chord_lane.height())
         lane_corner.setStyleSheet(f"background: {theme.PANEL};")
-        layout.addWidget(lane_corner, 1, 0)
-        layout.addWidget(self.chord_lane, 1, 1)
-        layout.addWidget(self.keyboard, 2, 0)
-        layout.addWidget(self.canvas, 2, 1)
-        layout.addWidget(self.vbar, 2, 2)
-        layout.addWidget(self.hbar, 3, 1)
+        layout.addWidget(lane_corner, 2, 0)
+        layout.addWidget(self.chord_lane, 2, 1)
+        layout.addWidget(self.keyboard, 3, 0)
+        layout.addWidget(self.canvas, 3, 1)
+        layout.addWidget(self.vbar, 3, 2)
+        layout.addWidget(self.drum_corner, 4, 0)
+        layout.addWidget(self.drum_lane, 4, 1)
+        layout.addWidget(velocity_corner, 5, 0)
+        layout.addWidget(self.velocity_lane, 5, 1)
+        layout.addWidget(self.hbar, 6, 1)
 
         self.canvas.zoom_time_requested.connect(self.zoom_time)
         self.canvas.zoom_pitch_requested.connect(self.zoom_pitch)
@@ -96,20 +136,72 @@ class PianoRoll(QWidget):
     def set_score(self, score: Score | None, keep_view: bool = True) -> None:
         """Show ``score`` (``None``: nothing). With ``keep_view`` False the view fits the piece."""
         first = self.score is None
+        previous = self.score
+        expected, self._expected = self._expected, None
+        spliced = expected is not None and expected[0] is previous and expected[1] is score
+        if spliced and previous is not None and score is not None:
+            self._splice_layers(previous, score, expected[2])  # type: ignore[index]
+        self.editor.cancel_drag()
+        self._lifted = {}
         self.score = score
-        self.grid = BarGrid.of(score) if score is not None else None
+        old_grid = self.grid
+        self.grid = self._grid_for(previous, score)
         self.canvas.grid = self.ruler.grid = self.grid
         self.chord_lane.set_score(score, new_piece=first or not keep_view)
+        self.ruler.last_bar = score.bar_count if score is not None else None
         self.canvas.placeholder = "" if score is not None else EMPTY_TEXT
         count = len(score.tracks) if score is not None else 0
         new = range(len(self._colors), count)
         self._colors = (self._colors + [theme.track_color(i, score.tracks[i].is_drum) for i in new])[:count]  # type: ignore[union-attr]
         self._visible = (self._visible + [True] * count)[:count]
-        self._rebuild_layers()
+        self._rebuild_layers(show_selection=not spliced)
+        self.header.set_score(score)
+        if not keep_view:  # another piece: nothing of the old one stays selected
+            self.editor.set_selection(NoteSelection())
+        elif not spliced:  # a note edit sets its own selection; anything else keeps what is still there
+            self.editor.forget_missing(score)
         if score is not None and (first or not keep_view):
             self.fit()
         else:
-            self._changed()
+            self._changed(frame=not spliced or self.grid is not old_grid)  # a note edit inside the bars leaves the ruler and keys
+
+    def expect(self, before: Score, after: Score, changes: Sequence[NoteChange]) -> None:
+        """The next ``set_score(after)``, coming from ``before``, changes only these notes."""
+        self._expected = (before, after, tuple(changes))
+
+    def _splice_layers(self, before: Score, after: Score, changes: tuple[NoteChange, ...]) -> None:
+        """Update the cached layers of the changed tracks note by note (a track changed twice in one
+        edit, or a layer that does not match, is indexed again as usual)."""
+        touched = [c.track for c in changes]
+        for change in changes:
+            index = change.track
+            if touched.count(index) > 1 or index >= len(before.tracks) or index >= len(after.tracks):
+                continue
+            old_track = before.tracks[index]
+            colour = self._colors[index] if index < len(self._colors) else theme.track_color(index, old_track.is_drum)
+            layer = self._layer_cache.get((id(old_track), colour))
+            if layer is None or layer.track is not old_track:
+                continue
+            try:
+                new_layer = layer.changed(after.tracks[index], change.removed, change.added)
+            except KeyError:
+                continue
+            self._layer_cache[(id(after.tracks[index]), colour)] = new_layer
+
+    def _grid_for(self, previous: Score | None, score: Score | None) -> BarGrid | None:
+        """The bar grid of ``score``: the one shown already when the meters and bar count are the
+        same (a note edit inside the piece), else built anew."""
+        if score is None:
+            return None
+        if (
+            self.grid is not None
+            and previous is not None
+            and previous.ticks_per_quarter == score.ticks_per_quarter
+            and previous.time_signatures == score.time_signatures
+            and previous.bar_count == score.bar_count
+        ):
+            return self.grid
+        return BarGrid.of(score)
 
     def set_track_display(self, colors: Sequence[str], visible: Sequence[bool]) -> None:
         """Colour and show/hide per track (indices as in the Score)."""
@@ -118,13 +210,13 @@ class PianoRoll(QWidget):
         self._rebuild_layers()
         self.canvas.update()
 
-    def _rebuild_layers(self) -> None:
+    def _rebuild_layers(self, show_selection: bool = True) -> None:
         if self.score is None:
             self.canvas.layers = []
             self._layer_cache.clear()
             return
         cache: dict[tuple[int, str], TrackLayer] = {}
-        layers = []
+        self._pitched, self._drums = [], []
         for index, track in enumerate(self.score.tracks):
             colour = self._colors[index] if index < len(self._colors) else theme.track_color(index, track.is_drum)
             key = (id(track), colour)
@@ -133,9 +225,105 @@ class PianoRoll(QWidget):
                 layer = TrackLayer(track, colour)
             cache[key] = layer
             if index >= len(self._visible) or self._visible[index]:
-                layers.append(layer)
+                (self._drums if track.is_drum else self._pitched).append((index, layer))
         self._layer_cache = cache
-        self.canvas.layers = layers
+        self._show_layers()
+        keys: set[int] = set()
+        for _index, layer in self._drums:
+            keys.update(np.unique(layer.all.pitches).tolist())
+        if sorted(keys) != self.drum_lane.keys:
+            self.drum_lane.set_keys(sorted(keys))
+            self.drum_corner.setVisible(bool(keys))
+        if show_selection:  # (a note edit shows its own selection next)
+            self.show_note_selection(self.editor.selection)
+
+    def _show_layers(self) -> None:
+        self.canvas.layers = [self._lifted.get(index, layer) for index, layer in self._pitched]
+        self.canvas.update()
+        self.drum_lane.update()
+        self.velocity_lane.update()
+
+    # ------------------------------------------------------------------------ notes on screen
+    def shown_layers(self) -> list[tuple[int, TrackLayer]]:
+        """(track index, layer) of every shown track, pitched and drums."""
+        return self._pitched + self._drums
+
+    def drum_layers(self) -> list[tuple[int, TrackLayer]]:
+        return list(self._drums)
+
+    def shown_tracks(self) -> list[int]:
+        return sorted(index for index, _layer in self.shown_layers())
+
+    def note_at(self, x: float, y: float) -> tuple[int, Note] | None:
+        """The note drawn under canvas point (x, y) (the topmost), as (track index, note)."""
+        view = self.view
+        pitch = view.pitch_of(y)
+        tick = view.tick_of(x)
+        slack = 2.0 / view.px_per_tick
+        for track, layer in reversed(self._pitched):
+            index = layer.all
+            chosen = index.visible(tick - slack, tick + slack, pitch, pitch)
+            if len(chosen):
+                inside = [j for j in chosen.tolist() if index.starts[j] <= tick < index.ends[j]]
+                j = inside[-1] if inside else int(chosen[-1])
+                return track, index.note(j)
+        return None
+
+    def notes_in_rect(self, rect: QRectF) -> NoteSelection:
+        """The notes of the pitched tracks that a canvas rectangle touches."""
+        view = self.view
+        t0, t1 = view.tick_of(rect.left()), view.tick_of(rect.right())
+        high, low = view.pitch_of(rect.top()), view.pitch_of(rect.bottom())
+        pairs = []
+        for track, layer in self._pitched:
+            index = layer.all
+            for j in index.visible(t0, t1, low, high).tolist():
+                pairs.append((track, index.note(j)))
+        return NoteSelection(frozenset(pairs))
+
+    def show_note_selection(self, selection: NoteSelection) -> None:
+        pitched = {index for index, _layer in self._pitched}
+        self._selection_layer = SelectionLayer(selection, pitched) if selection else None
+        self.canvas.selection_layer = self._selection_layer
+        shown = set(self.shown_tracks())
+        chosen = [note for track, note in selection if track in shown]
+        self._selection_index = NoteIndex.build(chosen) if chosen else None
+        self.canvas.update()
+        self.drum_lane.update()
+        self.velocity_lane.update()
+
+    def selection_index(self) -> NoteIndex | None:
+        """The selected notes of the shown tracks, indexed (for the velocity lane)."""
+        return self._selection_index
+
+    def lift(self, selection: NoteSelection | None) -> None:
+        """Draw the tracks without the notes of ``selection`` (a drag is moving them; they are drawn
+        by the selection layer); ``None`` puts them back."""
+        self._lifted = {}
+        self.canvas.drag_offset = (0, 0, 0)
+        if selection:
+            for index, layer in self._pitched:
+                notes = selection.by_track.get(index)
+                if notes:
+                    try:
+                        self._lifted[index] = layer.changed(layer.track, notes, ())
+                    except KeyError:
+                        pass
+        self._show_layers()
+
+    def show_drag(self, ticks: int, semitones: int, longer: int) -> None:
+        self.canvas.drag_offset = (ticks, semitones, longer)
+        self.canvas.update()
+
+    def show_drawn_note(self, note: Note | None) -> None:
+        index = self.editor.active_track
+        colour = self._colors[index] if 0 <= index < len(self._colors) else theme.ACCENT
+        self.canvas.drawn_note = None if note is None else (note, colour)
+        self.canvas.update()
+
+    def show_band(self, band: QRectF | None) -> None:
+        self.canvas.band = band
+        self.canvas.update()
 
     # ----------------------------------------------------------------------------- selection
     @property
@@ -218,6 +406,15 @@ class PianoRoll(QWidget):
         self.view.zoom_time(factor, self.view.width / 2 if anchor_x is None else anchor_x)
         self._changed()
 
+    def zoom_to_ticks(self, start_tick: float, end_tick: float) -> None:
+        """Show ticks ``start_tick``-``end_tick`` across the whole width (pitches stay): zoom to the
+        selection, and the preview of new bars made readable."""
+        self._sync_size()
+        span = max(1.0, end_tick - start_tick)
+        self.view.px_per_tick = min(MAX_PX_PER_TICK, max(MIN_PX_PER_TICK, self.view.width * 0.96 / span))
+        self.view.scroll_to_tick(start_tick - 0.02 * span)
+        self._changed()
+
     def zoom_pitch(self, factor: float, anchor_y: float | None = None) -> None:
         self.view.zoom_pitch(factor, self.view.height / 2 if anchor_y is None else anchor_y)
         self._changed()
@@ -264,7 +461,9 @@ class PianoRoll(QWidget):
         shown = float(self.canvas.highlight[1]) if self.canvas.highlight is not None else 0.0
         return max(end, shown, self.view.right_tick)
 
-    def _changed(self) -> None:
+    def _changed(self, frame: bool = True) -> None:
+        """Scroll bars follow the view; the notes and lanes are repainted, and with ``frame`` the
+        ruler and the keyboard too."""
         view = self.view
         visible_ticks = max(1, int(view.right_tick - view.left_tick))
         self.hbar.blockSignals(True)
@@ -281,9 +480,15 @@ class PianoRoll(QWidget):
         self.vbar.setValue(int((HIGHEST_PITCH + 1 - view.top_pitch) * PITCH_SCROLL_UNITS))
         self.vbar.blockSignals(False)
         self.canvas.update()
-        self.ruler.update()
-        self.chord_lane.update()
-        self.keyboard.update()
+        if frame:
+            self.ruler.update()
+            self.keyboard.update()
+        time_axis = (view.left_tick, view.px_per_tick, view.width)
+        if time_axis != self._time_axis:  # the lanes show no pitches: scrolling in pitch leaves them
+            self._time_axis = time_axis
+            self.chord_lane.update()
+            self.drum_lane.update()
+            self.velocity_lane.update()
         self.view_changed.emit()
 
     def _on_hbar(self, value: int) -> None:

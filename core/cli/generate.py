@@ -38,13 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="allowed instruments, e.g. violin,viola,cello, class numbers, or 'all' (default: those of the seed and context bars)",
     )  # fmt: skip
     parser.add_argument("--no-range-clamp", action="store_true", help="let notes leave their instruments' playable ranges")
-    parser.add_argument("--top-p", type=float, default=0.9, metavar="P", help="nucleus sampling: only the likeliest classes up to mass P (default 0.9; 1 = off)")
+    parser.add_argument("--top-p", type=float, default=0.8, metavar="P", help="nucleus sampling: only the likeliest classes up to mass P (default 0.8; 1 = off)")
     parser.add_argument(
         "--latent", default="prior", metavar="prior|standard|rerank",
         help="each new bar's z: from the model's prior (default; context-aware for a learned prior), "
         "standard N(0, I) as the original, or rerank CANDIDATES draws",
     )  # fmt: skip
-    parser.add_argument("--z-scale", type=float, default=0.5, metavar="S", help="spread of the prior's draws (default 0.5)")
+    parser.add_argument("--z-scale", type=float, default=0.3, metavar="S", help="spread of the prior's draws (default 0.3)")
     parser.add_argument("--candidates", type=int, default=4, metavar="K", help="codes tried per bar with --latent rerank (default 4)")
     _add_model(parser)
     parser.set_defaults(handler=run_continue)

@@ -214,3 +214,50 @@ def test_ctrl_wheel_zooms_time_around_the_mouse(window, piece):
     window.roll.canvas.wheelEvent(event)
     assert view.px_per_tick == pytest.approx(before * 1.2)
     assert view.tick_of(300) == pytest.approx(tick_under_mouse)
+
+
+def test_the_rolls_note_edits_are_in_the_edit_menu_and_the_tools_in_the_rolls_header_with_keys_of_their_own(window):
+    from app.actions import NOTE_ACTION_SPECS
+
+    keys = [QKeySequence(k).toString() for spec in ACTION_SPECS + NOTE_ACTION_SPECS for k in spec.shortcuts]
+    assert len(keys) == len(set(keys)), "two commands share a key"
+    edit_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Edit")
+    in_edit = set(edit_menu.actions()) | {a for sub in edit_menu.actions() if sub.menu() for a in sub.menu().actions()}
+    for spec in NOTE_ACTION_SPECS:
+        assert window.actions[spec.name] in in_edit, spec.name
+        assert window.actions[spec.name] is window.roll.editor.actions[spec.name]
+    header = window.roll.header
+    assert header.tool_buttons["pencil_tool"].defaultAction() is window.actions["pencil_tool"]
+    assert header.tool_buttons["select_tool"].defaultAction() is window.actions["select_tool"]
+    assert "(P)" in window.actions["pencil_tool"].toolTip()
+
+
+def test_a_note_edit_in_the_window_is_one_undo_step(window, piece):
+    from core.selection import NoteSelection
+
+    window.open_file(piece)
+    original = window.document.score
+    note = original.tracks[0].notes[0]
+    window.roll.editor.set_selection(NoteSelection.of([(0, note)]))
+    window.actions["octave_up"].trigger()
+    assert note._replace(pitch=note.pitch + 12) in window.document.score.tracks[0].notes
+    assert window.actions["undo"].text().startswith("&Undo Move 1 note")
+    window.actions["undo"].trigger()
+    assert window.document.score is original
+
+
+def test_the_editing_screenshot_state_shows_the_tools_at_work(window, tmp_path):
+    from app.main import DEMO
+    from app.screenshot import show_editing
+
+    window.open_file(DEMO)
+    window.roll.set_selection(BarSelection().with_seed(9, 10))
+    show_editing(window)
+    assert window.document.score.tracks[-1].is_drum  # the groove went in as a drum track, undoably
+    assert window.roll.drum_lane.isVisible() and "Acoustic Snare" in window.roll.drum_lane.names()
+    assert window.roll.editor.tool == "pencil" and window.roll.editor.grid.name == "1/8"
+    selected = window.roll.editor.selection
+    assert selected and all(window.document.score.bar_at(n.start).number in (9, 10) for _t, n in selected)
+    assert window.roll.canvas.drawn_note is not None
+    window.actions["undo"].trigger()
+    assert not window.document.score.tracks[-1].is_drum

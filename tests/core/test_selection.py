@@ -39,3 +39,17 @@ def test_invalid_ranges_are_refused():
         BarRange(0, 2)
     with pytest.raises(ValueError):
         BarRange(5, 4)
+
+
+def test_note_selection_groups_by_track_toggles_and_says_itself():
+    from core.score import Note
+    from core.selection import NoteSelection
+
+    a, b, c = Note(0, 10, 60, 80), Note(5, 10, 62, 80), Note(20, 10, 64, 80)
+    selection = NoteSelection.of([(1, b), (0, c), (1, a)])
+    assert selection.by_track == {0: (c,), 1: (a, b)}
+    assert selection.start == 0 and selection.end == 30 and len(selection) == 3
+    assert selection.describe() == "3 notes in 2 tracks"
+    assert selection.toggled(NoteSelection.of([(1, a)])) == NoteSelection.of([(1, b), (0, c)])
+    assert NoteSelection().toggled(NoteSelection.of([(1, a)])) == NoteSelection.of([(1, a)])
+    assert NoteSelection().describe() == "no notes selected" and not NoteSelection()

@@ -1,0 +1,61 @@
+"""Drum tracks (channel 10) are drawn in their own lane, on rows named as General MIDI names them."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt
+
+from core.selection import NoteSelection
+from tests.app.pieces import quartet
+from tests.app.piano_roll.editing_helpers import make_editing
+
+
+def test_the_drum_lane_names_its_rows_and_draws_drums_there_not_among_the_pitches(qtbot):
+    ed = make_editing(qtbot, quartet())
+    lane = ed.roll.drum_lane
+    assert lane.isVisible() and ed.roll.drum_corner.isVisible()
+    assert lane.keys == [36, 38]
+    assert lane.names() == ["Bass Drum 1", "Acoustic Snare"]
+    drum_track = ed.score.tracks[3]
+    assert all(layer.track is not drum_track for layer in ed.roll.canvas.layers)
+    assert [layer.track for _i, layer in ed.roll.drum_layers()] == [drum_track]
+    image = lane.grab().toImage()
+    assert image.width() > 0
+
+
+def test_a_click_in_the_drum_lane_selects_a_hit_and_delete_removes_it(qtbot):
+    ed = make_editing(qtbot, quartet())
+    lane = ed.roll.drum_lane
+    hit = ed.score.tracks[3].notes[1]  # the snare on beat 2 of bar 1
+    x = round(ed.roll.view.x_of(hit.start)) + 2
+    y = round((lane.keys.index(hit.pitch) + 0.5) * lane.row_height)
+    qtbot.mouseClick(lane, Qt.MouseButton.LeftButton, pos=QPoint(x, y))
+    assert ed.roll.editor.selection == NoteSelection.of([(3, hit)])
+    ed.roll.editor.delete()
+    assert hit not in ed.score.tracks[3].notes
+    qtbot.mouseClick(lane, Qt.MouseButton.LeftButton, pos=QPoint(x, y))
+    assert not ed.roll.editor.selection
+
+
+def test_no_drum_tracks_no_lane(qtbot):
+    score = quartet()
+    ed = make_editing(qtbot, score.replace(tracks=score.tracks[:3]))
+    assert not ed.roll.drum_lane.isVisible() and ed.roll.drum_lane.keys == []
+
+
+def test_the_pencil_draws_a_hit_on_a_drum_row_and_the_right_button_deletes_it(qtbot):
+    from core.grid import Grid
+    from core.score import Note
+    from tests.app.pieces import TPQ
+
+    ed = make_editing(qtbot, quartet())
+    lane = ed.roll.drum_lane
+    ed.roll.editor.set_tool("pencil")
+    ed.roll.editor.set_grid(Grid(8))
+    tick = 3 * TPQ + 250  # between two eighths after the last beat of bar 1
+    y = round((lane.keys.index(38) + 0.5) * lane.row_height)
+    qtbot.mouseClick(lane, Qt.MouseButton.LeftButton, pos=QPoint(round(ed.roll.view.x_of(tick)), y))
+    drawn = Note(3 * TPQ + 240, 240, 38, 80)
+    assert drawn in ed.score.tracks[3].notes
+    qtbot.mouseClick(lane, Qt.MouseButton.RightButton, pos=QPoint(round(ed.roll.view.x_of(drawn.start)) + 2, y))
+    assert drawn not in ed.score.tracks[3].notes
+    assert ed.document.undo_stack.count() == 2

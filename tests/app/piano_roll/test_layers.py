@@ -1,0 +1,84 @@
+"""An edit updates the drawing note by note: a spliced layer equals one built from scratch, and the
+roll does not index an edited track again."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.piano_roll import note_painter
+from app.piano_roll.note_index import NoteIndex, splice_list
+from app.piano_roll.note_painter import TrackLayer
+from core import edits
+from core.score import Note, Score, Track
+from core.selection import NoteSelection
+from tests.app.piano_roll.editing_helpers import BAR, TPQ, make_editing
+
+
+def random_track(count: int, seed: int = 0) -> Track:
+    rng = np.random.default_rng(seed)
+    starts = np.sort(rng.integers(0, 200 * BAR, count))
+    return Track(
+        "x",
+        notes=[
+            Note(int(s), int(d), int(p), int(v))
+            for s, d, p, v in zip(starts, rng.integers(1, 2 * TPQ, count), rng.integers(30, 90, count), rng.integers(1, 128, count))
+        ],
+    )
+
+
+def layer_content(layer: TrackLayer) -> list:
+    """What a layer draws (each note with its band and rectangle), independent of the order of notes
+    that start together; the rectangles must match the notes they stand beside."""
+    index = layer.all
+    rects = [(r.x(), r.y(), r.width()) for r in layer.rects]
+    assert len(rects) == len(index) == len(layer.band_of)
+    return sorted(
+        zip(index.starts.tolist(), index.ends.tolist(), index.pitches.tolist(), index.velocities.tolist(), layer.band_of.tolist(), rects)
+    )
+
+
+def test_a_spliced_layer_draws_what_a_new_one_draws():
+    track = random_track(3000)
+    layer = TrackLayer(track, "#ff0000")
+    removed = track.notes[100:400:3] + track.notes[-5:]
+    added = tuple(Note(n.start + 7, n.duration, n.pitch + 1, min(127, n.velocity + 40)) for n in removed)
+    changed = Track("x", notes=[n for n in track.notes if n not in set(removed)] + list(added))
+    spliced = layer.changed(changed, removed, added)
+    assert layer_content(spliced) == layer_content(TrackLayer(changed, "#ff0000"))
+    assert spliced.all.starts.tolist() == sorted(spliced.all.starts.tolist())
+    assert [r.x() for r in spliced.rects] == spliced.all.starts.tolist()
+    assert layer_content(layer) == layer_content(TrackLayer(track, "#ff0000"))  # the old one is as it was
+
+
+def test_positions_of_a_note_the_index_lacks_is_a_key_error_and_doubles_are_found_twice():
+    index = NoteIndex.build([Note(0, 10, 60, 80), Note(0, 10, 60, 80), Note(5, 10, 61, 80)])
+    assert index.positions_of([Note(0, 10, 60, 80), Note(0, 10, 60, 80)]).tolist() == [0, 1]
+    with pytest.raises(KeyError):
+        index.positions_of([Note(0, 10, 60, 80)] * 3)
+    assert splice_list(["a", "b", "c"], np.array([1]), np.array([0, 2]), ["x", "y"]) == ["x", "a", "c", "y"]
+
+
+def test_an_edit_in_the_roll_updates_the_layer_without_indexing_the_track_again(qtbot, monkeypatch):
+    score = Score(TPQ, (random_track(5000), Track("y", 1, 1, [Note(0, TPQ, 40, 80)])))
+    ed = make_editing(qtbot, score)
+    built: list[Track] = []
+    original_init = note_painter.TrackLayer.__init__
+
+    def counting_init(self, track, color):
+        built.append(track)
+        original_init(self, track, color)
+
+    monkeypatch.setattr(note_painter.TrackLayer, "__init__", counting_init)
+    chosen = NoteSelection.of_track(0, ed.score.tracks[0].notes[10:60])
+    ed.roll.editor.set_selection(chosen)
+    ed.roll.editor.move_by(1, 2)
+    assert ed.document.undo_stack.count() == 1
+    ed.document.undo_stack.undo()
+    ed.document.undo_stack.redo()
+    assert built == []  # every update was a splice
+    shown = dict(ed.roll.shown_layers())[0]
+    assert shown.track is ed.score.tracks[0]
+    assert layer_content(shown) == layer_content(TrackLayer(ed.score.tracks[0], shown.color))
+    ed.document.apply(edits.clear_bars(ed.score, 1, 2), "Clear")  # an edit of another kind: indexed anew
+    assert any(track is ed.score.tracks[0] for track in built)
