@@ -322,6 +322,10 @@ def start_run(
         training = TrainingConfig.from_dict(dict(training.to_dict(), epochs=epochs))
     if init_from is not None:
         network = NetworkConfig.from_dict(checkpoints.read_card(init_from)["network"])
+    network = _with_dataset_instruments(network, dataset_dir, init_from is not None)
+    if network.instrument_table.has_drums and training.transpose:
+        # A drum key is not a pitch: moved by a semitone, a snare becomes a hand clap.
+        training = TrainingConfig.from_dict(dict(training.to_dict(), transpose=0))
     pairs = PairSet(load_pieces(dataset_dir), network.context_bars, training.max_events or None)
     if len(pairs) < 1:
         raise TrainingError(f"{dataset_dir}: no usable bars to train on")
@@ -341,6 +345,30 @@ def start_run(
         else:
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
+
+
+def _with_dataset_instruments(network: "NetworkConfig", dataset_dir: Path, fine_tuning: bool) -> "NetworkConfig":
+    """``network`` set to the instrument table the dataset was encoded with (its manifest), so that a
+    model trained on a drum dataset knows its drum class. Fine-tuning keeps the model's table, and
+    a dataset of another table is refused: its classes would mean other instruments."""
+    import dataclasses  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    try:
+        table = json.loads((dataset_dir / "manifest.json").read_text())["options"]["instruments"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return network  # a bare folder of pieces: the preset's table
+    if table == network.instruments:
+        return network
+    if fine_tuning:
+        raise TrainingError(
+            f"{dataset_dir}: encoded with the {table} instrument table, the model with {network.instruments}; "
+            f"preprocess again with --instruments {network.instruments}"
+        )
+    try:
+        return dataclasses.replace(network, instruments=table)
+    except ValueError as error:
+        raise TrainingError(f"{dataset_dir}: {error}") from None
 
 
 def resume_run(
