@@ -299,10 +299,11 @@ def start_run(
     init_from: str | Path | None = None,
     extra_info: dict[str, Any] | None = None,
     callbacks: Iterable["Callback"] = (),
+    batch_size: int | None = None,
 ) -> "Trainer":
     """A new run in ``run_dir`` (a new or empty folder) on the prepared music in ``dataset_dir``,
     as ``mahlernet train`` and the Training window start one: the preset's network and training
-    configs at ``size``, ``epochs`` if given, and with ``init_from`` (fine-tuning) the network of that
+    configs at ``size``, ``epochs`` and ``batch_size`` if given, and with ``init_from`` (fine-tuning) the network of that
     model. ``run.json`` records where the prepared music is, so that either can resume the run.
     Nothing is left on disk when it cannot start (no usable bars, no such device)."""
     from core import checkpoints  # noqa: PLC0415 - torch
@@ -320,6 +321,10 @@ def start_run(
     network, training = chosen.network, chosen.training
     if epochs:
         training = TrainingConfig.from_dict(dict(training.to_dict(), epochs=epochs))
+    if batch_size is not None:
+        if batch_size < 1:
+            raise TrainingError(f"batch size {batch_size}: use at least 1 bar per step")
+        training = TrainingConfig.from_dict(dict(training.to_dict(), batch_size=batch_size))
     if init_from is not None:
         network = NetworkConfig.from_dict(checkpoints.read_card(init_from)["network"])
     network = _with_dataset_instruments(network, dataset_dir, init_from is not None)
