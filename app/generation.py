@@ -175,9 +175,9 @@ class GenerationController(QObject):
 
     def _on_continued(self, result: ContinueResult) -> None:
         self.generated.emit(result.report)
-        self._on_candidates(list(result.candidates))
+        self._on_candidates(list(result.candidates), result.notes)
 
-    def _on_candidates(self, candidates: list[Candidate]) -> None:
+    def _on_candidates(self, candidates: list[Candidate], notes: tuple[str, ...] = ()) -> None:
         if not self._still_current(self.continue_panel):
             return
         self.candidates = list(candidates)
@@ -189,9 +189,10 @@ class GenerationController(QObject):
         first = self.candidates[0]
         last = first.at_bar + first.bars - 1
         bars = f"bar {last}" if first.bars == 1 else f"bars {first.at_bar}-{last}"
+        said = "".join(f" Note: {note[0].upper()}{note[1:]}." for note in notes)  # e.g. drums left out
         self.continue_panel.set_status(
             f"{count} variation{'s' if count != 1 else ''} of {bars}, dashed in the roll. "
-            f"Audition one; Keep inserts it before bar {first.at_bar} (Ctrl+Z undoes)."
+            f"Audition one; Keep inserts it before bar {first.at_bar} (Ctrl+Z undoes).{said}"
         )
 
     def show_candidate(self, index: int) -> None:
