@@ -1,13 +1,16 @@
 """Does a model keep a piece's drums? The share of new bars with drum notes in continuations.
 
-    .venv/bin/python benchmarks/drums.py CORPUS [--model M] [--bars 8] [--variations 4] [--places 3] [--json]
+    .venv/bin/python benchmarks/drums.py CORPUS [--model M] [--split-from M2] [--bars 8] [--variations 4]
+                                         [--places 3] [--json]
 
 CORPUS is the folder the model was trained from (OpenMSX for ``pop-game-continuation``). For each of
 the model's test works (its card's split: whole works it never saw; a card without a split uses every
-file, and the figures say so) that plays drums, ``--places`` seed bars are spread over the bars whose
-seed bar itself plays drums, with two context bars before it and ``--bars`` bars of the piece after
-it. The model continues each seed for ``--bars`` bars in ``--variations`` variations (the app's default
-controls; variation i uses seed i). A new bar *keeps drums* when a drum-channel note starts in it.
+file, and the figures say so; ``--split-from`` takes another model's test works, to measure say
+classical-continuation on the drum model's) that plays drums, ``--places`` seed bars are spread over
+the bars whose seed bar itself plays drums, with two context bars before it and ``--bars`` bars of the
+piece after it. The model continues each seed for ``--bars`` bars in ``--variations`` variations (the
+app's default controls; variation i uses seed i). A new bar *keeps drums* when a drum-channel note
+starts in it.
 
 Printed per work and in total: the share of new bars with drums (issue #17's goal: at least 90%), the
 same share in the real bars that follow each seed (the piece's own), drum notes per new bar beside
@@ -117,13 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", type=Path, help="the model's corpus folder (its test works are read from it)")
     parser.add_argument("--model", default="pop-game-continuation", help="model name or file (default pop-game-continuation)")
+    parser.add_argument("--split-from", metavar="M2", help="use the test works of this model's card (default: the model's own)")
     parser.add_argument("--bars", type=int, default=8, help="new bars per continuation (default 8)")
     parser.add_argument("--variations", type=int, default=4, help="variations per place (default 4)")
     parser.add_argument("--places", type=int, default=3, help="seed bars per work (default 3)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     model, card = load_for("continuation", args.model)
-    files, held_out = held_out_files(card, args.corpus)
+    split_card = load_for("continuation", args.split_from)[1] if args.split_from else card
+    files, held_out = held_out_files(split_card, args.corpus)
     total, rows, notes = Tally(), {}, set()
     for path in files:
         score = read_midi(path)
@@ -137,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             total.add(work)
     summary = {
         "model": card.get("name", args.model), "instruments": model.config.instruments, "held_out": held_out,
+        "split_from": split_card.get("name", args.split_from),
         "bars": args.bars, "variations": args.variations, "places_per_work": args.places,
         "works": rows, "total": total.row(), "notes": sorted(notes),
     }  # fmt: skip

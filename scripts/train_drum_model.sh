@@ -9,7 +9,10 @@
 # CORPUS_DIR defaults to the files of Debian's openttd-openmsx package (apt-get install -y
 # openttd-openmsx), copied to $WORK/corpus. Settings, from the environment:
 #   WORK=runs/drum-model     where the corpus copy, the dataset and the run go
-#   EPOCHS=20                epochs (the shipped model: see its card's "epochs")
+#   EPOCHS=20                epochs of the first schedule
+#   MORE_EPOCHS=32           then resumed to this many: a warm restart (the cosine schedule is
+#                            stretched to 32 epochs, so the rate rises to 40% of its peak and decays
+#                            again). The shipped model: 20 then 32 (its card's "epochs"); 0 = no restart
 #   BATCH_SIZE=16            bars per step: 1,800 training bars give 112 steps an epoch
 #   THREADS=1                torch threads
 #   DEVICE=auto              cpu, cuda, ...
@@ -20,6 +23,7 @@ cd "$(dirname "$0")/.."
 bin=.venv/bin
 work=${WORK:-runs/drum-model}
 epochs=${EPOCHS:-20}
+more_epochs=${MORE_EPOCHS:-32}
 batch_size=${BATCH_SIZE:-16}
 threads=${THREADS:-1}
 device=${DEVICE:-auto}
@@ -43,12 +47,16 @@ fi
 "$bin/mahlernet" preprocess "$corpus" "$work/dataset" --instruments pop-drums
 
 run="$work/pop-game-continuation"
+common=(--threads "$threads" --device "$device")
 if [[ -f "$run/last.safetensors" ]]; then
-    flags=(--resume)  # an interrupted run goes on where it stopped
+    "$bin/mahlernet" train "$work/dataset" "$run" --resume --epochs "$epochs" "${common[@]}"  # goes on where it stopped
 else
-    flags=(--preset continuation --size small --batch-size "$batch_size")
+    "$bin/mahlernet" train "$work/dataset" "$run" --preset continuation --size small --batch-size "$batch_size" \
+        --epochs "$epochs" "${common[@]}"
 fi
-"$bin/mahlernet" train "$work/dataset" "$run" --epochs "$epochs" --threads "$threads" --device "$device" "${flags[@]}"
+if [[ "$more_epochs" -gt "$epochs" ]]; then
+    "$bin/mahlernet" train "$work/dataset" "$run" --resume --epochs "$more_epochs" "${common[@]}"
+fi
 
 model=models/pop-game-continuation.safetensors
 "$bin/mahlernet" export "$run" "$model"

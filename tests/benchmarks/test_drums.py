@@ -47,8 +47,9 @@ def test_the_benchmark_counts_new_bars_with_drums_on_held_out_works(tmp_path, ca
     assert total["new_bars"] == 2 * 2 * 4 * 2 and total["real_bars_with_drums"] == 1.0
     assert 0.0 <= total["new_bars_with_drums"] <= 1.0 and total["drum_notes_on_gm_keys"] == 1.0
     assert report["instruments"] == "pop-drums" and report["notes"] == []
-    classical = tiny_model(tmp_path / "classical.safetensors", "mahlernet", works)
-    assert benchmark.main(argv + ["--model", str(classical)]) == 0
+    classical = tiny_model(tmp_path / "classical.safetensors", "mahlernet", [])  # a card of other works
+    assert benchmark.main(argv + ["--model", str(classical), "--split-from", str(drummer)]) == 0
     report = json.loads(capsys.readouterr().out)
+    assert report["split_from"] == "drummer" and sorted(report["works"]) == [f"{w}.mid" for w in works]
     assert report["total"]["new_bars_with_drums"] == 0.0 and report["total"]["drum_notes_per_new_bar"] == 0.0
     assert len(report["notes"]) >= 1 and all(n.startswith("drums not continued") for n in report["notes"])
