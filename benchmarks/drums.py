@@ -55,14 +55,14 @@ class Tally:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
-    def row(self) -> dict[str, float]:
+    def row(self) -> dict[str, float | None]:
         return {
             "new_bars": self.bars,
             "new_bars_with_drums": round(self.bars_with_drums / max(self.bars, 1), 4),
             "real_bars_with_drums": round(self.real_with_drums / max(self.real_bars, 1), 4),
             "drum_notes_per_new_bar": round(self.drum_notes / max(self.bars, 1), 2),
             "drum_notes_per_real_bar": round(self.real_drum_notes / max(self.real_bars, 1), 2),
-            "drum_notes_on_gm_keys": round(self.on_keys / max(self.drum_notes, 1), 4),
+            "drum_notes_on_gm_keys": round(self.on_keys / self.drum_notes, 4) if self.drum_notes else None,
         }
 
 
@@ -155,10 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     header = f"{'work':<34} {'new bars':>8} {'with drums':>10} {'real':>6} {'drums/bar':>9} {'real':>6} {'GM keys':>7}"
     print(header)
     for name, row in list(rows.items()) + [("total", total.row())]:
+        keys = "-" if row["drum_notes_on_gm_keys"] is None else f"{row['drum_notes_on_gm_keys']:.1%}"  # no drum note
         print(f"{name[:34]:<34} {row['new_bars']:>8} {row['new_bars_with_drums']:>10.1%} {row['real_bars_with_drums']:>6.1%} "
-              f"{row['drum_notes_per_new_bar']:>9.2f} {row['drum_notes_per_real_bar']:>6.2f} {row['drum_notes_on_gm_keys']:>7.1%}")  # fmt: skip
-    for note in sorted(notes):
-        print(f"note: {note}")
+              f"{row['drum_notes_per_new_bar']:>9.2f} {row['drum_notes_per_real_bar']:>6.2f} {keys:>7}")  # fmt: skip
+    if notes:  # one per place: the first, and how many
+        print(f"{len(notes)} notes from the generation, such as: {sorted(notes)[0]}")
     return 0
 
 

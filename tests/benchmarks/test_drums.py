@@ -52,4 +52,5 @@ def test_the_benchmark_counts_new_bars_with_drums_on_held_out_works(tmp_path, ca
     report = json.loads(capsys.readouterr().out)
     assert report["split_from"] == "drummer" and sorted(report["works"]) == [f"{w}.mid" for w in works]
     assert report["total"]["new_bars_with_drums"] == 0.0 and report["total"]["drum_notes_per_new_bar"] == 0.0
+    assert report["total"]["drum_notes_on_gm_keys"] is None  # no drum note to look at
     assert len(report["notes"]) >= 1 and all(n.startswith("drums not continued") for n in report["notes"])
