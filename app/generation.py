@@ -270,9 +270,9 @@ class GenerationController(QObject):
 
     def _on_continued(self, result: ContinueResult) -> None:
         self.generated.emit(result.report)
-        self._on_candidates(list(result.candidates))
+        self._on_candidates(list(result.candidates), notes=result.notes)
 
-    def _on_candidates(self, candidates: list[Candidate], chosen: int = 0, restored: bool = False) -> None:
+    def _on_candidates(self, candidates: list[Candidate], chosen: int = 0, restored: bool = False, notes: tuple[str, ...] = ()) -> None:
         if not self._still_current(self.continue_panel):
             return
         self.candidates = list(candidates)
@@ -283,9 +283,10 @@ class GenerationController(QObject):
             return
         first = self.candidates[0]
         again = "Back after undo: " if restored else ""
+        said = "".join(f" Note: {note[0].upper()}{note[1:]}." for note in notes)  # e.g. drums left out
         self.continue_panel.set_status(
             f"{again}{count} variation{'s' if count != 1 else ''} of {bars_text(first.at_bar, first.bars)}, dashed "
-            f"in the roll. Audition one; Keep puts it after bar {first.at_bar - 1} (Ctrl+Z undoes)."
+            f"in the roll. Audition one; Keep puts it after bar {first.at_bar - 1} (Ctrl+Z undoes).{said}"
         )
 
     def _show_current_candidate(self) -> None:

@@ -65,6 +65,7 @@ class GenerationReport:
 class ContinueResult:
     candidates: tuple[Candidate, ...]
     report: GenerationReport
+    notes: tuple[str, ...] = ()  # what the model could not continue (drums, for a model without them)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def run_continue(
         Candidate(v.fragment, result.at_bar, result.bars, _variation_label(v.index, v.seed, v.notes_count))
         for v in result.variations
     )
-    return ContinueResult(candidates, GenerationReport("continuation", seconds, model.name, model.device))
+    return ContinueResult(candidates, GenerationReport("continuation", seconds, model.name, model.device), result.notes)
 
 
 def _variation_label(index: int, seed: int, notes: int) -> str:

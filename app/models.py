@@ -36,6 +36,7 @@ class ModelEntry:
     summary: str
     kind: str
     problem: str = ""  # why it cannot be used ("" = it can)
+    instruments: str = "mahlernet"  # its instrument table (core.representation.instruments): the class names
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,10 @@ def scan_models(folders: Sequence[Path] | None, progress: ProgressFn, cancelled:
     progress(0.6, "looking for models")
 
     searched = [Path(f) for f in (folders if folders is not None else default_model_folders())]
-    entries = tuple(ModelEntry(m.name, m.path, m.summary(), m.kind, m.problem) for m in find_models(searched))
+    entries = tuple(
+        ModelEntry(m.name, m.path, m.summary(), m.kind, m.problem, str((m.card.get("network") or {}).get("instruments", "mahlernet")))
+        for m in find_models(searched)
+    )
     cuda = bool(torch.cuda.is_available())
     name = torch.cuda.get_device_name(0) if cuda else ""
     progress(1.0, "done")

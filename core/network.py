@@ -63,6 +63,7 @@ from torch import nn
 from core.batching import EventBatch, PairBatch
 from core.features import event_features, one_hot, step_features, step_width, event_width
 from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
+from core.representation.instruments import TABLES, InstrumentTable
 
 PROPERTIES = ("offset", "duration", "pitch", "instrument", "velocity")
 SIZES = {"offset": N_OFFSETS, "duration": N_DURATIONS, "pitch": N_PITCHES, "instrument": N_INSTRUMENTS, "velocity": VELOCITY_BINS}
@@ -95,8 +96,13 @@ class NetworkConfig:
     output_init_std: float = 0.001
     prior: str = "standard"  # "standard" = N(0, I) (original); "learned" = p(z | context), see note 10
     prior_size: int = 256  # hidden units of the learned prior's MLP
+    # The instrument table the instrument classes mean (core.representation.instruments): "mahlernet"
+    # drops drums; "pop-drums" has a drum-kit class. It changes no tensor, only what the classes are.
+    instruments: str = "mahlernet"
 
     def __post_init__(self) -> None:
+        if self.instruments not in TABLES:
+            raise ValueError(f"instruments must be one of {', '.join(sorted(TABLES))}, not {self.instruments!r}")
         if self.prior not in ("standard", "learned"):
             raise ValueError(f"prior must be 'standard' or 'learned', not {self.prior!r}")
         if self.prior == "learned" and not self.use_context:
@@ -116,6 +122,11 @@ class NetworkConfig:
     @property
     def properties(self) -> tuple[str, ...]:
         return PROPERTIES if self.use_velocity else PROPERTIES[:4]
+
+    @property
+    def instrument_table(self) -> InstrumentTable:
+        """The table that gives the instrument classes their meaning (and the drum class, if any)."""
+        return TABLES[self.instruments]
 
 
 class DecoderState(NamedTuple):

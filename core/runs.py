@@ -299,10 +299,11 @@ def start_run(
     init_from: str | Path | None = None,
     extra_info: dict[str, Any] | None = None,
     callbacks: Iterable["Callback"] = (),
+    batch_size: int | None = None,
 ) -> "Trainer":
     """A new run in ``run_dir`` (a new or empty folder) on the prepared music in ``dataset_dir``,
     as ``mahlernet train`` and the Training window start one: the preset's network and training
-    configs at ``size``, ``epochs`` if given, and with ``init_from`` (fine-tuning) the network of that
+    configs at ``size``, ``epochs`` and ``batch_size`` if given, and with ``init_from`` (fine-tuning) the network of that
     model. ``run.json`` records where the prepared music is, so that either can resume the run.
     Nothing is left on disk when it cannot start (no usable bars, no such device)."""
     from core import checkpoints  # noqa: PLC0415 - torch
@@ -320,8 +321,16 @@ def start_run(
     network, training = chosen.network, chosen.training
     if epochs:
         training = TrainingConfig.from_dict(dict(training.to_dict(), epochs=epochs))
+    if batch_size is not None:
+        if batch_size < 1:
+            raise TrainingError(f"batch size {batch_size}: use at least 1 bar per step")
+        training = TrainingConfig.from_dict(dict(training.to_dict(), batch_size=batch_size))
     if init_from is not None:
         network = NetworkConfig.from_dict(checkpoints.read_card(init_from)["network"])
+    network = _with_dataset_instruments(network, dataset_dir, init_from is not None)
+    if network.instrument_table.has_drums and training.transpose:
+        # A drum key is not a pitch: moved by a semitone, a snare becomes a hand clap.
+        training = TrainingConfig.from_dict(dict(training.to_dict(), transpose=0))
     pairs = PairSet(load_pieces(dataset_dir), network.context_bars, training.max_events or None)
     if len(pairs) < 1:
         raise TrainingError(f"{dataset_dir}: no usable bars to train on")
@@ -341,6 +350,30 @@ def start_run(
         else:
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
+
+
+def _with_dataset_instruments(network: "NetworkConfig", dataset_dir: Path, fine_tuning: bool) -> "NetworkConfig":
+    """``network`` set to the instrument table the dataset was encoded with (its manifest), so that a
+    model trained on a drum dataset knows its drum class. Fine-tuning keeps the model's table, and
+    a dataset of another table is refused: its classes would mean other instruments."""
+    import dataclasses  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    try:
+        table = json.loads((dataset_dir / "manifest.json").read_text())["options"]["instruments"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return network  # a bare folder of pieces: the preset's table
+    if table == network.instruments:
+        return network
+    if fine_tuning:
+        raise TrainingError(
+            f"{dataset_dir}: encoded with the {table} instrument table, the model with {network.instruments}; "
+            f"preprocess again with --instruments {network.instruments}"
+        )
+    try:
+        return dataclasses.replace(network, instruments=table)
+    except ValueError as error:
+        raise TrainingError(f"{dataset_dir}: {error}") from None
 
 
 def resume_run(

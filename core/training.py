@@ -451,7 +451,7 @@ class Trainer:
         """Random semitone shifts of one training batch, drawn from (seed, epoch, batch) so that a
         resumed run moves each batch as an uninterrupted one would."""
         most = self.config.transpose
-        if not most:
+        if not most or self.model.config.instrument_table.has_drums:  # a moved drum key is another drum
             return None
         return np.random.default_rng([self.config.seed, epoch, batch]).integers(-most, most + 1, rows)
 

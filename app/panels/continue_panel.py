@@ -250,6 +250,11 @@ class ContinuePanel(QWidget):
             self.instruments.addItem(item)
         self._update_instrument_list()
 
+    def instrument_class_names(self) -> tuple[str, ...]:
+        """The instrument classes listed (empty while the model's are not known)."""
+        items = [self.instruments.item(r) for r in range(self.instruments.count())]
+        return tuple(i.text() for i in items if i.flags() & Qt.ItemFlag.ItemIsUserCheckable)
+
     def _update_instrument_list(self) -> None:
         """The list and its buttons are live only when the composer chooses the instruments."""
         chosen = not self.instruments_from_seed.isChecked()

@@ -18,8 +18,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import GenerationError
+
+if TYPE_CHECKING:
+    from core.representation.instruments import InstrumentTable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -84,8 +88,9 @@ def _add_model(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, metavar="T", help="CPU threads for torch (default: torch's choice)")
 
 
-def _instruments(text: str | None) -> frozenset[int] | None:
-    """``--instruments``: None (the seed's and context's), every class for ``all``, or the named ones."""
+def _instruments(text: str | None, table: "InstrumentTable") -> frozenset[int] | None:
+    """``--instruments``: None (the seed's and context's), every class for ``all``, or the named ones
+    (names of the model's instrument ``table``: "drums" for a drum model)."""
     from core.generation import instrument_classes  # noqa: PLC0415
     from core.representation.events import N_INSTRUMENTS  # noqa: PLC0415
 
@@ -93,7 +98,7 @@ def _instruments(text: str | None) -> frozenset[int] | None:
         return None
     if text.strip().lower() == "all":
         return frozenset(range(N_INSTRUMENTS))
-    return instrument_classes(text.split(","))
+    return instrument_classes(text.split(","), table)
 
 
 def _context(text: str | None) -> tuple[int, int] | None:
@@ -141,12 +146,12 @@ def run_continue(args: argparse.Namespace) -> int:
         temperatures = Temperatures.parse(args.temperatures)
     else:
         temperatures = Temperatures.uniform(1.0 if args.temperature is None else args.temperature)
-    instruments = _instruments(args.instruments)
+    score, model, _ = _prepare(args, "continuation")
+    instruments = _instruments(args.instruments, model.config.instrument_table)
     controls = Controls(
         temperatures, instruments, not args.no_range_clamp, args.seed,
         top_p=args.top_p, latent=args.latent, z_scale=args.z_scale, candidates=args.candidates,
     )  # fmt: skip
-    score, model, _ = _prepare(args, "continuation")
     result = continue_piece(
         model, score, args.from_bar, args.bars,
         seed_first=args.seed_from, context=_context(args.context_bar), seeded=args.seeded,
@@ -156,6 +161,8 @@ def run_continue(args: argparse.Namespace) -> int:
         path = variation_path(args.out, variation.index)
         _write(result.continued(variation.index), path)
         print(f"wrote {path}: bars 1-{args.from_bar} + {args.bars} new bars, {variation.notes_count} new notes (seed {variation.seed})")
+    for note in result.notes:
+        print(f"note: {note}")
     print(f"generated in {result.seconds:.2f} s")
     return 0
 

@@ -1,4 +1,4 @@
-"""``mahlernet preprocess IN_DIR OUT_DIR [--jobs N] [--redo]``: MIDI folder -> training dataset.
+"""``mahlernet preprocess IN_DIR OUT_DIR [--jobs N] [--redo] [--instruments TABLE]``: MIDI folder -> dataset.
 
 Prints a progress line while it works and a summary at the end; the list of skipped and trimmed files
 with their reasons is in ``OUT_DIR/report.txt`` (and in ``manifest.json``).
@@ -29,6 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="keep only the original MahlerNet's 15 meters (other meters cut pieces into chunks)",
     )
+    parser.add_argument(
+        "--instruments",
+        default="mahlernet",
+        metavar="TABLE",
+        help="instrument table: mahlernet (the original's 23 classes, drums dropped; default) or "
+        "pop-drums (a drum-kit class for channel 10, for pop and game music)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -36,9 +43,12 @@ def run(args: argparse.Namespace) -> int:
     from core.errors import MahlerNetError
     from core.preprocess.dataset import REPORT, preprocess_folder
     from core.preprocess.report import EncodeOptions
+    from core.representation.instruments import TABLES
 
     if args.jobs is not None and args.jobs < 1:
         raise MahlerNetError(f"--jobs must be at least 1, not {args.jobs}")
+    if args.instruments not in TABLES:
+        raise MahlerNetError(f"--instruments {args.instruments}: no such table (known: {', '.join(sorted(TABLES))})")
     interactive = sys.stderr.isatty()
 
     def progress(done: int, total: int, name: str) -> None:
@@ -51,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         args.out_dir,
         jobs=args.jobs,
         redo=args.redo,
-        options=EncodeOptions(original_meters_only=args.original_meters),
+        options=EncodeOptions(instruments=TABLES[args.instruments], original_meters_only=args.original_meters),
         progress=progress,
     )
     print(summary.line())

@@ -23,6 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--preset", default="continuation", help="preset name (continuation, interpolation) or a .toml file")
     parser.add_argument("--size", choices=("small", "full"), default="small", help="preset size (small: CPU; full: the paper's)")
     parser.add_argument("--epochs", type=int, metavar="N", help="number of epochs (default: the preset's)")
+    parser.add_argument(
+        "--batch-size", type=int, metavar="B",
+        help="bars per training step (default: the preset's); a small corpus learns more from smaller steps",
+    )  # fmt: skip
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     parser.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last checkpoint")
     parser.add_argument("--init", metavar="MODEL", help="fine-tune: start from this model's weights (name or file)")
@@ -83,7 +87,10 @@ def run_train(args: argparse.Namespace) -> int:
         trainer = runs.resume_run(args.run_dir, args.device, [bar], args.epochs, dataset_dir=args.dataset)
     else:
         init = checkpoints.resolve_model(args.init) if args.init else None
-        trainer = runs.start_run(args.run_dir, args.dataset, args.preset, args.size, args.epochs, args.device, init, callbacks=[bar])
+        trainer = runs.start_run(
+            args.run_dir, args.dataset, args.preset, args.size, args.epochs, args.device, init, callbacks=[bar],
+            batch_size=args.batch_size,
+        )  # fmt: skip
 
     for warning in trainer.warnings:
         print(f"warning: {warning}", file=sys.stderr)

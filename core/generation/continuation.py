@@ -35,6 +35,7 @@ from core import edits
 from core.errors import GenerationError
 from core.generation.bars import MAX_EVENTS, Carry
 from core.generation.controls import Controls
+from core.generation.drums import dropped_drums_note
 from core.generation.engine import (
     Cancel,
     LineBar,
@@ -89,6 +90,7 @@ class Continuation:
     parts: tuple[BarPart, ...]
     variations: tuple[Variation, ...]
     seconds: float
+    notes: tuple[str, ...] = ()  # one line each, for the composer: what the model could not continue
 
     @property
     def at_bar(self) -> int:
@@ -149,7 +151,8 @@ def continue_piece(
     docstring). ``context`` is a (first, last) range of bars heard before the seed."""
     began = time.perf_counter()
     _check_request(score, from_bar, bars, seed_first, context, seeded, variations)
-    bars_of = piece_bars(score)
+    table = model.config.instrument_table
+    bars_of = piece_bars(score, table)
     seed_parts = bars_of.sequence(seed_first or from_bar, from_bar) if from_bar else []
     line = _history(bars_of, seed_parts, context, model.config.context_bars)
     new_parts = bars_of.sequence(from_bar + 1, from_bar + bars)
@@ -188,12 +191,15 @@ def continue_piece(
             report(progress, position + 1, total)
     focus = (seed_first or from_bar, from_bar) if from_bar else None
     tempos = tempo_map(score, new_parts[0].start, score.bar(from_bar + bars).end)
-    tracks = TrackMap(score, focus)
+    tracks = TrackMap(score, focus, table)
     results = []
     for row in range(rows):
         placed = place(score, new_parts, generated[row], tracks.fresh(), tempos)
         results.append(Variation(row, controls.seed + row, tuple(generated[row]), placed, tuple(attempts[row])))
-    return Continuation(score, from_bar, bars, tuple(new_parts), tuple(results), time.perf_counter() - began)
+    heard = _heard_bars(from_bar, seed_first, context, model.config.context_bars)
+    notes = tuple(n for n in [dropped_drums_note(score, table, heard)] if n)
+    seconds = time.perf_counter() - began
+    return Continuation(score, from_bar, bars, tuple(new_parts), tuple(results), seconds, notes)
 
 
 def instruments_heard(line: list[LineBar]) -> frozenset[int] | None:
@@ -201,6 +207,14 @@ def instruments_heard(line: list[LineBar]) -> frozenset[int] | None:
     leaves every instrument open)."""
     heard = {int(i) for bar in line for i in bar.events.instrument if i >= 0}
     return frozenset(heard) if heard else None
+
+
+def _heard_bars(from_bar: int, seed_first: int | None, context: tuple[int, int] | None, depth: int) -> tuple[int, int] | None:
+    """The Score bars the model hears before the new bars (context and seed), None at an opening."""
+    if not from_bar:
+        return None
+    first = seed_first or from_bar
+    return (context[0] if context else max(1, first - depth), from_bar)
 
 
 def _check_request(

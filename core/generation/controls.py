@@ -63,6 +63,7 @@ class  name             range      basis
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, fields
 from typing import Iterable, Sequence
 
@@ -70,7 +71,7 @@ import numpy as np
 
 from core.errors import GenerationError
 from core.representation.events import LOWEST_PITCH, N_INSTRUMENTS, N_PITCHES
-from core.representation.instruments import MAHLERNET, InstrumentTable
+from core.representation.instruments import DRUM_KEYS, MAHLERNET, InstrumentTable
 
 PROPERTIES = ("offset", "duration", "pitch", "instrument", "velocity")
 DEFAULT_TEMPERATURE = 1.0
@@ -84,6 +85,17 @@ PLAYABLE_RANGES: tuple[tuple[int, int], ...] = (
     (36, 87), (52, 93), (34, 76), (50, 94), (60, 108), (24, 108), (24, 108),
 )  # fmt: skip
 assert len(PLAYABLE_RANGES) == N_INSTRUMENTS
+
+
+def playable_ranges(table: InstrumentTable) -> tuple[tuple[int, int], ...]:
+    """:data:`PLAYABLE_RANGES` for the classes of ``table``: a drum class plays the General MIDI
+    percussion keys (35-81). The other classes of the tables we ship keep their ranges (a class that
+    takes in more programs holds their ranges, see :mod:`core.representation.instruments`)."""
+    if table.drum_class is None:
+        return PLAYABLE_RANGES
+    ranges = list(PLAYABLE_RANGES)
+    ranges[table.drum_class] = DRUM_KEYS
+    return tuple(ranges)
 
 
 @dataclass(frozen=True)
@@ -207,6 +219,13 @@ class Controls:
             raise GenerationError(f"z scale {self.z_scale}: use a value from 0 to 4")
         if not 1 <= int(self.candidates) <= MAX_CANDIDATES:
             raise GenerationError(f"{self.candidates} candidates: use 1 to {MAX_CANDIDATES}")
+
+    def for_table(self, table: InstrumentTable) -> "Controls":
+        """These controls for a model of instrument ``table``: the default ranges become the table's
+        (:func:`playable_ranges`); ranges the caller set are kept."""
+        if self.ranges != PLAYABLE_RANGES:
+            return self
+        return dataclasses.replace(self, ranges=playable_ranges(table))
 
     def instrument_mask(self) -> np.ndarray:
         """(23,) bool: classes that may be sampled."""

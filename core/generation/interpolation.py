@@ -139,7 +139,7 @@ def interpolate(
     for what, number in (("bar A", bar_a), ("bar B", bar_b)):
         if number < 1:
             raise GenerationError(f"{what} = {number}: bars are numbered from 1")
-    bars_of = piece_bars(score)
+    bars_of = piece_bars(score, model.config.instrument_table)
     part_a, part_b = bars_of.parts(bar_a)[0], bars_of.parts(bar_b)[0]
     events_a, events_b = bars_of.events(part_a), bars_of.events(part_b)
     line: list[LineBar] = []
@@ -171,7 +171,7 @@ def interpolate(
         plans = [(part_a if t < 0.5 else part_b).plan for t in ts]
         decoded = sampler.decode(state, plans, carry.repeat(steps), streams, cancel=cancel)
     report(progress, 1, 1)
-    tracks = TrackMap(score, (min(bar_a, bar_b), max(bar_a, bar_b)))
+    tracks = TrackMap(score, (min(bar_a, bar_b), max(bar_a, bar_b)), model.config.instrument_table)
     results = []
     for index, t in enumerate(ts):
         part = part_a if t < 0.5 else part_b

@@ -87,3 +87,34 @@ def test_bad_bars_are_one_line_errors(run_cli, midi, tmp_path, capsys):
     assert run_cli("continue", midi, "--from-bar", 2, "--bars", 2, "--instruments", "kazoo", "--out", tmp_path / "x.mid") == 2
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 3 and all(line.startswith("mahlernet continue: ") for line in lines)
+
+
+def test_continuing_drums_with_a_model_without_drums_prints_a_one_line_note(run_cli, tmp_path, capsys):
+    from tests.core.tiny_training import groove
+
+    song = tmp_path / "groove.mid"
+    write_midi(groove(bars=8), song)
+    _save(tmp_path / "models", "classical-continuation", use_context=True)
+    assert run_cli("continue", song, "--from-bar", 4, "--bars", 2, "--out", tmp_path / "plain.mid") == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1 and notes[0].startswith("note: drums not continued: bars 3-4 play 24 drum notes")
+    continued = read_midi(tmp_path / "plain.mid")
+    assert any(t.is_drum for t in continued.tracks)  # the seed's drums are still in the file
+    assert not [n for t in continued.tracks if t.is_drum for n in t.notes if n.start >= 4 * 1920]  # none after it
+
+
+def test_a_drum_model_takes_drums_among_the_allowed_instruments_and_prints_no_note(run_cli, tmp_path, capsys):
+    from tests.core.tiny_training import groove
+
+    song = tmp_path / "groove.mid"
+    write_midi(groove(bars=8), song)
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    model = random_model(seed=3, instruments="pop-drums")
+    path = save_model(folder / "drummer.safetensors", model, make_card(model, name="drummer"))
+    out = tmp_path / "drums.mid"
+    code = run_cli("continue", song, "--from-bar", 4, "--bars", 2, "--instruments", "drums", "--model", path, "--out", out)
+    assert code == 0 and "note:" not in capsys.readouterr().out
+    new = [n for t in read_midi(out).tracks for n in t.notes if n.start >= 4 * 1920]
+    kit = [t for t in read_midi(out).tracks if t.is_drum]
+    assert new and len(kit) == 1 and all(n in kit[0].notes for n in new)  # only the kit plays on
