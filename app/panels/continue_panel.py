@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from app import theme
 from app.panels.requests import ContinueRequest
+from app.panels.steering import AttributeSliders, HumanizeBox
 from app.panels.widgets import DragHandle, ModelPicker, ProgressRow, TemperatureSliders, hbox
 from core.selection import BarSelection
 
@@ -89,6 +90,8 @@ class ContinuePanel(QWidget):
         start_group.addButton(self.free)
 
         self.temperatures = TemperatureSliders()
+        self.attributes = AttributeSliders()
+        self.humanize = HumanizeBox()
         self.instruments = QListWidget()
         self.instruments.setObjectName("allowed_instruments")
         self.instruments.setMaximumHeight(118)
@@ -165,6 +168,9 @@ class ContinuePanel(QWidget):
 
         temperature_box = QGroupBox("Temperature")
         QVBoxLayout(temperature_box).addWidget(self.temperatures)
+        attributes_box = QGroupBox("Attributes")
+        attributes_box.setToolTip("Steer the new bars: each slider adds one of the model's attribute vectors to their latent codes")
+        QVBoxLayout(attributes_box).addWidget(self.attributes)
         instruments_box = QGroupBox("Allowed instruments")
         instruments_layout = QVBoxLayout(instruments_box)
         instruments_layout.addWidget(self.instruments_from_seed)
@@ -174,11 +180,13 @@ class ContinuePanel(QWidget):
         candidates_layout = QVBoxLayout(candidates_box)
         candidates_layout.addWidget(self.candidates)
         candidates_layout.addLayout(hbox(self.audition_button, self.keep_button, self.discard_button, None, self.drag_handle))
+        candidates_layout.addLayout(hbox(self.humanize, None))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.addLayout(form)
         layout.addWidget(temperature_box)
+        layout.addWidget(attributes_box)
         layout.addWidget(instruments_box)
         layout.addWidget(self.run_button)
         layout.addWidget(self.progress)
@@ -265,6 +273,7 @@ class ContinuePanel(QWidget):
             random_seed=self.random_seed.value(),
             top_p=round(self.top_p.value(), 2),
             latent=self.latent.currentData(),
+            attributes=self.attributes.amounts(),
         )
 
     def request_continue(self) -> None:
