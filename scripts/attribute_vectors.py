@@ -1,7 +1,7 @@
 """Compute a model's attribute vectors and measure them (MusicVAE's table); store both with the model.
 
     python scripts/attribute_vectors.py MODEL.safetensors DATASET_DIR [--test-bars 200] [--amount 1.5]
-                                        [--train-bars 8000] [--no-card]
+                                        [--train-bars 8000] [--no-card] [--recipe quartile|partial]
 
 * the vectors (:mod:`core.generation.attributes`) come from the posterior means of bars of the
   model's *training* works (its card's ``split``; ``--train-bars`` of them drawn at random, seed 0);
@@ -9,6 +9,9 @@
   decoded from its own code and from its code plus ``--amount`` times each vector
   (:func:`core.generation.attribute_study.measure`), the change of every attribute in standard
   deviations of that attribute over the real test bars.
+
+``--recipe partial`` computes the experimental partial-regression vectors instead
+(:func:`core.generation.attribute_study.partial_vectors`).
 
 Writes ``NAME.attributes.safetensors`` beside the model and, unless ``--no-card``, an ``attributes``
 entry in its card (the ``.json`` beside it and the copy inside the weights file, which is rewritten
@@ -45,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-bars", type=int, default=8000, help="training bars the vectors are computed from (0: all)")
     parser.add_argument("--amount", type=float, default=1.5)
     parser.add_argument("--no-card", action="store_true", help="do not write the card entry")
+    parser.add_argument("--recipe", choices=("quartile", "partial"), default="quartile", help="MusicVAE's quartiles (default) or the partial-regression experiment")
     args = parser.parse_args(argv)
     try:
         return run(args)
@@ -71,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(f"[{time.perf_counter() - began:6.0f} s] {text}", flush=True)
 
-    vectors = compute_vectors(model, pairs, train_ids, say)
+    vectors = compute_vectors(model, pairs, train_ids, say, recipe=args.recipe)
     out = vectors_path(args.model)
     vectors.save(out)
     say(f"wrote {out}")
@@ -82,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_card:
         card["attributes"] = {
             "file": out.name,
-            "recipe": "MusicVAE: mean posterior code of the top quartile of an attribute minus the bottom quartile's",
+            "recipe": "MusicVAE: mean posterior code of the top quartile of an attribute minus the bottom quartile's"
+            if args.recipe == "quartile" else "partial regression (scripts/attribute_vectors.py --recipe partial)",
             "names": {name: DESCRIPTIONS[name] for name in vectors.names},
             "computed_from": f"{len(train_ids)} bars of {train_note} (drawn at random, seed 0)",
             "measured_on": f"{study.bars} bars of {test_note}, decoded with the app's default controls",

@@ -4,6 +4,11 @@
   means of the training works' bars, the mean code of each attribute's top quartile minus that of its
   bottom quartile (quartiles by rank, ties broken at random with a fixed seed, so a share that many
   bars have at 0 or 1 still splits into quarters).
+* :func:`partial_vectors` (``recipe="partial"``, an experiment): the same spread (top quarter minus
+  bottom quarter of each attribute, in its standard deviations) times the code change per standard
+  deviation of that attribute *with the other five held fixed* (a least-squares regression of the
+  codes on all six standardised attributes), so that a vector carries less of the attributes that go
+  with its own in the corpus (busy bars have short notes).
 * :func:`measure`: MusicVAE's table: test bars (whole works never trained on) are encoded, decoded
   from their own code and from their code plus ``amount`` times one vector, with the same random
   streams; the mean change of every attribute, in standard deviations of that attribute over the
@@ -85,14 +90,38 @@ def quartile_vector(codes: np.ndarray, values: np.ndarray, seed: int = 0) -> np.
     return codes[order[-quarter:]].mean(axis=0) - codes[order[:quarter]].mean(axis=0)
 
 
-def compute_vectors(model: MahlerNet, pairs: PairSet, ids: np.ndarray, progress: Progress | None = None) -> AttributeVectors:
+def partial_vectors(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(attributes, Z): the quartile spread of each attribute times its partial regression slope
+    (see the module docstring); bars missing any attribute are left out."""
+    finite = np.isfinite(values).all(axis=1)
+    if finite.sum() < 4 * values.shape[1]:
+        raise GenerationError(f"only {int(finite.sum())} bars have every attribute: too few for a regression")
+    standard = (values[finite] - values[finite].mean(0)) / np.maximum(values[finite].std(0), 1e-9)
+    design = np.c_[np.ones(len(standard)), standard]
+    slopes = np.linalg.lstsq(design, codes[finite], rcond=None)[0][1:]
+    quarter = len(standard) // 4
+    ordered = np.sort(standard, axis=0)
+    spread = ordered[-quarter:].mean(0) - ordered[:quarter].mean(0)
+    return slopes * spread[:, None]
+
+
+RECIPES = ("quartile", "partial")
+
+
+def compute_vectors(
+    model: MahlerNet, pairs: PairSet, ids: np.ndarray, progress: Progress | None = None, recipe: str = "quartile"
+) -> AttributeVectors:
     """The attribute vectors of ``model`` from the bars ``ids`` (the training works' bars)."""
+    if recipe not in RECIPES:
+        raise GenerationError(f"recipe {recipe!r}: use {' or '.join(RECIPES)}")
     if progress:
         progress(f"encoding {len(ids)} bars")
     codes = encode_pairs(model, pairs, ids)[0].numpy()
     if progress:
         progress("measuring their attributes")
     values = pair_attributes(pairs, ids)
+    if recipe == "partial":
+        return AttributeVectors(ATTRIBUTES, partial_vectors(codes, values))
     vectors = np.stack([quartile_vector(codes, values[:, a], seed=a) for a in range(len(ATTRIBUTES))])
     return AttributeVectors(ATTRIBUTES, vectors)
 

@@ -9,7 +9,7 @@ import torch
 from core.batching import PairSet
 from core.errors import CheckpointError, GenerationError
 from core.generation import Controls, Temperatures, interpolate
-from core.generation.attribute_study import BarTable, compute_vectors, encode_pairs, measure, quartile_vector
+from core.generation.attribute_study import BarTable, compute_vectors, encode_pairs, measure, partial_vectors, quartile_vector
 from core.generation.attributes import (
     ATTRIBUTES,
     AttributeVectors,
@@ -138,3 +138,19 @@ def test_the_study_measures_each_vector_on_every_attribute(pieces, model):
     assert row["polyphony"] == pytest.approx(3.0) and row["stepwise"] == pytest.approx(-1.0)
     assert np.isnan(study.change).all()  # four equal bars: no spread to measure the changes in
     assert len(study.table()) == 2 + 6 and set(study.goal()) == set(ATTRIBUTES)
+
+
+def test_partial_vectors_hold_the_other_attributes_fixed():
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(400, 6))
+    values[:, 5] = values[:, 3] + 0.1 * rng.normal(size=400)  # duration follows busyness in this corpus
+    directions = np.eye(6, 8)  # attribute a moves code dimension a
+    codes = values @ directions
+    vectors = partial_vectors(codes, values)
+    # each vector moves its own dimension only, although busyness and duration go together
+    off_diagonal = vectors[:, :6] - np.diag(np.diag(vectors[:, :6]))
+    assert np.abs(off_diagonal).max() < 1e-6 and (np.diag(vectors[:, :6]) > 0).all()
+    quartiles = np.stack([quartile_vector(codes, values[:, a], seed=a) for a in range(6)])
+    assert abs(quartiles[3, 5]) > 1.0  # the plain quartile vector of busyness drags duration along
+    with pytest.raises(GenerationError, match="too few"):
+        partial_vectors(codes[:10], values[:10])
