@@ -159,7 +159,7 @@ def attribute_shift(model: LoadedModel, amounts: tuple[tuple[str, float], ...]) 
     (:class:`GenerationError` naming the file when the model has none)."""
     if not any(amount for _, amount in amounts):
         return None
-    from core.generation.attributes import latent_shift, load_for_model
+    from core.attributes import latent_shift, load_for_model
 
     return latent_shift(load_for_model(model.path), dict(amounts))
 

@@ -3,7 +3,7 @@
     python scripts/attribute_vectors.py MODEL.safetensors DATASET_DIR [--test-bars 200] [--amount 1.5]
                                         [--train-bars 8000] [--no-card] [--recipe quartile|partial]
 
-* the vectors (:mod:`core.generation.attributes`) come from the posterior means of bars of the
+* the vectors (:mod:`core.attributes`) come from the posterior means of bars of the
   model's *training* works (its card's ``split``; ``--train-bars`` of them drawn at random, seed 0);
 * the table: ``--test-bars`` bars of its *test* works (less the bars that copy a training bar), each
   decoded from its own code and from its code plus ``--amount`` times each vector
@@ -36,7 +36,7 @@ from core.checkpoints import load_model, save_model  # noqa: E402
 from core.errors import MahlerNetError  # noqa: E402
 from core.evaluation import evaluation_ids  # noqa: E402
 from core.generation.attribute_study import BarTable, compute_vectors, measure, usable_ids  # noqa: E402
-from core.generation.attributes import DESCRIPTIONS, vectors_path  # noqa: E402
+from core.attributes import DESCRIPTIONS, vectors_path  # noqa: E402
 from core.training import TrainingConfig  # noqa: E402
 
 

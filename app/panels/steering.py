@@ -3,7 +3,7 @@
 * :class:`AttributeSliders`: one slider per attribute vector of the model (note density, register,
   polyphony, rhythmic busyness, stepwise motion, note length), from -3 to +3 vector lengths, and a
   Reset. Their amounts travel in the panel's request; the job adds the vectors to the latent codes
-  (:mod:`core.generation.attributes`).
+  (:mod:`core.attributes`).
 * :class:`HumanizeBox`: how much expressive timing and dynamics auditions and dragged-out MIDI files
   get (0% = as written; :mod:`core.audio.humanize`). Only the new bars are humanized: the composer's
   own bars play as written.
@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSlider, QSpinBox, QWidget
 
 from app import theme
-from core.generation.attributes import ATTRIBUTES, DESCRIPTIONS
+from core.attributes import ATTRIBUTES, DESCRIPTIONS
 
 STEPS_PER_UNIT = 10  # slider steps per vector length
 MAX_AMOUNT = 3.0

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from app.panels.steering import AttributeSliders
-from core.generation.attributes import ATTRIBUTES, AttributeVectors, vectors_path
+from core.attributes import ATTRIBUTES, AttributeVectors, vectors_path
 from core.selection import BarSelection
 from tests.app.test_generation_model import make_window, wait_done
 

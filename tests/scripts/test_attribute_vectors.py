@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from core.checkpoints import load_model, make_card, save_model
-from core.generation.attributes import ATTRIBUTES, AttributeVectors, vectors_path
+from core.attributes import ATTRIBUTES, AttributeVectors, vectors_path
 from core.midi_io import write_midi
 from core.preprocess.dataset import preprocess_folder
 from tests.core.generation.helpers import random_model

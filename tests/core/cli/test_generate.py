@@ -106,7 +106,7 @@ def test_generate_writes_new_pieces_in_the_asked_meter(run_cli, tmp_path, capsys
 def test_attributes_move_the_codes_and_unknown_names_fail_before_anything_is_read(run_cli, midi, tmp_path, capsys):
     import numpy as np
 
-    from core.generation.attributes import ATTRIBUTES, AttributeVectors, vectors_path
+    from core.attributes import ATTRIBUTES, AttributeVectors, vectors_path
 
     path = _save(tmp_path / "models", "classical-continuation", use_context=True)
     out = tmp_path / "g.mid"

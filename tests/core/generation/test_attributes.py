@@ -10,7 +10,7 @@ from core.batching import PairSet
 from core.errors import CheckpointError, GenerationError
 from core.generation import Controls, Temperatures, interpolate
 from core.generation.attribute_study import BarTable, compute_vectors, encode_pairs, measure, partial_vectors, quartile_vector
-from core.generation.attributes import (
+from core.attributes import (
     ATTRIBUTES,
     AttributeVectors,
     bar_attributes,
