@@ -31,6 +31,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("save", "&Save", ("Ctrl+S",), "Save the piece to its file"),
     ActionSpec("save_as", "Save &As…", ("Ctrl+Shift+S",), "Save the piece to a new file"),
     ActionSpec("export_selection", "&Export Seed Bars as MIDI…", ("Ctrl+E",), "Write the seed bars to a MIDI file of their own"),
+    ActionSpec("export_audio", "Export &Audio (WAV)…", ("Ctrl+Shift+E",), "Render the piece to a WAV file (no sound card needed)"),
     ActionSpec("settings", "Se&ttings…", ("Ctrl+,",), "Soundfont, MIDI output and the device the model runs on"),
     ActionSpec("quit", "&Quit", ("Ctrl+Q",), "Close MahlerNet Studio"),
     # Edit
@@ -45,6 +46,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("fit", "&Fit Piece", ("Ctrl+0",), "Show the whole piece"),
     ActionSpec("zoom_in", "Zoom &In", ("Ctrl+=", "Ctrl++"), "Show less time, larger"),
     ActionSpec("zoom_out", "Zoom &Out", ("Ctrl+-",), "Show more time, smaller"),
+    ActionSpec("zoom_selection", "Zoom to &Selection", ("Shift+Z",), "Show the selected bars across the whole roll"),
     # Transport
     ActionSpec("play", "&Play / Stop", ("Space",), "Play the piece from the cursor, or stop"),
     ActionSpec("panic", "P&anic", ("Esc",), "Stop and silence every note at once"),
@@ -56,18 +58,23 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("cancel_generation", "C&ancel Generation", ("Ctrl+.",), "Stop the running generation"),
     ActionSpec("refresh_models", "&Refresh Models", ("F5",), "Look for models again (one trained or copied in since)"),
     ActionSpec("train", "&Train on Your Music…", ("Ctrl+T",), "Train or fine-tune a model on a folder of your own MIDI files"),
+    # Help
+    ActionSpec("how_to", "&How To…", ("F1",), "Pick seed bars, Continue, Keep: the way through, step by step"),
+    ActionSpec("shortcuts", "&Keyboard and Mouse…", ("Ctrl+/",), "Every shortcut and mouse gesture on one sheet"),
+    ActionSpec("model_cards", "&Model Cards…", (), "What each model was trained on, and its figures"),
 )
 
 # Menu title -> action names; None is a separator; "@recent" and "@docks" are filled by the window.
 MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
-    ("&File", ("open", "@recent", None, "save", "save_as", "export_selection", None, "settings", None, "quit")),
+    ("&File", ("open", "@recent", None, "save", "save_as", "export_selection", "export_audio", None, "settings", None, "quit")),
     (
         "&Edit",
         ("undo", "redo", None, "clear_bars", "transpose_up", "transpose_down", None, "select_all_bars", "clear_selection"),
     ),
-    ("&View", ("fit", "zoom_in", "zoom_out", None, "@docks")),
+    ("&View", ("fit", "zoom_in", "zoom_out", "zoom_selection", None, "@docks")),
     ("&Transport", ("play", "panic", "loop")),
     ("&Generate", ("continue", "interpolate", "generate", "cancel_generation", None, "refresh_models", "train")),
+    ("&Help", ("how_to", "shortcuts", None, "model_cards")),
 )
 
 TOOLBAR: tuple[str | None, ...] = ("open", "save", None, "undo", "redo", None, "play", "panic", "loop", None, "fit", None, "continue", "interpolate")

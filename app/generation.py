@@ -3,15 +3,22 @@
 Requests from the panels run as background :class:`Task` jobs (:mod:`app.generation_jobs`, which call
 ``core.generation``) with progress and Cancel; the window stays responsive meanwhile. Variations are
 shown as ghost notes in the roll after the seed; interpolation steps are all decoded at once, so the
-slider then moves through them instantly. Keep and Insert put music into the piece through the
-document (undoable); candidates and steps can be dragged out and auditioned (through the
-``audition_requested`` signal, which the window connects to the player). Errors (no model, a model
-of the wrong kind, bars that are not in the piece, a damaged model file) end the run with their
-one-line reason in the panel.
+slider then moves through them instantly.
+
+The preview shows the new bars where Keep would put them, in the room Keep would make: the roll
+shows the piece as it would be around them (later bars pushed on for an insert, the replaced bars
+gone), never the new notes over the music they would push; and it zooms so that they can be read.
+Keep (insert, replace, or a new take on tracks of its own, muted at first: :mod:`core.keep`) and
+Insert put music into the piece through the document (undoable); undoing them brings the variations
+or steps back, so the next one can be tried. Candidates and steps can be dragged out and auditioned
+(through the ``audition_requested`` signal, which the window connects to the player). Errors (no
+model, a model of the wrong kind, bars that are not in the piece, a damaged model file) end the run
+with their one-line reason in the panel.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QMimeData, QObject, Signal
@@ -39,23 +46,41 @@ from app.workers import CancelledFn, ProgressFn, Task
 from core.audio.humanize import humanize
 from core.edits import insert_bars, matching_track, rescale
 from core.errors import MahlerNetError
-from core.score import Note, Score
+from core.keep import KeepMode, bars_text, clipped, fragment_end, in_piece_order, keep, new_take_tracks, room_for
+from core.score import Note, Score, Track
+
+READABLE_FRACTION = 0.3  # new bars narrower than this part of the roll are zoomed in on
+MAX_UNDO_RECORDS = 32  # Keeps whose undo brings their variations back
 
 __all__ = ["Candidate", "GenerationController", "GenerationReport", "InterpolationSteps", "ghost_groups", "joined"]
 
 
 # ----------------------------------------------------------------------------------- helpers
-def ghost_groups(score: Score, fragment: Score, at_tick: int, colors: Sequence[str]) -> list[tuple[str, list[Note]]]:
+def ghost_groups(
+    score: Score,
+    fragment: Score,
+    at_tick: int,
+    colors: Sequence[str],
+    visible: Sequence[bool] | None = None,
+    new_tracks: bool = False,
+) -> list[tuple[str, list[Note]]]:
     """The notes of ``fragment`` placed at ``at_tick`` of ``score``, grouped with the colour of the
-    track they would join (or the colour a new track would get)."""
-    fragment = rescale(fragment, score.ticks_per_quarter)
-    tracks = list(score.tracks)
+    track they would join, or the colour each new track would get (one each, in the order Keep adds
+    them). Notes that would join a hidden track (``visible`` False) are not drawn. With
+    ``new_tracks`` (a take) every fragment track is a new track."""
+    fragment = in_piece_order(score, rescale(fragment, score.ticks_per_quarter))
+    tracks: list[Track] = list(score.tracks)
     groups = []
     for track in fragment.tracks:
         if not track.notes:
             continue
-        index = matching_track(tracks, track)
-        colour = colors[index] if index is not None and index < len(colors) else track_color(len(tracks), track.is_drum)
+        index = None if new_tracks else matching_track(tracks, track)
+        if index is None:
+            index = len(tracks)
+            tracks.append(track)
+        if visible is not None and index < len(visible) and not visible[index]:
+            continue
+        colour = colors[index] if index < len(colors) else track_color(index, track.is_drum)
         groups.append((colour, [Note(n.start + at_tick, n.duration, n.pitch, n.velocity) for n in track.notes]))
     return groups
 
@@ -66,6 +91,17 @@ def joined(steps: Sequence[Score]) -> tuple[Score, int]:
     for count, step in enumerate(steps[1:], start=1):
         result = insert_bars(result, count + 1, step, bars=1)
     return result, len(steps)
+
+
+@dataclass(frozen=True)
+class KeptRecord:
+    """A Keep or Insert that undo can take back: the piece before it, and what was on offer then."""
+
+    before: Score
+    candidates: tuple[Candidate, ...] = ()
+    chosen: int = 0
+    steps: InterpolationSteps | None = None
+    step: int = 0
 
 
 def failure_text(error: BaseException) -> str:
@@ -87,6 +123,7 @@ class GenerationController(QObject):
 
     audition_requested = Signal(object, int)  # a Score to play, from this bar
     generated = Signal(object)  # GenerationReport of each generation that gave a result
+    take_kept = Signal(tuple)  # the Track objects a Keep added as a new take (the window mutes them)
 
     def __init__(
         self,
@@ -97,23 +134,32 @@ class GenerationController(QObject):
         colors: Callable[[], Sequence[str]],
         model_for: Callable[[str], ModelLoader],
         parent: QObject | None = None,
+        visible: Callable[[], Sequence[bool]] | None = None,
+        heard: Callable[[Score], Score] | None = None,
     ) -> None:
+        """``visible``: which tracks are shown (ghosts of hidden tracks are not drawn); ``heard``: the
+        piece as the model hears it when the composer keeps muted and hidden tracks from it."""
         super().__init__(parent)
         self.document = document
         self.roll = roll
         self.continue_panel = continue_panel
         self.interpolate_panel = interpolate_panel
         self.colors = colors
+        self.visible = visible or (lambda: [])
+        self.heard = heard or (lambda score: score)
         self.model_for = model_for
         self.task: Task | None = None
         self.candidates: list[Candidate] = []
         self.steps: InterpolationSteps | None = None
         self._generated_from: Score | None = None
+        self._kept: list[KeptRecord] = []
+        self._takes = 0
 
         continue_panel.continue_requested.connect(self.start_continue)
         continue_panel.cancel_requested.connect(self.cancel)
         continue_panel.candidate_selected.connect(self.show_candidate)
         continue_panel.keep_requested.connect(self.keep)
+        continue_panel.keep_mode_changed.connect(lambda _mode: self._show_current_candidate())
         continue_panel.discard_requested.connect(self.discard)
         continue_panel.audition_requested.connect(self.audition_candidate)
         continue_panel.drag_handle.mime_provider = self.candidate_mime
@@ -171,9 +217,58 @@ class GenerationController(QObject):
             return False
         return True
 
+    # -------------------------------------------------------------------------------- preview
+    def _preview(self, fragment: Score, at_bar: int, bars: int, mode: KeepMode, caption: str) -> None:
+        """Show ``fragment`` where keeping it in ``mode`` would put it: the roll shows the piece with
+        the room it would take and the new notes (of shown tracks) in it, zoomed to be read."""
+        score = self.document.score
+        if score is None:
+            return
+        self.roll.set_score(room_for(score, mode, at_bar, fragment, bars))
+        at = score.bar(at_bar).start
+        end = at + fragment_end(score, fragment, bars)
+        shown = clipped(rescale(fragment, score.ticks_per_quarter), bars)
+        self.roll.set_ghost_notes(
+            ghost_groups(score, shown, at, self.colors(), self.visible(), new_tracks=mode == "take")
+        )
+        self.roll.set_step_highlight(at, end, caption)
+        self._reveal_readable(at, end)
+
+    def _reveal_readable(self, start: int, end: int) -> None:
+        """Bring ``start``-``end`` into sight; when it would be too narrow to read, zoom in on it,
+        with the music before it (half its length, at least a bar: where it comes from) and a
+        little of what follows."""
+        view = self.roll.view
+        readable = (end - start) * view.px_per_tick >= READABLE_FRACTION * view.width
+        if readable and start >= view.left_tick and end <= view.right_tick:
+            return
+        if readable:
+            self.roll.reveal(start, end)
+            return
+        score = self.document.score
+        bar_before = score.bar_at(start - 1).length if score is not None and start > 0 else 0
+        lead = max((end - start) / 2, bar_before)
+        self.roll.zoom_to_ticks(max(0.0, start - lead), end + lead / 2)
+
+    def refresh_preview(self) -> None:
+        """Draw the preview again (a track was hidden or shown, or changed colour)."""
+        if self.candidates:
+            self._show_current_candidate()
+        elif self.steps is not None:
+            self.show_step(self.interpolate_panel.slider.value())
+
+    def _end_preview(self) -> None:
+        """The roll shows the piece itself again, with no ghosts."""
+        self.roll.clear_ghosts()
+        self.roll.clear_step_highlight()
+        if self.roll.score is not self.document.score:
+            self.roll.set_score(self.document.score)
+
     # ------------------------------------------------------------------------------- continue
     def start_continue(self, request: ContinueRequest) -> Task | None:
         score = self.document.score
+        if score is not None and not self.continue_panel.model_hears_silent_tracks():
+            score = self.heard(score)
         load = self.model_for(request.model)
         self.discard()
         return self._run(
@@ -187,58 +282,74 @@ class GenerationController(QObject):
         self.generated.emit(result.report)
         self._on_candidates(list(result.candidates))
 
-    def _on_candidates(self, candidates: list[Candidate]) -> None:
+    def _on_candidates(self, candidates: list[Candidate], chosen: int = 0, restored: bool = False) -> None:
         if not self._still_current(self.continue_panel):
             return
         self.candidates = list(candidates)
-        self.continue_panel.show_candidates([c.label for c in self.candidates])
+        self.continue_panel.show_candidates([c.label for c in self.candidates], chosen)
         count = len(self.candidates)
         if not count:
             self.continue_panel.set_status("The model gave no variation.", error=True)
             return
         first = self.candidates[0]
-        last = first.at_bar + first.bars - 1
-        bars = f"bar {last}" if first.bars == 1 else f"bars {first.at_bar}-{last}"
+        again = "Back after undo: " if restored else ""
         self.continue_panel.set_status(
-            f"{count} variation{'s' if count != 1 else ''} of {bars}, dashed in the roll. "
-            f"Audition one; Keep inserts it before bar {first.at_bar} (Ctrl+Z undoes)."
+            f"{again}{count} variation{'s' if count != 1 else ''} of {bars_text(first.at_bar, first.bars)}, dashed "
+            f"in the roll. Audition one; Keep puts it after bar {first.at_bar - 1} (Ctrl+Z undoes)."
         )
+
+    def _show_current_candidate(self) -> None:
+        self.show_candidate(self.continue_panel.candidates.currentRow())
 
     def show_candidate(self, index: int) -> None:
         score = self.document.score
         if score is None or not 0 <= index < len(self.candidates):
             return
         candidate = self.candidates[index]
-        at = score.bar(candidate.at_bar).start
-        self.roll.set_ghost_notes(ghost_groups(score, candidate.fragment, at, self.colors()))
-        length = rescale(candidate.fragment, score.ticks_per_quarter).bar(candidate.bars).end
-        last = candidate.at_bar + candidate.bars - 1
-        bars = f"bar {last}" if candidate.bars == 1 else f"bars {candidate.at_bar}-{last}"
-        self.roll.set_step_highlight(at, at + length, f"new {bars}: variation {index + 1} of {len(self.candidates)}")
-        self.roll.reveal(at, at + length)
+        mode = self.continue_panel.keep_mode()
+        what = {"insert": "new", "replace": "replacing", "take": "take on"}[mode]
+        caption = f"{what} {bars_text(candidate.at_bar, candidate.bars)}: variation {index + 1} of {len(self.candidates)}"
+        self._preview(candidate.fragment, candidate.at_bar, candidate.bars, mode, caption)
 
     def keep(self, index: int) -> None:
         score = self.document.score
         if score is None or not 0 <= index < len(self.candidates):
             return
         candidate = self.candidates[index]
-        kept = insert_bars(score, candidate.at_bar, candidate.fragment, candidate.bars)
+        mode = self.continue_panel.keep_mode()
+        take_name = f"take {self._takes + 1}"
+        try:
+            kept = keep(score, mode, candidate.at_bar, candidate.fragment, candidate.bars, take_name)
+        except MahlerNetError as error:
+            self.continue_panel.set_status(str(error), error=True)
+            return
+        self._remember(KeptRecord(score, tuple(self.candidates), index))
         self.discard()
-        self.document.apply(kept, f"Keep {candidate.label}")
-        self.continue_panel.set_status(f"Kept {candidate.label}. Undo with Ctrl+Z.")
+        name = candidate.label.split(" · ")[0]
+        verb = {"insert": "Keep", "replace": "Keep (replace)", "take": "Keep as take"}[mode]
+        if mode == "take":  # said before the piece changes, so the new tracks are muted when first shown
+            self._takes += 1
+            self.take_kept.emit(tuple(kept.tracks[i] for i in new_take_tracks(score, kept)))
+        self.document.apply(kept, f"{verb} {name}")
+        where = {
+            "insert": f"inserted before bar {candidate.at_bar}",
+            "replace": f"in place of {bars_text(candidate.at_bar, candidate.bars)}",
+            "take": f"as {take_name} on tracks of its own (muted: unmute them in Tracks)",
+        }[mode]
+        self.continue_panel.set_status(f"Kept {name} {where}. Ctrl+Z undoes and brings the variations back.")
 
     def discard(self) -> None:
         self.candidates = []
         self.continue_panel.clear_candidates()
-        self.roll.clear_ghosts()
-        self.roll.clear_step_highlight()
+        self._end_preview()
 
     def audition_candidate(self, index: int) -> None:
         score = self.document.score
         if score is None or not 0 <= index < len(self.candidates):
             return
         candidate = self.candidates[index]
-        with_candidate = insert_bars(score, candidate.at_bar, candidate.fragment, candidate.bars)
+        mode = self.continue_panel.keep_mode()
+        with_candidate = keep(score, "insert" if mode == "take" else mode, candidate.at_bar, candidate.fragment, candidate.bars)
         first = self.roll.selection.seed.first if self.roll.selection.seed else candidate.at_bar
         heard = with_candidate.slice_bars(first, candidate.at_bar + candidate.bars - 1)
         new_bars = (heard.bar(candidate.at_bar - first + 1).start, heard.end_tick + 1)  # the composer's bars play as written
@@ -246,16 +357,20 @@ class GenerationController(QObject):
 
     def candidate_mime(self) -> QMimeData | None:
         index = self.continue_panel.candidates.currentRow()
-        if not 0 <= index < len(self.candidates):
+        score = self.document.score
+        if score is None or not 0 <= index < len(self.candidates):
             return None
         candidate = self.candidates[index]
         stem = f"variation {index + 1}"
-        fragment = humanized(candidate.fragment, self.continue_panel.humanize.strength())
+        fragment = in_piece_order(score, clipped(candidate.fragment, candidate.bars))
+        fragment = humanized(fragment, self.continue_panel.humanize.strength())
         return midi_file_mime(self.document.temporary_midi(fragment, stem))
 
     # ---------------------------------------------------------------------------- interpolate
     def start_interpolate(self, request: InterpolateRequest) -> Task | None:
         score = self.document.score
+        if score is not None and not self.interpolate_panel.model_hears_silent_tracks():
+            score = self.heard(score)
         load = self.model_for(request.model)
         self.clear_steps()
         return self._run(
@@ -269,14 +384,15 @@ class GenerationController(QObject):
         self.generated.emit(result.report)
         self._on_steps(result.steps)
 
-    def _on_steps(self, steps: InterpolationSteps) -> None:
+    def _on_steps(self, steps: InterpolationSteps, step: int = 0, restored: bool = False) -> None:
         if not self._still_current(self.interpolate_panel):
             return
         self.steps = steps
-        self.interpolate_panel.show_steps(len(steps.steps))
+        self.interpolate_panel.show_steps(len(steps.steps), step)
+        again = "Back after undo: " if restored else ""
         self.interpolate_panel.set_status(
-            f"{len(steps.steps)} steps from bar {steps.bar_a} to bar {steps.bar_b} decoded. Slide through them: "
-            f"each is drawn dashed after bar {steps.bar_a} and heard when you let go; Insert puts it there "
+            f"{again}{len(steps.steps)} steps from bar {steps.bar_a} to bar {steps.bar_b} decoded. Slide through "
+            f"them: each is drawn dashed after bar {steps.bar_a} and heard when you let go; Insert puts it there "
             "(Ctrl+Z undoes)."
         )
 
@@ -284,13 +400,9 @@ class GenerationController(QObject):
         score = self.document.score
         if score is None or self.steps is None or not 0 <= index < len(self.steps.steps):
             return
-        bar = score.bar(self.steps.insert_at)
-        step = self.steps.steps[index]
-        self.roll.set_ghost_notes(ghost_groups(score, step, bar.start, self.colors()))
-        end = bar.start + rescale(step, score.ticks_per_quarter).bar(1).length
         count, a, b = len(self.steps.steps), self.steps.bar_a, self.steps.bar_b
-        self.roll.set_step_highlight(bar.start, end, f"step {index + 1} of {count}: bar {a} → bar {b}")
-        self.roll.reveal(bar.start, end)
+        caption = f"step {index + 1} of {count}: bar {a} → bar {b}"
+        self._preview(self.steps.steps[index], self.steps.insert_at, 1, "insert", caption)
 
     def audition_step(self, index: int) -> None:
         if self.steps is None or not 0 <= index < len(self.steps.steps):
@@ -301,18 +413,18 @@ class GenerationController(QObject):
         score = self.document.score
         if score is None or self.steps is None or not indices:
             return
-        fragment, count = joined([self.steps.steps[i] for i in indices])
+        fragment, count = joined([clipped(self.steps.steps[i], 1) for i in indices])
         at = self.steps.insert_at
+        self._remember(KeptRecord(score, steps=self.steps, step=indices[0]))
         self.clear_steps()
         what = f"step {indices[0] + 1}" if count == 1 else f"{count} steps"
         self.document.apply(insert_bars(score, at, fragment, count), f"Insert interpolation {what}")
-        self.interpolate_panel.set_status(f"Inserted {what} after bar {at - 1}. Undo with Ctrl+Z.")
+        self.interpolate_panel.set_status(f"Inserted {what} after bar {at - 1}. Ctrl+Z undoes and brings the steps back.")
 
     def clear_steps(self) -> None:
         self.steps = None
         self.interpolate_panel.clear_steps()
-        self.roll.clear_step_highlight()
-        self.roll.clear_ghosts()
+        self._end_preview()
 
     def step_mime(self) -> QMimeData | None:
         if self.steps is None:
@@ -350,8 +462,28 @@ class GenerationController(QObject):
             dialog.set_status(f"A new piece of {result.bars} bars ({result.notes} notes). Save it to keep it.")
 
     # ---------------------------------------------------------------------------------- piece
+    def _remember(self, record: KeptRecord) -> None:
+        self._kept = [*self._kept[-(MAX_UNDO_RECORDS - 1) :], record]
+
     def _on_piece_changed(self, score: Score | None) -> None:
-        """Candidates and steps belong to the piece they were made from: any change drops them."""
+        """Candidates and steps belong to the piece they were made from: any change drops them, and
+        the panels' words about them go too. Undoing a Keep or Insert (the piece is again the very
+        one it was made from) brings back what was on offer then."""
         if self.candidates or self.steps is not None:
             self.discard()
             self.clear_steps()
+            self.continue_panel.set_status("")
+            self.interpolate_panel.set_status("")
+        if score is None:
+            return
+        for panel in (self.continue_panel, self.interpolate_panel):
+            if panel.status_text() == "Open a piece first.":
+                panel.set_status("")
+        record = next((r for r in reversed(self._kept) if r.before is score), None)
+        if record is None or self.busy:
+            return
+        self._generated_from = score
+        if record.candidates:
+            self._on_candidates(list(record.candidates), record.chosen, restored=True)
+        if record.steps is not None:
+            self._on_steps(record.steps, record.step, restored=True)

@@ -105,11 +105,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         shot.start()
         code = app.exec()
         del shot
+        finish_background_work()
         window.document.close()
         if scratch is not None:
             scratch.cleanup()
         return code
     return app.exec()
+
+
+def finish_background_work(wait_s: float = 60.0) -> None:
+    """Before the interpreter goes: ask running tasks to stop and let the pool's threads end (a
+    model still loading when a screenshot is taken would otherwise run into torch being torn down)."""
+    from PySide6.QtCore import QThreadPool
+
+    from app.workers import Task
+
+    Task.cancel_all(wait_s)
+    QThreadPool.globalInstance().waitForDone(int(wait_s * 1000))
 
 
 def report_ready() -> None:

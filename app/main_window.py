@@ -8,10 +8,11 @@ functions of ``core.edits`` applied through the document's undo stack, generatio
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QSize, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -23,10 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.actions import MENUS, TOOLBAR, Actions
+from app.audio_export import WAV_FILTER, AudioExporter
 from app.document import Document
 from app.dragdrop import midi_file_mime, midi_paths
 from app.generate_dialog import GenerateDialog
 from app.generation import GenerationController
+from app.help import HOW_TO_HTML, HelpWindow, model_card_folders, model_cards_html, shortcut_sheet_html
 from app.model_pickers import ModelPickers
 from app.models import ModelService
 from app.panels.continue_panel import ContinuePanel
@@ -36,18 +39,33 @@ from app.piano_roll import PianoRoll
 from app.settings import AppSettings
 from app.settings_dialog import SettingsDialog
 from app.status_line import StatusLine
-from app.track_state import TrackState, audible_score, states_for
+from app.track_state import TrackState, audible_score, heard_score, states_for
 from app.training.launcher import TrainingLauncher
 from app.transport import Transport
+from app.words import count
 from core import edits
+from core.card_summary import cards_in
 from core.errors import MahlerNetError
-from core.score import Score
+from core.score import Score, Track
 from core.selection import BarRange, BarSelection
 
 APP_NAME = "MahlerNet Studio"
 MIDI_FILTER = "MIDI files (*.mid *.midi *.kar *.rmi);;All files (*)"
 MODEL_SCAN_DELAY_MS = 400  # let the window paint and settle before torch is imported
 AUDIO_OPEN_DELAY_MS = 200
+# Toolbar buttons say one short word (the menus and tooltips say the rest), so the toolbar fits a
+# 1024-pixel window; narrower still, it shows icons only.
+TOOLBAR_WORDS = {"play": "Play", "loop": "Loop", "fit": "Fit", "undo": "Undo", "redo": "Redo"}
+AUDIO_RETRY_MS = 5000  # with no sound device, look again this often (one may be plugged in)
+NO_DEVICE_TEXT = "No sound device: Play and Audition are off until one appears"
+NO_DEVICE_HINT = "File > Export Audio renders the piece to a WAV file without one."
+
+
+def no_sound_text(problems: list[str]) -> str:
+    """One line on why nothing can be heard: no device (the usual case), else the first reason."""
+    if not problems or any("no audio device" in p or "compiled in" in p for p in problems):
+        return NO_DEVICE_TEXT
+    return f"No sound: {problems[0]}. Play and Audition are off (File > Export Audio may still work)."
 
 
 class MainWindow(QMainWindow):
@@ -62,6 +80,7 @@ class MainWindow(QMainWindow):
         self.document = Document(self)
         self.actions = Actions(self)
         self.track_states: list[TrackState] = []
+        self._take_tracks: list[Track] = []  # tracks Keep added as a take: muted when they first appear
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
@@ -85,6 +104,9 @@ class MainWindow(QMainWindow):
         self.models = ModelService(self, model_folders)
         self.models.device_setting = self.settings.device
         self.transport = Transport(self)
+        # The window shows each new piece first; the generation controller (connected after it) may
+        # then show a preview over it (undoing a Keep brings its variations back).
+        self.document.score_changed.connect(self._show_score)
         self.generation = GenerationController(
             self.document,
             self.roll,
@@ -93,12 +115,23 @@ class MainWindow(QMainWindow):
             colors=lambda: [s.color for s in self.track_states],
             model_for=self.models.model_loader,
             parent=self,
+            visible=lambda: [s.visible for s in self.track_states],
+            heard=lambda score: heard_score(score, self.track_states),
         )
         self.status = StatusLine(self.statusBar(), self.models.device_text())
         self.pickers = ModelPickers(
             self.models, self.continue_panel, self.interpolate_panel, self.status, self.settings, parent=self
         )
         self.training = TrainingLauncher(self, self.models)
+        for kind, dock in (("continuation", self.docks["continue"]), ("interpolation", self.docks["interpolate"])):
+            dock.visibilityChanged.connect(lambda shown, k=kind: shown and self.pickers.set_active(k))
+        self.audio_export = AudioExporter(self)
+        self.help_windows: dict[str, HelpWindow] = {}
+        self.audio_drivers: tuple[str, ...] | None = None  # FluidSynth's drivers to try (None: the platform's)
+        self._audio_retry = QTimer(self)
+        self._audio_retry.setSingleShot(True)
+        self._audio_retry.setInterval(AUDIO_RETRY_MS)
+        self._audio_retry.timeout.connect(self._open_audio)
         self._build_menus()
         self._connect()
         self._restore_layout()
@@ -144,6 +177,7 @@ class MainWindow(QMainWindow):
                 else:
                     menu.addAction(self.actions[name])
         toolbar = self.addToolBar("Main")
+        self.toolbar = toolbar
         toolbar.setObjectName("toolbar_main")
         toolbar.setMovable(False)
         toolbar.setIconSize(QSize(18, 18))
@@ -153,6 +187,21 @@ class MainWindow(QMainWindow):
                 toolbar.addSeparator()
             else:
                 toolbar.addAction(self.actions[name])
+                if name in TOOLBAR_WORDS:
+                    self.actions[name].setIconText(TOOLBAR_WORDS[name])
+
+    def _fit_toolbar(self) -> None:
+        """Words beside the icons while they fit the window's width, icons alone when they do not."""
+        style = self.toolbar.toolButtonStyle()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        if self.toolbar.sizeHint().width() > self.width():
+            self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        elif style != Qt.ToolButtonStyle.ToolButtonTextBesideIcon:
+            self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_toolbar()
 
     def _fill_recent_menu(self) -> None:
         assert self.recent_menu is not None
@@ -173,14 +222,19 @@ class MainWindow(QMainWindow):
         a["save"].triggered.connect(self.save)
         a["save_as"].triggered.connect(self.save_as)
         a["export_selection"].triggered.connect(self.export_selection)
+        a["export_audio"].triggered.connect(self.export_audio)
+        a["how_to"].triggered.connect(lambda: self.show_help("how_to"))
+        a["shortcuts"].triggered.connect(lambda: self.show_help("shortcuts"))
+        a["model_cards"].triggered.connect(lambda: self.show_help("model_cards"))
+        self.audio_export.finished.connect(self._on_audio_exported)
         a["settings"].triggered.connect(self.open_settings)
         a["quit"].triggered.connect(self.close)
         a["undo"].triggered.connect(self.document.undo_stack.undo)
         a["redo"].triggered.connect(self.document.undo_stack.redo)
         self.document.undo_stack.canUndoChanged.connect(a["undo"].setEnabled)
         self.document.undo_stack.canRedoChanged.connect(a["redo"].setEnabled)
-        self.document.undo_stack.undoTextChanged.connect(lambda t: a["undo"].setText(f"&Undo {t}".strip()))
-        self.document.undo_stack.redoTextChanged.connect(lambda t: a["redo"].setText(f"&Redo {t}".strip()))
+        self.document.undo_stack.undoTextChanged.connect(lambda t: self._name_history_action("undo", "Undo", t))
+        self.document.undo_stack.redoTextChanged.connect(lambda t: self._name_history_action("redo", "Redo", t))
         a["clear_bars"].triggered.connect(lambda: self._edit_seed("Clear bars", edits.clear_bars))
         a["transpose_up"].triggered.connect(lambda: self._edit_seed("Transpose up", edits.transpose_bars, 1))
         a["transpose_down"].triggered.connect(lambda: self._edit_seed("Transpose down", edits.transpose_bars, -1))
@@ -189,6 +243,7 @@ class MainWindow(QMainWindow):
         a["fit"].triggered.connect(self.roll.fit)
         a["zoom_in"].triggered.connect(lambda: self.roll.zoom_time(1.5))
         a["zoom_out"].triggered.connect(lambda: self.roll.zoom_time(1 / 1.5))
+        a["zoom_selection"].triggered.connect(self.zoom_to_selection)
         a["play"].triggered.connect(self.play_or_stop)
         a["panic"].triggered.connect(self.panic)
         a["continue"].triggered.connect(self._continue_shortcut)
@@ -196,7 +251,6 @@ class MainWindow(QMainWindow):
         a["cancel_generation"].triggered.connect(self.generation.cancel)
         a["generate"].triggered.connect(self.open_generate_dialog)
 
-        self.document.score_changed.connect(self._show_score)
         self.document.path_changed.connect(lambda _p: self._update_title())
         self.document.modified_changed.connect(lambda _m: self._update_title())
         self.roll.selection_changed.connect(self._on_selection)
@@ -211,26 +265,43 @@ class MainWindow(QMainWindow):
         a["refresh_models"].triggered.connect(self.refresh_models)
         a["train"].triggered.connect(self.training.open)
         self.generation.generated.connect(self.pickers.on_generated)
-        self.generation.audition_requested.connect(lambda score, _bar: self.transport.audition(score))
+        self.generation.take_kept.connect(self._take_tracks.extend)
+        self.generation.audition_requested.connect(lambda score, _bar: self.audition(score))
         self.transport.position_changed.connect(lambda tick: self.roll.set_cursor_tick(tick, follow=True))
         self.transport.problem.connect(lambda reason: self.statusBar().showMessage(reason, 5000))
         self.transport.outputs_ready.connect(self._on_audio_ready)
         a["undo"].setEnabled(False)
         a["redo"].setEnabled(False)
 
+    def _name_history_action(self, name: str, verb: str, change: str) -> None:
+        """The Edit menu and the tooltip name the change ("Undo Keep variation 2"); the toolbar
+        button stays one short word, so a long change name never pushes the toolbar about."""
+        action = self.actions[name]
+        action.setText(f"&{verb} {change}".strip())
+        action.setIconText(verb)
+        key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        what = f"{verb} {change}" if change else self.actions.specs[name].tip
+        action.setToolTip(f"{what} ({key})" if key else what)
+
     # ------------------------------------------------------------------------- the piece shown
     def _show_score(self, score: Score | None) -> None:
         first_time = self.roll.score is None
+        known = len(self.track_states)
         self.track_states = states_for(score, self.track_states)
+        if score is not None:  # a take's tracks start muted (the music before it stays what is heard)
+            for index in range(known, len(score.tracks)):
+                if any(score.tracks[index] is take for take in self._take_tracks):
+                    self.track_states[index] = dataclasses.replace(self.track_states[index], muted=True)
         self.roll.set_score(score, keep_view=not first_time)
         self.roll.set_track_display([s.color for s in self.track_states], [s.visible for s in self.track_states])
         self.tracks.set_tracks(score, self.track_states)
         if score is not None:
-            self.roll.set_selection(self.roll.selection.clamped(score.bar_count + 64))
+            self.roll.set_selection(self.roll.selection.clamped(score.bar_count))
         self._on_selection(self.roll.selection)
         has_piece = score is not None
-        for name in ("save", "save_as", "select_all_bars", "fit", "zoom_in", "zoom_out", "play"):
+        for name in ("save", "save_as", "select_all_bars", "fit", "zoom_in", "zoom_out", "zoom_selection", "export_audio"):
             self.actions[name].setEnabled(has_piece)
+        self._update_sound_actions()
         self._update_title()
 
     def _update_title(self) -> None:
@@ -248,6 +319,20 @@ class MainWindow(QMainWindow):
     def _on_track_states(self, states: list[TrackState]) -> None:
         self.track_states = list(states)
         self.roll.set_track_display([s.color for s in states], [s.visible for s in states])
+        self.generation.refresh_preview()  # no ghosts on a track just hidden
+
+    def zoom_to_selection(self) -> None:
+        """Show the seed bars (with the context bars) across the roll, in one step however far the
+        zoom is from them; with nothing selected, the whole piece."""
+        score, selection = self.document.score, self.roll.selection
+        if score is None:
+            return
+        ranges = [r for r in (selection.context, selection.seed) if r is not None]
+        if not ranges:
+            self.roll.fit()
+            return
+        first, last = min(r.first for r in ranges), max(r.last for r in ranges)
+        self.roll.zoom_to_ticks(score.bar(first).start, score.bar(last).end)
 
     def select_all_bars(self) -> None:
         if self.document.score is not None:
@@ -300,7 +385,9 @@ class MainWindow(QMainWindow):
         self.roll.set_score(score, keep_view=False)
         self.status.show_warnings(score)
         self.statusBar().showMessage(
-            f"Opened {path.name}: {len(score.tracks)} tracks, {score.bar_count} bars, {score.notes_count} notes", 5000
+            f"Opened {path.name}: {count(len(score.tracks), 'track')}, {count(score.bar_count, 'bar')}, "
+            f"{count(score.notes_count, 'note')}",
+            5000,
         )
         return True
 
@@ -404,6 +491,14 @@ class MainWindow(QMainWindow):
         start = int(self.roll.cursor_tick or (loop[0] if loop else 0))
         self.transport.toggle(audible_score(score, self.track_states), start, loop)
 
+    def audition(self, fragment: Score) -> bool:
+        """Play a variation or step (an interpolation step is auditioned when the slider is let go):
+        with no sound device, say so instead."""
+        if self.sound_missing:
+            self.statusBar().showMessage(NO_DEVICE_TEXT, 5000)
+            return False
+        return self.transport.audition(fragment)
+
     def _seek(self, tick: float) -> None:
         self.roll.set_cursor_tick(max(0.0, tick))
         if self.transport.playing:
@@ -436,11 +531,79 @@ class MainWindow(QMainWindow):
 
     # -------------------------------------------------------------------------------- audio
     def _open_audio(self) -> None:
-        self.status.audio.setText("audio: starting…")
-        self.transport.open_outputs(self.settings.soundfont, self.settings.midi_port)
+        """Open the outputs in the background (again: after the settings changed, or to see whether
+        a sound device has appeared)."""
+        opening = self.transport._opening
+        if opening is not None and opening.is_running:
+            return
+        if not self.transport.ready:
+            self.status.audio.setText("audio: starting…")
+        self.transport.open_outputs(self.settings.soundfont, self.settings.midi_port, self.audio_drivers)
 
     def _on_audio_ready(self, description: str) -> None:
-        self.status.show_audio(description, self.transport.controller.problems)
+        problems = self.transport.controller.problems
+        if self.transport.can_play:
+            self._audio_retry.stop()
+            self.status.show_audio(description, problems)
+        else:
+            text = no_sound_text(problems)
+            self.status.show_no_sound(text, [NO_DEVICE_HINT, *problems])
+            self.statusBar().showMessage(text, 10_000)
+            self._audio_retry.start()
+        self._update_sound_actions()
+
+    @property
+    def sound_missing(self) -> bool:
+        """The outputs are open and nothing can be heard through them (no sound device)."""
+        return self.transport.ready and not self.transport.can_play
+
+    def _update_sound_actions(self) -> None:
+        """Play and Audition need a sound device; while audio is still starting they stay on (they
+        say so when used)."""
+        missing = self.sound_missing
+        self.actions["play"].setEnabled(self.document.score is not None and not missing)
+        reason = (self.status.audio.toolTip().splitlines() or [""])[0] if missing else ""
+        self.continue_panel.set_can_play(not missing, reason)
+        self.interpolate_panel.set_can_play(not missing, reason)
+
+    # -------------------------------------------------------------------------------- help
+    def show_help(self, which: str) -> HelpWindow:
+        """Help > How To, Keyboard and Mouse, Model Cards: a window of text beside the app (the
+        model cards are read again each time, so a model copied in since is there)."""
+        if which == "how_to":
+            title, html = "How To", HOW_TO_HTML
+        elif which == "shortcuts":
+            title, html = "Keyboard and Mouse", shortcut_sheet_html()
+        else:
+            scan = self.models.scan
+            searched = scan.folders if scan is not None and scan.folders else self.models.folders
+            title, html = "Model Cards", model_cards_html(cards_in(model_card_folders(searched)))
+        window = self.help_windows.get(which)
+        if window is None:
+            window = HelpWindow(title, html, self)
+            self.help_windows[which] = window
+        else:
+            window.text.setHtml(html)
+        window.show()
+        window.raise_()
+        return window
+
+    # ------------------------------------------------------------------------------ export
+    def export_audio(self) -> bool:
+        """File > Export Audio: the piece as the composer hears it (muted tracks left out) to WAV."""
+        score = self.document.score
+        if score is None or self.audio_export.busy:
+            return False
+        stem = Path(self.document.display_name).stem or "piece"
+        start = Path(self.settings.last_folder or ".") / f"{stem}.wav"
+        path, _ = QFileDialog.getSaveFileName(self, "Export Audio", str(start), WAV_FILTER)
+        if not path:
+            return False
+        return self.audio_export.export(audible_score(score, self.track_states), path, self.settings.soundfont) is not None
+
+    def _on_audio_exported(self, path: Path | None) -> None:
+        if path is not None:
+            self.statusBar().showMessage(f"Exported {path}", 6000)
 
     # -------------------------------------------------------------------------- shortcuts
     def _continue_shortcut(self) -> None:

@@ -5,6 +5,9 @@ Each panel lists the models of its own kind first, the bundled ``classical-<kind
 remembers the composer's pick per kind. A pick is loaded in the background at once, so that Continue
 rarely has to wait for it. No model at all, or a model that cannot be read, is said in one line in
 the panels and the status bar; the window works on without one.
+
+The status bar's "model:" is the model of the panel in front (Continue or Interpolate) and its
+state, not whichever model happened to load last.
 """
 
 from __future__ import annotations
@@ -48,11 +51,32 @@ class ModelPickers(QObject):
         self.panels = {"continuation": continue_panel, "interpolation": interpolate_panel}
         self.status = status
         self.settings = settings
+        self.active_kind = KINDS[0]
+        self._shown: dict[str, tuple[str, str]] = {}  # kind -> (text, details) of its panel's model
         models.scanned.connect(self._on_scan)
-        models.loaded.connect(lambda name, _model: self.status.show_model(f"{name} (loaded)"))
+        models.loaded.connect(self._on_loaded)
         models.load_failed.connect(self._on_failed)
         continue_panel.model_changed.connect(lambda name: self.picked("continuation", name))
         interpolate_panel.model_changed.connect(lambda name: self.picked("interpolation", name))
+
+    # ------------------------------------------------------------------------- the status bar
+    def set_active(self, kind: str) -> None:
+        """The panel of ``kind`` came to the front: the status bar shows its model."""
+        self.active_kind = kind
+        if kind in self._shown:
+            self.status.show_model(*self._shown[kind])
+
+    def _show(self, kind: str, text: str, details: str = "") -> None:
+        self._shown[kind] = (text, details)
+        if kind == self.active_kind:
+            self.status.show_model(text, details)
+
+    def _kinds_using(self, name: str) -> list[str]:
+        return [kind for kind, panel in self.panels.items() if panel.model.current_model() == name]
+
+    def _on_loaded(self, name: str, _model: object) -> None:
+        for kind in self._kinds_using(name):
+            self._show(kind, f"{name} (loaded)")
 
     def start(self) -> None:
         """Look for models (in the background) and say so in the pickers."""
@@ -68,7 +92,8 @@ class ModelPickers(QObject):
         self.status.show_device(self.models.device_text())
         if not any(not m.problem for m in scan.models):
             text = no_model_text(scan)
-            self.status.show_model("none found", text)
+            for kind in KINDS:
+                self._show(kind, "none found", text)
             for panel in self.panels.values():
                 panel.set_status(text, error=True)
             return
@@ -84,18 +109,18 @@ class ModelPickers(QObject):
             return
         self.settings.set_model(kind, name)
         if self.models.loaded_model(name) is not None:
-            self.status.show_model(f"{name} (loaded)")
+            self._show(kind, f"{name} (loaded)")
         else:
-            self.status.show_model(f"{name} (loading…)")
+            self._show(kind, f"{name} (loading…)")
             self.models.load(name)
 
     def _on_failed(self, name: str, reason: str) -> None:
-        self.status.show_model(f"{name} (cannot be loaded)", reason)
-        for kind, panel in self.panels.items():
-            if panel.model.current_model() == name:
-                panel.set_status(f"Model {name} cannot be loaded: {reason}", error=True)
+        for kind in self._kinds_using(name):
+            self._show(kind, f"{name} (cannot be loaded)", reason)
+            self.panels[kind].set_status(f"Model {name} cannot be loaded: {reason}", error=True)
 
     def on_generated(self, report: GenerationReport) -> None:
         self.status.show_generation(report)
-        self.status.show_model(f"{report.model} (loaded)")
+        if report.what in self.panels:
+            self._show(report.what, f"{report.model} (loaded)")
         self.status.show_device(self.models.device_text())

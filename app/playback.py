@@ -92,6 +92,16 @@ class PlaybackController(QObject):
         return [problem] if problem else []
 
     @property
+    def can_play(self) -> bool:
+        """Whether anything can be heard: the synth has a sound device, or a MIDI port is open."""
+        outputs = self._outputs
+        if outputs is None:
+            return False
+        synth_heard = outputs.synth is not None and outputs.synth.audio_driver is not None
+        midi_heard = outputs.midi is not None and not outputs.midi.problem
+        return synth_heard or midi_heard
+
+    @property
     def outputs_description(self) -> str:
         return self._outputs.description if self._outputs is not None else "custom output"
 

@@ -66,6 +66,11 @@ class StatusLine:
         self.audio.setText(f"audio: {description}" if not problems else "audio: not available")
         self.audio.setToolTip("\n".join(problems) or description)
 
+    def show_no_sound(self, text: str, problems: list[str]) -> None:
+        """Nothing can be heard: a short word on the label, the one-line reason and details beside."""
+        self.audio.setText("audio: no sound device" if text.startswith("No sound device") else "audio: no sound")
+        self.audio.setToolTip("\n".join([text, *problems]))
+
     def show_generation(self, report: GenerationReport) -> None:
         """``last continuation: 0.12 s · classical-continuation on CPU``."""
         self.generation.setText(f"last {report.text()}")

@@ -44,6 +44,14 @@ def audible_score(score: Score, states: Sequence[TrackState]) -> Score:
     return score.replace(tracks=tuple(t for t, on in zip(score.tracks, flags) if on))
 
 
+def heard_score(score: Score, states: Sequence[TrackState]) -> Score:
+    """``score`` with only the tracks that are heard and shown (what the model hears when the
+    composer keeps muted and hidden tracks from it); the others keep their place, empty."""
+    states = states_for(score, states)
+    flags = [on and state.visible for on, state in zip(audible(states), states)]
+    return score.replace(tracks=tuple(t if on else dataclasses.replace(t, notes=()) for t, on in zip(score.tracks, flags)))
+
+
 def changed(states: Sequence[TrackState], index: int, **fields: object) -> list[TrackState]:
     """A copy of ``states`` with track ``index`` changed."""
     result = list(states)

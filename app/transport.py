@@ -36,9 +36,12 @@ class Transport(QObject):
         if self._playing_piece:
             self.position_changed.emit(float(tick))
 
-    def open_outputs(self, soundfont: str = "", midi_port: str = "") -> Task:
-        """Open the synth (and the MIDI port) in the background."""
-        settings = OutputSettings(use_synth=True, soundfont=soundfont or None, midi_port=midi_port or None)
+    def open_outputs(self, soundfont: str = "", midi_port: str = "", audio_drivers: tuple[str, ...] | None = None) -> Task:
+        """Open the synth (and the MIDI port) in the background; ``audio_drivers``: FluidSynth's
+        drivers to try (default: those of this platform)."""
+        settings = OutputSettings(
+            use_synth=True, soundfont=soundfont or None, audio_drivers=audio_drivers, midi_port=midi_port or None
+        )
 
         def job(progress: ProgressFn, cancelled: CancelledFn) -> list[str]:
             return self.controller.apply_settings(settings)
@@ -55,6 +58,11 @@ class Transport(QObject):
         shows it on its audio label; a play attempt then reports it again)."""
         self.ready = True
         self.outputs_ready.emit(self.controller.outputs_description)
+
+    @property
+    def can_play(self) -> bool:
+        """The outputs are open and something can be heard through them."""
+        return self.ready and self.controller.can_play
 
     def _check_ready(self) -> bool:
         if not self.ready:

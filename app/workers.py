@@ -111,7 +111,15 @@ class Task(QObject):
         now = time.monotonic()
         if fraction >= 1.0 or now - self._last_progress >= PROGRESS_INTERVAL_S:
             self._last_progress = now
-            self._progress_from_job.emit(float(min(max(fraction, 0.0), 1.0)), message)
+            self._emit_from_job(self._progress_from_job, float(min(max(fraction, 0.0), 1.0)), message)
+
+    def _emit_from_job(self, signal, *args: object) -> None:
+        """Emit from the pool thread; when the Task itself is gone (its window closed, the app quit
+        while the job ran), there is no one left to tell, and the news is dropped quietly."""
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # "Signal source has been deleted"
+            log.debug("%s ended after its owner was deleted", self.name)
 
     def _run(self) -> None:
         started = time.perf_counter()
@@ -127,7 +135,7 @@ class Task(QObject):
             outcome, payload = ("cancelled", None) if self._cancel.is_set() else ("result", value)
         self.elapsed_s = time.perf_counter() - started
         self._done.set()
-        self._done_from_job.emit(outcome, payload)
+        self._emit_from_job(self._done_from_job, outcome, payload)
 
     # ----------------------------------------------------------------------- back in the GUI thread
     def _on_done(self, outcome: str, payload: object) -> None:

@@ -7,6 +7,10 @@ than music has, so its bias is set to give the density of real music instead (``
 26 per 4/4 bar, the paper's MUSEDATA average; offsets: chord member or sixteenth).
 
     .venv/bin/python benchmarks/generate.py [--repeats 15] [--events 26]
+    .venv/bin/python benchmarks/generate.py --bundled [--piece FILE.mid --from-bar 8]
+
+``--bundled`` times what composers get instead: the bundled models with their default controls
+(learned prior, nucleus sampling, the seed's instruments) on the demo piece or a real ``--piece``.
 
 Generation runs on one thread (torch and NumPy's BLAS) whatever the caller set (see
 core.generation.engine.evaluating).
@@ -26,6 +30,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.generation import Controls, continue_piece, interpolate  # noqa: E402
+from core.generation.models import load_for  # noqa: E402
+from core.midi_io import read_midi  # noqa: E402
 from core.network import MahlerNet  # noqa: E402
 from core.presets import load_preset  # noqa: E402
 from core.score import Note, Score, TimeSignature, Track  # noqa: E402
@@ -68,20 +74,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--events", type=float, default=26.0, help="events per 4/4 bar")
+    parser.add_argument("--bundled", action="store_true", help="the bundled models instead of untrained dense ones")
+    parser.add_argument("--piece", type=Path, help="a MIDI file to continue (default: a two-part demo piece)")
+    parser.add_argument("--from-bar", type=int, default=4, help="the seed bar (default 4)")
     args = parser.parse_args(argv)
-    score = demo_score()
-    continuation = dense_model("continuation", args.events)
-    interpolation = dense_model("interpolation", args.events)
+    read_piece = (lambda: read_midi(args.piece)) if args.piece else demo_score
+    score = read_piece()
+    if args.bundled:
+        continuation, _ = load_for("continuation")
+        interpolation, _ = load_for("interpolation")
+    else:
+        continuation = dense_model("continuation", args.events)
+        interpolation = dense_model("interpolation", args.events)
     controls = Controls(seed=1)
+    at = args.from_bar
 
     jobs = {
-        "one": lambda: continue_piece(continuation, score, 4, 8, controls=controls),
-        "four": lambda: continue_piece(continuation, score, 4, 8, variations=4, controls=controls),
-        "interpolation": lambda: interpolate(interpolation, score, 2, 6, 10),
-        "interpolation, sampled": lambda: interpolate(interpolation, score, 2, 6, 10, controls=controls),
-        "new piece": lambda: continue_piece(continuation, fresh.pop(), 4, 8, controls=controls),
+        "one": lambda: continue_piece(continuation, score, at, 8, controls=controls),
+        "four": lambda: continue_piece(continuation, score, at, 8, variations=4, controls=controls),
+        "interpolation": lambda: interpolate(interpolation, score, at - 2, at + 2, 10),
+        "interpolation, sampled": lambda: interpolate(interpolation, score, at - 2, at + 2, 10, controls=controls),
+        "new piece": lambda: continue_piece(continuation, fresh.pop(), at, 8, controls=controls),
     }
-    fresh = [demo_score() for _ in range(args.repeats + 1)]  # pieces not seen before: encoded on first use
+    fresh = [read_piece() for _ in range(args.repeats + 1)]  # pieces not seen before: encoded on first use
     for job in jobs.values():  # warm-up: builds the fast decoder's tables and encodes the piece once
         job()
     # The jobs take turns, so that other load on the machine slows them alike.
@@ -101,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     events4 = max(sum(len(e) for e in v.events) for v in results["four"].variations) / 8  # type: ignore[attr-defined]
     steps = results["interpolation"].steps  # type: ignore[attr-defined]
     steps_sampled = results["interpolation, sampled"].steps  # type: ignore[attr-defined]
-    print(f"torch {torch.__version__}, small presets "
+    kind = "bundled models" if args.bundled else "untrained small presets"
+    print(f"torch {torch.__version__}, {kind} "
           f"({continuation.parameter_count() / 1e6:.1f}M / {interpolation.parameter_count() / 1e6:.1f}M parameters)")
     def line(label: str, name: str, note: str = "") -> None:
         print(f"{label:32s} wall median {median[name]:6.1f} ms, best {fastest[name]:6.1f}; CPU median {cpu_median[name]:6.1f} ms  {note}")

@@ -131,7 +131,7 @@ class PairSet:
         self.context_bars = context_bars
         self.events = EventArrays.concatenate([piece.events for piece in pieces])
         self._columns = {name: getattr(self.events, name).astype(np.int64) for name in _INT_COLUMNS}
-        starts, stops, context_starts, start_token, lengths, piece_of = [], [], [], [], [], []
+        starts, stops, context_starts, start_token, lengths, piece_of, meters = [], [], [], [], [], [], []
         offset = 0
         self.sources = tuple(piece.source for piece in pieces)
         for number, piece in enumerate(pieces):
@@ -146,6 +146,7 @@ class PairSet:
                 start_token.append(before < context_bars)
                 lengths.append(bar_units(int(piece.bar_numerator[index]), int(piece.bar_denominator[index])))
                 piece_of.append(number)
+                meters.append((int(piece.bar_numerator[index]), int(piece.bar_denominator[index])))
             offset += len(piece.events)
         self.bar_start = np.asarray(starts, np.int64)
         self.bar_stop = np.asarray(stops, np.int64)
@@ -153,6 +154,7 @@ class PairSet:
         self.start_token = np.asarray(start_token, bool)
         self.bar_length = np.asarray(lengths, np.int64)
         self.piece_of = np.asarray(piece_of, np.int64)  # per bar: the index of its piece in ``sources``
+        self.bar_meter = np.asarray(meters, np.int64).reshape(-1, 2)  # per bar: (numerator, denominator)
         self.input_lengths = self.bar_stop - self.bar_start
         self.context_lengths = self.bar_start - self.context_start + self.start_token
         usable = np.ones(len(starts), bool) if max_events is None else self.input_lengths <= max_events

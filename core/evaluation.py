@@ -3,11 +3,13 @@
 * **Teacher-forced**: the decoder sees the true previous events and the chain the true earlier
   properties (as in training); accuracy, NLL and distance per property, from ``z = mu`` (no sampling,
   so the figures are reproducible). The KL is the mean per bar, summed over latent dimensions.
-* **Free-running** (the paper's Table 2 method): each bar is encoded to ``z = mu`` and decoded with
-  the model's own previous outputs, greedily (argmax of each property in chain order); beats and
-  sounding notes are recomputed from the decoded events (notes held over from earlier bars come from
-  the data). The decoder runs for exactly as many steps as the true bar has events, and step ``t`` is
-  compared with event ``t`` over the same steps as the loss (pitch, instrument, velocity on notes).
+* **Free-running** (the paper's Table 2 method, through the app's own sampler): each bar is encoded
+  to ``z = mu`` and decoded by :class:`core.generation.sampler.Sampler` (what the app, ``mahlernet
+  continue`` and ``reconstruct`` use) greedily, with the default controls (playable-range clamp on),
+  feeding back its own outputs until the barline, as composers get it; notes held over from the
+  bar before come from the data. Step ``t`` is compared with event ``t``: offset and duration over
+  every event of the true bar, pitch, instrument and velocity over its notes; a step the decoding
+  does not reach (it closed the bar early) counts as wrong. Distances are over the steps both have.
 
 ``NLL per event`` sums the NLL of every property over all steps and divides by the number of events.
 """
@@ -21,62 +23,65 @@ import numpy as np
 import torch
 
 from core.batching import PairBatch, PairSet, load_pieces
-from core.features import CLASS_UNITS, beats_of, onset_times, sounding_in_bar
+from core.errors import GenerationError
+from core.generation.bars import BarPlan, Carry, carry_after
+from core.generation.controls import Controls, Temperatures
+from core.generation.sampler import Sampler, make_streams
 from core.network import MahlerNet
-from core.objective import DISTANCE_PROPERTIES, Totals, kl_divergence, losses, prior_of, target_and_mask
-from core.representation.events import N_INSTRUMENTS, N_PITCHES
+from core.objective import DISTANCE_PROPERTIES, Totals, kl_divergence, losses, prior_of
+from core.representation.events import EventArrays
 from core.splits import WorkSplit
 from core.training import TrainingConfig
 
 
-@torch.no_grad()
-def free_running(model: MahlerNet, batch: PairBatch) -> dict[str, torch.Tensor]:
-    """Greedy decoding of every bar of ``batch`` from its encoded ``mu``: property -> (B, L) classes."""
-    context = model.encode_context(batch.context)
-    mu, _ = model.encode_input(batch.bar, context)
-    state = model.initial_state(mu, context)
-    bar = batch.bar
-    size, steps = bar.offset.shape
-    device = mu.device
-    units = CLASS_UNITS.to(device)
-    true_pitches, true_instruments = sounding_in_bar(onset_times(bar.offset), bar.duration, bar.pitch, bar.instrument)
-    held_pitches = bar.active_pitches & ~true_pitches
-    held_instruments = bar.active_instruments & ~true_instruments
-    none = torch.full((size,), -1, dtype=torch.long, device=device)
-    pitch_end = torch.zeros(size, N_PITCHES, dtype=torch.long, device=device)
-    instrument_end = torch.zeros(size, N_INSTRUMENTS, dtype=torch.long, device=device)
-    time = torch.zeros(size, dtype=torch.long, device=device)
-    rows = torch.zeros(size, model.previous_rows(bar).shape[-1], device=device)
-    previous_pitch = none
-    decoded: dict[str, list[torch.Tensor]] = {name: [] for name in model.config.properties}
-    for step in range(steps):
-        h, state = model.decode_step(rows, state)
-        offset = model.offset_logits(h).argmax(-1)
-        time = time + units[offset]
-        beat = beats_of(time, batch.bar_length)
-        duration = model.duration_logits(h, offset, beat).argmax(-1)
-        note = duration > 0
-        pitch = torch.where(note, model.pitch_logits(h, offset, beat, duration, previous_pitch).argmax(-1), none)
-        instrument = torch.where(note, model.instrument_logits(h, offset, beat, duration, pitch).argmax(-1), none)
-        velocity = none
-        if model.config.use_velocity:
-            velocity = torch.where(note, model.velocity_logits(h, offset, beat, duration, pitch, instrument).argmax(-1), none)
-        active_pitches = held_pitches[:, step] | (pitch_end > time.unsqueeze(1))
-        active_instruments = held_instruments[:, step] | (instrument_end > time.unsqueeze(1))
-        for name, value in zip(("offset", "duration", "pitch", "instrument", "velocity"), (offset, duration, pitch, instrument, velocity)):
-            if name in decoded:
-                decoded[name].append(value)
-        end = torch.where(note, time + units[duration], torch.zeros_like(time))
-        rows_index = torch.arange(size, device=device)
-        pitch_end[rows_index, pitch.clamp(min=0)] = torch.maximum(pitch_end[rows_index, pitch.clamp(min=0)], end)
-        instrument_end[rows_index, instrument.clamp(min=0)] = torch.maximum(instrument_end[rows_index, instrument.clamp(min=0)], end)
-        previous = bar.replace(
-            offset=offset, duration=duration, pitch=pitch, instrument=instrument, beat=beat, velocity=velocity,
-            active_pitches=active_pitches, active_instruments=active_instruments,
-        )  # fmt: skip
-        rows = model.previous_rows(previous)
-        previous_pitch = pitch
-    return {name: torch.stack(values, dim=1) for name, values in decoded.items()}
+def sampled_free_running(model: MahlerNet, sampler: Sampler, pairs: PairSet, ids: np.ndarray, batch: PairBatch) -> dict[str, np.ndarray]:
+    """Free-running decoding of the bars ``ids`` (collated as ``batch``) through the app's sampler:
+    property -> [correct, compared, distance, distance steps] summed over the bars (see the module docstring)."""
+    with torch.no_grad():
+        context = model.encode_context(batch.context)
+        mu, _ = model.encode_input(batch.bar, context)
+        state = model.initial_state(mu, context)
+    plans = [_plan(pairs, pair) for pair in ids]
+    carry = Carry.stack([_carry_into(pairs, pair) for pair in ids])
+    decoded = sampler.decode(state, plans, carry, make_streams(0, len(ids)))
+    counts = {name: np.zeros(4) for name in model.config.properties}
+    for pair, events in zip(ids, decoded.events):
+        original = pairs.events.slice(int(pairs.bar_start[pair]), int(pairs.bar_stop[pair]))
+        _compare(original, events, counts)
+    return counts
+
+
+def _plan(pairs: PairSet, pair: int) -> BarPlan:
+    numerator, denominator = (int(v) for v in pairs.bar_meter[pair])
+    try:
+        return BarPlan.of(numerator, denominator)
+    except GenerationError:
+        return BarPlan.of(4, 4)  # the representation reads an unsupported meter as 4/4 too (features.bar_units)
+
+
+def _carry_into(pairs: PairSet, pair: int) -> Carry:
+    """The notes of the bar before ``pair`` (in its chunk) still sounding at its barline."""
+    opens = pairs.start_token[pair] and pairs.context_start[pair] == pairs.bar_start[pair]
+    if opens or pair == 0:
+        return Carry.silent(1)
+    previous = pairs.events.slice(int(pairs.bar_start[pair - 1]), int(pairs.bar_stop[pair - 1]))
+    return carry_after(previous, _plan(pairs, pair - 1))
+
+
+def _compare(original: EventArrays, decoded: EventArrays, counts: dict[str, np.ndarray]) -> None:
+    """Add step-by-step agreement of ``decoded`` with ``original`` to ``counts``: offset and duration
+    over every original event, pitch, instrument and velocity over its notes; a step the decoding
+    does not reach is wrong. Distances are over the steps both have."""
+    common = min(len(original), len(decoded))
+    notes = original.pitch >= 0
+    for name, entry in counts.items():
+        truth = getattr(original, name).astype(np.int64)
+        guess = np.full(len(original), -10**6, np.int64)
+        guess[:common] = getattr(decoded, name)[:common]
+        over = np.ones(len(original), bool) if name in ("offset", "duration") else notes
+        reached = over & (np.arange(len(original)) < common)
+        entry += [np.count_nonzero((truth == guess) & over), np.count_nonzero(over),
+                  np.abs(truth - guess)[reached].sum(), np.count_nonzero(reached)]  # fmt: skip
 
 
 def evaluate(
@@ -87,7 +92,8 @@ def evaluate(
     model = model.to(device).eval()
     properties = model.config.properties
     forced = Totals(properties)
-    free_counts = {name: np.zeros(3) for name in properties}  # correct, count, distance
+    free_counts = {name: np.zeros(4) for name in properties}  # correct, compared, distance, distance steps
+    sampler = Sampler(model, Controls(temperatures=Temperatures.greedy())) if free else None
     batches = pairs.batches(np.asarray(pair_ids), batch_size, seed=0, epoch=0, shuffle=False, with_context=model.config.use_context)
     kl_sum, bars = 0.0, 0
     for done, ids in enumerate(batches, start=1):
@@ -98,16 +104,9 @@ def evaluate(
             kl_sum += float(kl_divergence(outputs.mu, outputs.logvar, *(prior_of(outputs) or (None, None))).sum())
         forced.add(statistics)
         bars += len(ids)
-        if free:
-            decoded = free_running(model, batch)
-            for name in properties:
-                target, mask = target_and_mask(batch, name)
-                predicted = decoded[name]
-                free_counts[name] += [
-                    float(((predicted == target) & mask).sum()),
-                    float(mask.sum()),
-                    float(((predicted - target).abs() * mask).sum()),
-                ]
+        if sampler is not None:
+            for name, counts in sampled_free_running(model, sampler, pairs, ids, batch).items():
+                free_counts[name] += counts
         if progress is not None and progress(done, len(batches)):
             break
     metrics = forced.metrics(1.0)
@@ -124,10 +123,10 @@ def evaluate(
         if name in DISTANCE_PROPERTIES:
             entry["distance"] = metrics[f"{name}_distance"]
         if free:
-            correct, count, distance = free_counts[name]
+            correct, count, distance, steps = free_counts[name]
             entry["free_running_accuracy"] = round(correct / max(count, 1), 6)
             if name in DISTANCE_PROPERTIES:
-                entry["free_running_distance"] = round(distance / max(count, 1), 6)
+                entry["free_running_distance"] = round(distance / max(steps, 1), 6)
         per_property[name] = entry
     report["nll_per_event"] = round(nll_total / events, 6)
     report["properties"] = per_property

@@ -7,10 +7,13 @@ integration (see :mod:`app.generation`):
 * ``cancel_requested()``;
 * ``candidate_selected(index)``: a variation was picked in the list (show it as ghosts);
 * ``audition_requested(index)``, ``keep_requested(index)``, ``discard_requested()``;
+* ``keep_mode_changed(mode)``: how Keep puts a variation in (``insert``, ``replace`` or ``take``,
+  :mod:`core.keep`), so the preview can show it that way;
 * ``model_changed(name)``.
 
 Methods the integration calls back: ``set_busy``, ``set_progress``, ``set_status``,
-``show_candidates(labels)``, ``clear_candidates()``; and the window: ``set_models``,
+``show_candidates(labels, chosen)``, ``clear_candidates()``, ``keep_mode()``,
+``model_hears_silent_tracks()``; and the window: ``set_models``,
 ``set_selection``, ``set_instrument_classes``.
 """
 
@@ -51,6 +54,12 @@ LATENT_CHOICES = (
     ("standard", "at random, N(0, I) (the original MahlerNet)"),
 )
 DEFAULT_TOP_P = 0.9
+# How Keep puts the chosen variation into the piece (core.keep), as the composer reads it.
+KEEP_CHOICES = (
+    ("insert", "Insert (push later bars on)"),
+    ("replace", "Replace the bars after the seed"),
+    ("take", "New take on its own tracks (muted)"),
+)
 
 
 class ContinuePanel(QWidget):
@@ -59,6 +68,7 @@ class ContinuePanel(QWidget):
     candidate_selected = Signal(int)
     audition_requested = Signal(int)
     keep_requested = Signal(int)
+    keep_mode_changed = Signal(str)
     discard_requested = Signal()
     model_changed = Signal(str)
 
@@ -66,6 +76,7 @@ class ContinuePanel(QWidget):
         super().__init__(parent)
         self.selection = BarSelection()
         self._busy = False
+        self._can_play = True
 
         self.model = ModelPicker("continue music")
         self.model.currentIndexChanged.connect(lambda _i: self.model_changed.emit(self.model.current_model()))
@@ -124,7 +135,14 @@ class ContinuePanel(QWidget):
         self.new_seed_button.setToolTip("Pick a new random seed")
         self.new_seed_button.clicked.connect(lambda: self.random_seed.setValue(random.randrange(MAX_SEED)))
         self.new_seed_each_run = QCheckBox("new seed each run")
+        self.new_seed_each_run.setToolTip("Each Continue draws a new seed first; the box shows the one it used")
         self.new_seed_each_run.setChecked(True)
+        self.hears_silent_tracks = QCheckBox("The model hears muted and hidden tracks")
+        self.hears_silent_tracks.setToolTip(
+            "Ticked: the model hears every track of the seed and context bars, muted and hidden ones too.\n"
+            "Unticked: it hears only the tracks you hear and see."
+        )
+        self.hears_silent_tracks.setChecked(True)
 
         self.run_button = QPushButton("Continue")
         self.run_button.setObjectName("primary")
@@ -142,7 +160,17 @@ class ContinuePanel(QWidget):
         self.audition_button.clicked.connect(lambda: self.audition_requested.emit(self.candidates.currentRow()))
         self.keep_button = QPushButton("Keep")
         self.keep_button.setObjectName("primary")
-        self.keep_button.setToolTip("Insert the chosen variation into the piece after the seed (undoable)")
+        self.keep_button.setToolTip("Keep the chosen variation after the seed, as the Keep as box says (undoable)")
+        self.keep_as = QComboBox()
+        self.keep_as.setObjectName("keep_mode")
+        for key, label in KEEP_CHOICES:
+            self.keep_as.addItem(label, key)
+        self.keep_as.setToolTip(
+            "Insert: the variation goes in after the seed and the later bars move on.\n"
+            "Replace: it takes the place of the bars after the seed.\n"
+            "New take: it goes on tracks of its own over the bars after the seed, muted at first."
+        )
+        self.keep_as.currentIndexChanged.connect(lambda _i: self.keep_mode_changed.emit(self.keep_mode()))
         self.keep_button.clicked.connect(lambda: self.keep_requested.emit(self.candidates.currentRow()))
         self.discard_button = QPushButton("Discard")
         self.discard_button.setToolTip("Forget all variations")
@@ -165,6 +193,7 @@ class ContinuePanel(QWidget):
         form.addRow("Top-p", self.top_p)
         form.addRow("Seed", hbox(self.random_seed, self.new_seed_button))
         form.addRow("", self.new_seed_each_run)
+        form.addRow("", self.hears_silent_tracks)
 
         temperature_box = QGroupBox("Temperature")
         QVBoxLayout(temperature_box).addWidget(self.temperatures)
@@ -179,18 +208,23 @@ class ContinuePanel(QWidget):
         candidates_box = QGroupBox("Variations")
         candidates_layout = QVBoxLayout(candidates_box)
         candidates_layout.addWidget(self.candidates)
+        keep_row = QFormLayout()
+        keep_row.addRow("Keep as", self.keep_as)
+        candidates_layout.addLayout(keep_row)
         candidates_layout.addLayout(hbox(self.audition_button, self.keep_button, self.discard_button, None, self.drag_handle))
         candidates_layout.addLayout(hbox(self.humanize, None))
 
+        # What a composer uses on every run comes first (so the variations and Keep stay in sight on
+        # a 720-pixel screen); the finer settings follow below them.
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.addLayout(form)
-        layout.addWidget(temperature_box)
-        layout.addWidget(attributes_box)
-        layout.addWidget(instruments_box)
         layout.addWidget(self.run_button)
         layout.addWidget(self.progress)
         layout.addWidget(candidates_box)
+        layout.addWidget(temperature_box)
+        layout.addWidget(attributes_box)
+        layout.addWidget(instruments_box)
         layout.addStretch(1)
 
     # --------------------------------------------------------------------------- from window
@@ -247,8 +281,9 @@ class ContinuePanel(QWidget):
         return tuple(r for r, i in enumerate(checkable) if i.checkState() == Qt.CheckState.Checked)
 
     # ------------------------------------------------------------------------------ request
-    def request(self) -> ContinueRequest | None:
-        """The settings as a request, or None (with the reason shown) when they are incomplete."""
+    def request(self, new_seed: bool = False) -> ContinueRequest | None:
+        """The settings as a request, or None (with the reason shown) when they are incomplete. With
+        ``new_seed`` and "new seed each run" ticked, a new random seed is drawn (and shown) first."""
         if self.selection.seed is None:
             self.set_status("Pick the seed bars on the ruler first (drag over bar numbers).", error=True)
             return None
@@ -259,6 +294,8 @@ class ContinuePanel(QWidget):
         if allowed == ():
             self.set_status("Allow at least one instrument.", error=True)
             return None
+        if new_seed and self.new_seed_each_run.isChecked():
+            self.random_seed.setValue(random.randrange(MAX_SEED))  # shown before the run: the one it uses
         context = self.selection.context
         return ContinueRequest(
             model=self.model.current_model(),
@@ -279,12 +316,9 @@ class ContinuePanel(QWidget):
     def request_continue(self) -> None:
         if self._busy:
             return
-        request = self.request()
-        if request is None:
-            return
-        if self.new_seed_each_run.isChecked():
-            self.random_seed.setValue(random.randrange(MAX_SEED))
-        self.continue_requested.emit(request)
+        request = self.request(new_seed=True)
+        if request is not None:
+            self.continue_requested.emit(request)
 
     # ------------------------------------------------------------------------- from the run
     def set_busy(self, busy: bool) -> None:
@@ -296,18 +330,34 @@ class ContinuePanel(QWidget):
     def busy(self) -> bool:
         return self._busy
 
+    def set_can_play(self, can_play: bool, reason: str = "") -> None:
+        """Audition needs a sound device: without one it is off, and its tooltip says why."""
+        self._can_play = can_play
+        self.audition_button.setToolTip("Play the chosen variation after the seed" if can_play else reason)
+        self._update_enabled()
+
     def set_progress(self, fraction: float, message: str = "") -> None:
         self.progress.set_progress(fraction, message)
 
     def set_status(self, text: str, error: bool = False) -> None:
         self.progress.set_status(text, error)
 
-    def show_candidates(self, labels: Sequence[str]) -> None:
-        """List the variations (the first is selected)."""
+    def status_text(self) -> str:
+        return self.progress.status.text()
+
+    def keep_mode(self) -> str:
+        """``insert``, ``replace`` or ``take`` (core.keep's modes)."""
+        return str(self.keep_as.currentData())
+
+    def model_hears_silent_tracks(self) -> bool:
+        return self.hears_silent_tracks.isChecked()
+
+    def show_candidates(self, labels: Sequence[str], chosen: int = 0) -> None:
+        """List the variations (``chosen`` is selected)."""
         self.candidates.clear()
         self.candidates.addItems(list(labels))
         if labels:
-            self.candidates.setCurrentRow(0)
+            self.candidates.setCurrentRow(min(max(chosen, 0), len(labels) - 1))
         self._update_enabled()
 
     def clear_candidates(self) -> None:
@@ -322,5 +372,6 @@ class ContinuePanel(QWidget):
     def _update_enabled(self) -> None:
         has_candidate = self.candidates.currentRow() >= 0
         self.run_button.setEnabled(not self._busy and self.selection.seed is not None and bool(self.model.current_model()))
-        for widget in (self.audition_button, self.keep_button, self.discard_button, self.drag_handle):
+        for widget in (self.keep_button, self.discard_button, self.drag_handle):
             widget.setEnabled(has_candidate and not self._busy)
+        self.audition_button.setEnabled(has_candidate and not self._busy and self._can_play)

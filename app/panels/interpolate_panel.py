@@ -24,6 +24,7 @@ from typing import Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -56,6 +57,7 @@ class InterpolatePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._busy = False
+        self._can_play = True
         self.selection = BarSelection()
 
         self.model = ModelPicker("interpolate between bars")
@@ -82,6 +84,12 @@ class InterpolatePanel(QWidget):
         self.method.addItem("Linear", "linear")
         self.method.addItem("Spherical (slerp)", "slerp")
         self.method.setToolTip("Linear: a straight line between the two latent codes; slerp: along the sphere (keeps their size)")
+        self.hears_silent_tracks = QCheckBox("The model hears muted and hidden tracks")
+        self.hears_silent_tracks.setToolTip(
+            "Ticked: the model hears every track of bars A and B, muted and hidden ones too.\n"
+            "Unticked: it hears only the tracks you hear and see."
+        )
+        self.hears_silent_tracks.setChecked(True)
 
         self.attributes = AttributeSliders()
         self.humanize = HumanizeBox()
@@ -132,6 +140,7 @@ class InterpolatePanel(QWidget):
         form.addRow("To", hbox(self.bar_b, self.from_selection))
         form.addRow("Steps", hbox(self.steps, None))
         form.addRow("Path", self.method)
+        form.addRow("", self.hears_silent_tracks)
         attributes_box = QGroupBox("Attributes")
         attributes_box.setToolTip("Steer the steps: each slider adds one of the model's attribute vectors to both ends' codes")
         QVBoxLayout(attributes_box).addWidget(self.attributes)
@@ -144,10 +153,10 @@ class InterpolatePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.addLayout(form)
-        layout.addWidget(attributes_box)
         layout.addWidget(self.run_button)
         layout.addWidget(self.progress)
         layout.addWidget(steps_box)
+        layout.addWidget(attributes_box)
         layout.addStretch(1)
 
     # --------------------------------------------------------------------------- from window
@@ -209,15 +218,28 @@ class InterpolatePanel(QWidget):
     def set_status(self, text: str, error: bool = False) -> None:
         self.progress.set_status(text, error)
 
-    def show_steps(self, count: int) -> None:
-        """``count`` decoded steps are ready: the slider moves over them, starting at the first."""
+    def status_text(self) -> str:
+        return self.progress.status.text()
+
+    def model_hears_silent_tracks(self) -> bool:
+        return self.hears_silent_tracks.isChecked()
+
+    def set_can_play(self, can_play: bool, reason: str = "") -> None:
+        """Audition needs a sound device: without one it is off, and its tooltip says why."""
+        self._can_play = can_play
+        self.audition_button.setToolTip("Play this step" if can_play else reason)
+        self._update_enabled()
+
+    def show_steps(self, count: int, step: int = 0) -> None:
+        """``count`` decoded steps are ready: the slider moves over them, starting at ``step``."""
         self._step_count = count
+        step = min(max(step, 0), max(0, count - 1))
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, count - 1))
-        self.slider.setValue(0)
+        self.slider.setValue(step)
         self.slider.blockSignals(False)
         self._update_enabled()
-        self._on_slider(0)
+        self._on_slider(step)
         self._settled.stop()  # shown, not heard: the composer has not moved yet
 
     def clear_steps(self) -> None:
@@ -246,5 +268,6 @@ class InterpolatePanel(QWidget):
     def _update_enabled(self) -> None:
         ready = self._step_count > 0 and not self._busy
         self.run_button.setEnabled(not self._busy and bool(self.model.current_model()))
-        for widget in (self.slider, self.audition_button, self.insert_button, self.insert_all_button, self.drag_handle):
+        for widget in (self.slider, self.insert_button, self.insert_all_button, self.drag_handle):
             widget.setEnabled(ready)
+        self.audition_button.setEnabled(ready and self._can_play)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app import theme
 from app.track_state import TrackState, changed
+from app.words import count
 from core.score import Score, Track
 
 
@@ -64,7 +65,7 @@ class TrackRow(QWidget):
         self.swatch.clicked.connect(self._pick_colour)
         self.name = QLabel(track.name or f"Track {index + 1}")
         self.name.setStyleSheet("font-weight: bold;")
-        self.instrument = QLabel(f"{instrument_text(track)} · {len(track.notes)} notes")
+        self.instrument = QLabel(f"{instrument_text(track)} · {count(len(track.notes), 'note')}")
         self.instrument.setStyleSheet(f"color: {theme.TEXT_DIM}; font-size: 8pt;")
         for label in (self.name, self.instrument):  # long names are cut, never push the buttons out
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)

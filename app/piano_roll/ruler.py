@@ -1,8 +1,10 @@
 """The bar ruler above the roll: bar numbers, meter changes, the playback cursor, and where the
 composer picks bars.
 
-* drag: select seed bars (amber);
-* Ctrl+drag: select context bars (blue, hatched);
+* drag: select seed bars (amber); Shift+click: extend the seed to the bar clicked;
+* Ctrl+drag: select context bars (blue, hatched); Ctrl+Shift+click: extend the context;
+* double-click on the bar numbers: move the playback cursor there;
+* selections stop at the piece's last bar (the empty bars after it are room to look into);
 * drag the grip at the right end of the seed: drag the seed bars out as a ``.mid`` file;
 * right-click: clear the context or the whole selection.
 
@@ -30,7 +32,9 @@ GRIP_SIZE = 14
 RULER_TOOLTIP = (
     "<b>Bar ruler</b><br>"
     "Drag: select the <span style='color:%s'>seed</span> bars<br>"
-    "Ctrl+drag: select the <span style='color:%s'>context</span> bars<br>"
+    "Shift+click: extend the seed to the bar clicked<br>"
+    "Ctrl+drag: select the <span style='color:%s'>context</span> bars (Ctrl+Shift+click extends them)<br>"
+    "Double-click on the bar numbers: move the playback cursor there<br>"
     "Drag the grip at the end of the seed: drop the seed bars as a .mid file into a DAW or folder<br>"
     "Right-click: clear the selection"
 ) % (theme.ACCENT, theme.CONTEXT)
@@ -49,6 +53,8 @@ class BarRuler(QWidget):
         self.selection = BarSelection()
         self.cursor_tick: float | None = None
         self.mime_provider: MimeProvider | None = None
+        self.last_bar: int | None = None  # the piece's last bar: selections stop there
+        self.hidden_meters: list[tuple[float, str]] = []  # (x, "3/4 at bar 9") of meter labels with no room
         self._anchor: int | None = None
         self._context_mode = False
         self._grip_press: QPoint | None = None
@@ -137,13 +143,28 @@ class BarRuler(QWidget):
         painter.setPen(QColor(theme.TEXT_DIM))
         free_from = -1e9
         baseline = self.height() - 7
+        self.hidden_meters = []
         for index in grid.meter_changes(bars):
             x = max(0.0, view.x_of(float(grid.starts[index])))
             text = f"{grid.numerators[index]}/{grid.denominators[index]}"
             if x + 3 >= free_from:
                 painter.drawText(QPointF(x + 3, baseline), text)
                 free_from = x + 3 + metrics.horizontalAdvance(text) + 4
+            else:  # no room for its label: a small mark says a meter changes here, the tooltip which
+                self.hidden_meters.append((x, f"{text} at bar {index + 1}"))
+                painter.drawLine(QPointF(x, baseline - 6), QPointF(x, baseline + 1))
         painter.setFont(self.font())
+
+    def tooltip_at(self, x: float) -> str:
+        """The ruler's tooltip at ``x``: the meter changes whose labels had no room near it, then
+        the help text."""
+        near = [text for mark_x, text in self.hidden_meters if abs(mark_x - x) <= 6]
+        return ("Meter change: " + ", ".join(near) + "<br><br>" if near else "") + RULER_TOOLTIP
+
+    def event(self, event) -> bool:  # noqa: D102
+        if event.type() == event.Type.ToolTip:
+            self.setToolTip(self.tooltip_at(event.pos().x()))
+        return super().event(event)
 
     def grip_rect(self) -> QRectF | None:
         """Where the drag-out grip is: at the right end of the seed band, if there is one."""
@@ -182,13 +203,28 @@ class BarRuler(QWidget):
 
     # ---------------------------------------------------------------------------------- input
     def bar_at_x(self, x: float) -> int:
+        """The bar under ``x``, no later than the piece's last bar."""
         assert self.grid is not None
-        return self.grid.bar_at(self.view.tick_of(max(0.0, x)))
+        bar = self.grid.bar_at(self.view.tick_of(max(0.0, x)))
+        return min(bar, self.last_bar) if self.last_bar else bar
 
     def select_by_drag(self, first_x: float, last_x: float, context: bool) -> BarSelection:
         """The selection a drag from ``first_x`` to ``last_x`` makes (also what the mouse uses)."""
         a, b = self.bar_at_x(first_x), self.bar_at_x(last_x)
         return self.selection.with_context(a, b) if context else self.selection.with_seed(a, b)
+
+    def extend_to_x(self, x: float, context: bool) -> BarSelection:
+        """Shift+click: the seed (or context) stretched from its far end to the bar under ``x``; with
+        none yet, that bar alone."""
+        bar = self.bar_at_x(x)
+        current = self.selection.context if context else self.selection.seed
+        if current is None:
+            first = last = bar
+        elif bar >= current.first:
+            first, last = current.first, bar
+        else:
+            first, last = bar, current.last
+        return self.selection.with_context(first, last) if context else self.selection.with_seed(first, last)
 
     def _set(self, selection: BarSelection) -> None:
         if selection != self.selection:
@@ -209,12 +245,16 @@ class BarRuler(QWidget):
         if grip is not None and grip.adjusted(-2, -2, 2, 2).contains(position):
             self._grip_press = position.toPoint()
             return
-        if position.y() < NUMBERS_HEIGHT and event.modifiers() == Qt.KeyboardModifier.ShiftModifier:
-            self.seek_requested.emit(self.view.tick_of(position.x()))
-            return
         self._context_mode = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self._set(self.extend_to_x(position.x(), self._context_mode))
+            return
         self._anchor = position.x()
         self._set(self.select_by_drag(position.x(), position.x(), self._context_mode))
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
+        if self.grid is not None and event.position().y() < NUMBERS_HEIGHT:
+            self.seek_requested.emit(self.view.tick_of(event.position().x()))
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         position = event.position()

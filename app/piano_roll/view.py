@@ -11,7 +11,7 @@ This is the one widget the window uses; it owns the :class:`Viewport` its parts 
   current interpolation step;
 * ``fit()``, ``zoom_time(factor)``, ``zoom_pitch(factor)``, ``scroll_by(dx, dy)``;
 * signals ``key_pressed(pitch)`` / ``key_released(pitch)`` from the keyboard, ``seek_requested(tick)``
-  (Shift+click on the ruler numbers, double-click on the notes).
+  (double-click on the ruler numbers or on the notes).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from app.piano_roll.canvas import NoteCanvas
 from app.piano_roll.keyboard import PianoKeyboard
 from app.piano_roll.note_painter import GhostLayer, TrackLayer
 from app.piano_roll.ruler import BarRuler, MimeProvider
-from app.piano_roll.viewport import HIGHEST_PITCH, Viewport
+from app.piano_roll.viewport import HIGHEST_PITCH, MAX_PX_PER_TICK, MIN_PX_PER_TICK, Viewport
 from core.score import Note, Score
 from core.selection import BarSelection
 
@@ -91,6 +91,7 @@ class PianoRoll(QWidget):
         self.score = score
         self.grid = BarGrid.of(score) if score is not None else None
         self.canvas.grid = self.ruler.grid = self.grid
+        self.ruler.last_bar = score.bar_count if score is not None else None
         self.canvas.placeholder = "" if score is not None else EMPTY_TEXT
         count = len(score.tracks) if score is not None else 0
         new = range(len(self._colors), count)
@@ -207,6 +208,15 @@ class PianoRoll(QWidget):
 
     def zoom_time(self, factor: float, anchor_x: float | None = None) -> None:
         self.view.zoom_time(factor, self.view.width / 2 if anchor_x is None else anchor_x)
+        self._changed()
+
+    def zoom_to_ticks(self, start_tick: float, end_tick: float) -> None:
+        """Show ticks ``start_tick``-``end_tick`` across the whole width (pitches stay): zoom to the
+        selection, and the preview of new bars made readable."""
+        self._sync_size()
+        span = max(1.0, end_tick - start_tick)
+        self.view.px_per_tick = min(MAX_PX_PER_TICK, max(MIN_PX_PER_TICK, self.view.width * 0.96 / span))
+        self.view.scroll_to_tick(start_tick - 0.02 * span)
         self._changed()
 
     def zoom_pitch(self, factor: float, anchor_y: float | None = None) -> None:

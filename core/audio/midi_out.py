@@ -5,6 +5,12 @@ OSError subclass instead of returning no ports, so each MIDI system is asked in 
 wrong becomes a reason in :class:`PortListing`. A :class:`MidiOutput` is a player sink that remembers
 which keys it holds down, so that :meth:`MidiOutput.panic` can release exactly those and then send
 "sustain off" and "all notes off" (CC 64, CC 123) on every channel.
+
+JACK applies a new connection, and hands on what a port was given, in its process cycles, on the
+server's clock (a period is ~20 ms at JACK's defaults, longer on a loaded machine): a port that sends
+at once after it connects loses its first messages (the program change), and one closed at once
+after sending loses its last (the panic of Ctrl-C). A JACK port therefore waits
+:data:`JACK_SETTLE_S` after opening and before closing.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +29,7 @@ from core.errors import AudioError
 _MIDO_APIS = {"alsa": "LINUX_ALSA", "jack": "UNIX_JACK", "core": "MACOSX_CORE", "winmm": "WINDOWS_MM"}
 _DEFAULT_ORDER = {"linux": ("alsa", "jack"), "darwin": ("core", "jack"), "win32": ("winmm",)}
 API_ENV_VAR = "MAHLERNET_MIDI_API"
+JACK_SETTLE_S = 0.3  # a dozen JACK periods at its defaults (see the module docstring)
 
 
 @dataclass(frozen=True)
@@ -134,12 +142,18 @@ class MidiOutput:
             self._mido = mido
             self._out = _backend(port.api).open_output(port.name)
             self._closed = False
+            self._settle()
         except (OSError, ImportError) as error:
             raise AudioError(f"MIDI port {port.label}: cannot be opened ({_describe(port.api, error)})") from error
 
     @property
     def name(self) -> str:
         return f"MIDI out {self.port.label}"
+
+    def _settle(self) -> None:
+        """Give a JACK port the process cycles it needs to connect, or to hand on what it was sent."""
+        if self.port.api == "jack":
+            time.sleep(JACK_SETTLE_S)
 
     def _send(self, kind: str, **fields: int) -> None:
         if self._closed:
@@ -194,6 +208,7 @@ class MidiOutput:
             if not self._closed:
                 self._closed = True
                 self.problem = f"MIDI port {self.port.label}: is closed"
+                self._settle()
                 self._out.close()
 
     def __enter__(self) -> "MidiOutput":

@@ -85,6 +85,22 @@ def test_the_nucleus_keeps_the_likeliest_classes_up_to_the_mass_asked():
     assert hot.tolist() == [3, 3]
 
 
+def test_the_nucleus_of_peaked_and_flat_rows_matches_arg_sorting_every_row():
+    """Keeping the classes at or above a threshold value keeps what ranking the classes one by one keeps."""
+    rng = np.random.default_rng(3)
+    values = (rng.normal(size=(64, 40)) * rng.choice([0.5, 3.0, 12.0], size=(64, 1))).astype(np.float32)
+    for temperature, top_p in ((1.0, 0.9), (0.5, 0.7), (2.0, 0.95)):
+        scaled = values / temperature
+        order = np.argsort(-scaled, axis=1)
+        ranked = np.exp(np.take_along_axis(scaled, order, 1) - scaled.max(axis=1, keepdims=True))
+        ranked /= ranked.sum(axis=1, keepdims=True)
+        expected = np.zeros(values.shape, bool)
+        np.put_along_axis(expected, order, np.cumsum(ranked, axis=1) - ranked < top_p, 1)
+        kept = np.isfinite(_nucleus_mask(values, temperature, top_p))
+        assert np.array_equal(kept, expected)
+        assert (kept.sum(axis=1) == 1).any() and (kept.sum(axis=1) > 1).any()  # peaked and flat rows
+
+
 def test_nucleus_sampling_stays_inside_the_nucleus():
     model, score = random_model(seed=5, spread=2.0), piece((4, 4), bars=4)
     loose = continue_piece(model, score, 4, 2, variations=3, controls=LIVELY)
