@@ -13,7 +13,8 @@ the seed on; the first new bar's z is either drawn from the prior or, in ``seede
 the last seed bar (the original's ``z`` unit); every later bar draws a fresh z as the controls' ``latent``
 says (:mod:`core.generation.latent`: from the model's prior, which for a model with a learned prior
 depends on the bars before). Unless the composer names instruments, only those heard in the seed and
-context bars may play (:func:`instruments_heard`). Bars
+context bars may play (:func:`instruments_heard`). The controls' ``latent_shift`` (attribute
+vectors) is added to every new bar's z, the seed's code included. Bars
 follow the piece's own bar grid from bar ``from_bar + 1`` on (its meters, including 8/4 read as two 4/4
 bars and bars cut short by a meter change), and notes still sounding at a barline stay active in the
 next bar.
@@ -48,7 +49,7 @@ from core.generation.engine import (
     standard_normal,
 )
 from core.generation.history import BarPart, PieceBars, piece_bars
-from core.generation.latent import decode_bar
+from core.generation.latent import decode_bar, shifted
 from core.generation.placement import GhostNote, Placed, TrackMap, place, tempo_map
 from core.generation.sampler import Sampler, make_streams
 from core.network import MahlerNet
@@ -180,7 +181,7 @@ def continue_piece(
                 noise = standard_normal(streams, position, model.config.z_dim, device)
                 seed_summary = context_summaries(model, [_seed_context(line)])
                 mu, logvar = encode_bars(model, [line[-1].events], seed_summary)
-                z = mu + torch.exp(0.5 * logvar) * noise
+                z = shifted(mu + torch.exp(0.5 * logvar) * noise, controls)
                 decoded = sampler.decode(model.initial_state(z, summary), [part.plan] * rows, carry, streams, position, cancel=cancel)
             else:
                 decoded = decode_bar(model, sampler, summary, part.plan, carry, streams, position, controls, cancel)

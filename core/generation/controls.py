@@ -17,6 +17,10 @@ stray instrument comes from, is cut, while the choice among plausible classes st
 most in line with its context (the smallest KL from the decoded bar's posterior to the prior).
 ``z_scale`` multiplies the prior's spread: below 1 the bars stay closer to what the context predicts.
 
+*Latent shift*: an offset added to every new bar's code z (the seed's encoded code, a prior draw, both
+ends of an interpolation): the sum of the composer's attribute vectors times their amounts
+(:mod:`core.attributes`). None = no shift.
+
 *Allowed instruments* restrict the instrument classes that may be sampled (the composer asks for
 strings only, say). For a continuation, ``None`` means the instruments heard in the seed and context
 bars (a string quartet stays a string quartet); the composer widens them by naming more, or all. *Playable ranges* keep every note within what its instrument can play: before the
@@ -184,7 +188,7 @@ class Controls:
     ``instruments`` = None allows every class (a continuation narrows it to the seed's and context's
     instruments first); ``clamp_ranges`` applies :data:`PLAYABLE_RANGES`; ``seed`` makes the music
     reproducible (variation ``i`` uses ``seed + i``); ``top_p``, ``latent``, ``z_scale`` and
-    ``candidates``: see the module docstring.
+    ``candidates``, ``latent_shift``: see the module docstring.
     """
 
     temperatures: Temperatures = Temperatures()
@@ -199,6 +203,7 @@ class Controls:
     latent: str = "prior"
     z_scale: float = 0.3
     candidates: int = 4
+    latent_shift: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.instruments is not None:
@@ -219,6 +224,11 @@ class Controls:
             raise GenerationError(f"z scale {self.z_scale}: use a value from 0 to 4")
         if not 1 <= int(self.candidates) <= MAX_CANDIDATES:
             raise GenerationError(f"{self.candidates} candidates: use 1 to {MAX_CANDIDATES}")
+        if self.latent_shift is not None:
+            shift = tuple(float(x) for x in self.latent_shift)
+            if not all(np.isfinite(shift)):
+                raise GenerationError("the latent shift holds a value that is not a finite number")
+            object.__setattr__(self, "latent_shift", shift)
 
     def for_table(self, table: InstrumentTable) -> "Controls":
         """These controls for a model of instrument ``table``: the default ranges become the table's

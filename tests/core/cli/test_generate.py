@@ -118,3 +118,42 @@ def test_a_drum_model_takes_drums_among_the_allowed_instruments_and_prints_no_no
     new = [n for t in read_midi(out).tracks for n in t.notes if n.start >= 4 * 1920]
     kit = [t for t in read_midi(out).tracks if t.is_drum]
     assert new and len(kit) == 1 and all(n in kit[0].notes for n in new)  # only the kit plays on
+
+
+@pytest.mark.parametrize("meter", ["3/4", "6/8", "4/4"])
+def test_generate_writes_new_pieces_in_the_asked_meter(run_cli, tmp_path, capsys, meter):
+    _save(tmp_path / "models", "classical-continuation", use_context=True)
+    out = tmp_path / "new.mid"
+    code = run_cli("generate", "--bars", 3, "--meter", meter, "--tempo", 90, "--variations", 2, "--seed", 3, "--out", out)
+    assert code == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    for index, path in enumerate([out, out.with_name("new-2.mid")]):
+        assert f"wrote {path}: 3 bars of {meter}" in printed and f"(seed {3 + index})" in printed
+        score = read_midi(path)
+        assert [m.text for m in score.time_signatures] == [meter] and round(score.tempos[0].bpm) == 90
+        assert all(n.start < score.bar(4).start for t in score.tracks for n in t.notes)
+
+
+def test_attributes_move_the_codes_and_unknown_names_fail_before_anything_is_read(run_cli, midi, tmp_path, capsys):
+    import numpy as np
+
+    from core.attributes import ATTRIBUTES, AttributeVectors, vectors_path
+
+    path = _save(tmp_path / "models", "classical-continuation", use_context=True)
+    out = tmp_path / "g.mid"
+    assert run_cli("generate", "--bars", 2, "--out", out, "--attribute", "loudness=+1") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown attribute 'loudness' (known: density, register" in err
+    assert run_cli("generate", "--bars", 2, "--out", out, "--attribute", "density=+1") == 2
+    assert "has no attribute vectors (classical-continuation.attributes.safetensors)" in capsys.readouterr().err
+    assert not out.exists()
+    assert run_cli("continue", midi, "--from-bar", 2, "--bars", 1, "--out", out, "--attribute", "busy") == 2
+    assert "write NAME=AMOUNT" in capsys.readouterr().err
+
+    AttributeVectors(ATTRIBUTES, np.random.default_rng(1).normal(0, 3, (6, 8))).save(vectors_path(path))
+    plain, moved = tmp_path / "plain.mid", tmp_path / "moved.mid"
+    assert run_cli("continue", midi, "--from-bar", 2, "--bars", 2, "--seeded", "--out", plain) == 0
+    argv = ["continue", midi, "--from-bar", 2, "--bars", 2, "--seeded", "--out", moved, "--attribute", "density=+2", "--attribute", "register=-1"]
+    assert run_cli(*argv) == 0
+    assert read_midi(plain) != read_midi(moved)
+    assert run_cli("generate", "--bars", 2, "--out", out, "--attribute", "stepwise=1.5") == 0
