@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from core.batching import PairBatch, PairSet, load_pieces
+from core.batching import PairBatch, PairSet, load_pairs
 from core.features import CLASS_UNITS, beats_of, onset_times, sounding_in_bar
 from core.network import MahlerNet
 from core.objective import DISTANCE_PROPERTIES, Totals, kl_divergence, losses, prior_of, target_and_mask
@@ -177,7 +177,7 @@ def evaluate_model(
     """
     known = set(TrainingConfig().to_dict())
     training = TrainingConfig.from_dict({k: v for k, v in (card.get("training") or {}).items() if k in known})
-    pairs = PairSet(load_pieces(dataset), model.config.context_bars, training.max_events or None)
+    pairs = load_pairs(dataset, model.config.context_bars, training.max_events or None)
     ids, note = evaluation_ids(pairs, card, split)
     if min_events:
         ids = ids[pairs.input_lengths[ids] >= min_events]
