@@ -55,10 +55,18 @@ def launch(args: argparse.Namespace) -> int:
     from core.distributed import launch_command  # noqa: PLC0415
 
     command = launch_command(_forwarded(args), args.nproc, args.nnodes, args.node_rank, args.rdzv_endpoint)
+    # Ctrl-C reaches torchrun too, which stops every process at once (their last checkpoint is
+    # kept): this process only waits for it, rather than killing it mid-write.
+    interrupted = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupted.append(signum))
     try:
-        return subprocess.call(command)
-    except KeyboardInterrupt:  # torchrun has the processes stop; their last checkpoint is kept
+        status = subprocess.run(command).returncode
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        print("Ctrl-C: every process stopped; the last checkpoint is kept (--resume goes on)", file=sys.stderr)
         return 130
+    return status
 
 
 def _format_eta(seconds: float | None) -> str:

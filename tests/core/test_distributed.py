@@ -146,3 +146,27 @@ def test_reporting_every_few_steps_keeps_the_totals_of_reporting_every_step(tmp_
     # A grouped record holds the mean loss of its steps.
     first = [s["loss"] for s in each["steps"][:3]]
     assert grouped["steps"][0]["loss"] == pytest.approx(sum(first) / 3, rel=1e-4)
+
+
+def test_ctrl_c_stops_every_process_and_keeps_the_last_checkpoint(tiny):
+    import os
+    import signal
+    import sys
+    import time
+
+    from core.runs import read_run
+
+    long = tiny / "long.toml"
+    long.write_text((tiny / "continuation.toml").read_text().replace("epochs = 2", "epochs = 500"))
+    command = [sys.executable, "-m", "core.cli.main", "train", str(tiny / "data"), str(tiny / "long"), "--preset", str(long),
+               "--device", "cpu", "--nproc", "2"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 600  # a generous limit for a busy machine, not a speed requirement
+    while not (tiny / "long" / "last.safetensors").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
+    _, errors = process.communicate(timeout=600)
+    assert process.returncode == 130, errors[-2000:]
+    assert "the last checkpoint is kept" in errors
+    run = read_run(tiny / "long")
+    assert run.status == "stopped" and 1 <= run.epochs_done < 500
