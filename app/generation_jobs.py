@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from app.models import LoadedModel
+from app.models import GPU_TEXT, LoadedModel
 from app.panels.requests import ContinueRequest, GenerateRequest, InterpolateRequest
 from app.workers import CancelledFn, ProgressFn
 from core.errors import GenerationError
@@ -57,7 +57,7 @@ class GenerationReport:
     device: str
 
     def text(self) -> str:
-        device = "GPU" if self.device.startswith("cuda") else self.device.upper()
+        device = GPU_TEXT if self.device.startswith("cuda") else self.device.upper()
         return f"{self.what} {self.seconds:.2f} s · {self.model} on {device}"
 
 

@@ -67,13 +67,21 @@ class LoadedModel:
         return str(self.card.get("kind", "?"))
 
 
+GPU_TEXT = "GPU (latent code) + CPU (decoder)"
+
+
 def resolve_device(asked: str, cuda: bool) -> tuple[str, str]:
     """The torch device for the setting ``asked`` (auto/cpu/gpu) and a few words on it for the
-    status bar: ``("cuda", "GPU")``, ``("cpu", "CPU (no GPU found)")``..."""
+    status bar: ``("cuda", GPU_TEXT)``, ``("cpu", "CPU (no GPU found)")``...
+
+    The words say what really runs where: on a GPU only the latent code (the model's torch layers
+    between the encoders and the decoder) is computed there; the encoders and the decoder's step
+    loop run on the CPU in NumPy whatever the device (:class:`core.generation.sampler.Sampler`:
+    at a few rows a step, the CPU is faster than a round trip to the GPU)."""
     if asked == "cpu":
         return "cpu", "CPU"
     if cuda:
-        return "cuda", "GPU"
+        return "cuda", GPU_TEXT
     return "cpu", "CPU (no GPU found)" if asked == "gpu" else "CPU"
 
 

@@ -146,8 +146,32 @@ class Outputs(NamedTuple):
     prior_logvar: torch.Tensor | None = None
 
 
+def masked_moments(
+    x: torch.Tensor, valid: torch.Tensor | None, total: Callable[[torch.Tensor], torch.Tensor] = lambda value: value
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(mean, biased variance, count)`` over the feature axis of ``x`` at the ``valid`` positions
+    (all when None), in float32.
+
+    Masked sums rather than boolean indexing, so that no step waits for the device to say how many
+    rows are valid. ``total`` adds a sum up across processes (data-parallel training with batch-norm
+    statistics of the whole global batch, :mod:`core.distributed`); alone it is the identity.
+    """
+    rows = x.reshape(-1, x.shape[-1]).float()
+    weights = rows.new_ones(rows.shape[0], 1) if valid is None else valid.reshape(-1, 1).to(rows.dtype)
+    count = total(weights.sum())
+    mean = total((rows * weights).sum(0)) / count.clamp(min=1)
+    var = total(((rows - mean) * weights).pow(2).sum(0)) / count.clamp(min=1)
+    return mean, var, count
+
+
 class MaskedBatchNorm(nn.Module):
     """Batch norm over the feature axis whose statistics use only the valid (unpadded) positions."""
+
+    @staticmethod
+    def total(value: torch.Tensor) -> torch.Tensor:
+        """A statistic's sum over every process of the batch: only this one's, unless
+        :func:`core.distributed.synchronise_batch_norms` made it global."""
+        return value
 
     def __init__(self, features: int, momentum: float, eps: float):
         super().__init__()
@@ -159,13 +183,9 @@ class MaskedBatchNorm(nn.Module):
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
         if self.training:
-            rows = x.reshape(-1, x.shape[-1]).float()
-            if valid is not None:
-                rows = rows[valid.reshape(-1)]
-            mean, var = rows.mean(0), rows.var(0, unbiased=False)
+            mean, var, count = masked_moments(x, valid, self.total)
             with torch.no_grad():
-                count = rows.shape[0]
-                unbiased = var * count / max(count - 1, 1)
+                unbiased = var * count / (count - 1).clamp(min=1)
                 self.running_mean.lerp_(mean, self.momentum)
                 self.running_var.lerp_(unbiased, self.momentum)
         else:

@@ -307,14 +307,16 @@ def start_run(
     model. ``run.json`` records where the prepared music is, so that either can resume the run.
     Nothing is left on disk when it cannot start (no usable bars, no such device)."""
     from core import checkpoints  # noqa: PLC0415 - torch
-    from core.batching import PairSet, dataset_summary, load_pieces  # noqa: PLC0415
+    from core.batching import dataset_summary, load_pairs  # noqa: PLC0415
+    from core.distributed import Cluster  # noqa: PLC0415
     from core.network import NetworkConfig  # noqa: PLC0415
     from core.presets import load_preset  # noqa: PLC0415
     from core.training import Trainer, TrainingConfig, select_device  # noqa: PLC0415
 
     run_dir, dataset_dir = Path(run_dir), Path(dataset_dir)
+    primary = Cluster.current().primary  # with several training processes, only the first writes files
     existed = run_dir.exists()
-    if existed and (not run_dir.is_dir() or any(run_dir.iterdir())):
+    if primary and existed and (not run_dir.is_dir() or any(run_dir.iterdir())):
         raise TrainingError(f"{run_dir}: the folder is not empty (a run is there already?); choose another name, or resume it")
     select_device(device)
     chosen = load_preset(preset, size)
@@ -331,7 +333,7 @@ def start_run(
     if network.instrument_table.has_drums and training.transpose:
         # A drum key is not a pitch: moved by a semitone, a snare becomes a hand clap.
         training = TrainingConfig.from_dict(dict(training.to_dict(), transpose=0))
-    pairs = PairSet(load_pieces(dataset_dir), network.context_bars, training.max_events or None)
+    pairs = load_pairs(dataset_dir, network.context_bars, training.max_events or None)
     if len(pairs) < 1:
         raise TrainingError(f"{dataset_dir}: no usable bars to train on")
     info = {
@@ -345,6 +347,8 @@ def start_run(
     try:
         return Trainer.start(run_dir, pairs, network, training, info, device, callbacks, init_from)
     except BaseException:  # no epoch has run: at most run.json was written
+        if not primary:
+            raise
         if existed:
             (run_dir / "run.json").unlink(missing_ok=True)
         else:
@@ -385,7 +389,7 @@ def resume_run(
 ) -> "Trainer":
     """Go on with the run in ``run_dir`` from its last checkpoint, on ``dataset_dir`` or else the
     prepared music it was started with (``dataset_dir`` in its ``run.json``)."""
-    from core.batching import PairSet, load_pieces  # noqa: PLC0415 - torch
+    from core.batching import load_pairs  # noqa: PLC0415 - torch
     from core.training import Trainer, read_run_info, select_device  # noqa: PLC0415
 
     run_dir = Path(run_dir)
@@ -395,5 +399,5 @@ def resume_run(
         where = dataset or "unknown folder"
         raise TrainingError(f"{run_dir}: its prepared music ({where}) is gone; prepare the folder again")
     select_device(device)
-    pairs = PairSet(load_pieces(dataset), network.context_bars, training.max_events or None)
+    pairs = load_pairs(dataset, network.context_bars, training.max_events or None)
     return Trainer.resume(run_dir, pairs, device=device, callbacks=callbacks, epochs=epochs)

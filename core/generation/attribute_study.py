@@ -55,7 +55,7 @@ class BarTable:
 
 
 def pair_events(pairs: PairSet, pair_id: int) -> EventArrays:
-    return pairs.events.slice(int(pairs.bar_start[pair_id]), int(pairs.bar_stop[pair_id]))
+    return pairs.bar_events(int(pair_id))
 
 
 def pair_attributes(pairs: PairSet, ids: np.ndarray) -> np.ndarray:
