@@ -43,6 +43,7 @@ class HitDrag:
 
     anchor: Note
     press_tick: float
+    clicked: tuple[int, Note] | None = None  # the hit pressed without Shift: a click alone selects just it
     ticks: int = 0
     semitones: int = 0
 
@@ -173,7 +174,7 @@ class DrumLane(QWidget):
             else:
                 if hit not in editor.selection:
                     editor.set_selection(NoteSelection.of([hit]))
-                self.drag = HitDrag(hit[1], self.roll.view.tick_of(event.position().x()))
+                self.drag = HitDrag(hit[1], self.roll.view.tick_of(event.position().x()), clicked=hit)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         """Drag the selected hits: the anchor's start snaps to the grid, its row follows the pointer."""
@@ -200,6 +201,8 @@ class DrumLane(QWidget):
         if drag.ticks or drag.semitones:
             edit = edits.move_notes(score, editor.selection, drag.ticks, drag.semitones)
             editor.request(edit, f"Move {editor.selection.describe()}")
+        elif drag.clicked is not None and len(editor.selection) > 1:
+            editor.set_selection(NoteSelection.of([drag.clicked]))  # a click, not a drag: just that hit
         self.update()
 
     def cancel_drag(self) -> bool:
