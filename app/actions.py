@@ -52,7 +52,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_selection", "Zoom to &Selection", ("Shift+Z",), "Show the selected bars across the whole roll"),
     # Transport
     ActionSpec("play", "&Play / Stop", ("Space",), "Play the piece from the cursor, or stop"),
-    ActionSpec("panic", "P&anic", ("Esc",), "Stop and silence every note at once"),
+    ActionSpec("panic", "P&anic", ("Esc",), "Stop and silence every note at once (during a drag in the roll: cancel the drag)"),
     ActionSpec("loop", "&Loop Seed Bars", ("L",), "Play the seed bars over and over", checkable=True),
     # Generate
     ActionSpec("continue", "&Continue", ("Ctrl+Return", "Ctrl+Enter"), "Continue the music after the seed bars"),

@@ -40,6 +40,8 @@ GESTURES: tuple[tuple[str, str], ...] = (
     ("Right-click a note", "delete it (the whole selection when it is selected)"),
     ("Drag a stem in the velocity lane", "set that note's velocity, or move every selected note's by as much"),
     ("Click a hit in the drum lane", "select it (with the pencil: draw a hit on that drum's row)"),
+    ("Drag a hit in the drum lane", "move the selected hits on the grid, and onto another drum's row"),
+    ("Esc during a drag", "cancel it: nothing changes (otherwise Esc is Panic)"),
 )
 
 HOW_TO_HTML = """

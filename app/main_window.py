@@ -513,6 +513,10 @@ class MainWindow(QMainWindow):
             self.transport.controller.seek(int(max(0.0, tick)))
 
     def panic(self) -> None:
+        """Esc: cancel a drag in the roll when one is going on; otherwise stop generation and playback
+        and silence every note."""
+        if self.roll.cancel_gesture():
+            return
         if self.generation.busy:
             self.generation.cancel()
         self.transport.panic()
