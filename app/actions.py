@@ -52,11 +52,12 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_selection", "Zoom to &Selection", ("Shift+Z",), "Show the selected bars across the whole roll"),
     # Transport
     ActionSpec("play", "&Play / Stop", ("Space",), "Play the piece from the cursor, or stop"),
-    ActionSpec("panic", "P&anic", ("Esc",), "Stop and silence every note at once"),
+    ActionSpec("panic", "P&anic", ("Esc",), "Stop and silence every note at once (during a drag in the roll: cancel the drag)"),
     ActionSpec("loop", "&Loop Seed Bars", ("L",), "Play the seed bars over and over", checkable=True),
     # Generate
     ActionSpec("continue", "&Continue", ("Ctrl+Return", "Ctrl+Enter"), "Continue the music after the seed bars"),
     ActionSpec("interpolate", "&Interpolate", ("Ctrl+I",), "Morph from bar A to bar B"),
+    ActionSpec("generate", "&Generate from Scratch…", ("Ctrl+G",), "A new piece, or bars after this one, from the model's opening"),
     ActionSpec("cancel_generation", "C&ancel Generation", ("Ctrl+.",), "Stop the running generation"),
     ActionSpec("refresh_models", "&Refresh Models", ("F5",), "Look for models again (one trained or copied in since)"),
     ActionSpec("train", "&Train on Your Music…", ("Ctrl+T",), "Train or fine-tune a model on a folder of your own MIDI files"),
@@ -105,7 +106,7 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ),
     ("&View", ("fit", "zoom_in", "zoom_out", "zoom_selection", None, "@docks")),
     ("&Transport", ("play", "panic", "loop")),
-    ("&Generate", ("continue", "interpolate", "cancel_generation", None, "refresh_models", "train")),
+    ("&Generate", ("continue", "interpolate", "generate", "cancel_generation", None, "refresh_models", "train")),
     ("&Help", ("how_to", "shortcuts", None, "model_cards")),
 )
 

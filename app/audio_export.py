@@ -86,9 +86,12 @@ class AudioExporter(QObject):
             self.task.cancel()
 
     def _on_progress(self, fraction: float, message: str, path: Path) -> None:
-        if self.dialog is not None:
-            self.dialog.setValue(int(fraction * 1000))
-            self.dialog.setLabelText(f"{path.name}: {message}")
+        # setValue of a modal progress dialog runs the event loop, where the export may finish and
+        # drop the dialog: the label goes first, and nothing touches the dialog after setValue
+        dialog = self.dialog
+        if dialog is not None:
+            dialog.setLabelText(f"{path.name}: {message}")
+            dialog.setValue(int(fraction * 1000))
 
     def _on_error(self, error: BaseException) -> None:
         first = (str(error).splitlines() or [""])[0]

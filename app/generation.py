@@ -28,19 +28,22 @@ from app.dragdrop import midi_file_mime
 from app.generation_jobs import (
     Candidate,
     ContinueResult,
+    GenerateResult,
     GenerationReport,
     InterpolateResult,
     InterpolationSteps,
     ModelLoader,
     run_continue,
+    run_generate,
     run_interpolate,
 )
 from app.panels.continue_panel import ContinuePanel
 from app.panels.interpolate_panel import InterpolatePanel
-from app.panels.requests import ContinueRequest, InterpolateRequest
+from app.panels.requests import ContinueRequest, GenerateRequest, InterpolateRequest
 from app.piano_roll import PianoRoll
 from app.theme import track_color
 from app.workers import CancelledFn, ProgressFn, Task
+from core.audio.humanize import humanize
 from core.edits import insert_bars, matching_track, rescale
 from core.errors import MahlerNetError
 from core.keep import KeepMode, bars_text, clipped, fragment_end, in_piece_order, keep, new_take_tracks, room_for
@@ -109,6 +112,12 @@ def failure_text(error: BaseException) -> str:
     return f"Generation failed ({type(error).__name__}: {first}); details are in the log."
 
 
+def humanized(score: Score, strength: float, within: tuple[int, int] | None = None) -> Score:
+    """``score`` as a performer might play it (``strength`` 0-1; 0 gives it back unchanged); only
+    notes starting in ``within`` change."""
+    return humanize(score, strength, within=within) if strength > 0 else score
+
+
 class GenerationController(QObject):
     """Connects the two panels to the document, the roll and the background tasks."""
 
@@ -170,15 +179,16 @@ class GenerationController(QObject):
     def _run(
         self,
         job: Callable[[ProgressFn, CancelledFn], Any],
-        panel: ContinuePanel | InterpolatePanel,
+        panel: Any,  # ContinuePanel, InterpolatePanel or GenerateDialog
         name: str,
         on_result: Callable[[Any], None],
+        needs_piece: bool = True,
     ) -> Task | None:
         if self.task is not None:
             panel.set_status("A generation is already running.", error=True)
             return None
         score = self.document.score
-        if score is None:
+        if score is None and needs_piece:
             panel.set_status("Open a piece first.", error=True)
             return None
         self._generated_from = score
@@ -270,9 +280,9 @@ class GenerationController(QObject):
 
     def _on_continued(self, result: ContinueResult) -> None:
         self.generated.emit(result.report)
-        self._on_candidates(list(result.candidates))
+        self._on_candidates(list(result.candidates), notes=result.notes)
 
-    def _on_candidates(self, candidates: list[Candidate], chosen: int = 0, restored: bool = False) -> None:
+    def _on_candidates(self, candidates: list[Candidate], chosen: int = 0, restored: bool = False, notes: tuple[str, ...] = ()) -> None:
         if not self._still_current(self.continue_panel):
             return
         self.candidates = list(candidates)
@@ -283,9 +293,10 @@ class GenerationController(QObject):
             return
         first = self.candidates[0]
         again = "Back after undo: " if restored else ""
+        said = "".join(f" Note: {note[0].upper()}{note[1:]}." for note in notes)  # e.g. drums left out
         self.continue_panel.set_status(
             f"{again}{count} variation{'s' if count != 1 else ''} of {bars_text(first.at_bar, first.bars)}, dashed "
-            f"in the roll. Audition one; Keep puts it after bar {first.at_bar - 1} (Ctrl+Z undoes)."
+            f"in the roll. Audition one; Keep puts it after bar {first.at_bar - 1} (Ctrl+Z undoes).{said}"
         )
 
     def _show_current_candidate(self) -> None:
@@ -341,7 +352,9 @@ class GenerationController(QObject):
         mode = self.continue_panel.keep_mode()
         with_candidate = keep(score, "insert" if mode == "take" else mode, candidate.at_bar, candidate.fragment, candidate.bars)
         first = self.roll.selection.seed.first if self.roll.selection.seed else candidate.at_bar
-        self.audition_requested.emit(with_candidate.slice_bars(first, candidate.at_bar + candidate.bars - 1), 1)
+        heard = with_candidate.slice_bars(first, candidate.at_bar + candidate.bars - 1)
+        new_bars = (heard.bar(candidate.at_bar - first + 1).start, heard.end_tick + 1)  # the composer's bars play as written
+        self.audition_requested.emit(humanized(heard, self.continue_panel.humanize.strength(), new_bars), 1)
 
     def candidate_mime(self) -> QMimeData | None:
         index = self.continue_panel.candidates.currentRow()
@@ -351,6 +364,7 @@ class GenerationController(QObject):
         candidate = self.candidates[index]
         stem = f"variation {index + 1}"
         fragment = in_piece_order(score, clipped(candidate.fragment, candidate.bars))
+        fragment = humanized(fragment, self.continue_panel.humanize.strength())
         return midi_file_mime(self.document.temporary_midi(fragment, stem))
 
     # ---------------------------------------------------------------------------- interpolate
@@ -394,7 +408,7 @@ class GenerationController(QObject):
     def audition_step(self, index: int) -> None:
         if self.steps is None or not 0 <= index < len(self.steps.steps):
             return
-        self.audition_requested.emit(self.steps.steps[index], 1)
+        self.audition_requested.emit(humanized(self.steps.steps[index], self.interpolate_panel.humanize.strength()), 1)
 
     def insert_steps(self, indices: list[int]) -> None:
         score = self.document.score
@@ -417,7 +431,36 @@ class GenerationController(QObject):
         if self.steps is None:
             return None
         index = self.interpolate_panel.slider.value()
-        return midi_file_mime(self.document.temporary_midi(self.steps.steps[index], f"step {index + 1}"))
+        step = humanized(self.steps.steps[index], self.interpolate_panel.humanize.strength())
+        return midi_file_mime(self.document.temporary_midi(step, f"step {index + 1}"))
+
+    # ------------------------------------------------------------------------------- generate
+    def start_generate(self, request: GenerateRequest, dialog: Any) -> Task | None:
+        """A new piece or bars after the open one from the model's opening context (``dialog``
+        shows the progress). The window asks to save a changed piece before a new one replaces it."""
+        score = self.document.score
+        load = self.model_for(request.model)
+        self.discard()
+        self.clear_steps()
+
+        def on_result(result: GenerateResult) -> None:
+            self._on_generated(result, dialog)
+
+        return self._run(
+            lambda progress, cancelled: run_generate(score, request, load, progress, cancelled),
+            dialog, "generating", on_result, needs_piece=request.append,
+        )  # fmt: skip
+
+    def _on_generated(self, result: GenerateResult, dialog: Any) -> None:
+        self.generated.emit(result.report)
+        if not self._still_current(dialog):  # the piece changed meanwhile: never overwrite that work
+            return
+        if result.append:
+            self.document.apply(result.score, f"Generate {result.bars} bars")
+            dialog.set_status(f"Appended {result.bars} bars ({result.notes} notes). Undo with Ctrl+Z.")
+        else:
+            self.document.set_score(result.score, None)
+            dialog.set_status(f"A new piece of {result.bars} bars ({result.notes} notes). Save it to keep it.")
 
     # ---------------------------------------------------------------------------------- piece
     def _remember(self, record: KeptRecord) -> None:

@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from app.models import LoadedModel
-from app.panels.requests import ContinueRequest, InterpolateRequest
+from app.models import GPU_TEXT, LoadedModel
+from app.panels.requests import ContinueRequest, GenerateRequest, InterpolateRequest
 from app.workers import CancelledFn, ProgressFn
 from core.errors import GenerationError
 from core.score import Score
@@ -57,7 +57,7 @@ class GenerationReport:
     device: str
 
     def text(self) -> str:
-        device = "GPU" if self.device.startswith("cuda") else self.device.upper()
+        device = GPU_TEXT if self.device.startswith("cuda") else self.device.upper()
         return f"{self.what} {self.seconds:.2f} s · {self.model} on {device}"
 
 
@@ -65,6 +65,7 @@ class GenerationReport:
 class ContinueResult:
     candidates: tuple[Candidate, ...]
     report: GenerationReport
+    notes: tuple[str, ...] = ()  # what the model could not continue (drums, for a model without them)
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def run_continue(
         seed=request.random_seed,
         top_p=request.top_p,
         latent=request.latent,
+        latent_shift=attribute_shift(model, request.attributes),
     )
     began = time.perf_counter()
     result = continue_piece(
@@ -117,7 +119,7 @@ def run_continue(
         Candidate(v.fragment, result.at_bar, result.bars, _variation_label(v.index, v.seed, v.notes_count))
         for v in result.variations
     )
-    return ContinueResult(candidates, GenerationReport("continuation", seconds, model.name, model.device))
+    return ContinueResult(candidates, GenerationReport("continuation", seconds, model.name, model.device), result.notes)
 
 
 def _variation_label(index: int, seed: int, notes: int) -> str:
@@ -141,10 +143,62 @@ def run_interpolate(
     result = interpolate(
         model.network, score, request.bar_a, request.bar_b, request.steps,
         slerp=request.method == "slerp",
-        controls=Controls(temperatures=Temperatures.greedy(), seed=request.random_seed),
+        controls=Controls(
+            temperatures=Temperatures.greedy(), seed=request.random_seed,
+            latent_shift=attribute_shift(model, request.attributes),
+        ),
         progress=lambda done, total: progress(0.1 + 0.9 * done / max(total, 1), "decoding the steps…"),
         cancel=cancelled,
     )  # fmt: skip
     seconds = time.perf_counter() - began
     steps = InterpolationSteps(request.bar_a, request.bar_b, tuple(step.fragment for step in result.steps))
     return InterpolateResult(steps, GenerationReport("interpolation", seconds, model.name, model.device))
+
+
+def attribute_shift(model: LoadedModel, amounts: tuple[tuple[str, float], ...]) -> tuple[float, ...] | None:
+    """The latent offset of the composer's attribute sliders, from the vectors beside the model file
+    (:class:`GenerationError` naming the file when the model has none)."""
+    if not any(amount for _, amount in amounts):
+        return None
+    from core.attributes import latent_shift, load_for_model
+
+    return latent_shift(load_for_model(model.path), dict(amounts))
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    score: Score  # the new piece, or the open piece with the new bars after it
+    append: bool
+    bars: int
+    notes: int
+    report: GenerationReport
+
+
+def run_generate(
+    score: Score | None, request: GenerateRequest, load: ModelLoader, progress: ProgressFn, cancelled: CancelledFn
+) -> GenerateResult:
+    """``request.bars`` bars from the model's opening context: a new piece, or (``request.append``)
+    the open piece followed by them, in the meter and tempo in force at its end."""
+    from core.generation import Controls
+    from core.generation.scratch import Meter, append_generated, bpm_at_end, generate_piece, meter_at_end
+
+    if request.append and score is None:
+        raise GenerationError("open a piece to append bars to it")
+    progress(0.0, f"loading {request.model}…")
+    model = load()
+    if not model.network.config.use_context:
+        raise GenerationError(f"{model.name} is an interpolation model: pick a continuation model to generate music")
+    meter = meter_at_end(score) if request.append and score is not None else Meter(request.numerator, request.denominator)
+    bpm = bpm_at_end(score) if request.append and score is not None else request.bpm
+    controls = Controls(seed=request.random_seed, latent_shift=attribute_shift(model, request.attributes))
+    began = time.perf_counter()
+    result = generate_piece(
+        model.network, request.bars, meter=meter, bpm=bpm, controls=controls,
+        progress=lambda done, total: progress(done / max(total, 1), f"bar {done} of {total}"),
+        cancel=cancelled,
+    )  # fmt: skip
+    seconds = time.perf_counter() - began
+    variation = result.variations[0]
+    made = append_generated(score, result, 0) if request.append and score is not None else result.continued(0)
+    report = GenerationReport("generation", seconds, model.name, model.device)
+    return GenerateResult(made, request.append, request.bars, variation.notes_count, report)

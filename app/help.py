@@ -40,6 +40,8 @@ GESTURES: tuple[tuple[str, str], ...] = (
     ("Right-click a note", "delete it (the whole selection when it is selected)"),
     ("Drag a stem in the velocity lane", "set that note's velocity, or move every selected note's by as much"),
     ("Click a hit in the drum lane", "select it (with the pencil: draw a hit on that drum's row)"),
+    ("Drag a hit in the drum lane", "move the selected hits on the grid, and onto another drum's row"),
+    ("Esc during a drag", "cancel it: nothing changes (otherwise Esc is Panic)"),
 )
 
 HOW_TO_HTML = """
@@ -61,6 +63,12 @@ own (muted at first: unmute them in Tracks to compare).</li>
 <h3>Morph between two bars</h3>
 <p>Pick bars A and B (or press <i>From ruler</i>), press Interpolate (Ctrl+I), slide through the
 steps and Insert the one you like after bar A. Undo brings the steps back too.</p>
+<h3>Steer it, or start from nothing</h3>
+<p>The <i>Attributes</i> sliders in both panels move the new music towards more or fewer notes, a
+higher or lower register, fuller chords, busier rhythms, more stepwise melodies or longer notes
+(Reset puts them back). <b>Generate from Scratch</b> (Ctrl+G) writes a new piece, or bars after this
+one, in the meter and tempo you choose. <i>Humanize</i> beside Audition plays the new bars with a
+performer's timing and dynamics; your own bars are heard as written.</p>
 <h3>Hear it</h3>
 <p>Space plays from the cursor, L loops the seed bars, Esc stops everything. Without a sound card,
 File &gt; Export Audio renders the piece to a WAV file.</p>

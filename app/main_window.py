@@ -27,6 +27,7 @@ from app.actions import MENUS, MOVE_MENU, TOOLBAR, Actions
 from app.audio_export import WAV_FILTER, AudioExporter
 from app.document import Document
 from app.dragdrop import midi_file_mime, midi_paths
+from app.generate_dialog import GenerateDialog
 from app.generation import GenerationController
 from app.help import HOW_TO_HTML, HelpWindow, model_card_folders, model_cards_html, shortcut_sheet_html
 from app.model_pickers import ModelPickers
@@ -256,6 +257,7 @@ class MainWindow(QMainWindow):
         a["continue"].triggered.connect(self._continue_shortcut)
         a["interpolate"].triggered.connect(self._interpolate_shortcut)
         a["cancel_generation"].triggered.connect(self.generation.cancel)
+        a["generate"].triggered.connect(self.open_generate_dialog)
 
         self.document.path_changed.connect(lambda _p: self._update_title())
         self.document.modified_changed.connect(lambda _m: self._update_title())
@@ -446,6 +448,19 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Cannot drag these bars: {error}", 5000)
             return None
 
+    def open_generate_dialog(self) -> GenerateDialog:
+        """Generate from scratch (a new piece or bars after this one) with the Continue panel's model."""
+        dialog = GenerateDialog(self.continue_panel.model.current_model(), self.document.score is not None, self)
+        dialog.generate_requested.connect(lambda request: self._generate(request, dialog))
+        dialog.cancel_requested.connect(self.generation.cancel)
+        dialog.show()
+        return dialog
+
+    def _generate(self, request, dialog: GenerateDialog) -> None:  # type: ignore[no-untyped-def]
+        if not request.append and not self.maybe_save():  # a new piece replaces this one
+            return
+        self.generation.start_generate(request, dialog)
+
     def maybe_save(self) -> bool:
         """True when it is fine to replace the piece: it is saved, or the composer chose."""
         if not self.document.is_modified:
@@ -498,6 +513,10 @@ class MainWindow(QMainWindow):
             self.transport.controller.seek(int(max(0.0, tick)))
 
     def panic(self) -> None:
+        """Esc: cancel a drag in the roll when one is going on; otherwise stop generation and playback
+        and silence every note."""
+        if self.roll.cancel_gesture():
+            return
         if self.generation.busy:
             self.generation.cancel()
         self.transport.panic()

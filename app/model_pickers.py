@@ -20,6 +20,7 @@ from app.panels.continue_panel import ContinuePanel
 from app.panels.interpolate_panel import InterpolatePanel
 from app.settings import AppSettings
 from app.status_line import StatusLine
+from core.representation.instruments import MAHLERNET, TABLES
 
 KINDS = ("continuation", "interpolation")
 
@@ -108,11 +109,23 @@ class ModelPickers(QObject):
         if not name:
             return
         self.settings.set_model(kind, name)
+        if kind == "continuation":
+            self._show_instruments_of(name)
         if self.models.loaded_model(name) is not None:
             self._show(kind, f"{name} (loaded)")
         else:
             self._show(kind, f"{name} (loading…)")
             self.models.load(name)
+
+    def _show_instruments_of(self, name: str) -> None:
+        """The Continue panel lists the instrument classes of the picked model's table ("Drums" for
+        a drum model where a classical one has "English horn"); a list already right is kept, with
+        the composer's checks."""
+        entry = self.models.entry(name)
+        table = TABLES.get(entry.instruments if entry is not None else "", MAHLERNET)
+        panel = self.panels["continuation"]
+        if panel.instrument_class_names() != table.names:
+            panel.set_instrument_classes(table.names)
 
     def _on_failed(self, name: str, reason: str) -> None:
         for kind in self._kinds_using(name):

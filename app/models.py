@@ -36,6 +36,7 @@ class ModelEntry:
     summary: str
     kind: str
     problem: str = ""  # why it cannot be used ("" = it can)
+    instruments: str = "mahlernet"  # its instrument table (core.representation.instruments): the class names
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,21 @@ class LoadedModel:
         return str(self.card.get("kind", "?"))
 
 
+GPU_TEXT = "GPU (latent code) + CPU (decoder)"
+
+
 def resolve_device(asked: str, cuda: bool) -> tuple[str, str]:
     """The torch device for the setting ``asked`` (auto/cpu/gpu) and a few words on it for the
-    status bar: ``("cuda", "GPU")``, ``("cpu", "CPU (no GPU found)")``..."""
+    status bar: ``("cuda", GPU_TEXT)``, ``("cpu", "CPU (no GPU found)")``...
+
+    The words say what really runs where: on a GPU only the latent code (the model's torch layers
+    between the encoders and the decoder) is computed there; the encoders and the decoder's step
+    loop run on the CPU in NumPy whatever the device (:class:`core.generation.sampler.Sampler`:
+    at a few rows a step, the CPU is faster than a round trip to the GPU)."""
     if asked == "cpu":
         return "cpu", "CPU"
     if cuda:
-        return "cuda", "GPU"
+        return "cuda", GPU_TEXT
     return "cpu", "CPU (no GPU found)" if asked == "gpu" else "CPU"
 
 
@@ -92,7 +101,10 @@ def scan_models(folders: Sequence[Path] | None, progress: ProgressFn, cancelled:
     progress(0.6, "looking for models")
 
     searched = [Path(f) for f in (folders if folders is not None else default_model_folders())]
-    entries = tuple(ModelEntry(m.name, m.path, m.summary(), m.kind, m.problem) for m in find_models(searched))
+    entries = tuple(
+        ModelEntry(m.name, m.path, m.summary(), m.kind, m.problem, str((m.card.get("network") or {}).get("instruments", "mahlernet")))
+        for m in find_models(searched)
+    )
     cuda = bool(torch.cuda.is_available())
     name = torch.cuda.get_device_name(0) if cuda else ""
     progress(1.0, "done")

@@ -19,7 +19,13 @@ from PySide6.QtWidgets import (
 from app import theme
 from app.settings import DEVICES, AppSettings
 
-DEVICE_TEXT = {"auto": "Automatic (GPU if there is one)", "cpu": "CPU", "gpu": "GPU"}
+# Generation decodes on the CPU whatever the choice (it is faster there at a few rows); a GPU computes
+# the latent code only (app/models.py, resolve_device). The words say so.
+DEVICE_TEXT = {
+    "auto": "Automatic (GPU for the latent code if there is one)",
+    "cpu": "CPU",
+    "gpu": "GPU for the latent code (the decoder runs on the CPU)",
+}
 
 
 def midi_port_names() -> tuple[list[str], str | None]:

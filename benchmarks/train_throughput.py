@@ -26,7 +26,7 @@ from core.batching import PairSet  # noqa: E402
 from core.network import MahlerNet  # noqa: E402
 from core.presets import load_preset  # noqa: E402
 from core.representation.events import N_INSTRUMENTS, N_PITCHES, EncodedPiece, EventArrays  # noqa: E402
-from core.training import make_optimizer, train_step  # noqa: E402
+from core.training import make_optimizer, mixed_precision_type, train_step  # noqa: E402
 
 CORPUS_BARS = 35_629  # the preprocessed build_corpus.py corpus: 387,625 events, 10.9 per bar, at most 75
 CORPUS_EVENTS_PER_BAR = 10.9
@@ -66,15 +66,16 @@ def measure(preset: str, size: str, device: torch.device, steps: int, scheduled:
     optimizer = make_optimizer(model, config)
     pairs = PairSet(random_corpus(CORPUS_BARS))
     batches = pairs.batches(pairs.pairs, config.batch_size, seed=0, epoch=0, with_context=spec.network.use_context)
-    amp = device.type == "cuda" and config.amp
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.float16)) if amp else contextlib.nullcontext
-    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    dtype = mixed_precision_type(device) if config.amp else None  # as the trainer: bfloat16 where the GPU has it
+    autocast = (lambda: torch.autocast("cuda", dtype=dtype)) if dtype is not None else contextlib.nullcontext
+    scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
     probability = 0.25 if scheduled else 0.0
 
     def run(ids: np.ndarray) -> int:
-        batch = pairs.collate(ids, spec.network.use_context).to(device, non_blocking=True)
-        train_step(model, optimizer, batch, config, 1.0, probability, autocast(), scaler=scaler)
-        return batch.bar.events
+        batch = pairs.collate(ids, spec.network.use_context)
+        events = batch.bar.events  # counted on the host: no wait for the device per step
+        train_step(model, optimizer, batch.to(device, non_blocking=True), config, 1.0, probability, autocast(), scaler=scaler)
+        return events
 
     for ids in batches[:3]:  # warm-up (allocations, cuDNN autotuning)
         run(ids)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 import torch
@@ -60,6 +60,10 @@ class EventBatch:
     def to(self, device: torch.device | str, non_blocking: bool = False) -> "EventBatch":
         return EventBatch(**{f.name: getattr(self, f.name).to(device, non_blocking=non_blocking) for f in fields(self)})
 
+    def pin_memory(self) -> "EventBatch":
+        """A copy in page-locked host memory, which a non-blocking copy to a GPU does not wait for."""
+        return EventBatch(**{f.name: getattr(self, f.name).pin_memory() for f in fields(self)})
+
     def replace(self, **changes: torch.Tensor) -> "EventBatch":
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
@@ -92,6 +96,16 @@ class PairBatch:
             chords=None if self.chords is None else self.chords.to(device, non_blocking=non_blocking),
         )
 
+    def pin_memory(self) -> "PairBatch":
+        """A copy in page-locked host memory (see :meth:`EventBatch.pin_memory`)."""
+        return PairBatch(
+            context=None if self.context is None else self.context.pin_memory(),
+            bar=self.bar.pin_memory(),
+            previous=self.previous.pin_memory(),
+            chain_beat=self.chain_beat.pin_memory(),
+            bar_length=self.bar_length.pin_memory(),
+        )
+
 
 def load_pieces(folder: str | Path) -> list[EncodedPiece]:
     """The encoded pieces of a dataset folder, or :class:`DatasetError`.
@@ -113,61 +127,140 @@ def load_pieces(folder: str | Path) -> list[EncodedPiece]:
     return [EncodedPiece.load(path) for path in paths]
 
 
+def load_pairs(folder: str | Path, context_bars: int = 1, max_events: int | None = None) -> PairSet:
+    """The training pairs of a dataset folder: a sharded dataset (``mahlernet preprocess --sharded``)
+    is memory-mapped and read batch by batch; any other (one ``.npz`` per piece) is loaded whole."""
+    from core.preprocess.shards import is_sharded, open_sharded  # noqa: PLC0415 - the preprocessor is heavy
+
+    if is_sharded(folder):
+        dataset = open_sharded(folder)
+        return PairSet.from_store(dataset.events, dataset.bars, dataset.sources, context_bars, max_events)
+    return PairSet(load_pieces(folder), context_bars, max_events)
+
+
 def dataset_summary(folder: str | Path) -> dict:
-    """The manifest totals of a preprocessed dataset folder ({} for a bare folder of pieces)."""
+    """The totals of a preprocessed dataset folder, sharded or not ({} for a bare folder of pieces)."""
     import json  # noqa: PLC0415
 
-    try:
-        totals = json.loads((Path(folder) / "manifest.json").read_text()).get("totals", {})
-    except (OSError, ValueError):
+    for name in ("manifest.json", "shards.json"):
+        try:
+            totals = json.loads((Path(folder) / name).read_text()).get("totals", {})
+            break
+        except (OSError, ValueError):
+            continue
+    else:
         return {}
     return {key: value for key, value in totals.items() if isinstance(value, (int, float, str))}
+
+
+class EventStore(Protocol):
+    """Where a :class:`PairSet` reads its events: all in memory (:class:`InMemoryEvents`), or in
+    memory-mapped shards read on demand (:class:`core.preprocess.shards.ShardedEvents`)."""
+
+    def __len__(self) -> int: ...
+
+    def take(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        """The events at ``index`` (any shape): each integer column of ``_INT_COLUMNS`` (any integer
+        type) and ``active_pitches``/``active_instruments`` as booleans of shape ``index.shape + (width,)``."""
+        ...
+
+
+@dataclass(frozen=True)
+class InMemoryEvents:
+    """An :class:`EventStore` over one :class:`EventArrays` in memory."""
+
+    events: EventArrays
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def take(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: getattr(self.events, name)[index] for name in (*_INT_COLUMNS, "active_pitches", "active_instruments")}
+
+
+@dataclass(frozen=True)
+class BarTable:
+    """Per bar of a dataset: where its events lie in the event store, whether it opens its chunk
+    (its context is then the START token), its meter and the index of its piece."""
+
+    start: np.ndarray  # int64: first event
+    stop: np.ndarray  # int64: one past the last event
+    opens: np.ndarray  # bool
+    numerator: np.ndarray
+    denominator: np.ndarray
+    piece: np.ndarray  # int64: index into the dataset's sources
+
+    @classmethod
+    def of_pieces(cls, pieces: Sequence[EncodedPiece]) -> "BarTable":
+        """The bars of ``pieces`` laid end to end, as :meth:`EventArrays.concatenate` lays their events."""
+        parts, offset = [], 0
+        for number, piece in enumerate(pieces):
+            bounds = piece.bar_bounds + offset
+            chunk = piece.bar_chunk
+            opens = np.concatenate([[True], chunk[1:] != chunk[:-1]]) if piece.bar_count else np.zeros(0, bool)
+            parts.append((bounds[:-1], bounds[1:], opens, piece.bar_numerator, piece.bar_denominator, np.full(piece.bar_count, number)))
+            offset += len(piece.events)
+        return cls.concatenate(parts)
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[tuple[np.ndarray, ...]]) -> "BarTable":
+        """A table from ``(start, stop, opens, numerator, denominator, piece)`` column tuples."""
+        types = (np.int64, np.int64, bool, np.int64, np.int64, np.int64)
+        columns = [np.concatenate([np.asarray(p[i], t) for p in parts]) if parts else np.zeros(0, t) for i, t in enumerate(types)]
+        return cls(*columns)
 
 
 class PairSet:
     """All (context, input bar) pairs of a list of pieces, flattened for fast batching."""
 
     def __init__(self, pieces: Sequence[EncodedPiece], context_bars: int = 1, max_events: int | None = None):
+        events = EventArrays.concatenate([piece.events for piece in pieces])
+        self._setup(InMemoryEvents(events), BarTable.of_pieces(pieces), tuple(p.source for p in pieces), context_bars, max_events)
+        if pieces and all(piece.bar_chords is not None for piece in pieces):  # chord-conditioned models need them
+            self.bar_chords = np.concatenate([piece.bar_chords for piece in pieces]).astype(np.int64)
+
+    @classmethod
+    def from_store(
+        cls, store: EventStore, bars: BarTable, sources: Sequence[str], context_bars: int = 1, max_events: int | None = None
+    ) -> "PairSet":
+        """The pairs of a dataset whose events stay in ``store`` (memory-mapped shards, say): only
+        the per-bar table is held in memory; a batch reads its events when it is collated."""
+        pairs = cls.__new__(cls)
+        pairs._setup(store, bars, tuple(sources), context_bars, max_events)
+        return pairs
+
+    def _setup(self, store: EventStore, bars: BarTable, sources: tuple[str, ...], context_bars: int, max_events: int | None) -> None:
         if context_bars < 1:
             raise ValueError("context_bars must be at least 1")
         self.context_bars = context_bars
-        self.events = EventArrays.concatenate([piece.events for piece in pieces])
-        self._columns = {name: getattr(self.events, name).astype(np.int64) for name in _INT_COLUMNS}
-        starts, stops, context_starts, start_token, lengths, piece_of, meters = [], [], [], [], [], [], []
-        offset = 0
-        self.sources = tuple(piece.source for piece in pieces)
-        for number, piece in enumerate(pieces):
-            bounds = piece.bar_bounds + offset
-            for index in range(piece.bar_count):
-                before = 0  # bars of the same chunk before this one, up to K
-                while before < context_bars and index - before > 0 and not piece.has_start_context(index - before):
-                    before += 1
-                starts.append(bounds[index])
-                stops.append(bounds[index + 1])
-                context_starts.append(bounds[index - before])
-                start_token.append(before < context_bars)
-                lengths.append(bar_units(int(piece.bar_numerator[index]), int(piece.bar_denominator[index])))
-                piece_of.append(number)
-                meters.append((int(piece.bar_numerator[index]), int(piece.bar_denominator[index])))
-            offset += len(piece.events)
-        self.bar_start = np.asarray(starts, np.int64)
-        self.bar_stop = np.asarray(stops, np.int64)
-        self.context_start = np.asarray(context_starts, np.int64)
-        self.start_token = np.asarray(start_token, bool)
-        self.bar_length = np.asarray(lengths, np.int64)
-        self.piece_of = np.asarray(piece_of, np.int64)  # per bar: the index of its piece in ``sources``
-        self.bar_meter = np.asarray(meters, np.int64).reshape(-1, 2)  # per bar: (numerator, denominator)
+        self.store = store
+        self.sources = sources
+        count = len(bars.start)
+        index = np.arange(count)
+        # The context of a bar is up to K bars before it in its chunk; fewer than K: START first.
+        chunk_first = np.maximum.accumulate(np.where(bars.opens, index, 0)) if count else index
+        before = np.minimum(index - chunk_first, context_bars)
+        self.bar_start = bars.start
+        self.bar_stop = bars.stop
+        self.context_start = bars.start[index - before]
+        self.start_token = before < context_bars
+        self.bar_length = _bar_lengths(bars.numerator, bars.denominator)
+        self.piece_of = bars.piece  # per bar: the index of its piece in ``sources``
+        self.bar_meter = np.stack([bars.numerator, bars.denominator], axis=1).astype(np.int64)  # per bar: (numerator, denominator)
         self.input_lengths = self.bar_stop - self.bar_start
         self.context_lengths = self.bar_start - self.context_start + self.start_token
-        usable = np.ones(len(starts), bool) if max_events is None else self.input_lengths <= max_events
+        usable = np.ones(count, bool) if max_events is None else self.input_lengths <= max_events
         self.pairs = np.flatnonzero(usable)
-        self.pieces = len(pieces)
-        # Per bar: the chords of its halves, when every piece has them (else None).
-        with_chords = bool(pieces) and all(piece.bar_chords is not None for piece in pieces)
-        self.bar_chords = np.concatenate([piece.bar_chords for piece in pieces]).astype(np.int64) if with_chords else None
+        self.pieces = len(sources)
+        self.bar_chords: np.ndarray | None = None  # per bar: the chords of its halves (see __init__)
 
     def __len__(self) -> int:
         return len(self.pairs)
+
+    def bar_events(self, pair: int) -> EventArrays:
+        """The events of bar ``pair``, read from the store (evaluation compares decoded bars with them)."""
+        columns = self.store.take(np.arange(self.bar_start[pair], self.bar_stop[pair]))
+        return EventArrays(**columns, is_pause=columns["pitch"] < 0)
 
     def summary(self) -> dict[str, float | int]:
         """Counts for model cards and logs."""
@@ -198,11 +291,11 @@ class PairSet:
     def bar_key(self, pair_id: int) -> bytes:
         """What a bar is up to transposition: its event columns with pitches counted from the bar's
         lowest pitch. Two bars with the same key are copies, exact or transposed."""
-        cut = slice(self.bar_start[pair_id], self.bar_stop[pair_id])
-        pitch = self._columns["pitch"][cut]
+        taken = self.store.take(np.arange(self.bar_start[pair_id], self.bar_stop[pair_id]))
+        pitch = taken["pitch"].astype(np.int64)
         sounding = pitch >= 0
         relative = np.where(sounding, pitch - (pitch[sounding].min() if sounding.any() else 0), -1)
-        columns = [self._columns[name][cut] for name in ("offset", "duration", "instrument")]
+        columns = [taken[name] for name in ("offset", "duration", "instrument")]
         return np.stack([*columns, relative]).astype(np.int16).tobytes()
 
     def without_copies(self, held: np.ndarray, train: np.ndarray) -> np.ndarray:
@@ -212,9 +305,13 @@ class PairSet:
         return np.asarray([i for i in held if self.bar_key(int(i)) not in seen], dtype=self.pairs.dtype)
 
     def batches(
-        self, pair_ids: np.ndarray, batch_size: int, seed: int, epoch: int, shuffle: bool = True, with_context: bool = True
+        self, pair_ids: np.ndarray, batch_size: int, seed: int, epoch: int, shuffle: bool = True, with_context: bool = True,
+        min_rows: int = 2,
     ) -> list[np.ndarray]:
         """Length-bucketed batches of ``pair_ids``; the order depends only on (seed, epoch).
+
+        A last batch of fewer than ``min_rows`` rows joins the one before it: batch norm needs two
+        rows to train on, and data-parallel training one row per process.
 
         With contexts, pairs are first sorted by context length and cut into groups of 16 batches,
         then sorted by input length within each group: on random-length data this pads inputs by
@@ -232,7 +329,7 @@ class PairSet:
         else:
             order = order[np.argsort(inputs[order], kind="stable")]
         chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-        if len(chunks) > 1 and len(chunks[-1]) == 1:  # batch norm needs two samples to train on
+        if len(chunks) > 1 and len(chunks[-1]) < min_rows:
             chunks[-2:] = [np.concatenate(chunks[-2:])]
         if shuffle:
             chunks = [chunks[i] for i in rng.permutation(len(chunks))]
@@ -278,16 +375,22 @@ class PairSet:
         position = step - token[:, None]
         valid = (position >= 0) & (position < lengths[:, None])
         index = np.where(valid, starts[:, None] + position, 0)
-        columns = {
-            name: torch.from_numpy(np.where(valid, column[index], -1)) for name, column in self._columns.items()
-        }
+        taken = self.store.take(index)
+        columns = {name: torch.from_numpy(np.where(valid, taken[name].astype(np.int64), -1)) for name in _INT_COLUMNS}
         return EventBatch(
             **columns,
-            active_pitches=torch.from_numpy(self.events.active_pitches[index] & valid[..., None]),
-            active_instruments=torch.from_numpy(self.events.active_instruments[index] & valid[..., None]),
+            active_pitches=torch.from_numpy(taken["active_pitches"] & valid[..., None]),
+            active_instruments=torch.from_numpy(taken["active_instruments"] & valid[..., None]),
             is_start=torch.from_numpy((step == 0) & start_token[:, None]),
             lengths=torch.from_numpy(lengths + token),
         )
+
+
+def _bar_lengths(numerators: np.ndarray, denominators: np.ndarray) -> np.ndarray:
+    """Per bar, its length in feature units (:func:`core.features.bar_units`), once per meter."""
+    meters, inverse = np.unique(np.stack([numerators, denominators], axis=1), axis=0, return_inverse=True)
+    units = np.asarray([bar_units(int(n), int(d)) for n, d in meters], np.int64)
+    return units[inverse.reshape(-1)] if len(units) else np.zeros(0, np.int64)
 
 
 def _feasible_shifts(asked: np.ndarray, parts: list[EventBatch]) -> np.ndarray:

@@ -14,6 +14,7 @@ from dataclasses import fields
 from typing import Any
 
 from core.network import NetworkConfig
+from core.representation.instruments import TABLES
 
 MAX_MODEL_BYTES = 512 * 1024**2  # the paper's size is ~92 MB in float32; a tenfold margin over the largest preset
 MAX_CARD_BYTES = 4 * 1024**2
@@ -32,7 +33,7 @@ INTEGER_RANGES: dict[str, tuple[int, int]] = {
 }
 FRACTIONS = ("encoder_dropout", "decoder_dropout", "z_dropout")  # in [0, 1)
 POSITIVE_FLOATS = ("norm_momentum", "norm_eps", "leaky_slope", "output_init_std")  # in (0, 10]
-CHOICES = {"prior": ("standard", "learned")}
+CHOICES = {"prior": ("standard", "learned"), "instruments": tuple(sorted(TABLES))}
 
 
 class CardError(ValueError):

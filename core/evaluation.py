@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from core.batching import PairBatch, PairSet, load_pieces
+from core.batching import PairBatch, PairSet, load_pairs
 from core.errors import GenerationError
 from core.generation.bars import BarPlan, Carry, carry_after
 from core.generation.controls import Controls, Temperatures
@@ -46,7 +46,7 @@ def sampled_free_running(model: MahlerNet, sampler: Sampler, pairs: PairSet, ids
     decoded = sampler.decode(state, plans, carry, make_streams(0, len(ids)))
     counts = {name: np.zeros(4) for name in model.config.properties}
     for pair, events in zip(ids, decoded.events):
-        original = pairs.events.slice(int(pairs.bar_start[pair]), int(pairs.bar_stop[pair]))
+        original = pairs.bar_events(int(pair))
         _compare(original, events, counts)
     return counts
 
@@ -64,7 +64,7 @@ def _carry_into(pairs: PairSet, pair: int) -> Carry:
     opens = pairs.start_token[pair] and pairs.context_start[pair] == pairs.bar_start[pair]
     if opens or pair == 0:
         return Carry.silent(1)
-    previous = pairs.events.slice(int(pairs.bar_start[pair - 1]), int(pairs.bar_stop[pair - 1]))
+    previous = pairs.bar_events(pair - 1)
     return carry_after(previous, _plan(pairs, pair - 1))
 
 
@@ -176,7 +176,7 @@ def evaluate_model(
     """
     known = set(TrainingConfig().to_dict())
     training = TrainingConfig.from_dict({k: v for k, v in (card.get("training") or {}).items() if k in known})
-    pairs = PairSet(load_pieces(dataset), model.config.context_bars, training.max_events or None)
+    pairs = load_pairs(dataset, model.config.context_bars, training.max_events or None)
     ids, note = evaluation_ids(pairs, card, split)
     if min_events:
         ids = ids[pairs.input_lengths[ids] >= min_events]

@@ -123,7 +123,8 @@ def keep(score: Score, mode: KeepMode, at_bar: int, fragment: Score, bars: int, 
     if mode == "insert":
         return insert_bars(score, at_bar, fragment, bars)
     if mode == "replace":
-        return insert_bars(_without_replaced(score, at_bar, bars), at_bar, fragment, bars)
+        kept = insert_bars(_without_replaced(score, at_bar, bars), at_bar, fragment, bars)
+        return _without_repeated_meters(kept, score.bar(at_bar).start)
     return _with_take(score, at_bar, fragment, take_name)
 
 
@@ -149,6 +150,18 @@ def _without_replaced(score: Score, at_bar: int, bars: int) -> Score:
     if at_bar > last:
         return score
     return remove_bars(score, at_bar, last)
+
+
+def _without_repeated_meters(score: Score, from_tick: int) -> Score:
+    """``score`` without the meter events from ``from_tick`` on that repeat the meter already in force
+    (replacing bars splices the piece's meter back in after the new ones, where it may say again what
+    the new bars say: 3/4 new bars in place of 3/4 ones)."""
+    meters: list[TimeSignature] = []
+    for meter in score.time_signatures:
+        if meter.tick >= from_tick and meters and meters[-1].text == meter.text:
+            continue
+        meters.append(meter)
+    return score if len(meters) == len(score.time_signatures) else score.replace(time_signatures=tuple(meters))
 
 
 def _with_take(score: Score, at_bar: int, fragment: Score, take_name: str) -> Score:

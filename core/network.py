@@ -68,6 +68,7 @@ from core.errors import GenerationError
 from core.harmony.conditioning import BAR_CHORD_FEATURES, chord_features
 from core.features import event_features, one_hot, step_features, step_width, event_width
 from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
+from core.representation.instruments import TABLES, InstrumentTable
 
 PROPERTIES = ("offset", "duration", "pitch", "instrument", "velocity")
 SIZES = {"offset": N_OFFSETS, "duration": N_DURATIONS, "pitch": N_PITCHES, "instrument": N_INSTRUMENTS, "velocity": VELOCITY_BINS}
@@ -101,8 +102,13 @@ class NetworkConfig:
     prior: str = "standard"  # "standard" = N(0, I) (original); "learned" = p(z | context), see note 10
     prior_size: int = 256  # hidden units of the learned prior's MLP
     chords: bool = False  # the decoder hears the chords of the bar's halves (note 12)
+    # The instrument table the instrument classes mean (core.representation.instruments): "mahlernet"
+    # drops drums; "pop-drums" has a drum-kit class. It changes no tensor, only what the classes are.
+    instruments: str = "mahlernet"
 
     def __post_init__(self) -> None:
+        if self.instruments not in TABLES:
+            raise ValueError(f"instruments must be one of {', '.join(sorted(TABLES))}, not {self.instruments!r}")
         if self.prior not in ("standard", "learned"):
             raise ValueError(f"prior must be 'standard' or 'learned', not {self.prior!r}")
         if self.prior == "learned" and not self.use_context:
@@ -123,6 +129,11 @@ class NetworkConfig:
     def properties(self) -> tuple[str, ...]:
         return PROPERTIES if self.use_velocity else PROPERTIES[:4]
 
+    @property
+    def instrument_table(self) -> InstrumentTable:
+        """The table that gives the instrument classes their meaning (and the drum class, if any)."""
+        return TABLES[self.instruments]
+
 
 class DecoderState(NamedTuple):
     """What the decoder carries from step to step: LSTM states and the constant step conditioning."""
@@ -141,8 +152,32 @@ class Outputs(NamedTuple):
     prior_logvar: torch.Tensor | None = None
 
 
+def masked_moments(
+    x: torch.Tensor, valid: torch.Tensor | None, total: Callable[[torch.Tensor], torch.Tensor] = lambda value: value
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(mean, biased variance, count)`` over the feature axis of ``x`` at the ``valid`` positions
+    (all when None), in float32.
+
+    Masked sums rather than boolean indexing, so that no step waits for the device to say how many
+    rows are valid. ``total`` adds a sum up across processes (data-parallel training with batch-norm
+    statistics of the whole global batch, :mod:`core.distributed`); alone it is the identity.
+    """
+    rows = x.reshape(-1, x.shape[-1]).float()
+    weights = rows.new_ones(rows.shape[0], 1) if valid is None else valid.reshape(-1, 1).to(rows.dtype)
+    count = total(weights.sum())
+    mean = total((rows * weights).sum(0)) / count.clamp(min=1)
+    var = total(((rows - mean) * weights).pow(2).sum(0)) / count.clamp(min=1)
+    return mean, var, count
+
+
 class MaskedBatchNorm(nn.Module):
     """Batch norm over the feature axis whose statistics use only the valid (unpadded) positions."""
+
+    @staticmethod
+    def total(value: torch.Tensor) -> torch.Tensor:
+        """A statistic's sum over every process of the batch: only this one's, unless
+        :func:`core.distributed.synchronise_batch_norms` made it global."""
+        return value
 
     def __init__(self, features: int, momentum: float, eps: float):
         super().__init__()
@@ -154,13 +189,9 @@ class MaskedBatchNorm(nn.Module):
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
         if self.training:
-            rows = x.reshape(-1, x.shape[-1]).float()
-            if valid is not None:
-                rows = rows[valid.reshape(-1)]
-            mean, var = rows.mean(0), rows.var(0, unbiased=False)
+            mean, var, count = masked_moments(x, valid, self.total)
             with torch.no_grad():
-                count = rows.shape[0]
-                unbiased = var * count / max(count - 1, 1)
+                unbiased = var * count / (count - 1).clamp(min=1)
                 self.running_mean.lerp_(mean, self.momentum)
                 self.running_var.lerp_(unbiased, self.momentum)
         else:

@@ -19,7 +19,7 @@ costs one device-to-host copy; :class:`Totals` sums them and turns them into nam
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import torch
@@ -70,26 +70,37 @@ def beta_at(step: int, beta_max: float, annealing: bool, rate: float) -> float:
 
 def losses(
     logits: dict[str, torch.Tensor], mu: torch.Tensor, logvar: torch.Tensor, batch: PairBatch, beta: float, free_nats: float,
-    prior: tuple[torch.Tensor, torch.Tensor] | None = None,
+    prior: tuple[torch.Tensor, torch.Tensor] | None = None, total: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
     """``(loss, statistics)``: the scalar to minimise and the flat statistics of this batch.
-    ``prior``: a learned prior's ``(mu, logvar)`` (None: N(0, I))."""
-    recon = torch.zeros((), device=mu.device)
-    stats = []
+    ``prior``: a learned prior's ``(mu, logvar)`` (None: N(0, I)).
+
+    ``total`` (data-parallel training, :mod:`core.distributed`) sums the step and bar counts over the
+    processes that share a global batch: each process's loss is then its share of the global batch's
+    loss (the shares add up to it), so summing the gradients gives the one-process gradient.
+    """
+    sums, counts, stats = [], [], []
     for name, property_logits in logits.items():
         target, mask = target_and_mask(batch, name)
         flat = property_logits.float().reshape(-1, property_logits.shape[-1])
         nll = F.cross_entropy(flat, torch.where(mask, target, -100).reshape(-1), ignore_index=-100, reduction="sum")
         count = mask.sum()
-        recon = recon + nll / count.clamp(min=1)
         predicted = property_logits.argmax(dim=-1)
         correct = ((predicted == target) & mask).sum()
         distance = ((predicted - target).abs() * mask).sum() if name in DISTANCE_PROPERTIES else torch.zeros_like(count)
+        sums.append(nll)
+        counts.append(count)
         stats.extend([nll.detach(), count, correct, distance])
     kl = kl_divergence(mu, logvar, *(prior or (None, None)))
     kl_free = (kl - free_nats).clamp(min=0.0)
-    loss = recon + beta * kl_free.mean()
-    stats.extend([kl.detach().sum(), kl_free.detach().sum(), torch.tensor(float(len(kl)), device=mu.device), batch.bar.lengths.sum()])
+    bars = kl.new_full((), float(len(kl)))  # made on the device: no host-to-device copy per step
+    denominators = torch.stack([*(c.float() for c in counts), bars])
+    if total is not None:
+        denominators = total(denominators)
+    denominators = denominators.clamp(min=1)
+    recon = sum((nll / denominators[i] for i, nll in enumerate(sums)), torch.zeros((), device=mu.device))
+    loss = recon + beta * kl_free.sum() / denominators[-1]
+    stats.extend([kl.detach().sum(), kl_free.detach().sum(), bars, batch.bar.lengths.sum()])
     return loss, torch.stack([s.float() for s in stats])
 
 

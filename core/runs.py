@@ -299,30 +299,41 @@ def start_run(
     init_from: str | Path | None = None,
     extra_info: dict[str, Any] | None = None,
     callbacks: Iterable["Callback"] = (),
+    batch_size: int | None = None,
 ) -> "Trainer":
     """A new run in ``run_dir`` (a new or empty folder) on the prepared music in ``dataset_dir``,
     as ``mahlernet train`` and the Training window start one: the preset's network and training
-    configs at ``size``, ``epochs`` if given, and with ``init_from`` (fine-tuning) the network of that
+    configs at ``size``, ``epochs`` and ``batch_size`` if given, and with ``init_from`` (fine-tuning) the network of that
     model. ``run.json`` records where the prepared music is, so that either can resume the run.
     Nothing is left on disk when it cannot start (no usable bars, no such device)."""
     from core import checkpoints  # noqa: PLC0415 - torch
-    from core.batching import PairSet, dataset_summary, load_pieces  # noqa: PLC0415
+    from core.batching import dataset_summary, load_pairs  # noqa: PLC0415
+    from core.distributed import Cluster  # noqa: PLC0415
     from core.network import NetworkConfig  # noqa: PLC0415
     from core.presets import load_preset  # noqa: PLC0415
     from core.training import Trainer, TrainingConfig, select_device  # noqa: PLC0415
 
     run_dir, dataset_dir = Path(run_dir), Path(dataset_dir)
+    primary = Cluster.current().primary  # with several training processes, only the first writes files
     existed = run_dir.exists()
-    if existed and (not run_dir.is_dir() or any(run_dir.iterdir())):
+    if primary and existed and (not run_dir.is_dir() or any(run_dir.iterdir())):
         raise TrainingError(f"{run_dir}: the folder is not empty (a run is there already?); choose another name, or resume it")
     select_device(device)
     chosen = load_preset(preset, size)
     network, training = chosen.network, chosen.training
     if epochs:
         training = TrainingConfig.from_dict(dict(training.to_dict(), epochs=epochs))
+    if batch_size is not None:
+        if batch_size < 1:
+            raise TrainingError(f"batch size {batch_size}: use at least 1 bar per step")
+        training = TrainingConfig.from_dict(dict(training.to_dict(), batch_size=batch_size))
     if init_from is not None:
         network = NetworkConfig.from_dict(checkpoints.read_card(init_from)["network"])
-    pairs = PairSet(load_pieces(dataset_dir), network.context_bars, training.max_events or None)
+    network = _with_dataset_instruments(network, dataset_dir, init_from is not None)
+    if network.instrument_table.has_drums and training.transpose:
+        # A drum key is not a pitch: moved by a semitone, a snare becomes a hand clap.
+        training = TrainingConfig.from_dict(dict(training.to_dict(), transpose=0))
+    pairs = load_pairs(dataset_dir, network.context_bars, training.max_events or None)
     if len(pairs) < 1:
         raise TrainingError(f"{dataset_dir}: no usable bars to train on")
     info = {
@@ -336,11 +347,37 @@ def start_run(
     try:
         return Trainer.start(run_dir, pairs, network, training, info, device, callbacks, init_from)
     except BaseException:  # no epoch has run: at most run.json was written
+        if not primary:
+            raise
         if existed:
             (run_dir / "run.json").unlink(missing_ok=True)
         else:
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
+
+
+def _with_dataset_instruments(network: "NetworkConfig", dataset_dir: Path, fine_tuning: bool) -> "NetworkConfig":
+    """``network`` set to the instrument table the dataset was encoded with (its manifest), so that a
+    model trained on a drum dataset knows its drum class. Fine-tuning keeps the model's table, and
+    a dataset of another table is refused: its classes would mean other instruments."""
+    import dataclasses  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    try:
+        table = json.loads((dataset_dir / "manifest.json").read_text())["options"]["instruments"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return network  # a bare folder of pieces: the preset's table
+    if table == network.instruments:
+        return network
+    if fine_tuning:
+        raise TrainingError(
+            f"{dataset_dir}: encoded with the {table} instrument table, the model with {network.instruments}; "
+            f"preprocess again with --instruments {network.instruments}"
+        )
+    try:
+        return dataclasses.replace(network, instruments=table)
+    except ValueError as error:
+        raise TrainingError(f"{dataset_dir}: {error}") from None
 
 
 def resume_run(
@@ -352,7 +389,7 @@ def resume_run(
 ) -> "Trainer":
     """Go on with the run in ``run_dir`` from its last checkpoint, on ``dataset_dir`` or else the
     prepared music it was started with (``dataset_dir`` in its ``run.json``)."""
-    from core.batching import PairSet, load_pieces  # noqa: PLC0415 - torch
+    from core.batching import load_pairs  # noqa: PLC0415 - torch
     from core.training import Trainer, read_run_info, select_device  # noqa: PLC0415
 
     run_dir = Path(run_dir)
@@ -362,5 +399,5 @@ def resume_run(
         where = dataset or "unknown folder"
         raise TrainingError(f"{run_dir}: its prepared music ({where}) is gone; prepare the folder again")
     select_device(device)
-    pairs = PairSet(load_pieces(dataset), network.context_bars, training.max_events or None)
+    pairs = load_pairs(dataset, network.context_bars, training.max_events or None)
     return Trainer.resume(run_dir, pairs, device=device, callbacks=callbacks, epochs=epochs)

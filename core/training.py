@@ -5,12 +5,16 @@ mode) followed by a pass over the validation batches (eval mode, no updates). Af
 run folder gets ``last.safetensors`` (everything needed to resume; the one before it is kept as
 ``previous.safetensors``, which ``resume`` falls back to when ``last`` is damaged), ``best.safetensors`` + ``best.json``
 when the validation loss improved, and ``records.json`` (per-step and per-epoch records). ``last`` is
-also saved every ``checkpoint_minutes`` within an epoch. The batch order is a function of the seed and
-the epoch, and the random generators are saved, so ``resume`` continues exactly where ``last`` stood.
+also saved every ``checkpoint_minutes`` within an epoch. The batch order, the latent noise and the
+generator behind dropout are functions of (seed, epoch, batch), so ``resume`` continues exactly where
+``last`` stood, on any number of processes.
 
 Beyond the original: early stopping on the validation loss with patience (the original stopped by
-hand), scheduled sampling (:mod:`core.scheduled_sampling`), AMP (float16 autocast) and cuDNN
-autotuning on CUDA, device auto-selection, and callbacks that report progress and may ask to stop.
+hand), scheduled sampling (:mod:`core.scheduled_sampling`), mixed precision (bfloat16 or float16
+autocast) and cuDNN autotuning on CUDA, device auto-selection, data-parallel training on several
+processes (:mod:`core.distributed`: process 0 writes the files), progress read from the device only
+every ``log_every`` steps (no per-step host synchronisation on a GPU), and callbacks that report
+progress and may ask to stop.
 The validation loss used for early stopping weights the KL by ``beta_max`` (not the current annealed
 beta), so that it is comparable from epoch to epoch.
 
@@ -38,6 +42,7 @@ import torch
 
 from core import checkpoints
 from core.batching import PairBatch, PairSet
+from core.distributed import Cluster, data_parallel, latent_noise, seed_of, shared_noise, synchronise_batch_norms
 from core.errors import CheckpointError, TrainingError
 from core.network import MahlerNet, NetworkConfig
 from core.objective import Totals, beta_at, losses, prior_of
@@ -71,7 +76,8 @@ class TrainingConfig:
     seed: int = 1
     max_events: int = 0  # skip bars with more events; 0 = keep all
     transpose: int = 0  # move each training pair by a random -N..N semitones (augmentation); 0 = off
-    amp: bool = True  # float16 autocast with loss scaling on CUDA
+    amp: bool = True  # mixed precision on CUDA: bfloat16 autocast where the GPU has it, else float16 with loss scaling
+    log_every: int = 0  # steps between progress reports (the only host syncs of the loop); 0 = every step on the CPU, 50 on a GPU
     checkpoint_minutes: float = 10.0  # also save `last` this often within an epoch; 0 = epoch ends only
 
     def __post_init__(self) -> None:
@@ -176,6 +182,29 @@ def describe_hardware(device: torch.device) -> str:
     return f"{platform.machine()} CPU, {torch.get_num_threads()} threads, torch {torch.__version__}"
 
 
+def mixed_precision_type(device: torch.device) -> torch.dtype | None:
+    """The autocast type of training on ``device``: bfloat16 on a CUDA GPU that runs the network's
+    LSTMs in it (Ampere and later: no loss scaling, so no per-step check of the gradients on the
+    host), else float16 with loss scaling; None (float32) off CUDA, where autocast gains nothing here."""
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if _lstm_runs_in_bfloat16(device) else torch.float16
+
+
+def _lstm_runs_in_bfloat16(device: torch.device) -> bool:
+    """Whether an LSTM steps forward and backward under bfloat16 autocast on ``device`` (tried once)."""
+    if not torch.cuda.is_bf16_supported():
+        return False
+    try:
+        lstm = torch.nn.LSTM(8, 8, batch_first=True).to(device)
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            outputs, _ = lstm(torch.randn(2, 3, 8, device=device))
+        outputs.float().sum().backward()
+        return True
+    except RuntimeError:
+        return False
+
+
 def learning_rate_at(step: int, steps_per_epoch: int, config: TrainingConfig) -> float:
     """The learning rate of optimizer step ``step`` (from 0): constant, or a linear warm-up over
     ``warmup_steps`` followed by a cosine decay to ``min_lr_ratio`` of the rate at the last epoch."""
@@ -199,36 +228,43 @@ def make_optimizer(model: MahlerNet, config: TrainingConfig) -> torch.optim.Opti
 
 
 def train_step(
-    model: MahlerNet, optimizer: torch.optim.Optimizer, batch: PairBatch, config: TrainingConfig, beta: float,
+    model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: PairBatch, config: TrainingConfig, beta: float,
     probability: float, autocast: contextlib.AbstractContextManager | None = None,
     regularized: list[torch.nn.Parameter] | None = None, scaler: torch.amp.GradScaler | None = None,
-) -> tuple[np.ndarray, float]:  # fmt: skip
-    """One optimizer step on ``batch``; returns the batch statistics and the loss.
+    cluster: Cluster = Cluster(),
+) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """One optimizer step on ``batch``; returns the batch statistics and the loss as tensors on the
+    device (reading them is the caller's choice: on a GPU, each read waits for the step to finish).
 
     ``scaler`` (float16 autocast on CUDA) scales the loss against gradient underflow; gradients are
-    unscaled before clipping.
+    unscaled before clipping. With several processes (``cluster``), ``model`` is wrapped in DDP and
+    ``batch`` is this process's share of the global batch: the loss returned is its share of the
+    global loss, and the gradients are those of the global batch (see :mod:`core.distributed`).
     """
     resample = (lambda net, top, b: mix(net, top, b, probability)) if probability > 0 else None
+    total = cluster.total if cluster.distributed else None
     with autocast or contextlib.nullcontext():
         outputs = model(batch, sample=True, resample=resample)
-        loss, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, beta, config.free_nats, prior_of(outputs))
+        loss, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, beta, config.free_nats, prior_of(outputs), total)
         if config.regularization and regularized:
-            loss = loss + 0.5 * config.regularization * sum(p.float().pow(2).sum() for p in regularized)
+            penalty = 0.5 * config.regularization * sum(p.float().pow(2).sum() for p in regularized)
+            loss = loss + penalty / cluster.world  # each process adds its share: the shares add up to it
     optimizer.zero_grad(set_to_none=True)
+    # DDP averages the gradients of the processes; scaled by the process count, that is their sum.
+    scaled = loss * cluster.world if cluster.distributed else loss
     if scaler is not None and scaler.is_enabled():
-        scaler.scale(loss).backward()
+        scaler.scale(scaled).backward()
         scaler.unscale_(optimizer)
         if config.clip_value:
             torch.nn.utils.clip_grad_value_(model.parameters(), config.clip_value)
         scaler.step(optimizer)
         scaler.update()
     else:
-        loss.backward()
+        scaled.backward()
         if config.clip_value:
             torch.nn.utils.clip_grad_value_(model.parameters(), config.clip_value)
         optimizer.step()
-    values = torch.cat([statistics, loss.detach().float().reshape(1)]).tolist()
-    return np.asarray(values[:-1]), values[-1]
+    return statistics, loss.detach().float()
 
 
 LAST = "last.safetensors"
@@ -270,8 +306,11 @@ class Trainer:
         device: torch.device, callbacks: Iterable[Callback] = (),
     ):  # fmt: skip
         self.run_dir, self.pairs, self.config, self.run_info = Path(run_dir), pairs, config, run_info
-        self.device = device
+        self.cluster = Cluster.current()
+        self.device = device = self.cluster.device_for(device)
         self.model = model.to(device)
+        synchronise_batch_norms(self.model, self.cluster)
+        self.network = data_parallel(self.model, self.cluster, device)  # what the training steps run
         self.optimizer = make_optimizer(self.model, config)
         self.callbacks = list(callbacks)
         if config.split == "works":
@@ -286,16 +325,20 @@ class Trainer:
             raise TrainingError(f"{run_dir}: no usable bars to train on")
         if model.config.chords and pairs.bar_chords is None:
             raise TrainingError(f"{run_dir}: a chord-conditioned model needs a dataset with chords (preprocess it again)")
+        if len(self.train_ids) < self.cluster.world:
+            raise TrainingError(f"{run_dir}: {len(self.train_ids)} bars to train on cannot be shared by {self.cluster.world} processes")
         self.state: dict[str, Any] = {
             "epoch": 0, "batch": 0, "global_step": 0, "best_loss": math.inf, "best_epoch": 0, "bad_epochs": 0,
             "totals": None, "elapsed_s": 0.0, "finished": False,
         }  # fmt: skip
         self.records: dict[str, list] = {"steps": [], "epochs": []}
         self._stop = Stop.NO
+        self._agreed = Stop.NO  # the stop request every process has seen (several processes)
         self.warnings: list[str] = []  # what the run's start had to say (a damaged checkpoint it passed over)
         self._regularized = [p for n, p in self.model.named_parameters() if p.dim() > 1 and "initial" not in n]
-        self.amp = config.amp and device.type == "cuda"
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.amp_dtype = mixed_precision_type(device) if config.amp else None
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        self.log_every = config.log_every or (1 if device.type == "cpu" else 50)
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
 
@@ -308,9 +351,10 @@ class Trainer:
     ) -> "Trainer":  # fmt: skip
         """A new run in ``run_dir`` (refused when it already holds one); ``init_from`` fine-tunes."""
         run_dir = Path(run_dir)
-        if (run_dir / "run.json").exists():
+        primary = Cluster.current().primary  # with several processes, the others write nothing
+        if primary and (run_dir / "run.json").exists():
             raise TrainingError(f"{run_dir}: already holds a run (use --resume, or another folder)")
-        if run_dir.is_dir():
+        if primary and run_dir.is_dir():
             checkpoints.remove_stale_temporaries(run_dir)
         torch.manual_seed(config.seed)
         model = MahlerNet(network)
@@ -321,10 +365,11 @@ class Trainer:
             model.load_state_dict(source.state_dict())
         info = dict(run_info or {}, network=network.to_dict(), training=config.to_dict())
         info["init_from"] = str(init_from) if init_from else None
-        run_dir.mkdir(parents=True, exist_ok=True)
-        checkpoints.write_atomically(run_dir / "run.json", (json.dumps(info, indent=2) + "\n").encode())
+        if primary:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            checkpoints.write_atomically(run_dir / "run.json", (json.dumps(info, indent=2) + "\n").encode())
         trainer = cls(run_dir, pairs, model, config, info, select_device(device), callbacks)
-        if trainer.run_info is not info:  # the works of each split, recorded once they are known
+        if primary and trainer.run_info is not info:  # the works of each split, recorded once they are known
             checkpoints.write_atomically(run_dir / "run.json", (json.dumps(trainer.run_info, indent=2) + "\n").encode())
         return trainer
 
@@ -338,7 +383,8 @@ class Trainer:
         network, config, info = read_run_info(run_dir)
         if epochs is not None:
             config = TrainingConfig.from_dict(dict(config.to_dict(), epochs=epochs))
-        checkpoints.remove_stale_temporaries(run_dir)
+        if Cluster.current().primary:
+            checkpoints.remove_stale_temporaries(run_dir)
         saved, warnings = _latest_state(run_dir)
         if saved is None:
             torch.manual_seed(config.seed)
@@ -354,7 +400,7 @@ class Trainer:
             if states:
                 torch.cuda.set_rng_state_all(states)
         trainer.state = dict(saved.trainer, finished=False)
-        if trainer.amp and trainer.state.get("scaler"):
+        if trainer.scaler.is_enabled() and trainer.state.get("scaler"):
             trainer.scaler.load_state_dict(trainer.state["scaler"])
         records_path = run_dir / "records.json"
         if records_path.exists():
@@ -377,36 +423,41 @@ class Trainer:
         with_context = self.model.config.use_context
         started = self._started = time.perf_counter() - state["elapsed_s"]
         self._step_time, self._val_time = None, None
-        self._emit("start", started, batches=0, metrics={}, message=describe_hardware(self.device))
+        self._emit("start", started, batches=0, metrics={}, message=self.describe_hardware())
         stopped = "finished"
         while state["epoch"] < config.epochs:
-            batches = self.pairs.batches(self.train_ids, config.batch_size, config.seed, state["epoch"], with_context=with_context)
+            batches = self._batches(self.train_ids, config.seed, state["epoch"], True, with_context)
             totals = Totals(properties, state["totals"])
             self.model.train()
             last_save = time.perf_counter()
             epoch_start = time.perf_counter()
             events_at_start = totals.events
+            pending: list[torch.Tensor] = []  # per step since the last report: statistics and loss, on the device
             while state["batch"] < len(batches):
                 ids = batches[state["batch"]]
-                shifts = self._transpositions(state["epoch"], state["batch"], len(ids))
-                batch = self.pairs.collate(ids, with_context, shifts).to(self.device, non_blocking=True)
-                for group in self.optimizer.param_groups:
-                    group["lr"] = learning_rate_at(state["global_step"], len(batches), config)
                 beta = beta_at(state["global_step"], config.beta_max, config.beta_annealing, config.beta_rate)
                 probability = sampling_probability(state["global_step"], config.scheduled_sampling_rate, config.scheduled_sampling_ceiling)
-                statistics, loss = self._train_step(batch, beta, probability)
-                totals.add(statistics)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = learning_rate_at(state["global_step"], len(batches), config)
+                statistics, loss = self._train_on(ids, state["epoch"], state["batch"], beta, probability)
+                pending.append(torch.cat([statistics, loss.reshape(1)]))
                 state["batch"] += 1
                 state["global_step"] += 1
+                if len(pending) < self.log_every and state["batch"] < len(batches):
+                    continue
+                summed = self._report_sums(torch.stack(pending).sum(0))  # the loop's one wait for the device
+                totals.add(summed[:-1])
+                loss_mean = float(summed[-1]) / len(pending)
+                pending = []
                 state["totals"] = totals.values.tolist()
                 seconds = time.perf_counter() - epoch_start
                 speed = (totals.events - events_at_start) / max(seconds, 1e-9)
                 self._step_time = seconds / max(state["batch"], 1)
-                step_record = {"step": state["global_step"], "epoch": state["epoch"] + 1, "loss": round(loss, 5),
+                step_record = {"step": state["global_step"], "epoch": state["epoch"] + 1, "loss": round(loss_mean, 5),
                                "beta": round(beta, 5), "sampling": round(probability, 4), "events_per_s": round(speed, 1)}  # fmt: skip
                 self.records["steps"].append(step_record)
                 self._emit("step", started, len(batches), totals.metrics(beta), events_per_second=speed)
-                if self._stop == Stop.NOW:
+                if self._stopping() == Stop.NOW:
                     return self._result("now")
                 if config.checkpoint_minutes and time.perf_counter() - last_save > 60 * config.checkpoint_minutes:
                     self._save_last(started)
@@ -416,7 +467,7 @@ class Trainer:
             val_start = time.perf_counter()
             val_metrics = self.validate() if len(self.val_ids) else {}
             self._val_time = time.perf_counter() - val_start
-            if self._stop == Stop.NOW:
+            if self._agree_on_stop() == Stop.NOW:
                 return self._result("now")
             monitored = val_metrics.get("loss", Totals(properties, state["totals"]).metrics(config.beta_max)["loss"])
             state["epoch"] += 1
@@ -440,50 +491,106 @@ class Trainer:
             if config.patience and state["bad_epochs"] >= config.patience:
                 stopped = "early"
                 break
-            if self._stop == Stop.NOW:  # Cancel came while the epoch was closing: it is saved, stop here
+            agreed = self._agree_on_stop()
+            if agreed == Stop.NOW:  # Cancel came while the epoch was closing: it is saved, stop here
                 return self._result("now")
-            if self._stop == Stop.AFTER_EPOCH:
+            if agreed == Stop.AFTER_EPOCH:
                 stopped = "requested"
                 break
         state["finished"] = True
         self._emit("end", started, 0, {}, message=stopped)
         return self._result(stopped)
 
+    def _batches(self, ids: np.ndarray, seed: int, epoch: int, shuffle: bool, with_context: bool) -> list[np.ndarray]:
+        """The global batches of ``ids``; with several processes, none has fewer rows than processes."""
+        return self.pairs.batches(ids, self.config.batch_size, seed, epoch, shuffle, with_context, min_rows=max(2, self.cluster.world))
+
+    def _train_on(self, ids: np.ndarray, epoch: int, number: int, beta: float, probability: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """One optimizer step on global batch ``number`` of ``epoch`` (``ids``): this process trains
+        on its share of the rows, with the share of the batch's transpositions and latent noise that
+        a single process would have drawn for those rows (:mod:`core.distributed`)."""
+        mine = self.cluster.share(len(ids))
+        shifts = self._transpositions(epoch, number, len(ids))
+        batch = self.pairs.collate(ids[mine], self.model.config.use_context, None if shifts is None else shifts[mine])
+        noise = shared_noise((self.config.seed, 0, epoch, number), len(ids), self.model.config.z_dim)[mine]
+        if self.device.type == "cuda":  # page-locked: the copies do not wait for the GPU to finish its queue
+            batch, noise = batch.pin_memory(), noise.pin_memory()
+        batch = batch.to(self.device, non_blocking=True)
+        torch.manual_seed(seed_of(self.config.seed, epoch, number, self.cluster.rank))  # dropout: a function of the step
+        with latent_noise(self.model, noise.to(self.device, non_blocking=True)):
+            return self._train_step(batch, beta, probability)
+
+    def _report_sums(self, sums: torch.Tensor) -> np.ndarray:
+        """``sums`` (statistics and loss of the steps since the last report) added over the
+        processes, on the host; the processes agree on stop requests at the same time."""
+        if not self.cluster.distributed:
+            return np.asarray(sums.tolist())
+        flags = torch.tensor([float(self._stop == Stop.AFTER_EPOCH), float(self._stop == Stop.NOW)], device=sums.device)
+        values = self.cluster.total(torch.cat([sums.float(), flags])).tolist()
+        self._agreed = Stop.NOW if values[-1] else Stop.AFTER_EPOCH if values[-2] else Stop.NO
+        return np.asarray(values[:-2])
+
+    def _agree_on_stop(self) -> Stop:
+        """The stop request that holds for every process (any process's request counts)."""
+        if self.cluster.distributed:
+            self._report_sums(torch.zeros(0, device=self.device))
+        return self._stopping()
+
+    def _stopping(self) -> Stop:
+        return max(self._stop, self._agreed) if not self.cluster.distributed else self._agreed
+
     def _transpositions(self, epoch: int, batch: int, rows: int) -> np.ndarray | None:
         """Random semitone shifts of one training batch, drawn from (seed, epoch, batch) so that a
         resumed run moves each batch as an uninterrupted one would."""
         most = self.config.transpose
-        if not most:
+        if not most or self.model.config.instrument_table.has_drums:  # a moved drum key is another drum
             return None
         return np.random.default_rng([self.config.seed, epoch, batch]).integers(-most, most + 1, rows)
 
-    def _train_step(self, batch: PairBatch, beta: float, probability: float) -> tuple[np.ndarray, float]:
+    def _train_step(self, batch: PairBatch, beta: float, probability: float) -> tuple[torch.Tensor, torch.Tensor]:
         return train_step(
-            self.model, self.optimizer, batch, self.config, beta, probability, self._autocast(), self._regularized, self.scaler
-        )
+            self.network, self.optimizer, batch, self.config, beta, probability, self._autocast(), self._regularized, self.scaler,
+            self.cluster,
+        )  # fmt: skip
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """Validation metrics (eval mode, z sampled as in training); the loss weights KL by beta_max."""
+        """Validation metrics (eval mode, z sampled as in training); the loss weights KL by beta_max.
+        The latent noise of each validation batch is the same every epoch (and for any number of
+        processes), so that epochs differ by their weights only."""
         self.model.eval()
-        totals = Totals(self.model.config.properties)
+        sums = torch.zeros(len(Totals(self.model.config.properties).values), device=self.device)
         with_context = self.model.config.use_context
-        for ids in self.pairs.batches(self.val_ids, self.config.batch_size, self.config.seed, 0, False, with_context):
-            batch = self.pairs.collate(ids, with_context).to(self.device, non_blocking=True)
-            with self._autocast():
+        for number, ids in enumerate(self._batches(self.val_ids, self.config.seed, 0, False, with_context)):
+            mine = self.cluster.share(len(ids))
+            if mine.start == mine.stop:
+                continue
+            batch = self.pairs.collate(ids[mine], with_context).to(self.device, non_blocking=True)
+            noise = shared_noise((self.config.seed, 1, number), len(ids), self.model.config.z_dim)[mine]
+            with self._autocast(), latent_noise(self.model, noise.to(self.device, non_blocking=True)):
                 outputs = self.model(batch, sample=True)
                 _, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, 1.0, self.config.free_nats, prior_of(outputs))
-            totals.add(statistics)
-            if self._stop == Stop.NOW:
+            sums += statistics
+            if self._stop == Stop.NOW and not self.cluster.distributed:
                 break
         self.model.train()
+        totals = Totals(self.model.config.properties)
+        totals.add(self.cluster.total(sums))
         return totals.metrics(self.config.beta_max)
 
     # ------------------------------------------------------------------------------- reporting
     def _autocast(self) -> contextlib.AbstractContextManager:
-        """float16 autocast on CUDA: cuDNN's LSTM kernels take float16 (bfloat16 LSTMs are not always
-        supported); the loss is scaled by ``self.scaler``. Elsewhere full precision."""
-        return torch.autocast("cuda", dtype=torch.float16) if self.amp else contextlib.nullcontext()
+        """Mixed precision on CUDA (:func:`mixed_precision_type`); elsewhere full precision."""
+        return torch.autocast("cuda", dtype=self.amp_dtype) if self.amp_dtype is not None else contextlib.nullcontext()
+
+    def describe_hardware(self) -> str:
+        """The device (and the process count and precision, when they are not one and float32)."""
+        text = describe_hardware(self.device)
+        if self.amp_dtype is not None:
+            text += f", {str(self.amp_dtype).removeprefix('torch.')} autocast"
+        if self.cluster.distributed:
+            text += f", {self.cluster.world} processes"
+        return text
 
     def _emit(self, kind: str, started: float, batches: int, metrics: dict[str, float], events_per_second: float = 0.0,
               message: str = "") -> None:  # fmt: skip
@@ -518,18 +625,22 @@ class Trainer:
             metrics=metrics,
             epochs=epochs,
             global_step=self.state["global_step"],
-            hardware=describe_hardware(self.device),
+            hardware=self.describe_hardware(),
             training_time_s=round(self.state["elapsed_s"], 1),
             created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
 
     def _save_best(self, metrics: dict[str, float]) -> None:
+        if not self.cluster.primary:  # every process holds the same weights: one writes them
+            return
         checkpoints.save_model(self.run_dir / "best.safetensors", self.model, self._card(metrics, self.state["epoch"]))
         self._emit("save", self._started, 0, metrics, message="best")
 
     def _save_last(self, started: float) -> None:
         self.state["elapsed_s"] = time.perf_counter() - started
-        self.state["scaler"] = self.scaler.state_dict() if self.amp else None
+        self.state["scaler"] = self.scaler.state_dict() if self.scaler.is_enabled() else None
+        if not self.cluster.primary:
+            return
         checkpoints.write_atomically(self.run_dir / "records.json", json.dumps(self.records).encode())
         metrics = self.records["epochs"][-1]["val"] if self.records["epochs"] else {}
         card = self._card(metrics, self.state["epoch"])

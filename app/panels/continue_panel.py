@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from app import theme
 from app.panels.requests import ContinueRequest
+from app.panels.steering import AttributeSliders, HumanizeBox
 from app.panels.widgets import DragHandle, ModelPicker, ProgressRow, TemperatureSliders, hbox
 from core.selection import BarSelection
 
@@ -100,6 +101,8 @@ class ContinuePanel(QWidget):
         start_group.addButton(self.free)
 
         self.temperatures = TemperatureSliders()
+        self.attributes = AttributeSliders()
+        self.humanize = HumanizeBox()
         self.instruments = QListWidget()
         self.instruments.setObjectName("allowed_instruments")
         self.instruments.setMaximumHeight(118)
@@ -194,6 +197,9 @@ class ContinuePanel(QWidget):
 
         temperature_box = QGroupBox("Temperature")
         QVBoxLayout(temperature_box).addWidget(self.temperatures)
+        attributes_box = QGroupBox("Attributes")
+        attributes_box.setToolTip("Steer the new bars: each slider adds one of the model's attribute vectors to their latent codes")
+        QVBoxLayout(attributes_box).addWidget(self.attributes)
         instruments_box = QGroupBox("Allowed instruments")
         instruments_layout = QVBoxLayout(instruments_box)
         instruments_layout.addWidget(self.instruments_from_seed)
@@ -206,6 +212,7 @@ class ContinuePanel(QWidget):
         keep_row.addRow("Keep as", self.keep_as)
         candidates_layout.addLayout(keep_row)
         candidates_layout.addLayout(hbox(self.audition_button, self.keep_button, self.discard_button, None, self.drag_handle))
+        candidates_layout.addLayout(hbox(self.humanize, None))
 
         # What a composer uses on every run comes first (so the variations and Keep stay in sight on
         # a 720-pixel screen); the finer settings follow below them.
@@ -216,6 +223,7 @@ class ContinuePanel(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(candidates_box)
         layout.addWidget(temperature_box)
+        layout.addWidget(attributes_box)
         layout.addWidget(instruments_box)
         layout.addStretch(1)
 
@@ -249,6 +257,11 @@ class ContinuePanel(QWidget):
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.instruments.addItem(item)
         self._update_instrument_list()
+
+    def instrument_class_names(self) -> tuple[str, ...]:
+        """The instrument classes listed (empty while the model's are not known)."""
+        items = [self.instruments.item(r) for r in range(self.instruments.count())]
+        return tuple(i.text() for i in items if i.flags() & Qt.ItemFlag.ItemIsUserCheckable)
 
     def _update_instrument_list(self) -> None:
         """The list and its buttons are live only when the composer chooses the instruments."""
@@ -302,6 +315,7 @@ class ContinuePanel(QWidget):
             random_seed=self.random_seed.value(),
             top_p=round(self.top_p.value(), 2),
             latent=self.latent.currentData(),
+            attributes=self.attributes.amounts(),
         )
 
     def request_continue(self) -> None:

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from app import theme
 from app.panels.requests import InterpolateRequest
+from app.panels.steering import AttributeSliders, HumanizeBox
 from app.panels.widgets import DragHandle, ModelPicker, ProgressRow, hbox
 from core.selection import BarSelection
 
@@ -90,6 +91,9 @@ class InterpolatePanel(QWidget):
         )
         self.hears_silent_tracks.setChecked(True)
 
+        self.attributes = AttributeSliders()
+        self.humanize = HumanizeBox()
+
         self.run_button = QPushButton("Interpolate")
         self.run_button.setObjectName("primary")
         self.run_button.setToolTip("Decode the steps from bar A to bar B (Ctrl+I)")
@@ -137,17 +141,22 @@ class InterpolatePanel(QWidget):
         form.addRow("Steps", hbox(self.steps, None))
         form.addRow("Path", self.method)
         form.addRow("", self.hears_silent_tracks)
+        attributes_box = QGroupBox("Attributes")
+        attributes_box.setToolTip("Steer the steps: each slider adds one of the model's attribute vectors to both ends' codes")
+        QVBoxLayout(attributes_box).addWidget(self.attributes)
         steps_box = QGroupBox("Steps")
         steps_layout = QVBoxLayout(steps_box)
         steps_layout.addWidget(self.slider)
         steps_layout.addWidget(self.step_label)
         steps_layout.addLayout(hbox(self.audition_button, self.insert_button, self.insert_all_button, None, self.drag_handle))
+        steps_layout.addLayout(hbox(self.humanize, None))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.addLayout(form)
         layout.addWidget(self.run_button)
         layout.addWidget(self.progress)
         layout.addWidget(steps_box)
+        layout.addWidget(attributes_box)
         layout.addStretch(1)
 
     # --------------------------------------------------------------------------- from window
@@ -183,6 +192,7 @@ class InterpolatePanel(QWidget):
             steps=self.steps.value(),
             method=str(self.method.currentData()),
             random_seed=random.randrange(MAX_SEED),
+            attributes=self.attributes.amounts(),
         )
 
     def request_interpolate(self) -> None:

@@ -49,6 +49,7 @@ class ContinueRequest:
     random_seed: int
     top_p: float = 0.8  # nucleus sampling: 1 = off (core.generation.Controls's default)
     latent: str = "prior"  # how each new bar's z is chosen: prior, standard or rerank (core.generation.latent)
+    attributes: tuple[tuple[str, float], ...] = ()  # (attribute, vector lengths) added to the codes
 
     @property
     def first_new_bar(self) -> int:
@@ -65,9 +66,24 @@ class InterpolateRequest:
     steps: int
     method: str  # "linear" or "slerp"
     random_seed: int
+    attributes: tuple[tuple[str, float], ...] = ()  # (attribute, vector lengths) added to both ends' codes
 
     def __post_init__(self) -> None:
         if self.method not in ("linear", "slerp"):
             raise ValueError(f"interpolation method {self.method!r} is not linear or slerp")
         if self.steps < 2:
             raise ValueError("an interpolation needs at least two steps (both ends)")
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """A new piece (or bars appended to the open one) from the model's opening context."""
+
+    model: str
+    bars: int
+    numerator: int
+    denominator: int
+    bpm: float
+    append: bool  # True: after the open piece's last bar (its meter and tempo); False: a new piece
+    random_seed: int
+    attributes: tuple[tuple[str, float], ...] = ()

@@ -3,6 +3,10 @@
 Colour, mute, solo and visibility are view state (``states_changed``); renaming a track and changing
 its instrument change the music and are undoable (``rename_requested``, ``program_requested``, which
 the window turns into ``core.edits.set_track`` on the document).
+
+Every edit of the piece calls :meth:`TrackList.set_tracks`; it updates the rows in place and touches
+only the rows of tracks that changed (a note edit changes one track's note count), so an edit does
+not rebuild the whole list.
 """
 
 from __future__ import annotations
@@ -58,18 +62,20 @@ class TrackRow(QWidget):
         super().__init__()
         self.index = index
         self.owner = owner
+        self.track = track
+        self.state = state
         self.setObjectName("track_row")
         self.swatch = QToolButton()
         self.swatch.setFixedSize(QSize(8, 30))
         self.swatch.setToolTip("Track colour: click to change")
         self.swatch.clicked.connect(self._pick_colour)
-        self.name = QLabel(track.name or f"Track {index + 1}")
+        self.name = QLabel()
         self.name.setStyleSheet("font-weight: bold;")
-        self.instrument = QLabel(f"{instrument_text(track)} · {count(len(track.notes), 'note')}")
+        self.instrument = QLabel()
         self.instrument.setStyleSheet(f"color: {theme.TEXT_DIM}; font-size: 8pt;")
         for label in (self.name, self.instrument):  # long names are cut, never push the buttons out
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            label.setToolTip(label.text())
+        self._show_track(track)
         self.mute = _Toggle("M", "Mute this track", "#e0c14a")
         self.solo = _Toggle("S", "Play only the solo tracks", "#5ec47a")
         self.show_toggle = _Toggle("◉", "Show or hide this track's notes", theme.CONTEXT)
@@ -92,7 +98,21 @@ class TrackRow(QWidget):
         self.customContextMenuRequested.connect(self._menu)
         self.set_state(state)
 
+    def set_track(self, track: Track) -> None:
+        """Show ``track`` (the same track after an edit: its name, instrument or note count may differ)."""
+        if track is not self.track:
+            self.track = track
+            self._show_track(track)
+
+    def _show_track(self, track: Track) -> None:
+        texts = (track.name or f"Track {self.index + 1}", f"{instrument_text(track)} · {count(len(track.notes), 'note')}")
+        for label, text in zip((self.name, self.instrument), texts):
+            if label.text() != text:
+                label.setText(text)
+                label.setToolTip(text)
+
     def set_state(self, state: TrackState) -> None:
+        self.state = state
         self.swatch.setStyleSheet(f"background: {state.color}; border: none; border-radius: 3px;")
         for button, value in ((self.mute, state.muted), (self.solo, state.solo), (self.show_toggle, state.visible)):
             button.blockSignals(True)
@@ -150,15 +170,22 @@ class TrackList(QScrollArea):
         self.setWidget(self._inner)
 
     def set_tracks(self, score: Score | None, states: Sequence[TrackState]) -> None:
-        """Show the tracks of ``score`` with their ``states`` (one per track)."""
-        for row in self.rows:
-            row.setParent(None)
-            row.deleteLater()
-        self.rows = []
+        """Show the tracks of ``score`` with their ``states`` (one per track). Rows are kept and
+        updated in place; only tracks or states that changed touch their row, and rows are added or
+        removed only when the number of tracks changes."""
         self.states = list(states)
         tracks = score.tracks if score is not None else ()
-        for index, (track, state) in enumerate(zip(tracks, self.states)):
-            row = TrackRow(index, track, state, self)
+        wanted = min(len(tracks), len(self.states))
+        for row in self.rows[wanted:]:
+            row.setParent(None)
+            row.deleteLater()
+        del self.rows[wanted:]
+        for row, track, state in zip(self.rows, tracks, self.states):
+            row.set_track(track)
+            if row.state != state:
+                row.set_state(state)
+        for index in range(len(self.rows), wanted):
+            row = TrackRow(index, tracks[index], self.states[index], self)
             self._layout.insertWidget(index, row)
             self.rows.append(row)
         self._empty.setVisible(not self.rows)

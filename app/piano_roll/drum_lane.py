@@ -3,14 +3,16 @@ General MIDI names it ("Acoustic Snare", "Closed Hi-Hat").
 
 A drum note's pitch picks an instrument, not a pitch, so drum tracks are drawn here instead of among
 the pitched rows. Hits are short blocks at their start (a drum's length rarely matters) in the track's
-colour, selected ones bright. A click selects a hit (Shift adds it), a click on empty space clears
-the selection (with the pencil: draws a hit there, on the grid, into the drum track picked in the
+colour, selected ones bright. A click selects a hit (Shift adds it); a drag moves the selected hits
+(time on the grid, and to another drum row: the anchor hit becomes that drum), one undo step when the
+button is released (Esc cancels it); a click on empty space clears the selection (with the pencil: draws a hit there, on the grid, into the drum track picked in the
 header, or the first drum track); the right button deletes a hit. The note edits of the roll
 (Delete, arrows, copy and paste, the velocity lane) act on selected hits as on any note.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,12 +36,25 @@ MAX_NAME_WIDTH = 140  # the names' panel is as wide as the longest name, up to t
 HIT_MIN_PX = 4.0
 
 
+@dataclass
+class HitDrag:
+    """A drag of the selected hits in progress: the hit it started on, where, and how far it has gone
+    (grid-snapped ticks, and the key change that puts the anchor on the row under the pointer)."""
+
+    anchor: Note
+    press_tick: float
+    clicked: tuple[int, Note] | None = None  # the hit pressed without Shift: a click alone selects just it
+    ticks: int = 0
+    semitones: int = 0
+
+
 class DrumLane(QWidget):
     def __init__(self, roll: "PianoRoll") -> None:
         super().__init__(roll)
         self.roll = roll
         self.keys: list[int] = []  # the drum keys played, top row first
-        self.setToolTip("Drums (channel 10): click a hit to select it, Shift+click to add")
+        self.drag: HitDrag | None = None
+        self.setToolTip("Drums (channel 10): click a hit to select it, Shift+click to add, drag to move")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.hide()
 
@@ -76,6 +91,7 @@ class DrumLane(QWidget):
         t0, t1 = view.left_tick, view.right_tick
         selected = self.roll.editor.selection.by_track
         row_of = {key: i for i, key in enumerate(self.keys)}
+        drag = self.drag
         for track, layer in self.roll.drum_layers():
             chosen = layer.all.visible(t0, t1, 0, 127)
             if len(chosen) == 0:
@@ -85,10 +101,14 @@ class DrumLane(QWidget):
             plain, bright = [], []
             xs = (index.starts[chosen] - t0) * view.px_per_tick
             widths = np.maximum(HIT_MIN_PX, (index.ends[chosen] - index.starts[chosen]) * view.px_per_tick * 0.5)
+            dx, semitones = (drag.ticks * view.px_per_tick, drag.semitones) if drag is not None else (0.0, 0)
             for x, w, j in zip(xs.tolist(), np.minimum(widths, 12.0).tolist(), chosen.tolist()):
                 pitch = int(index.pitches[j])
-                rect = QRectF(x, row_of.get(pitch, 0) * row + 2, w, row - 4)
-                (bright if index.note(j) in picked else plain).append(rect)
+                if index.note(j) in picked:
+                    key = pitch + semitones if pitch + semitones in row_of else pitch
+                    bright.append(QRectF(x + dx, row_of.get(key, 0) * row + 2, w, row - 4))
+                else:
+                    plain.append(QRectF(x, row_of.get(pitch, 0) * row + 2, w, row - 4))
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(layer.color))
             painter.drawRects(plain)
@@ -149,8 +169,49 @@ class DrumLane(QWidget):
                     editor.set_selection(NoteSelection())
             elif shift:
                 editor.set_selection(editor.selection.toggled(NoteSelection.of([hit])))
+                if hit in editor.selection:
+                    self.drag = HitDrag(hit[1], self.roll.view.tick_of(event.position().x()))
             else:
-                editor.set_selection(NoteSelection.of([hit]))
+                if hit not in editor.selection:
+                    editor.set_selection(NoteSelection.of([hit]))
+                self.drag = HitDrag(hit[1], self.roll.view.tick_of(event.position().x()), clicked=hit)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        """Drag the selected hits: the anchor's start snaps to the grid, its row follows the pointer."""
+        drag, score = self.drag, self.roll.score
+        if drag is None or score is None:
+            return
+        editor = self.roll.editor
+        raw = round(self.roll.view.tick_of(event.position().x()) - drag.press_tick)
+        start = editor.selection.start or 0
+        ticks = max(editor.grid.nearest(score, max(0, drag.anchor.start + raw)) - drag.anchor.start, -start)
+        key = self.key_at(min(max(event.position().y(), 0.0), self.height() - 1.0))
+        semitones = 0 if key is None else key - drag.anchor.pitch
+        pitches = [note.pitch for _t, note in editor.selection]
+        semitones = min(max(semitones, -min(pitches)), 127 - max(pitches))
+        if (ticks, semitones) != (drag.ticks, drag.semitones):
+            drag.ticks, drag.semitones = ticks, semitones
+            self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        drag, score, self.drag = self.drag, self.roll.score, None
+        if drag is None or score is None:
+            return
+        editor = self.roll.editor
+        if drag.ticks or drag.semitones:
+            edit = edits.move_notes(score, editor.selection, drag.ticks, drag.semitones)
+            editor.request(edit, f"Move {editor.selection.describe()}")
+        elif drag.clicked is not None and len(editor.selection) > 1:
+            editor.set_selection(NoteSelection.of([drag.clicked]))  # a click, not a drag: just that hit
+        self.update()
+
+    def cancel_drag(self) -> bool:
+        """Esc during a drag: the hits stay where they were. True when a drag was going on."""
+        if self.drag is None:
+            return False
+        self.drag = None
+        self.update()
+        return True
 
     def _draw(self, key: int, tick: float) -> None:
         """The pencil in the drum lane: a hit of ``key`` one grid step long at the grid line before

@@ -402,12 +402,16 @@ class NoteEditor(QObject):
             self.set_selection(self.selection.union(found) if drag.shift else found)
         return True
 
-    def cancel_drag(self) -> None:
-        if self.drag is not None:
-            self.drag = None
-            self.roll.lift(None)
-            self.roll.show_drawn_note(None)
-            self.roll.show_band(None)
+    def cancel_drag(self) -> bool:
+        """Drop the gesture in progress with nothing changed (Esc, or a new piece under it). True when
+        there was one."""
+        if self.drag is None:
+            return False
+        self.drag = None
+        self.roll.lift(None)
+        self.roll.show_drawn_note(None)
+        self.roll.show_band(None)
+        return True
 
 
 def _holds(notes: tuple[Note, ...], note: Note) -> bool:

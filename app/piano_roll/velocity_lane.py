@@ -131,6 +131,14 @@ class VelocityLane(QWidget):
             self.preview = change
             self.update()
 
+    def cancel_drag(self) -> bool:
+        """Esc during a drag: the velocities stay as they were. True when a drag was going on."""
+        if self._drag is None:
+            return False
+        self._drag, self.preview = None, 0
+        self.update()
+        return True
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._drag is None:
             return

@@ -141,7 +141,7 @@ class PianoRoll(QWidget):
         spliced = expected is not None and expected[0] is previous and expected[1] is score
         if spliced and previous is not None and score is not None:
             self._splice_layers(previous, score, expected[2])  # type: ignore[index]
-        self.editor.cancel_drag()
+        self.cancel_gesture()
         self._lifted = {}
         self.score = score
         old_grid = self.grid
@@ -310,6 +310,12 @@ class PianoRoll(QWidget):
                     except KeyError:
                         pass
         self._show_layers()
+
+    def cancel_gesture(self) -> bool:
+        """Esc: cancel a drag going on in the roll, the drum lane or the velocity lane (nothing changes).
+        True when one was cancelled; False leaves Esc to its other job (Panic)."""
+        cancelled = [self.editor.cancel_drag(), self.drum_lane.cancel_drag(), self.velocity_lane.cancel_drag()]
+        return any(cancelled)
 
     def show_drag(self, ticks: int, semitones: int, longer: int) -> None:
         self.canvas.drag_offset = (ticks, semitones, longer)

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         raise GenerationError("--from FILE and --bar K go together")
     source = read_midi(args.source) if args.source is not None else None
     model, _ = load_model(resolve_model(args.model or DEFAULT_MODEL), "cpu")
-    controls = Controls(Temperatures.uniform(args.temperature), _instruments(args.instruments), seed=args.seed)
+    controls = Controls(Temperatures.uniform(args.temperature), _instruments(args.instruments, model.config.instrument_table), seed=args.seed)
     result = arrange(
         model, chords, chords_per_bar=args.chords_per_bar, meter=meter, source=source, style_bar=args.bar,
         interpolate_to=args.interpolate_to, variations=args.variations, controls=controls,

@@ -1,8 +1,11 @@
 """``mahlernet render``, ``mahlernet ports`` and ``mahlernet play``: hearing a MIDI file from the shell.
 
-render  FILE OUT.wav [--soundfont SF] [--from-bar A] [--to-bar B]   offline, through FluidSynth
+render  FILE OUT.wav [--soundfont SF] [--from-bar A] [--to-bar B] [--humanize S]   offline, through FluidSynth
 ports   [--audio]                                                   MIDI outputs (and audio drivers)
-play    FILE [--port NAME] [--synth] [--from-bar A] [--to-bar B] [--loop]   live; Ctrl-C stops with panic
+play    FILE [--port NAME] [--synth] [--from-bar A] [--to-bar B] [--loop] [--humanize S]   live; Ctrl-C stops with panic
+
+``--humanize S`` (0 to 1) plays the file with micro-timing and shaped dynamics at strength S
+(:mod:`core.audio.humanize`); the file itself is not changed.
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ def _add_sound_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--soundfont", metavar="SF", help="soundfont (.sf2/.sf3); default: $MAHLERNET_SOUNDFONT or the system's")
     parser.add_argument("--from-bar", type=int, metavar="A", help="first bar (from 1)")
     parser.add_argument("--to-bar", type=int, metavar="B", help="last bar, inclusive (default: the end)")
+    parser.add_argument("--humanize", type=float, default=0.0, metavar="S",
+                        help="expressive timing and dynamics, strength 0-1 (default 0: as written)")
+    parser.add_argument("--humanize-seed", type=int, default=0, metavar="N", help="seed of the humanized performance")
 
 
 def _read_range(args: argparse.Namespace):
@@ -48,6 +54,12 @@ def _read_range(args: argparse.Namespace):
     from core.midi_io import read_midi  # noqa: PLC0415
 
     score = read_midi(args.file)
+    if not 0.0 <= args.humanize <= 1.0:
+        raise AudioError(f"--humanize {args.humanize:g}: use a strength from 0 to 1")
+    if args.humanize:
+        from core.audio.humanize import humanize  # noqa: PLC0415
+
+        score = humanize(score, args.humanize, seed=args.humanize_seed)
     bars = score.bar_count
     for option, bar in (("--from-bar", args.from_bar), ("--to-bar", args.to_bar)):
         if bar is not None and not 1 <= bar <= bars:

@@ -20,8 +20,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from core.preprocess.dataset import load_dataset
     from core.preprocess.stats import dataset_stats, format_stats
+    from core.representation.instruments import MAHLERNET, TABLES
 
-    text = format_stats(dataset_stats(load_dataset(args.folder)))
+    dataset = load_dataset(args.folder)
+    table = TABLES.get(str((dataset.manifest.get("options") or {}).get("instruments")), MAHLERNET)  # names of its classes
+    text = format_stats(dataset_stats(dataset), table)
     try:
         print(text)
     except BrokenPipeError:  # `mahlernet dataset-stats DIR | head` closed the pipe: not an error

@@ -9,6 +9,13 @@ interpolate FILE --bar-a A --bar-b B --steps S --out OUT [--slerp] [--model M]
     writes bar A, the S decoded bars (both ends included), then bar B.
 reconstruct FILE --bar K --out OUT [--model M]
     writes bar K and its reconstruction, and prints the accuracy per property.
+generate --bars N --out OUT [--meter 3/4] [--tempo 90] [--instruments LIST] [--variations V]
+         [--attribute NAME=AMOUNT ...] [sampling options as continue]
+    writes a new piece of N bars from the model's opening context, one file per variation.
+
+``--attribute NAME=AMOUNT`` (continue, interpolate, generate; repeatable) adds AMOUNT times the model's
+attribute vector NAME to the latent codes (``density=+1.5``; names: density, register, polyphony,
+busyness, stepwise, duration; see :mod:`core.attributes`).
 
 Bars are numbered from 1. Without ``--model`` the bundled model for the job is used (continuation for
 continue and reconstruct, interpolation for interpolate).
@@ -18,8 +25,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import GenerationError
+
+if TYPE_CHECKING:
+    from core.representation.instruments import InstrumentTable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     parser.add_argument("--z-scale", type=float, default=0.3, metavar="S", help="spread of the prior's draws (default 0.3)")
     parser.add_argument("--candidates", type=int, default=4, metavar="K", help="codes tried per bar with --latent rerank (default 4)")
+    _add_attributes(parser)
     _add_model(parser)
     parser.set_defaults(handler=run_continue)
 
@@ -59,6 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--context", choices=("before", "start"), default="before", help="fixed context of a context model")
     parser.add_argument("--temperature", type=float, default=0.0, metavar="T", help="0 (default) decodes greedily")
     parser.add_argument("--seed", type=int, default=0, metavar="S")
+    _add_attributes(parser)
     _add_model(parser)
     parser.set_defaults(handler=run_interpolate)
 
@@ -71,6 +84,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_model(parser)
     parser.set_defaults(handler=run_reconstruct)
 
+    parser = subparsers.add_parser("generate", help="a new piece of N bars from scratch (the model's opening context)")
+    parser.add_argument("--bars", type=int, required=True, metavar="N", help="how many bars to generate")
+    parser.add_argument("--out", type=Path, required=True, help="output MIDI file (variation 2 goes to OUT-2.mid, ...)")
+    parser.add_argument("--meter", default="4/4", metavar="N/D", help="time signature (default 4/4)")
+    parser.add_argument("--tempo", type=float, default=100.0, metavar="BPM", help="quarter notes per minute (default 100)")
+    parser.add_argument("--variations", type=int, default=1, metavar="V", help="pieces decoded together (default 1)")
+    _add_sampling(parser)
+    parser.add_argument("--instruments", metavar="LIST", help="allowed instruments, e.g. violin,viola,cello (default: all)")
+    parser.add_argument("--no-range-clamp", action="store_true", help="let notes leave their instruments' playable ranges")
+    parser.add_argument("--top-p", type=float, default=0.9, metavar="P", help="nucleus sampling (default 0.9; 1 = off)")
+    parser.add_argument("--latent", default="prior", metavar="prior|standard|rerank", help="each bar's z (default prior)")
+    parser.add_argument("--z-scale", type=float, default=0.5, metavar="S", help="spread of the prior's draws (default 0.5)")
+    parser.add_argument("--candidates", type=int, default=4, metavar="K", help="codes tried per bar with --latent rerank (default 4)")
+    _add_attributes(parser)
+    _add_model(parser)
+    parser.set_defaults(handler=run_generate)
+
 
 def _add_sampling(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
@@ -79,13 +109,36 @@ def _add_sampling(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed; variation i uses S + i (default 0)")
 
 
+def _add_attributes(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--attribute", action="append", default=[], metavar="NAME=AMOUNT",
+        help="move an attribute by AMOUNT vector lengths, e.g. density=+1.5 (repeatable; names: "
+        "density, register, polyphony, busyness, stepwise, duration)",
+    )  # fmt: skip
+
+
+def _with_attributes(controls, args: argparse.Namespace, kind: str):  # type: ignore[no-untyped-def]
+    """``controls`` with the latent shift of ``--attribute`` (the vectors beside the model file)."""
+    import dataclasses  # noqa: PLC0415
+
+    from core.attributes import latent_shift, load_for_model, parse_amounts  # noqa: PLC0415
+    from core.generation.models import model_path_for  # noqa: PLC0415
+
+    amounts = parse_amounts(args.attribute)
+    if not amounts:
+        return controls
+    vectors = load_for_model(model_path_for(kind, args.model))
+    return dataclasses.replace(controls, latent_shift=latent_shift(vectors, amounts))
+
+
 def _add_model(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="M", help="model file, run folder or name (default: the bundled one for the job)")
     parser.add_argument("--threads", type=int, metavar="T", help="CPU threads for torch (default: torch's choice)")
 
 
-def _instruments(text: str | None) -> frozenset[int] | None:
-    """``--instruments``: None (the seed's and context's), every class for ``all``, or the named ones."""
+def _instruments(text: str | None, table: "InstrumentTable") -> frozenset[int] | None:
+    """``--instruments``: None (the seed's and context's), every class for ``all``, or the named ones
+    (names of the model's instrument ``table``: "drums" for a drum model)."""
     from core.generation import instrument_classes  # noqa: PLC0415
     from core.representation.events import N_INSTRUMENTS  # noqa: PLC0415
 
@@ -93,7 +146,7 @@ def _instruments(text: str | None) -> frozenset[int] | None:
         return None
     if text.strip().lower() == "all":
         return frozenset(range(N_INSTRUMENTS))
-    return instrument_classes(text.split(","))
+    return instrument_classes(text.split(","), table)
 
 
 def _context(text: str | None) -> tuple[int, int] | None:
@@ -141,12 +194,14 @@ def run_continue(args: argparse.Namespace) -> int:
         temperatures = Temperatures.parse(args.temperatures)
     else:
         temperatures = Temperatures.uniform(1.0 if args.temperature is None else args.temperature)
-    instruments = _instruments(args.instruments)
+    _check_attributes(args)
+    score, model, _ = _prepare(args, "continuation")
+    instruments = _instruments(args.instruments, model.config.instrument_table)
     controls = Controls(
         temperatures, instruments, not args.no_range_clamp, args.seed,
         top_p=args.top_p, latent=args.latent, z_scale=args.z_scale, candidates=args.candidates,
     )  # fmt: skip
-    score, model, _ = _prepare(args, "continuation")
+    controls = _with_attributes(controls, args, "continuation")
     result = continue_piece(
         model, score, args.from_bar, args.bars,
         seed_first=args.seed_from, context=_context(args.context_bar), seeded=args.seeded,
@@ -156,6 +211,8 @@ def run_continue(args: argparse.Namespace) -> int:
         path = variation_path(args.out, variation.index)
         _write(result.continued(variation.index), path)
         print(f"wrote {path}: bars 1-{args.from_bar} + {args.bars} new bars, {variation.notes_count} new notes (seed {variation.seed})")
+    for note in result.notes:
+        print(f"note: {note}")
     print(f"generated in {result.seconds:.2f} s")
     return 0
 
@@ -164,7 +221,9 @@ def run_interpolate(args: argparse.Namespace) -> int:
     from core.generation import Controls, Temperatures, interpolate  # noqa: PLC0415
 
     controls = Controls(Temperatures.uniform(args.temperature), seed=args.seed)
+    _check_attributes(args)
     score, model, _ = _prepare(args, "interpolation")
+    controls = _with_attributes(controls, args, "interpolation")
     result = interpolate(model, score, args.bar_a, args.bar_b, args.steps, slerp=args.slerp, context=args.context, controls=controls)
     _write(result.sequence(), args.out)
     notes = sum(step.fragment.notes_count for step in result.steps)
@@ -181,4 +240,40 @@ def run_reconstruct(args: argparse.Namespace) -> int:
     _write(result.pair(), args.out)
     print(f"wrote {args.out}: bar {args.bar}, then its reconstruction")
     print(result.describe())
+    return 0
+
+
+def _check_attributes(args: argparse.Namespace) -> None:
+    """Unknown attribute names and bad amounts fail before any file or model is read."""
+    from core.attributes import parse_amounts  # noqa: PLC0415
+
+    parse_amounts(args.attribute)
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    import torch  # noqa: PLC0415
+
+    from core.generation import Controls, Temperatures, load_for  # noqa: PLC0415
+    from core.generation.scratch import Meter, generate_piece  # noqa: PLC0415
+
+    if args.temperatures:
+        temperatures = Temperatures.parse(args.temperatures)
+    else:
+        temperatures = Temperatures.uniform(1.0 if args.temperature is None else args.temperature)
+    meter = Meter.parse(args.meter)
+    _check_attributes(args)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model, _ = load_for("continuation", args.model)
+    controls = Controls(
+        temperatures, _instruments(args.instruments, model.config.instrument_table), not args.no_range_clamp, args.seed,
+        top_p=args.top_p, latent=args.latent, z_scale=args.z_scale, candidates=args.candidates,
+    )  # fmt: skip
+    controls = _with_attributes(controls, args, "continuation")
+    result = generate_piece(model, args.bars, meter=meter, bpm=args.tempo, variations=args.variations, controls=controls)
+    for variation in result.variations:
+        path = variation_path(args.out, variation.index)
+        _write(result.continued(variation.index), path)
+        print(f"wrote {path}: {args.bars} bars of {meter.numerator}/{meter.denominator}, {variation.notes_count} notes (seed {variation.seed})")
+    print(f"generated in {result.seconds:.2f} s")
     return 0

@@ -151,7 +151,7 @@ def arrange(
     base = Score(tpq, (), (TempoChange(0, source.tempo_at(style_parts[0].start) if style_parts else DEFAULT_TEMPO),),
                  (TimeSignature(0, *meter),), title=source.title if source is not None else "")  # fmt: skip
     parts = [BarPart(i + 1, 0, i * bar_ticks, plan, meter[0], meter[1]) for i in range(count)]
-    tracks = TrackMap(source if source is not None else base)
+    tracks = TrackMap(source if source is not None else base, table=model.config.instrument_table)
     results = []
     for row in range(rows):
         placed = place(base, parts, decoded_bars[row], tracks.fresh())

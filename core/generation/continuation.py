@@ -13,7 +13,8 @@ the seed on; the first new bar's z is either drawn from the prior or, in ``seede
 the last seed bar (the original's ``z`` unit); every later bar draws a fresh z as the controls' ``latent``
 says (:mod:`core.generation.latent`: from the model's prior, which for a model with a learned prior
 depends on the bars before). Unless the composer names instruments, only those heard in the seed and
-context bars may play (:func:`instruments_heard`). Bars
+context bars may play (:func:`instruments_heard`). The controls' ``latent_shift`` (attribute
+vectors) is added to every new bar's z, the seed's code included. Bars
 follow the piece's own bar grid from bar ``from_bar + 1`` on (its meters, including 8/4 read as two 4/4
 bars and bars cut short by a meter change), and notes still sounding at a barline stay active in the
 next bar.
@@ -35,6 +36,7 @@ from core import edits
 from core.errors import GenerationError
 from core.generation.bars import MAX_EVENTS, Carry
 from core.generation.controls import Controls
+from core.generation.drums import dropped_drums_note
 from core.generation.engine import (
     Cancel,
     LineBar,
@@ -47,7 +49,7 @@ from core.generation.engine import (
     standard_normal,
 )
 from core.generation.history import BarPart, PieceBars, piece_bars
-from core.generation.latent import decode_bar
+from core.generation.latent import decode_bar, shifted
 from core.generation.placement import GhostNote, Placed, TrackMap, place, tempo_map
 from core.generation.sampler import Sampler, make_streams
 from core.network import MahlerNet
@@ -89,6 +91,7 @@ class Continuation:
     parts: tuple[BarPart, ...]
     variations: tuple[Variation, ...]
     seconds: float
+    notes: tuple[str, ...] = ()  # one line each, for the composer: what the model could not continue
 
     @property
     def at_bar(self) -> int:
@@ -149,7 +152,8 @@ def continue_piece(
     docstring). ``context`` is a (first, last) range of bars heard before the seed."""
     began = time.perf_counter()
     _check_request(score, from_bar, bars, seed_first, context, seeded, variations)
-    bars_of = piece_bars(score)
+    table = model.config.instrument_table
+    bars_of = piece_bars(score, table)
     seed_parts = bars_of.sequence(seed_first or from_bar, from_bar) if from_bar else []
     line = _history(bars_of, seed_parts, context, model.config.context_bars)
     new_parts = bars_of.sequence(from_bar + 1, from_bar + bars)
@@ -177,7 +181,7 @@ def continue_piece(
                 noise = standard_normal(streams, position, model.config.z_dim, device)
                 seed_summary = context_summaries(model, [_seed_context(line)])
                 mu, logvar = encode_bars(model, [line[-1].events], seed_summary)
-                z = mu + torch.exp(0.5 * logvar) * noise
+                z = shifted(mu + torch.exp(0.5 * logvar) * noise, controls)
                 decoded = sampler.decode(model.initial_state(z, summary), [part.plan] * rows, carry, streams, position, cancel=cancel)
             else:
                 decoded = decode_bar(model, sampler, summary, part.plan, carry, streams, position, controls, cancel)
@@ -188,12 +192,15 @@ def continue_piece(
             report(progress, position + 1, total)
     focus = (seed_first or from_bar, from_bar) if from_bar else None
     tempos = tempo_map(score, new_parts[0].start, score.bar(from_bar + bars).end)
-    tracks = TrackMap(score, focus)
+    tracks = TrackMap(score, focus, table)
     results = []
     for row in range(rows):
         placed = place(score, new_parts, generated[row], tracks.fresh(), tempos)
         results.append(Variation(row, controls.seed + row, tuple(generated[row]), placed, tuple(attempts[row])))
-    return Continuation(score, from_bar, bars, tuple(new_parts), tuple(results), time.perf_counter() - began)
+    heard = _heard_bars(from_bar, seed_first, context, model.config.context_bars)
+    notes = tuple(n for n in [dropped_drums_note(score, table, heard)] if n)
+    seconds = time.perf_counter() - began
+    return Continuation(score, from_bar, bars, tuple(new_parts), tuple(results), seconds, notes)
 
 
 def instruments_heard(line: list[LineBar]) -> frozenset[int] | None:
@@ -201,6 +208,14 @@ def instruments_heard(line: list[LineBar]) -> frozenset[int] | None:
     leaves every instrument open)."""
     heard = {int(i) for bar in line for i in bar.events.instrument if i >= 0}
     return frozenset(heard) if heard else None
+
+
+def _heard_bars(from_bar: int, seed_first: int | None, context: tuple[int, int] | None, depth: int) -> tuple[int, int] | None:
+    """The Score bars the model hears before the new bars (context and seed), None at an opening."""
+    if not from_bar:
+        return None
+    first = seed_first or from_bar
+    return (context[0] if context else max(1, first - depth), from_bar)
 
 
 def _check_request(

@@ -17,6 +17,10 @@ stray instrument comes from, is cut, while the choice among plausible classes st
 most in line with its context (the smallest KL from the decoded bar's posterior to the prior).
 ``z_scale`` multiplies the prior's spread: below 1 the bars stay closer to what the context predicts.
 
+*Latent shift*: an offset added to every new bar's code z (the seed's encoded code, a prior draw, both
+ends of an interpolation): the sum of the composer's attribute vectors times their amounts
+(:mod:`core.attributes`). None = no shift.
+
 *Allowed instruments* restrict the instrument classes that may be sampled (the composer asks for
 strings only, say). For a continuation, ``None`` means the instruments heard in the seed and context
 bars (a string quartet stays a string quartet); the composer widens them by naming more, or all. *Playable ranges* keep every note within what its instrument can play: before the
@@ -63,6 +67,7 @@ class  name             range      basis
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, fields
 from typing import Iterable, Sequence
 
@@ -70,7 +75,7 @@ import numpy as np
 
 from core.errors import GenerationError
 from core.representation.events import LOWEST_PITCH, N_INSTRUMENTS, N_PITCHES
-from core.representation.instruments import MAHLERNET, InstrumentTable
+from core.representation.instruments import DRUM_KEYS, MAHLERNET, InstrumentTable
 
 PROPERTIES = ("offset", "duration", "pitch", "instrument", "velocity")
 DEFAULT_TEMPERATURE = 1.0
@@ -84,6 +89,17 @@ PLAYABLE_RANGES: tuple[tuple[int, int], ...] = (
     (36, 87), (52, 93), (34, 76), (50, 94), (60, 108), (24, 108), (24, 108),
 )  # fmt: skip
 assert len(PLAYABLE_RANGES) == N_INSTRUMENTS
+
+
+def playable_ranges(table: InstrumentTable) -> tuple[tuple[int, int], ...]:
+    """:data:`PLAYABLE_RANGES` for the classes of ``table``: a drum class plays the General MIDI
+    percussion keys (35-81). The other classes of the tables we ship keep their ranges (a class that
+    takes in more programs holds their ranges, see :mod:`core.representation.instruments`)."""
+    if table.drum_class is None:
+        return PLAYABLE_RANGES
+    ranges = list(PLAYABLE_RANGES)
+    ranges[table.drum_class] = DRUM_KEYS
+    return tuple(ranges)
 
 
 @dataclass(frozen=True)
@@ -172,7 +188,7 @@ class Controls:
     ``instruments`` = None allows every class (a continuation narrows it to the seed's and context's
     instruments first); ``clamp_ranges`` applies :data:`PLAYABLE_RANGES`; ``seed`` makes the music
     reproducible (variation ``i`` uses ``seed + i``); ``top_p``, ``latent``, ``z_scale`` and
-    ``candidates``: see the module docstring.
+    ``candidates``, ``latent_shift``: see the module docstring.
     """
 
     temperatures: Temperatures = Temperatures()
@@ -187,6 +203,7 @@ class Controls:
     latent: str = "prior"
     z_scale: float = 0.3
     candidates: int = 4
+    latent_shift: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.instruments is not None:
@@ -207,6 +224,18 @@ class Controls:
             raise GenerationError(f"z scale {self.z_scale}: use a value from 0 to 4")
         if not 1 <= int(self.candidates) <= MAX_CANDIDATES:
             raise GenerationError(f"{self.candidates} candidates: use 1 to {MAX_CANDIDATES}")
+        if self.latent_shift is not None:
+            shift = tuple(float(x) for x in self.latent_shift)
+            if not all(np.isfinite(shift)):
+                raise GenerationError("the latent shift holds a value that is not a finite number")
+            object.__setattr__(self, "latent_shift", shift)
+
+    def for_table(self, table: InstrumentTable) -> "Controls":
+        """These controls for a model of instrument ``table``: the default ranges become the table's
+        (:func:`playable_ranges`); ranges the caller set are kept."""
+        if self.ranges != PLAYABLE_RANGES:
+            return self
+        return dataclasses.replace(self, ranges=playable_ranges(table))
 
     def instrument_mask(self) -> np.ndarray:
         """(23,) bool: classes that may be sampled."""

@@ -23,6 +23,8 @@ from fractions import Fraction
 from core.errors import GenerationError
 from core.generation.bars import BarPlan, Carry, carry_after, pause_fill
 from core.preprocess.encode import encode_score
+from core.preprocess.report import EncodeOptions
+from core.representation.instruments import MAHLERNET, InstrumentTable
 from core.representation.events import EncodedPiece, EventArrays
 from core.score import Score
 
@@ -126,18 +128,19 @@ class PieceBars:
         return carry
 
 
-_CACHE: dict[int, tuple["weakref.ref[Score]", PieceBars]] = {}
+_CACHE: dict[tuple[int, str], tuple["weakref.ref[Score]", PieceBars]] = {}
 _LOCK = threading.Lock()
 
 
-def piece_bars(score: Score) -> PieceBars:
-    """The :class:`PieceBars` of ``score``, encoded once per Score object."""
-    key = id(score)
+def piece_bars(score: Score, table: InstrumentTable = MAHLERNET) -> PieceBars:
+    """The :class:`PieceBars` of ``score`` encoded with instrument ``table`` (the model's: a drum
+    model hears the drums), encoded once per Score object and table."""
+    key = (id(score), table.name)
     with _LOCK:
         cached = _CACHE.get(key)
         if cached is not None and cached[0]() is score:
             return cached[1]
-    encoded = encode_score(score).piece
+    encoded = encode_score(score, EncodeOptions(instruments=table)).piece
     bars = PieceBars(score, encoded)
     with _LOCK:
         for stale in [k for k, (ref, _) in _CACHE.items() if ref() is None]:

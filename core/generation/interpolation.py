@@ -13,7 +13,8 @@ their bars as the decoder will hear them. Context-free models ignore ``context``
 
 All points are decoded in one batch. By default decoding is greedy (temperature 0), so the same
 request gives the same bars; with temperatures above 0, point ``i`` samples with seed ``seed + i``.
-A point decodes in bar A's meter for ``t < 0.5`` and in bar B's from there on.
+A point decodes in bar A's meter for ``t < 0.5`` and in bar B's from there on. The controls'
+``latent_shift`` (attribute vectors) is added to both ends' codes before the points are mixed.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from core.generation.bars import MAX_EVENTS, Carry
 from core.generation.controls import Controls, Temperatures
 from core.generation.engine import Cancel, LineBar, Progress, check_cancel, context_summaries, encode_bars, evaluating, report
 from core.generation.history import BarPart, piece_bars
+from core.generation.latent import shifted
 from core.generation.placement import GhostNote, Placed, TrackMap, place, tempo_map
 from core.generation.sampler import Sampler, make_streams
 from core.network import MahlerNet
@@ -139,7 +141,7 @@ def interpolate(
     for what, number in (("bar A", bar_a), ("bar B", bar_b)):
         if number < 1:
             raise GenerationError(f"{what} = {number}: bars are numbered from 1")
-    bars_of = piece_bars(score)
+    bars_of = piece_bars(score, model.config.instrument_table)
     part_a, part_b = bars_of.parts(bar_a)[0], bars_of.parts(bar_b)[0]
     events_a, events_b = bars_of.events(part_a), bars_of.events(part_b)
     line: list[LineBar] = []
@@ -166,12 +168,13 @@ def interpolate(
         summary = context_summaries(model, [line])
         pair = None if summary is None else summary.expand(2, -1)
         mu, _ = encode_bars(model, [events_a, events_b], pair)
+        mu = shifted(mu, controls)
         z = torch.stack([mix(mu[0], mu[1], t, slerp) for t in ts])
         state = model.initial_state(z, None if summary is None else summary.expand(steps, -1))
         plans = [(part_a if t < 0.5 else part_b).plan for t in ts]
         decoded = sampler.decode(state, plans, carry.repeat(steps), streams, cancel=cancel)
     report(progress, 1, 1)
-    tracks = TrackMap(score, (min(bar_a, bar_b), max(bar_a, bar_b)))
+    tracks = TrackMap(score, (min(bar_a, bar_b), max(bar_a, bar_b)), model.config.instrument_table)
     results = []
     for index, t in enumerate(ts):
         part = part_a if t < 0.5 else part_b

@@ -8,7 +8,8 @@
   KL(q(z | decoded bar, context) || p(z | context)), the ELBO's latent term for that bar. Candidate 0
   uses the variation's own random streams, so ``candidates = 1`` is exactly ``prior``.
 
-``z_scale`` multiplies the prior's standard deviation (1 = the prior itself).
+``z_scale`` multiplies the prior's standard deviation (1 = the prior itself). ``latent_shift`` (the
+composer's attribute vectors) is added to every code z, whichever way it was chosen.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from core.errors import GenerationError
 from core.generation.bars import BarPlan, Carry
 from core.generation.controls import Controls
 from core.generation.engine import encode_bars, standard_normal
@@ -26,12 +28,24 @@ from core.network import MahlerNet
 from core.objective import kl_divergence
 
 
+def shifted(z: torch.Tensor, controls: Controls) -> torch.Tensor:
+    """``z`` (B, Z) plus the controls' latent shift (attribute vectors), if any."""
+    if controls.latent_shift is None:
+        return z
+    if len(controls.latent_shift) != z.shape[-1]:
+        raise GenerationError(
+            f"the attribute vectors have {len(controls.latent_shift)} dimensions but the model's code has {z.shape[-1]}"
+        )
+    return z + torch.tensor(controls.latent_shift, dtype=z.dtype, device=z.device)
+
+
 def prior_z(model: MahlerNet, summary: torch.Tensor | None, noise: torch.Tensor, controls: Controls) -> torch.Tensor:
-    """z for each row of ``noise`` (B, Z): the prior's mean plus ``z_scale`` times its spread."""
+    """z for each row of ``noise`` (B, Z): the prior's mean plus ``z_scale`` times its spread (plus the
+    latent shift)."""
     if controls.latent == "standard":
-        return noise * controls.z_scale
+        return shifted(noise * controls.z_scale, controls)
     mu, logvar = model.prior(summary, rows=noise.shape[0])
-    return mu + controls.z_scale * torch.exp(0.5 * logvar) * noise
+    return shifted(mu + controls.z_scale * torch.exp(0.5 * logvar) * noise, controls)
 
 
 def candidate_streams(streams: Sequence[Streams], candidates: int) -> list[Streams]:

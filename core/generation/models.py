@@ -36,7 +36,11 @@ def default_model_path(kind: str, folders: list[Path] | None = None) -> Path:
     return min(found, key=rank).path
 
 
+def model_path_for(kind: str, name: str | None = None, folders: list[Path] | None = None) -> Path:
+    """The model file :func:`load_for` loads for ``kind`` and ``name``."""
+    return resolve_model(name, folders) if name else default_model_path(kind, folders)
+
+
 def load_for(kind: str, name: str | None = None, device: str = "cpu", folders: list[Path] | None = None) -> tuple[MahlerNet, dict]:
     """The model named ``name`` (a path, run folder or registry name), or the default for ``kind``."""
-    path = resolve_model(name, folders) if name else default_model_path(kind, folders)
-    return load_model(path, device)
+    return load_model(model_path_for(kind, name, folders), device)

@@ -4,7 +4,8 @@ Each generated note has an instrument class. :class:`TrackMap` decides which tra
 it: a class the piece already plays goes to the piece's track of that class (preferring tracks that
 play in the bars the composer picked; where several do, such as first and second violins, the one
 whose pitches lie nearest); a class the piece does not play gets a new track named after the class,
-with the class's output program and a free channel. The fragment's tracks copy the name, program and
+with the class's output program and a free channel (the drum class of a drum model: channel 10, where
+the piece's drum tracks are its tracks of that class). The fragment's tracks copy the name, program and
 channel of the tracks they join, so :func:`core.edits.insert_bars` and :func:`core.edits.overlay`
 merge them into those tracks.
 
@@ -57,17 +58,15 @@ class TrackMap:
         start, end = (score.bar(focus[0]).start, score.bar(focus[1]).end) if focus else (0, 0)
         self._candidates: dict[int, list[tuple[int, float, bool]]] = {}  # class -> (track, centre pitch, plays in focus)
         for index, track in enumerate(score.tracks):
-            if track.is_drum or not track.notes:
-                continue
-            cls = table.class_of(track.program)
-            if cls is None:
+            cls = table.class_of_track(track)  # drum tracks only where the table has a drum class
+            if cls is None or not track.notes:
                 continue
             first = bisect.bisect_left(track.notes, start, key=_start)  # notes are sorted by start
             focused = [n.pitch for n in track.notes[first : bisect.bisect_left(track.notes, end, key=_start)]]
             pitches = focused or [n.pitch for n in track.notes]
             self._candidates.setdefault(cls, []).append((index, float(np.median(pitches)), bool(focused)))
         for index, track in enumerate(score.tracks):
-            cls = None if track.is_drum else table.class_of(track.program)
+            cls = table.class_of_track(track)
             if cls is not None and not track.notes and cls not in self._candidates:
                 self._candidates[cls] = [(index, 60.0, False)]
         self._new: dict[int, Target] = {}
@@ -90,7 +89,8 @@ class TrackMap:
         target = self._new.get(instrument)
         if target is None:
             program = self.table.output_program(instrument)
-            target = Target(None, Track(self.table.class_name(instrument), program, self._free_channel()))
+            channel = DRUM_CHANNEL if self.table.is_drum(instrument) else self._free_channel()
+            target = Target(None, Track(self.table.class_name(instrument), program, channel))
             self._new[instrument] = target
         return target
 

@@ -88,7 +88,7 @@ def reconstruct(
     began = time.perf_counter()
     if bar < 1:
         raise GenerationError(f"bar {bar}: bars are numbered from 1")
-    bars_of = piece_bars(score)
+    bars_of = piece_bars(score, model.config.instrument_table)
     part = bars_of.parts(bar)[0]
     original = bars_of.events(part)
     line: list[LineBar] = []
@@ -118,6 +118,6 @@ def reconstruct(
     report(progress, 1, 1)
     events = decoded.events[0]
     tempos = tempo_map(score, part.start, part.start + 1)
-    placed = place(score, [part], [events], TrackMap(score, (bar, bar)), tempos)
+    placed = place(score, [part], [events], TrackMap(score, (bar, bar), model.config.instrument_table), tempos)
     scores = accuracy(original, events, model.config.use_velocity)
     return Reconstruction(score, bar, part, original, events, scores, placed, time.perf_counter() - began)

@@ -94,6 +94,7 @@ class Sampler:
     """
 
     def __init__(self, model: MahlerNet, controls: Controls, max_events: int = MAX_EVENTS):
+        controls = controls.for_table(model.config.instrument_table)  # a drum class plays drum keys
         self.model = model
         self.controls = controls
         self.max_events = max_events

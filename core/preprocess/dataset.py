@@ -98,7 +98,7 @@ def _sha256(path: Path) -> str:
 def _encode_file(job: tuple[str, str, str, bool, str]) -> dict:
     """Worker: read, encode and save one file; returns its manifest entry (never raises for the file)."""
     source_path, relative, out_path, original_meters_only, table = job
-    from core.midi_io import MAX_FILE_BYTES, read_midi_bytes
+    from core.midi_io import MAX_FILE_BYTES
     from core.representation.instruments import table_named
 
     path = Path(source_path)
@@ -108,25 +108,36 @@ def _encode_file(job: tuple[str, str, str, bool, str]) -> dict:
     try:
         with path.open("rb") as file:
             data = file.read(MAX_FILE_BYTES + 1)  # a larger file is refused by the reader
-        entry["sha256"] = hashlib.sha256(data).hexdigest()
+    except OSError as error:
+        entry["sha256"] = ""
+        entry.update(FileReport(relative, "skipped", f"cannot be read ({error.strerror or error})").to_json())
+        return entry
+    entry["sha256"] = hashlib.sha256(data).hexdigest()
+    report, piece = encode_bytes(data, path, relative, options)
+    if piece is not None:
+        target = Path(out_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        piece.save(target)
+        entry["npz"] = relative + ".npz"
+    entry.update(report.to_json())
+    return entry
+
+
+def encode_bytes(data: bytes, path: Path, relative: str, options: EncodeOptions) -> tuple[FileReport, EncodedPiece | None]:
+    """The report and encoded piece (None when skipped) of the MIDI file ``relative`` whose bytes
+    are ``data``; never raises for the file (one broken file must not stop a corpus run)."""
+    from core.midi_io import read_midi_bytes
+
+    try:
         score = read_midi_bytes(data, path)
         result = encode_score(score, options, source=relative)
     except OSError as error:
-        entry.setdefault("sha256", "")
-        report = FileReport(relative, "skipped", f"cannot be read ({error.strerror or error})")
+        return FileReport(relative, "skipped", f"cannot be read ({error.strerror or error})"), None
     except MahlerNetError as error:
-        report = FileReport(relative, "skipped", _reason_of(error))
+        return FileReport(relative, "skipped", _reason_of(error)), None
     except Exception as error:  # noqa: BLE001 - one broken file must not stop a corpus run
-        report = FileReport(relative, "skipped", f"encoder error ({type(error).__name__}: {error})")
-    else:
-        report = result.report
-        if result.piece is not None:
-            target = Path(out_path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            result.piece.save(target)
-            entry["npz"] = relative + ".npz"
-    entry.update(report.to_json())
-    return entry
+        return FileReport(relative, "skipped", f"encoder error ({type(error).__name__}: {error})"), None
+    return result.report, result.piece
 
 
 def _reason_of(error: MahlerNetError) -> str:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from core.representation.instruments import MAHLERNET, InstrumentTable
 
 # Reasons a note (or part of one) is dropped. Keys of FileReport.dropped.
-DRUMS = "drum channel"
+DRUMS = "drum channel"  # the instrument table has no drum class
+DRUM_KEY = "drum key outside the GM percussion keys 35-81"
 IGNORED_PROGRAM = "program ignored by the instrument table"
 UNSUPPORTED_METER = "in a bar of an unsupported meter"
 RETRIGGERED = "retriggered after sounding too long"

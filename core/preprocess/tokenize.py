@@ -12,7 +12,8 @@ note starts) keeping, per track, the time of its last onset and the notes that j
 * a pitch started again while it sounds ends the sounding note (or drops it, if it sounded over 25/3
   quarters: a stuck note).
 
-Pitches are folded into range; drums and programs the instrument table ignores are dropped.
+Pitches are folded into range; programs the instrument table ignores are dropped, and so are drums
+unless the table has a drum class (then only keys outside the GM percussion keys 35-81 are dropped).
 
 Fixes against the original (spec section 6, item 3): every threshold is in q* of the meter in force
 (the original used real quarters here and q* later), and the stuck-note limit is 25/3 quarters at any
@@ -34,7 +35,7 @@ import numpy as np
 
 from core.preprocess import report as reasons
 from core.preprocess.report import Tally
-from core.representation.instruments import InstrumentTable
+from core.representation.instruments import DRUM_KEYS, InstrumentTable
 from core.representation.meters import Meter
 from core.representation.pitch import HIGHEST_PITCH
 from core.representation.events import LOWEST_PITCH
@@ -127,16 +128,17 @@ def tokenize(
     instruments: list[int] = []
     for track_index, track in enumerate(score.tracks):
         count = len(track.notes)
-        if track.is_drum:
-            tally.drop(reasons.DRUMS, count)
-            continue
-        instrument = table.class_of(track.program)
+        instrument = table.class_of_track(track)
         if instrument is None:
-            tally.drop(reasons.IGNORED_PROGRAM, count)
+            tally.drop(reasons.DRUMS if track.is_drum else reasons.IGNORED_PROGRAM, count)
             continue
         if count:
-            values = np.fromiter(itertools.chain.from_iterable(track.notes), np.int64, 4 * count)
-            blocks.append(values.reshape(count, 4))
+            values = np.fromiter(itertools.chain.from_iterable(track.notes), np.int64, 4 * count).reshape(count, 4)
+            if track.is_drum:
+                values = _drum_keys_only(values, tally)
+                if not len(values):
+                    continue
+            blocks.append(values)
             track_ids.append(track_index)
             instruments.append(instrument)
     if not blocks:
@@ -188,6 +190,15 @@ def tokenize(
     keep = ~(duplicate | empty_note)
     track = np.array(track_ids, np.int64)[lane]
     return Tokens(start[keep], duration[keep], pitch[keep], instrument[keep], track[keep], tempo[keep], velocity[keep])
+
+
+def _drum_keys_only(notes: np.ndarray, tally: Tally) -> np.ndarray:
+    """The drum notes (rows of start, duration, key, velocity) whose key is a General MIDI percussion
+    key; the others (GS and GM2 extensions such as 27-34 or 82-87) are dropped under their reason."""
+    low, high = DRUM_KEYS
+    keep = (notes[:, 2] >= low) & (notes[:, 2] <= high)
+    tally.drop(reasons.DRUM_KEY, int((~keep).sum()))
+    return notes[keep]
 
 
 def _split_at_meter_changes(

@@ -103,12 +103,11 @@ def decode_bar(
 
 
 def instrument_map_for(score: Score, table: InstrumentTable = MAHLERNET) -> dict[int, InstrumentTarget]:
-    """Each instrument class the piece plays -> its first (non-drum) track that plays it."""
+    """Each instrument class the piece plays -> its first track that plays it (drum tracks only for
+    a table with a drum class)."""
     targets: dict[int, InstrumentTarget] = {}
     for track in score.tracks:
-        if track.is_drum:
-            continue
-        index = table.class_of(track.program)
+        index = table.class_of_track(track)
         if index is not None and index not in targets:
             targets[index] = InstrumentTarget(track.name, track.program, track.channel)
     return targets
@@ -118,12 +117,15 @@ def complete_instrument_map(
     classes: Sequence[int], instruments: Mapping[int, InstrumentTarget] | None, table: InstrumentTable = MAHLERNET
 ) -> dict[int, InstrumentTarget]:
     """``instruments`` plus a new target (the class's name and output program, a free channel) for
-    every class in ``classes`` it lacks."""
+    every class in ``classes`` it lacks); the table's drum class goes to the drum channel."""
     targets = dict(instruments or {})
     used = {t.channel for t in targets.values()}
     free = [c for c in range(16) if c != DRUM_CHANNEL and c not in used]
     for index in sorted(set(classes)):
         if index in targets:
+            continue
+        if table.is_drum(index):
+            targets[index] = InstrumentTarget(table.class_name(index), table.output_program(index), DRUM_CHANNEL)
             continue
         channel = free.pop(0) if free else (index % 15 if index % 15 < DRUM_CHANNEL else index % 15 + 1)
         targets[index] = InstrumentTarget(table.class_name(index), table.output_program(index), channel)

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from app.generation import Candidate, InterpolationSteps, ghost_groups, joined
+from app.generation_jobs import ContinueResult, GenerationReport
 from app.main_window import MainWindow
 from app.panels.requests import ContinueRequest, InterpolateRequest, Temperatures
 from app.settings import AppSettings
@@ -81,6 +82,21 @@ def test_candidates_show_as_ghosts_and_keep_inserts_one_undoably(window):
     assert window.roll.canvas.highlight is None
     window.actions["undo"].trigger()
     assert window.document.score is score
+
+
+def test_what_the_model_left_out_is_said_in_the_status_line(window):
+    score = window.document.score
+    window.roll.set_selection(BarSelection().with_seed(2))
+    window.generation._generated_from = score
+    left_out = "drums not continued: bars 1-2 play 24 drum notes (channel 10)"
+    candidate = Candidate(score.slice_bars(5, 6), 3, 2, "variation 1")
+    report = GenerationReport("continuation", 0.1, "classical-continuation", "cpu")
+    window.generation._on_continued(ContinueResult((candidate,), report, (left_out,)))
+    status = window.continue_panel.progress.status.text()
+    assert status.startswith("1 variation of bars 3-4")
+    assert status.endswith(" Note: Drums not continued: bars 1-2 play 24 drum notes (channel 10).")
+    window.generation._on_candidates([Candidate(score.slice_bars(5, 6), 3, 2, "variation 1")])
+    assert "Note:" not in window.continue_panel.progress.status.text()  # a result without notes says none
 
 
 def test_a_result_for_a_piece_that_changed_meanwhile_is_dropped(window):

@@ -307,3 +307,23 @@ def test_the_app_opens_with_the_bundled_models_selected(qtbot, settings_path, mo
     window = make_window(qtbot, settings_path, monkeypatch, PROJECT_MODELS, tmp_path)
     assert window.continue_panel.model.current_model() == "classical-continuation"
     assert window.interpolate_panel.model.current_model() == "classical-interpolation"
+
+
+def test_the_instrument_list_follows_the_picked_models_table(qtbot, settings_path, monkeypatch, tmp_path, tiny_models):
+    import shutil
+
+    from core.checkpoints import make_card, save_model
+    from tests.core.generation.helpers import random_model
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(tiny_models.folder / f"{tiny_models.continuation}{suffix}", folder)
+    drummer = random_model(seed=1, instruments="pop-drums")
+    save_model(folder / "drummer.safetensors", drummer, make_card(drummer, name="drummer"))
+    window = make_window(qtbot, settings_path, monkeypatch, folder, tmp_path)
+    panel = window.continue_panel
+    panel.model.setCurrentIndex(panel.model.findData(tiny_models.continuation))
+    assert panel.instrument_class_names()[17] == "English horn" and "Drums" not in panel.instrument_class_names()
+    panel.model.setCurrentIndex(panel.model.findData("drummer"))
+    assert panel.instrument_class_names()[17] == "Drums" and len(panel.instrument_class_names()) == 23

@@ -80,3 +80,4 @@ def test_the_shortcut_sheet_lists_the_rolls_note_edits_and_gestures(window):
     for spec in NOTE_ACTION_SPECS:
         assert spec.text.replace("&", "") in text and key_text(spec) in text, spec.name
     assert "Drag a stem in the velocity lane" in text and "Click with the pencil (P)" in text
+    assert "Drag a hit in the drum lane" in text and "Esc during a drag" in text

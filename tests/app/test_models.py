@@ -83,3 +83,17 @@ def test_a_broken_model_is_listed_greyed_with_its_reason_and_cannot_be_picked(qt
     assert "not JSON" in picker.itemData(0, Qt.ItemDataRole.ToolTipRole)
     picker.set_models([("bad", "broken", "not JSON")])
     assert picker.current_model() == "" and not picker.isEnabled()
+
+
+def test_the_device_words_say_what_runs_where():
+    from app.generation_jobs import GenerationReport
+    from app.models import resolve_device
+
+    # On a GPU only the latent code is computed there: the decoder's step loop is on the CPU.
+    assert resolve_device("gpu", cuda=True) == ("cuda", "GPU (latent code) + CPU (decoder)")
+    assert resolve_device("auto", cuda=True)[0] == "cuda"
+    assert resolve_device("gpu", cuda=False) == ("cpu", "CPU (no GPU found)")
+    assert resolve_device("cpu", cuda=True) == ("cpu", "CPU")
+    report = GenerationReport("continuation", 0.5, "tiny", "cuda:0")
+    assert report.text() == "continuation 0.50 s · tiny on GPU (latent code) + CPU (decoder)"
+    assert GenerationReport("interpolation", 1.25, "tiny", "cpu").text() == "interpolation 1.25 s · tiny on CPU"

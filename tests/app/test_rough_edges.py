@@ -191,3 +191,47 @@ def test_a_task_that_ends_after_its_owner_is_deleted_says_nothing(qtbot, capfd):
     release.set()
     assert QThreadPool.globalInstance().waitForDone(30_000)
     assert "Signal source has been deleted" not in capfd.readouterr().err
+
+
+def test_esc_cancels_a_drag_in_progress_and_is_panic_otherwise(window, qtbot, monkeypatch):
+    panics: list[bool] = []
+    monkeypatch.setattr(window.transport, "panic", lambda: panics.append(True))
+    score = window.document.score
+    roll, view = window.roll, window.roll.view
+    view.row_height = 12.0
+    view.scroll_to_pitch(74)
+    roll._changed()
+    note = score.tracks[0].notes[1]  # the violin's second note, in bar 1
+    start = QPoint(round(view.x_of(note.start + note.duration * 0.3)), round(view.y_of(note.pitch) + view.row_height / 2))
+    later = QPoint(start.x() + round(view.x_of(TPQ) - view.x_of(0)), start.y())
+    qtbot.mousePress(roll.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    qtbot.mouseMove(roll.canvas, later)
+    assert roll.editor.drag is not None and roll.editor.drag.ticks == TPQ  # a move of a beat is going on
+    window.actions["panic"].trigger()  # Esc
+    assert roll.editor.drag is None and panics == []  # the drag is dropped, nothing stopped
+    qtbot.mouseRelease(roll.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, later)
+    assert window.document.score is score and not window.document.undo_stack.canUndo()
+    window.actions["panic"].trigger()  # Esc with no drag: Panic
+    assert panics == [True]
+
+
+def test_esc_cancels_a_drag_in_the_drum_and_velocity_lanes(window, qtbot, monkeypatch):
+    panics: list[bool] = []
+    monkeypatch.setattr(window.transport, "panic", lambda: panics.append(True))
+    score = window.document.score
+    lane, view = window.roll.drum_lane, window.roll.view
+    hit = score.tracks[3].notes[0]
+    y = round((lane.keys.index(hit.pitch) + 0.5) * lane.row_height)
+    x = round(view.x_of(hit.start)) + 2
+    qtbot.mousePress(lane, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x, y))
+    qtbot.mouseMove(lane, QPoint(x + round(view.x_of(TPQ) - view.x_of(0)), y))
+    assert lane.drag is not None and lane.drag.ticks == TPQ
+    window.actions["panic"].trigger()
+    qtbot.mouseRelease(lane, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x, y))
+    assert lane.drag is None and window.document.score is score
+    velocity = window.roll.velocity_lane
+    qtbot.mousePress(velocity, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x - 2, 10))
+    assert velocity.preview != 0
+    window.actions["panic"].trigger()
+    qtbot.mouseRelease(velocity, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x - 2, 10))
+    assert velocity.preview == 0 and window.document.score is score and panics == []

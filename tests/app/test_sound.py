@@ -131,3 +131,27 @@ def test_no_sound_device_is_said_in_one_line_and_play_and_audition_are_off(windo
     qtbot.waitUntil(lambda: window.actions["play"].isEnabled(), timeout=60_000)
     assert window.continue_panel.audition_button.isEnabled()
     assert not window._audio_retry.isActive()
+
+
+def test_progress_that_arrives_as_the_export_ends_touches_no_dropped_dialog(qtbot):
+    """A modal progress dialog's setValue runs the event loop, where the export can finish and drop
+    the dialog (seen once in the composer session test): the progress handler must survive that."""
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QProgressDialog, QWidget
+
+    from app.audio_export import AudioExporter
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    exporter = AudioExporter(parent)
+
+    class EndsInSetValue(QProgressDialog):
+        def setValue(self, value: int) -> None:  # noqa: N802
+            super().setValue(value)
+            exporter._on_done()  # what the nested event loop may run
+
+    dialog = EndsInSetValue("Rendering", "Cancel", 0, 1000, parent)
+    exporter.dialog = dialog
+    exporter._on_progress(0.5, "rendering…", Path("piece.wav"))
+    assert exporter.dialog is None and dialog.labelText() == "piece.wav: rendering…"

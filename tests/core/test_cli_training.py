@@ -122,3 +122,22 @@ def test_the_bundled_presets_load_in_both_sizes():
         assert continuation.network.use_velocity and interpolation.network.use_velocity
     full = load_preset("continuation", "full").network
     assert (full.encoder_layers, full.encoder_size, full.decoder_size, full.z_dim) == (2, 512, 512, 256)
+
+
+def test_preprocess_with_the_drum_table_keeps_the_drums_and_stats_name_them(tmp_path, capsys):
+    from tests.core.tiny_training import write_groove_folder
+
+    def run_cli(*argv):  # every command (the fixture's are the training ones)
+        return cli.main([str(a) for a in argv])
+
+    midi = write_groove_folder(tmp_path / "grooves", count=2)
+    assert run_cli("preprocess", midi, tmp_path / "drums", "--instruments", "pop-drums", "--jobs", "1") == 0
+    assert json.loads((tmp_path / "drums" / "manifest.json").read_text())["options"]["instruments"] == "pop-drums"
+    assert run_cli("dataset-stats", tmp_path / "drums") == 0
+    assert "instrument class (2 of 23 used): Drums " in capsys.readouterr().out  # drums and bass
+    assert run_cli("preprocess", midi, tmp_path / "plain", "--jobs", "1") == 0
+    assert run_cli("dataset-stats", tmp_path / "plain") == 0
+    assert "instrument class (1 of 23 used): Bass 100.0%" in capsys.readouterr().out  # drums dropped, as before
+    assert run_cli("preprocess", midi, tmp_path / "x", "--instruments", "gamelan") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--instruments gamelan: no such table (known: mahlernet, pop-drums)" in err

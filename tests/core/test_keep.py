@@ -102,3 +102,17 @@ def test_fragment_tracks_follow_the_piece_order():
 def test_an_unknown_mode_is_a_clear_error():
     with pytest.raises(EditError, match="keep mode"):
         keep(piece(), "overwrite", 3, fragment(), 2)  # type: ignore[arg-type]
+
+
+def test_replacing_bars_with_bars_of_their_own_meter_adds_no_meter_event():
+    three_four = Score(
+        TPQ,
+        (Track("Pad", 0, 0, [Note(b * BAR, TPQ, 60, 80) for b in range(2)] + [Note(2 * BAR + b * 3 * TPQ, TPQ, 62, 80) for b in range(2)]),),
+        (TempoChange(0, 500_000),),
+        (TimeSignature(0, 4, 4), TimeSignature(2 * BAR, 3, 4)),
+    )
+    new = Score(TPQ, (Track("Pad", 0, 0, [Note(0, TPQ, 70, 80), Note(3 * TPQ, TPQ, 71, 80)]),), (), (TimeSignature(0, 3, 4),))
+    for at_bar in (3, 4):  # the last two bars, or the last bar and one more
+        kept = keep(three_four, "replace", at_bar, new, 2)
+        assert [m.text for m in kept.time_signatures] == ["4/4", "3/4"]
+        assert kept.time_signatures[1].tick == 2 * BAR

@@ -10,9 +10,12 @@ from safetensors.torch import save_file
 
 from core import checkpoints, runs
 from core.errors import DatasetError, TrainingError
+from core.preprocess.dataset import preprocess_folder
+from core.preprocess.report import EncodeOptions
+from core.representation.instruments import POP_DRUMS
 from core.training import Stop
 from tests.core.synthetic import write_dataset
-from tests.core.tiny_training import write_tiny_preset
+from tests.core.tiny_training import write_groove_folder, write_tiny_preset
 
 
 @pytest.fixture(autouse=True)
@@ -156,6 +159,23 @@ def test_fine_tuning_takes_the_network_of_the_base_model(data, dataset, preset, 
     for name, tensor in base.state_dict().items():
         assert torch.equal(tuned.model.state_dict()[name].cpu(), tensor)
     assert tuned.run_info["init_from"].endswith("best.safetensors")
+
+
+def test_a_batch_size_given_replaces_the_presets_and_a_bad_one_is_refused(data, dataset, preset):
+    trainer = runs.start_run(runs.runs_folder(data) / "small steps", dataset, preset, epochs=1, batch_size=3)
+    assert trainer.config.batch_size == 3 and trainer.run_info["training"]["batch_size"] == 3
+    with pytest.raises(TrainingError, match="batch size 0"):
+        runs.start_run(runs.runs_folder(data) / "no steps", dataset, preset, batch_size=0)
+    assert not (runs.runs_folder(data) / "no steps").exists()
+
+
+def test_fine_tuning_on_music_encoded_with_another_instrument_table_is_refused(data, dataset, preset, tmp_path):
+    base_dir = runs.runs_folder(data) / "classical"
+    runs.start_run(base_dir, dataset, preset, epochs=1).fit()
+    drums = tmp_path / "drum dataset"
+    preprocess_folder(write_groove_folder(tmp_path / "grooves"), drums, jobs=1, options=EncodeOptions(instruments=POP_DRUMS))
+    with pytest.raises(TrainingError, match="encoded with the pop-drums instrument table, the model with mahlernet"):
+        runs.start_run(runs.runs_folder(data) / "tuned", drums, preset, init_from=base_dir / "best.safetensors")
 
 
 def test_the_status_comes_from_the_checkpoint_header(tmp_path):

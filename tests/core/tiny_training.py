@@ -93,3 +93,34 @@ def write_junk_folder(folder: Path) -> Path:
     write_midi(drums, folder / "drums.mid")
     (folder / "notes.txt").write_text("not MIDI, and not named so")
     return folder
+
+
+def groove(bars: int = 8, seed: int = 0) -> Score:
+    """A pop groove: a drum kit on channel 10 (kick 36 on beats 1 and 3, snare 38 on 2 and 4, closed
+    hi-hat 42 on every eighth, a crash 49 on each fourth bar) over a bass line of seeded roots."""
+    rng = np.random.default_rng(seed)
+    bar_length, eighth = 4 * TPQ, TPQ // 2
+    drums: list[Note] = []
+    for bar in range(bars):
+        start = bar * bar_length
+        hits = [(i * eighth, 42, 70) for i in range(8)]
+        hits += [(0, 36, 110), (2 * TPQ, 36, 100), (TPQ, 38, 105), (3 * TPQ, 38, 105)]
+        hits += [(0, 49, 100)] if bar % 4 == 0 else []
+        drums += [Note(start + offset, eighth // 2, key, velocity) for offset, key, velocity in hits]
+    roots = [36 + int(rng.choice([0, 5, 7, 3])) for _ in range(bars)]
+    bass = [Note(b * bar_length + i * TPQ, TPQ, roots[b], 90) for b in range(bars) for i in range(4)]
+    return Score(
+        TPQ,
+        (Track("Bass", 33, 0, tuple(bass)), Track("Drums", 0, 9, tuple(sorted(drums)))),
+        (TempoChange(0, 500_000),),
+        (TimeSignature(0, 4, 4),),
+        title=f"groove {seed}",
+    )
+
+
+def write_groove_folder(folder: Path, count: int = 3, bars: int = 8) -> Path:
+    """``count`` grooves (drums and bass) as MIDI files in ``folder`` (created)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        write_midi(groove(bars, seed=index), folder / f"groove{index}.mid")
+    return folder

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.generation import PLAYABLE_RANGES
+from core.generation import PLAYABLE_RANGES, Controls
 from core.representation.events import LOWEST_PITCH, N_INSTRUMENTS, N_PITCHES, EventArrays
+from core.representation.instruments import POP_DRUMS
 from core.score import Note
 from tests.core.generation.helpers import piece, random_model
 
@@ -35,7 +36,13 @@ def events(pitches: list[int], instruments: list[int], pauses: list[bool]) -> Ev
 def test_notes_are_counted_against_their_instruments_range_and_pauses_are_not(model_card):
     low, high = PLAYABLE_RANGES[5]
     bar = events([low, high, high + 1, low - 1, 60], [5, 5, 5, 5, 5], [False, False, False, False, True])
-    assert model_card.in_range_counts(bar) == (2, 4)
+    assert model_card.in_range_counts(bar, Controls().range_table()) == (2, 4)
+
+
+def test_a_drum_models_drum_notes_are_counted_against_the_percussion_keys(model_card):
+    bar = events([35, 40, 82, 34], [17, 17, 17, 17], [False] * 4)  # class 17: the drum kit of pop-drums
+    assert model_card.in_range_counts(bar, Controls().for_table(POP_DRUMS).range_table()) == (2, 4)
+    assert model_card.in_range_counts(bar, Controls().range_table()) == (1, 4)  # as English horn (52-93): 82 only
 
 
 def test_a_bar_is_filled_exactly_only_with_its_length_and_no_note_outside(model_card):
@@ -76,3 +83,13 @@ def test_the_quality_bar_names_each_goal_and_whether_all_are_met(model_card):
     bar = model_card.quality_bar("continuation", good, generation, off_key)
     assert not bar["met"] and not bar["goals"]["in_key"]["met"] and bar["goals"]["density"]["met"]
     assert not model_card.quality_bar("continuation", good, {**generation, "bars_filled_exactly": 0.9}, continuing)["met"]
+
+
+def test_a_drum_model_is_held_to_keeping_drums_in_90_percent_of_new_bars(model_card):
+    generation = {"in_playable_range": 1.0, "bars_filled_exactly": 1.0}
+    good = {"properties": {"pitch": {"teacher_forced_accuracy": 0.93, "free_running_accuracy": 0.65}}}
+    kept = model_card.quality_bar("continuation", good, generation, None, {"total": {"new_bars_with_drums": 0.95}})
+    assert kept["met"] and kept["goals"]["new_bars_with_drums"] == {"value": 0.95, "goal": ">= 0.9", "met": True}
+    assert "in_key" not in kept["goals"]  # no musicality figures for a drum model
+    lost = model_card.quality_bar("continuation", good, generation, None, {"total": {"new_bars_with_drums": 0.5}})
+    assert not lost["met"] and not lost["goals"]["new_bars_with_drums"]["met"]

@@ -55,12 +55,25 @@ def test_render_whole_file(song, tmp_path):
         (["--from-bar", "9"], "--from-bar 9 is outside the piece (bars 1-4)"),
         (["--from-bar", "3", "--to-bar", "2"], "--to-bar 2 comes before --from-bar 3"),
         (["--soundfont", "/nonexistent/x.sf2"], "does not exist"),
+        (["--humanize", "1.5"], "--humanize 1.5: use a strength from 0 to 1"),
     ],
 )
 def test_render_bad_input_is_one_line_and_status_2(song, tmp_path, capsys, arguments, message):
     assert cli.main(["render", str(song), str(tmp_path / "x.wav"), *arguments]) == 2
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1
+
+
+def test_render_humanized_sounds_different_from_the_score(song, tmp_path):
+    import numpy as np
+
+    plain, human = tmp_path / "plain.wav", tmp_path / "human.wav"
+    assert cli.main(["render", str(song), str(plain), "--tail", "0.5"]) == 0
+    assert cli.main(["render", str(song), str(human), "--tail", "0.5", "--humanize", "0.5"]) == 0
+    with wave.open(str(plain)) as a, wave.open(str(human)) as b:
+        first = np.frombuffer(a.readframes(a.getnframes()), np.int16)
+        second = np.frombuffer(b.readframes(b.getnframes()), np.int16)
+    assert np.abs(second).max() > 0 and not np.array_equal(first[: len(second)], second[: len(first)])
 
 
 def test_render_refuses_other_formats_and_missing_files(song, tmp_path, capsys):

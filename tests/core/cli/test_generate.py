@@ -87,3 +87,73 @@ def test_bad_bars_are_one_line_errors(run_cli, midi, tmp_path, capsys):
     assert run_cli("continue", midi, "--from-bar", 2, "--bars", 2, "--instruments", "kazoo", "--out", tmp_path / "x.mid") == 2
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 3 and all(line.startswith("mahlernet continue: ") for line in lines)
+
+
+def test_continuing_drums_with_a_model_without_drums_prints_a_one_line_note(run_cli, tmp_path, capsys):
+    from tests.core.tiny_training import groove
+
+    song = tmp_path / "groove.mid"
+    write_midi(groove(bars=8), song)
+    _save(tmp_path / "models", "classical-continuation", use_context=True)
+    assert run_cli("continue", song, "--from-bar", 4, "--bars", 2, "--out", tmp_path / "plain.mid") == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1 and notes[0].startswith("note: drums not continued: bars 3-4 play 24 drum notes")
+    continued = read_midi(tmp_path / "plain.mid")
+    assert any(t.is_drum for t in continued.tracks)  # the seed's drums are still in the file
+    assert not [n for t in continued.tracks if t.is_drum for n in t.notes if n.start >= 4 * 1920]  # none after it
+
+
+def test_a_drum_model_takes_drums_among_the_allowed_instruments_and_prints_no_note(run_cli, tmp_path, capsys):
+    from tests.core.tiny_training import groove
+
+    song = tmp_path / "groove.mid"
+    write_midi(groove(bars=8), song)
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    model = random_model(seed=3, instruments="pop-drums")
+    path = save_model(folder / "drummer.safetensors", model, make_card(model, name="drummer"))
+    out = tmp_path / "drums.mid"
+    code = run_cli("continue", song, "--from-bar", 4, "--bars", 2, "--instruments", "drums", "--model", path, "--out", out)
+    assert code == 0 and "note:" not in capsys.readouterr().out
+    new = [n for t in read_midi(out).tracks for n in t.notes if n.start >= 4 * 1920]
+    kit = [t for t in read_midi(out).tracks if t.is_drum]
+    assert new and len(kit) == 1 and all(n in kit[0].notes for n in new)  # only the kit plays on
+
+
+@pytest.mark.parametrize("meter", ["3/4", "6/8", "4/4"])
+def test_generate_writes_new_pieces_in_the_asked_meter(run_cli, tmp_path, capsys, meter):
+    _save(tmp_path / "models", "classical-continuation", use_context=True)
+    out = tmp_path / "new.mid"
+    code = run_cli("generate", "--bars", 3, "--meter", meter, "--tempo", 90, "--variations", 2, "--seed", 3, "--out", out)
+    assert code == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    for index, path in enumerate([out, out.with_name("new-2.mid")]):
+        assert f"wrote {path}: 3 bars of {meter}" in printed and f"(seed {3 + index})" in printed
+        score = read_midi(path)
+        assert [m.text for m in score.time_signatures] == [meter] and round(score.tempos[0].bpm) == 90
+        assert all(n.start < score.bar(4).start for t in score.tracks for n in t.notes)
+
+
+def test_attributes_move_the_codes_and_unknown_names_fail_before_anything_is_read(run_cli, midi, tmp_path, capsys):
+    import numpy as np
+
+    from core.attributes import ATTRIBUTES, AttributeVectors, vectors_path
+
+    path = _save(tmp_path / "models", "classical-continuation", use_context=True)
+    out = tmp_path / "g.mid"
+    assert run_cli("generate", "--bars", 2, "--out", out, "--attribute", "loudness=+1") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown attribute 'loudness' (known: density, register" in err
+    assert run_cli("generate", "--bars", 2, "--out", out, "--attribute", "density=+1") == 2
+    assert "has no attribute vectors (classical-continuation.attributes.safetensors)" in capsys.readouterr().err
+    assert not out.exists()
+    assert run_cli("continue", midi, "--from-bar", 2, "--bars", 1, "--out", out, "--attribute", "busy") == 2
+    assert "write NAME=AMOUNT" in capsys.readouterr().err
+
+    AttributeVectors(ATTRIBUTES, np.random.default_rng(1).normal(0, 3, (6, 8))).save(vectors_path(path))
+    plain, moved = tmp_path / "plain.mid", tmp_path / "moved.mid"
+    assert run_cli("continue", midi, "--from-bar", 2, "--bars", 2, "--seeded", "--out", plain) == 0
+    argv = ["continue", midi, "--from-bar", 2, "--bars", 2, "--seeded", "--out", moved, "--attribute", "density=+2", "--attribute", "register=-1"]
+    assert run_cli(*argv) == 0
+    assert read_midi(plain) != read_midi(moved)
+    assert run_cli("generate", "--bars", 2, "--out", out, "--attribute", "stepwise=1.5") == 0

@@ -1,0 +1,111 @@
+"""Steering controls shared by the generation panels: attribute sliders and the Humanize amount.
+
+* :class:`AttributeSliders`: one slider per attribute vector of the model (note density, register,
+  polyphony, rhythmic busyness, stepwise motion, note length), from -3 to +3 vector lengths, and a
+  Reset. Their amounts travel in the panel's request; the job adds the vectors to the latent codes
+  (:mod:`core.attributes`).
+* :class:`HumanizeBox`: how much expressive timing and dynamics auditions and dragged-out MIDI files
+  get (0% = as written; :mod:`core.audio.humanize`). Only the new bars are humanized: the composer's
+  own bars play as written.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSlider, QSpinBox, QWidget
+
+from app import theme
+from core.attributes import ATTRIBUTES, DESCRIPTIONS
+
+STEPS_PER_UNIT = 10  # slider steps per vector length
+MAX_AMOUNT = 3.0
+LABELS = {
+    "density": "Density",
+    "register": "Register",
+    "polyphony": "Polyphony",
+    "busyness": "Busyness",
+    "stepwise": "Stepwise",
+    "duration": "Note length",
+}
+
+
+class AttributeSliders(QWidget):
+    """A slider per attribute (-3 to +3 vector lengths, 0 = untouched) and a Reset button."""
+
+    changed = Signal(object)  # tuple of (name, amount) with amount != 0
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setHorizontalSpacing(8)
+        layout.setVerticalSpacing(4)
+        self.sliders: dict[str, QSlider] = {}
+        self._values: dict[str, QLabel] = {}
+        for row, name in enumerate(ATTRIBUTES):
+            label = QLabel(LABELS[name])
+            label.setToolTip(f"Move the {DESCRIPTIONS[name]} of the new bars (in lengths of the model's attribute vector)")
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setObjectName(f"attribute_{name}")
+            slider.setRange(int(-MAX_AMOUNT * STEPS_PER_UNIT), int(MAX_AMOUNT * STEPS_PER_UNIT))
+            slider.setSingleStep(1)
+            slider.setPageStep(5)
+            slider.setValue(0)
+            slider.setToolTip(label.toolTip())
+            value = QLabel()
+            value.setMinimumWidth(34)
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            slider.valueChanged.connect(self._on_slider)
+            layout.addWidget(label, row, 0)
+            layout.addWidget(slider, row, 1)
+            layout.addWidget(value, row, 2)
+            self.sliders[name] = slider
+            self._values[name] = value
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setObjectName("attributes_reset")
+        self.reset_button.setToolTip("Set every attribute back to 0 (the model's own choice)")
+        self.reset_button.clicked.connect(self.reset)
+        layout.addWidget(self.reset_button, len(ATTRIBUTES), 2, 1, 1, Qt.AlignmentFlag.AlignRight)
+        self._show_values()
+
+    def amounts(self) -> tuple[tuple[str, float], ...]:
+        """The attributes the composer moved, with their amounts in vector lengths."""
+        return tuple((name, s.value() / STEPS_PER_UNIT) for name, s in self.sliders.items() if s.value())
+
+    def set_amounts(self, amounts: dict[str, float]) -> None:
+        for name, slider in self.sliders.items():
+            slider.setValue(round(amounts.get(name, 0.0) * STEPS_PER_UNIT))
+
+    def reset(self) -> None:
+        self.set_amounts({})
+
+    def _on_slider(self) -> None:
+        self._show_values()
+        self.changed.emit(self.amounts())
+
+    def _show_values(self) -> None:
+        for name, slider in self.sliders.items():
+            value = slider.value() / STEPS_PER_UNIT
+            label = self._values[name]
+            label.setText(f"{value:+.1f}" if value else "0")
+            label.setStyleSheet("" if not value else f"color: {theme.ACCENT};")
+
+
+class HumanizeBox(QSpinBox):
+    """Humanize strength in percent (0 = play exactly as written)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("humanize")
+        self.setRange(0, 100)
+        self.setSingleStep(10)
+        self.setSuffix("%")
+        self.setPrefix("Humanize ")
+        self.setValue(0)
+        self.setToolTip(
+            "Expressive timing and dynamics for auditions and dragged-out files: a melody lead, a little "
+            "timing jitter, accents and phrase dynamics. Only the new bars; your own bars play as written."
+        )
+
+    def strength(self) -> float:
+        return self.value() / 100.0

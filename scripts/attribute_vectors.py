@@ -1,0 +1,105 @@
+"""Compute a model's attribute vectors and measure them (MusicVAE's table); store both with the model.
+
+    python scripts/attribute_vectors.py MODEL.safetensors DATASET_DIR [--test-bars 200] [--amount 1.5]
+                                        [--train-bars 8000] [--no-card] [--recipe quartile|partial]
+
+* the vectors (:mod:`core.attributes`) come from the posterior means of bars of the
+  model's *training* works (its card's ``split``; ``--train-bars`` of them drawn at random, seed 0);
+* the table: ``--test-bars`` bars of its *test* works (less the bars that copy a training bar), each
+  decoded from its own code and from its code plus ``--amount`` times each vector
+  (:func:`core.generation.attribute_study.measure`), the change of every attribute in standard
+  deviations of that attribute over the real test bars.
+
+``--recipe partial`` computes the experimental partial-regression vectors instead
+(:func:`core.generation.attribute_study.partial_vectors`).
+
+Writes ``NAME.attributes.safetensors`` beside the model and, unless ``--no-card``, an ``attributes``
+entry in its card (the ``.json`` beside it and the copy inside the weights file, which is rewritten
+with its tensors unchanged). Prints the table as Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.batching import PairSet, load_pieces  # noqa: E402
+from core.checkpoints import load_model, save_model  # noqa: E402
+from core.errors import MahlerNetError  # noqa: E402
+from core.evaluation import evaluation_ids  # noqa: E402
+from core.generation.attribute_study import BarTable, compute_vectors, measure, usable_ids  # noqa: E402
+from core.attributes import DESCRIPTIONS, vectors_path  # noqa: E402
+from core.training import TrainingConfig  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("model", type=Path)
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--test-bars", type=int, default=200)
+    parser.add_argument("--train-bars", type=int, default=8000, help="training bars the vectors are computed from (0: all)")
+    parser.add_argument("--amount", type=float, default=1.5)
+    parser.add_argument("--no-card", action="store_true", help="do not write the card entry")
+    parser.add_argument("--recipe", choices=("quartile", "partial"), default="quartile", help="MusicVAE's quartiles (default) or the partial-regression experiment")
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except MahlerNetError as error:
+        print(f"attribute_vectors: {error}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    began = time.perf_counter()
+    model, card = load_model(args.model)
+    known = set(TrainingConfig().to_dict())
+    training = TrainingConfig.from_dict({k: v for k, v in (card.get("training") or {}).items() if k in known})
+    pieces = load_pieces(args.dataset)
+    pairs = PairSet(pieces, model.config.context_bars, training.max_events or None)
+    table = BarTable.of(pieces)
+    rng = np.random.default_rng(0)
+    train_ids, train_note = evaluation_ids(pairs, card, "train")
+    if args.train_bars and len(train_ids) > args.train_bars:
+        train_ids = np.sort(rng.permutation(train_ids)[: args.train_bars])
+    test_ids, test_note = evaluation_ids(pairs, card, "test")
+    test_ids = usable_ids(table, np.sort(np.random.default_rng(1).permutation(test_ids)[: args.test_bars * 2]))[: args.test_bars]
+
+    def say(text: str) -> None:
+        print(f"[{time.perf_counter() - began:6.0f} s] {text}", flush=True)
+
+    vectors = compute_vectors(model, pairs, train_ids, say, recipe=args.recipe)
+    out = vectors_path(args.model)
+    vectors.save(out)
+    say(f"wrote {out}")
+    study = measure(model, vectors, pairs, table, test_ids, amount=args.amount, progress=say)
+    print("\n".join(study.table()))
+    for name, verdict in study.goal().items():
+        print(f"{name}: own {verdict['own_sd']:+.2f} SD, largest other {verdict['largest_other_sd']:.2f} SD, goal met: {verdict['met']}")
+    if not args.no_card:
+        card["attributes"] = {
+            "file": out.name,
+            "recipe": "MusicVAE: mean posterior code of the top quartile of an attribute minus the bottom quartile's"
+            if args.recipe == "quartile" else "partial regression (scripts/attribute_vectors.py --recipe partial)",
+            "names": {name: DESCRIPTIONS[name] for name in vectors.names},
+            "computed_from": f"{len(train_ids)} bars of {train_note} (drawn at random, seed 0)",
+            "measured_on": f"{study.bars} bars of {test_note}, decoded with the app's default controls",
+            "table_markdown": study.table(),
+            "reproduce": f"python scripts/attribute_vectors.py models/{args.model.name} DATASET_DIR",
+            **study.to_dict(),
+        }
+        save_model(args.model, model, card, half=card.get("dtype") == "float16")
+        say(f"wrote the card entry into {args.model.with_suffix('.json')}")
+    print(json.dumps(study.to_dict()["goal"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
