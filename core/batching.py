@@ -84,6 +84,7 @@ class PairBatch:
     previous: EventBatch
     chain_beat: torch.Tensor
     bar_length: torch.Tensor
+    chords: torch.Tensor | None = None  # (B, 2) chord indices of each bar's halves (chord-conditioned models)
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> "PairBatch":
         return PairBatch(
@@ -92,6 +93,7 @@ class PairBatch:
             previous=self.previous.to(device, non_blocking),
             chain_beat=self.chain_beat.to(device, non_blocking=non_blocking),
             bar_length=self.bar_length.to(device, non_blocking=non_blocking),
+            chords=None if self.chords is None else self.chords.to(device, non_blocking=non_blocking),
         )
 
     def pin_memory(self) -> "PairBatch":
@@ -214,6 +216,8 @@ class PairSet:
     def __init__(self, pieces: Sequence[EncodedPiece], context_bars: int = 1, max_events: int | None = None):
         events = EventArrays.concatenate([piece.events for piece in pieces])
         self._setup(InMemoryEvents(events), BarTable.of_pieces(pieces), tuple(p.source for p in pieces), context_bars, max_events)
+        if pieces and all(piece.bar_chords is not None for piece in pieces):  # chord-conditioned models need them
+            self.bar_chords = np.concatenate([piece.bar_chords for piece in pieces]).astype(np.int64)
 
     @classmethod
     def from_store(
@@ -248,6 +252,7 @@ class PairSet:
         usable = np.ones(count, bool) if max_events is None else self.input_lengths <= max_events
         self.pairs = np.flatnonzero(usable)
         self.pieces = len(sources)
+        self.bar_chords: np.ndarray | None = None  # per bar: the chords of its halves (see __init__)
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -345,16 +350,22 @@ class PairSet:
         if with_context:
             context_starts = self.context_start[pair_ids]
             context = self._gather(context_starts, starts - context_starts, self.start_token[pair_ids])
+        chords = self.bar_chords[pair_ids] if self.bar_chords is not None else None
         if transpose is not None:
             shifts = _feasible_shifts(np.asarray(transpose, np.int64), [b for b in (bar, context) if b is not None])
             bar = _transposed(bar, shifts)
             context = _transposed(context, shifts) if context is not None else None
+            if chords is not None:  # the chords move with the notes
+                from core.harmony.conditioning import transposed_indices  # noqa: PLC0415
+
+                chords = transposed_indices(chords, shifts)
         return PairBatch(
             context=context,
             bar=bar,
             previous=shift_right(bar),
             chain_beat=bar.beat,
             bar_length=torch.from_numpy(self.bar_length[pair_ids]),
+            chords=None if chords is None else torch.from_numpy(np.asarray(chords, np.int64)),
         )
 
     def _gather(self, starts: np.ndarray, lengths: np.ndarray, start_token: np.ndarray) -> EventBatch:

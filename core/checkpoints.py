@@ -78,7 +78,7 @@ def make_card(model: MahlerNet, **fields: Any) -> dict[str, Any]:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "representation_version": REPRESENTATION_VERSION,
-        "kind": "continuation" if model.config.use_context else "interpolation",
+        "kind": "arranger" if model.config.chords else ("continuation" if model.config.use_context else "interpolation"),
         "parameters": model.parameter_count(),
         "network": model.config.to_dict(),
     }
@@ -90,6 +90,8 @@ def save_model(path: str | Path, model: MahlerNet, card: dict[str, Any], half: b
     """Write ``path`` (.safetensors) and its ``.json`` card; ``half`` stores float tensors as fp16."""
     path = Path(path)
     card = dict(card, dtype="float16" if half else "float32")
+    if model.config.chords:  # a chord-conditioned model is an arranger whatever its card said before
+        card["kind"] = "arranger"
     tensors = {}
     for name, tensor in model.state_dict().items():
         tensor = tensor.detach().cpu()

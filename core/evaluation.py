@@ -40,7 +40,7 @@ def sampled_free_running(model: MahlerNet, sampler: Sampler, pairs: PairSet, ids
     with torch.no_grad():
         context = model.encode_context(batch.context)
         mu, _ = model.encode_input(batch.bar, context)
-        state = model.initial_state(mu, context)
+        state = model.initial_state(mu, context, batch.chords)
     plans = [_plan(pairs, pair) for pair in ids]
     carry = Carry.stack([_carry_into(pairs, pair) for pair in ids])
     decoded = sampler.decode(state, plans, carry, make_streams(0, len(ids)))

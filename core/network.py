@@ -48,6 +48,9 @@ Departures from the original implementation (spec sections 3 and 6), all deliber
     ignored the key and texture the decoder needed to hear from it (issue #21's measurements).
 11. ``encoder_dropout`` also applies to the inputs and the summary of a single-layer encoder
     (``nn.LSTM`` drops only between layers, so in the small presets it did nothing).
+12. ``chords`` (off by default; issue #17) feeds the decoder the chords of the bar's two halves at
+    every step, beside the context summary and ``P`` (see :mod:`core.harmony.conditioning`), so that
+    a z can be decoded over any chord progression.
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.batching import EventBatch, PairBatch
+from core.errors import GenerationError
+from core.harmony.conditioning import BAR_CHORD_FEATURES, chord_features
 from core.features import event_features, one_hot, step_features, step_width, event_width
 from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
 from core.representation.instruments import TABLES, InstrumentTable
@@ -96,6 +101,7 @@ class NetworkConfig:
     output_init_std: float = 0.001
     prior: str = "standard"  # "standard" = N(0, I) (original); "learned" = p(z | context), see note 10
     prior_size: int = 256  # hidden units of the learned prior's MLP
+    chords: bool = False  # the decoder hears the chords of the bar's halves (note 12)
     # The instrument table the instrument classes mean (core.representation.instruments): "mahlernet"
     # drops drums; "pop-drums" has a drum-kit class. It changes no tensor, only what the classes are.
     instruments: str = "mahlernet"
@@ -264,7 +270,7 @@ class MahlerNet(nn.Module):
         )
         self.z_projection = nn.Linear(c.z_dim, c.decoder_size)
         self.z_norm = nn.BatchNorm1d(c.decoder_size, eps=c.norm_eps, momentum=c.norm_momentum)
-        condition = c.decoder_size + (summary if c.use_context else 0)
+        condition = c.decoder_size + (summary if c.use_context else 0) + (BAR_CHORD_FEATURES if c.chords else 0)
         self.condition_projection = nn.Linear(condition, c.condition_size) if c.condition_size else None
         decoder_in = step_width(velocity) + (c.condition_size or condition)
         self.decoder = nn.LSTM(
@@ -335,11 +341,19 @@ class MahlerNet(nn.Module):
         return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
     # ----------------------------------------------------------------------------------- decoding
-    def initial_state(self, z: torch.Tensor, context_summary: torch.Tensor | None) -> DecoderState:
-        """Decoder state before the first step: ``P`` (from z) as every layer's h and c."""
+    def initial_state(
+        self, z: torch.Tensor, context_summary: torch.Tensor | None, chords: torch.Tensor | None = None
+    ) -> DecoderState:
+        """Decoder state before the first step: ``P`` (from z) as every layer's h and c. A model with
+        ``chords`` needs ``chords``, the (B, 2) chord indices of the bar's halves; others ignore it."""
         projected = F.leaky_relu(self.z_norm(self.z_projection(z)), self.config.leaky_slope)
         projected = F.dropout(projected, self.config.z_dropout, self.training)
         condition = projected if context_summary is None else torch.cat([context_summary, projected], dim=-1)
+        if self.config.chords:
+            if chords is None:
+                raise GenerationError("this model is chord-conditioned (an arranger): use it with `mahlernet arrange`")
+            rows = chords.to(projected.device).expand(projected.shape[0], -1) if chords.shape[0] == 1 else chords
+            condition = torch.cat([condition, chord_features(rows.to(projected.device), projected.dtype)], dim=-1)
         if self.condition_projection is not None:
             condition = self.condition_projection(condition)
         state = projected.unsqueeze(0).expand(self.config.decoder_layers, -1, -1).contiguous()
@@ -436,7 +450,7 @@ class MahlerNet(nn.Module):
         context_summary = self.encode_context(batch.context)
         mu, logvar = self.encode_input(batch.bar, context_summary)
         z = self.sample_z(mu, logvar) if sample else mu
-        state = self.initial_state(z, context_summary)
+        state = self.initial_state(z, context_summary, batch.chords)
         if resample is not None:
             with torch.no_grad():
                 first, _ = self.decode(self.previous_rows(batch.previous, state.condition.dtype), state)

@@ -120,4 +120,5 @@ def mix(model, top: torch.Tensor, batch: PairBatch, probability: float) -> PairB
         previous=shift_right(inputs),
         chain_beat=torch.where(bar.mask, chain_beat, torch.full_like(chain_beat, -1)),
         bar_length=batch.bar_length,
+        chords=batch.chords,
     )

@@ -323,6 +323,8 @@ class Trainer:
             self.train_ids, self.val_ids = pairs.split(config.validation_ratio, config.seed)
         if len(self.train_ids) == 0:
             raise TrainingError(f"{run_dir}: no usable bars to train on")
+        if model.config.chords and pairs.bar_chords is None:
+            raise TrainingError(f"{run_dir}: a chord-conditioned model needs a dataset with chords (preprocess it again)")
         if len(self.train_ids) < self.cluster.world:
             raise TrainingError(f"{run_dir}: {len(self.train_ids)} bars to train on cannot be shared by {self.cluster.world} processes")
         self.state: dict[str, Any] = {

@@ -9,6 +9,7 @@ This is the one widget the window uses; it owns the :class:`Viewport` its parts 
   ticks of the piece, drawn translucent and outlined;
 * ``set_step_highlight(start_tick, end_tick, label)`` / ``clear_step_highlight()``: the bar(s) of the
   current interpolation step;
+* ``chord_lane``: the chords of each bar and half bar above the notes, editable by typing;
 * ``fit()``, ``zoom_time(factor)``, ``zoom_pitch(factor)``, ``scroll_by(dx, dy)``;
 * signals ``key_pressed(pitch)`` / ``key_released(pitch)`` from the keyboard, ``seek_requested(tick)``
   (double-click on the ruler numbers or on the notes);
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QScrollBar, QWidget
 from app import theme
 from app.piano_roll.bar_grid import BarGrid
 from app.piano_roll.canvas import NoteCanvas
+from app.piano_roll.chord_lane import ChordLane
 from app.piano_roll.keyboard import PianoKeyboard
 from app.piano_roll.drum_lane import DrumLane
 from app.piano_roll.editor import NoteEditor
@@ -77,6 +79,7 @@ class PianoRoll(QWidget):
 
         self.canvas = NoteCanvas(self.view)
         self.ruler = BarRuler(self.view)
+        self.chord_lane = ChordLane(self.view)
         self.keyboard = PianoKeyboard(self.view)
         self.hbar = QScrollBar(Qt.Orientation.Horizontal)
         self.vbar = QScrollBar(Qt.Orientation.Vertical)
@@ -102,14 +105,19 @@ class PianoRoll(QWidget):
         layout.addWidget(self.header, 0, 0, 1, 3)
         layout.addWidget(corner, 1, 0)
         layout.addWidget(self.ruler, 1, 1)
-        layout.addWidget(self.keyboard, 2, 0)
-        layout.addWidget(self.canvas, 2, 1)
-        layout.addWidget(self.vbar, 2, 2)
-        layout.addWidget(self.drum_corner, 3, 0)
-        layout.addWidget(self.drum_lane, 3, 1)
-        layout.addWidget(velocity_corner, 4, 0)
-        layout.addWidget(self.velocity_lane, 4, 1)
-        layout.addWidget(self.hbar, 5, 1)
+        lane_corner = QWidget()
+        lane_corner.setFixedSize(self.keyboard.width(), self.chord_lane.height())
+        lane_corner.setStyleSheet(f"background: {theme.PANEL};")
+        layout.addWidget(lane_corner, 2, 0)
+        layout.addWidget(self.chord_lane, 2, 1)
+        layout.addWidget(self.keyboard, 3, 0)
+        layout.addWidget(self.canvas, 3, 1)
+        layout.addWidget(self.vbar, 3, 2)
+        layout.addWidget(self.drum_corner, 4, 0)
+        layout.addWidget(self.drum_lane, 4, 1)
+        layout.addWidget(velocity_corner, 5, 0)
+        layout.addWidget(self.velocity_lane, 5, 1)
+        layout.addWidget(self.hbar, 6, 1)
 
         self.canvas.zoom_time_requested.connect(self.zoom_time)
         self.canvas.zoom_pitch_requested.connect(self.zoom_pitch)
@@ -139,6 +147,7 @@ class PianoRoll(QWidget):
         old_grid = self.grid
         self.grid = self._grid_for(previous, score)
         self.canvas.grid = self.ruler.grid = self.grid
+        self.chord_lane.set_score(score, new_piece=first or not keep_view)
         self.ruler.last_bar = score.bar_count if score is not None else None
         self.canvas.placeholder = "" if score is not None else EMPTY_TEXT
         count = len(score.tracks) if score is not None else 0
@@ -483,6 +492,7 @@ class PianoRoll(QWidget):
         time_axis = (view.left_tick, view.px_per_tick, view.width)
         if time_axis != self._time_axis:  # the lanes show no pitches: scrolling in pitch leaves them
             self._time_axis = time_axis
+            self.chord_lane.update()
             self.drum_lane.update()
             self.velocity_lane.update()
         self.view_changed.emit()

@@ -20,6 +20,7 @@ from core.errors import MahlerNetError
 # One line per sub-command module, in the order `mahlernet --help` lists them.
 COMMAND_MODULES = [
     "core.cli.info",
+    "core.cli.chords",
     "core.cli.preprocess",
     "core.cli.dataset_stats",
     "core.cli.audio",
@@ -28,6 +29,7 @@ COMMAND_MODULES = [
     "core.cli.plot",
     "core.cli.models",
     "core.cli.generate",
+    "core.cli.arrange",
 ]
 
 EXIT_USER_ERROR = 2

@@ -8,7 +8,8 @@ Steps: resample the times when the resolution cannot hold every class (spec sect
 resolution not divisible by 96 ticks per quarter is multiplied up to one that is, losslessly, or, when
 that would pass the 32,767 a MIDI file can hold, moved to the nearest multiple of 96); build the
 meter map; split notes that cross a meter change (the original dropped them); tokenise (2.3); cut into
-chunks and sections, normalise, unify and finalise (2.4-2.7); rows (2.8); bars (2.10).
+chunks and sections, normalise, unify and finalise (2.4-2.7); rows (2.8); bars (2.10); the chords of
+each half bar (:mod:`core.harmony`, heard over the whole Score) for chord-conditioned models.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from fractions import Fraction
 import numpy as np
 
 from core.errors import UnsupportedMeterError
+from core.harmony.conditioning import bar_chords
 from core.preprocess import report as reasons
 from core.preprocess.report import EncodeOptions, FileReport, Tally
 from core.preprocess.segment import build_chunks
@@ -209,6 +211,7 @@ def encode_score(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, source:
         bar_tempo=tempos,
         source=source,
         bar_start_tick=source_ticks,
+        bar_chords=bar_chords(score, source_ticks.tolist()),
     )
     meters = Counter(f"{n}/{d}" for n, d in zip(numerators, denominators))
     names = options.instruments.names

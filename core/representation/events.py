@@ -119,6 +119,9 @@ class EncodedPiece:
     ``bar_tempo`` its tempo in microseconds per quarter note. ``bar_start_tick`` (optional) is the tick
     of the source Score where each bar begins, so that bars can be found in, or written back to, the
     piece they came from (leading silence and unsupported meters are cut out of the encoding).
+    ``bar_chords`` (optional, ``(bars, 2)``) holds the chords of each bar's two halves as indices into
+    :data:`core.harmony.templates.VOCABULARY`, for chord-conditioned models; pieces saved before it
+    existed load with None.
     """
 
     events: EventArrays
@@ -129,11 +132,14 @@ class EncodedPiece:
     bar_tempo: np.ndarray
     source: str = ""
     bar_start_tick: np.ndarray | None = None
+    bar_chords: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bar_bounds", np.asarray(self.bar_bounds, dtype=np.int64))
         if self.bar_start_tick is not None:
             object.__setattr__(self, "bar_start_tick", np.asarray(self.bar_start_tick, dtype=np.int64))
+        if self.bar_chords is not None:
+            object.__setattr__(self, "bar_chords", np.asarray(self.bar_chords, dtype=np.int16).reshape(-1, 2))
         for name in ("bar_chunk", "bar_numerator", "bar_denominator", "bar_tempo"):
             object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=np.int32))
         bars = len(self.bar_bounds) - 1
@@ -144,6 +150,13 @@ class EncodedPiece:
         for name in ("bar_chunk", "bar_numerator", "bar_denominator", "bar_tempo", "bar_start_tick"):
             if getattr(self, name) is not None and getattr(self, name).shape != (bars,):
                 raise ValueError(f"{name} must have one entry per bar")
+        if self.bar_chords is not None:
+            from core.harmony.templates import VOCABULARY  # noqa: PLC0415 - only pieces with chords need it
+
+            if len(self.bar_chords) != bars:
+                raise ValueError("bar_chords must have one row per bar")
+            if len(self.bar_chords) and not (0 <= self.bar_chords.min() and self.bar_chords.max() < len(VOCABULARY)):
+                raise ValueError("bar_chords holds an index outside the chord vocabulary")
 
     @property
     def bar_count(self) -> int:
@@ -177,6 +190,8 @@ class EncodedPiece:
         )
         if self.bar_start_tick is not None:
             arrays["bar_start_tick"] = self.bar_start_tick
+        if self.bar_chords is not None:
+            arrays["bar_chords"] = self.bar_chords
         buffer = io.BytesIO()
         _write_npz(buffer, arrays)
         temporary = path.with_name(path.name + ".tmp")
@@ -211,6 +226,7 @@ class EncodedPiece:
                     bar_tempo=data["bar_tempo"],
                     source=str(data["source"]),
                     bar_start_tick=data["bar_start_tick"] if "bar_start_tick" in data.files else None,
+                    bar_chords=data["bar_chords"] if "bar_chords" in data.files else None,
                 )
         except DatasetError:
             raise

@@ -40,12 +40,18 @@ encoder_size = 24
 """
 
 
-def write_tiny_preset(folder: Path, kind: str = "continuation", epochs: int = 1, batch_size: int = 4) -> Path:
-    """``folder/<kind>.toml``: a tiny preset of ``kind`` (continuation: context on)."""
+def write_tiny_preset(
+    folder: Path, kind: str = "continuation", epochs: int = 1, batch_size: int = 4, chords: bool = False
+) -> Path:
+    """``folder/<kind>.toml``: a tiny preset of ``kind`` (continuation: context on); ``chords`` makes
+    its decoder hear each half bar's chord (the arranger's kind of model)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{kind}.toml"
     context = "true" if kind == "continuation" else "false"
-    path.write_text(TINY_PRESET.format(kind=kind, context=context, epochs=epochs, batch_size=batch_size))
+    text = TINY_PRESET.format(kind=kind, context=context, epochs=epochs, batch_size=batch_size)
+    if chords:
+        text = text.replace("[network]\n", "[network]\nchords = true\n", 1)
+    path.write_text(text)
     return path
 
 

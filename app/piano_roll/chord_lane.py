@@ -1,0 +1,149 @@
+"""The chord lane above the roll: the chord of each bar and half bar, as the recogniser hears it.
+
+The chords are recognised off the GUI thread (:mod:`core.harmony`, a second or so for a long
+quartet movement) whenever the piece changes. Double-click a chord to type another (``Am``,
+``G7``, ``F#:min7``, ``N``); Enter keeps it, Escape cancels. A name that is not a chord keeps the
+editor open, outlined red, with the reason in the lane. Typed chords are drawn in the accent colour
+and kept until another piece is opened; ``chords()`` gives the lane's chords with them applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtWidgets import QLineEdit, QWidget
+
+from app import theme
+from app.piano_roll.viewport import Viewport
+from app.workers import Task
+from core.errors import MahlerNetError
+from core.harmony.labels import Chord, parse_chord
+from core.harmony.recogniser import ChordSpan, recognise_chords
+from core.score import Score
+
+LANE_HEIGHT = 18
+ERROR_COLOUR = "#e06c6c"
+
+
+class ChordLane(QWidget):
+    chord_edited = Signal(int, object)  # start tick, Chord
+    chords_ready = Signal()
+
+    def __init__(self, view: Viewport, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = view
+        self.spans: list[ChordSpan] = []
+        self.edits: dict[int, Chord] = {}
+        self.error_text = ""
+        self._score: Score | None = None
+        self._task: Task | None = None
+        self._editing: ChordSpan | None = None
+        self.editor = QLineEdit(self)
+        self.editor.hide()
+        self.editor.returnPressed.connect(self._commit)
+        self.editor.installEventFilter(self)
+        self.setFixedHeight(LANE_HEIGHT)
+        self.setToolTip("<b>Chords</b><br>Double-click a chord to type another (Am, G7, F#:min7, N)")
+
+    # ------------------------------------------------------------------------------- contents
+    def set_score(self, score: Score | None, new_piece: bool = False) -> None:
+        """Recognise the chords of ``score`` in the background; ``new_piece`` forgets typed chords."""
+        if new_piece:
+            self.edits.clear()
+        self._score = score
+        if self._task is not None:
+            self._task.cancel()
+        if score is None:
+            self.spans = []
+            self.update()
+            return
+        task = Task(lambda progress, cancelled: (score, recognise_chords(score, "half")), name="chords")
+        task.result.connect(self._on_spans)  # a bound slot: Qt drops it if the lane is gone first
+        self._task = task.start()
+
+    def _on_spans(self, result: tuple[Score, list[ChordSpan]]) -> None:
+        score, spans = result
+        if score is not self._score:
+            return  # a piece that has changed since
+        self.spans = spans
+        self.update()
+        self.chords_ready.emit()
+
+    def chords(self) -> list[ChordSpan]:
+        """The lane's chords, typed ones in place of the recognised ones."""
+        return [replace(s, chord=self.edits[s.start]) if s.start in self.edits else s for s in self.spans]
+
+    # ------------------------------------------------------------------------------- painting
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(theme.PANEL))
+        font = QFont(painter.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+        painter.setFont(font)
+        for span in self.chords():
+            left, right = self.view.x_of(span.start), self.view.x_of(span.end)
+            if right < 0 or left > self.width():
+                continue
+            painter.setPen(QColor(theme.BORDER))
+            painter.drawLine(int(left), 3, int(left), self.height() - 3)
+            edited = span.start in self.edits
+            painter.setPen(QColor(theme.ACCENT if edited else theme.TEXT))
+            text = "" if span.chord.is_none and not edited else span.chord.label
+            painter.drawText(QRectF(left + 3, 0, max(0.0, right - left - 4), self.height()),
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)  # fmt: skip
+        if self.error_text:
+            painter.setPen(QColor(ERROR_COLOUR))
+            painter.drawText(QRectF(0, 0, self.width() - 4, self.height()),
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, self.error_text)  # fmt: skip
+        painter.end()
+
+    # -------------------------------------------------------------------------------- editing
+    def span_at(self, x: float) -> ChordSpan | None:
+        tick = self.view.tick_of(x)
+        return next((s for s in self.chords() if s.start <= tick < s.end), None)
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
+        span = self.span_at(event.position().x())
+        if span is not None:
+            self.edit(span)
+
+    def edit(self, span: ChordSpan) -> None:
+        """Open the editor over ``span``."""
+        self._editing = span
+        left = max(0, int(self.view.x_of(span.start)))
+        width = max(60, int(self.view.x_of(span.end)) - left)
+        self.editor.setGeometry(left, 0, width, self.height())
+        self.editor.setText(span.chord.label)
+        self.editor.setStyleSheet("")
+        self.editor.show()
+        self.editor.selectAll()
+        self.editor.setFocus()
+
+    def _commit(self) -> None:
+        if self._editing is None:
+            return
+        try:
+            chord = parse_chord(self.editor.text())
+        except MahlerNetError as error:
+            self.error_text = str(error)
+            self.editor.setStyleSheet(f"border: 1px solid {ERROR_COLOUR};")
+            self.update()
+            return
+        start = self._editing.start
+        self.edits[start] = chord
+        self._close_editor()
+        self.chord_edited.emit(start, chord)
+
+    def _close_editor(self) -> None:
+        self._editing = None
+        self.error_text = ""
+        self.editor.hide()
+        self.update()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if watched is self.editor and event.type() == event.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
+            self._close_editor()
+            return True
+        return super().eventFilter(watched, event)

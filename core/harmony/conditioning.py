@@ -1,0 +1,83 @@
+"""Chords as a network condition: two chords a bar (first and second half), as vocabulary indices
+on disk and as one-hot features for the decoder.
+
+A bar's chords are ``(first half, second half)`` indices into
+:data:`core.harmony.templates.VOCABULARY` (the same chord twice when it holds the whole bar). The
+decoder hears them at every step of the bar: for each half a 12-way root one-hot, a 10-way quality
+one-hot and a no-chord flag (:data:`CHORD_FEATURES` = 23, :data:`BAR_CHORD_FEATURES` = 46). The
+chord sounding at an event's onset is not known before the decoder picks the event's offset, so
+it hears both and places itself in the bar from the beat features it already gets.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+if TYPE_CHECKING:  # torch is imported where features are made, not by the preprocessor's import
+    import torch
+
+from core.harmony.labels import QUALITIES, Chord
+from core.harmony.recogniser import chord_at, frame_bounds, recognise_frames
+from core.harmony.templates import CHORD_INDEX, VOCABULARY
+from core.score import Score
+
+SLOTS = 2  # chords per bar: the first and second half
+CHORD_FEATURES = 12 + len(QUALITIES) + 1
+BAR_CHORD_FEATURES = SLOTS * CHORD_FEATURES
+
+# Per vocabulary index: its root (-1 for no chord) and quality index (-1 for no chord).
+_ROOTS = np.array([-1 if c.root is None else c.root for c in VOCABULARY], np.int64)
+_QUALITIES = np.array([-1 if c.quality is None else QUALITIES.index(c.quality) for c in VOCABULARY], np.int64)
+_TRANSPOSED = np.array([[CHORD_INDEX[c.transposed(s)] for s in range(12)] for c in VOCABULARY], np.int64)
+
+
+def bar_chords(score: Score, bar_start_ticks: Sequence[int]) -> np.ndarray:
+    """(bars, 2) int16 vocabulary indices of the chords of the half bars starting at each tick of
+    ``bar_start_ticks`` (ticks of ``score``), as the recogniser hears the whole piece."""
+    spans = recognise_frames(score, "half")
+    out = np.zeros((len(bar_start_ticks), SLOTS), np.int16)
+    for row, tick in enumerate(bar_start_ticks):
+        bar = score.bar_at(int(tick))
+        starts = frame_bounds(bar, score.ticks_per_quarter, "half")
+        half = starts[1] if len(starts) > 1 and int(tick) == bar.start else int(tick)
+        out[row] = (CHORD_INDEX[chord_at(spans, int(tick))], CHORD_INDEX[chord_at(spans, half)])
+    return out
+
+
+def slots_of(chords: Sequence[Chord], per_bar: int) -> np.ndarray:
+    """(bars, 2) indices of a progression played ``per_bar`` (1 or 2) chords to the bar."""
+    if per_bar not in (1, 2):
+        raise ValueError("chords per bar must be 1 or 2")
+    indices = [CHORD_INDEX[chord] for chord in chords]
+    if per_bar == 1:
+        return np.array([[index, index] for index in indices], np.int16).reshape(-1, SLOTS)
+    if len(indices) % 2:
+        indices.append(indices[-1])  # an odd last chord holds its whole bar
+    return np.array(indices, np.int16).reshape(-1, SLOTS)
+
+
+def transposed_indices(indices: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """``indices`` (rows, 2) with row ``i``'s chords moved by ``shifts[i]`` semitones."""
+    return _TRANSPOSED[np.asarray(indices, np.int64), (np.asarray(shifts, np.int64) % 12)[:, None]]
+
+
+def chord_features(indices: "torch.Tensor", dtype: "torch.dtype | None" = None) -> "torch.Tensor":
+    """(B, 46) decoder features of (B, 2) chord indices: root, quality and no-chord one-hots per half
+    (float32 unless ``dtype`` says otherwise)."""
+    import torch  # noqa: PLC0415
+
+    dtype = dtype or torch.float32
+    indices = indices.long()
+    roots = torch.from_numpy(_ROOTS).to(indices.device)[indices]
+    qualities = torch.from_numpy(_QUALITIES).to(indices.device)[indices]
+    parts = []
+    for slot in range(SLOTS):
+        root, quality = roots[:, slot], qualities[:, slot]
+        parts += [
+            torch.nn.functional.one_hot(root.clamp(min=0), 12) * (root >= 0).unsqueeze(-1),
+            torch.nn.functional.one_hot(quality.clamp(min=0), len(QUALITIES)) * (quality >= 0).unsqueeze(-1),
+            (root < 0).unsqueeze(-1),
+        ]
+    return torch.cat(parts, dim=-1).to(dtype)

@@ -1,0 +1,226 @@
+"""The chord recogniser: the chord of each bar, half bar or beat of a Score.
+
+Each frame (a bar, half a bar or a beat) gets a pitch-class profile: how long each pitch class
+sounds in it (duration-weighted, octave doublings counted), plus a bass profile (how long each
+pitch class is the lowest note). Every chord of the vocabulary scores the frame by the cosine of the
+profile with its template, a bonus when its root is in the bass and a small prior per quality
+(triads before sevenths, sus4 and aug last). A Viterbi pass over the frames then picks the chord
+sequence that scores best when each change costs a penalty: a passing note that briefly tips one
+frame towards another chord does not flip it. Frames where nothing sounds are no chord (``N``).
+Drum tracks are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal, Sequence
+
+import numpy as np
+
+from core.harmony.labels import NO_CHORD, Chord
+from core.harmony.templates import QUALITY_INDEX, VOCABULARY, template_matrix
+from core.score import Bar, Score
+
+Resolution = Literal["bar", "half", "beat"]
+RESOLUTIONS: tuple[Resolution, ...] = ("bar", "half", "beat")
+STEPS_PER_QUARTER = 12  # grid of the profiles: fine enough for sixteenth triplets
+
+
+@dataclass(frozen=True)
+class RecogniserSettings:
+    """The recogniser's weights (tuned on the Bach chorale analyses, see benchmarks/chords.py)."""
+
+    bass_weight: float = 0.0  # how much of the bass profile joins the pitch-class profile (the bonus below does better)
+    root_in_bass_bonus: float = 0.08  # added to a chord whose root is the bass (times the bass share)
+    change_penalty: float = 0.05  # score a chord change costs in the Viterbi pass
+    quality_prior: dict[str, float] = field(
+        default_factory=lambda: {
+            "maj": 0.0, "min": 0.0, "dim": -0.04, "aug": -0.12, "dom7": -0.02, "maj7": -0.06,
+            "min7": -0.05, "hdim7": -0.04, "dim7": -0.03, "sus4": -0.12,
+        }
+    )
+    no_chord_score: float = 0.3  # what "no chord" scores in a frame where notes sound
+    offbeat_weight: float = 0.5  # weight of what sounds in the second half of each beat (passing notes)
+
+
+@dataclass(frozen=True)
+class ChordSpan:
+    """One chord of a piece: from ``start`` to ``end`` (ticks) starting in ``bar`` at ``beat``
+    (quarter notes from the barline, counted from 1.0)."""
+
+    bar: int
+    beat: float
+    start: int
+    end: int
+    chord: Chord
+
+    def as_json(self) -> dict[str, object]:
+        return {"bar": self.bar, "beat": self.beat, "chord": self.chord.label}
+
+
+def beat_length(bar: Bar, ticks_per_quarter: int) -> int:
+    """Ticks of one beat of the bar's meter: the denominator's note, or a dotted one in compound
+    meters (6/8, 9/8, 12/8 count in dotted quarters)."""
+    unit = Fraction(4 * ticks_per_quarter, bar.denominator)
+    if bar.numerator % 3 == 0 and bar.numerator > 3 and bar.denominator >= 8:
+        unit *= 3
+    return max(1, round(unit))
+
+
+def frame_bounds(bar: Bar, ticks_per_quarter: int, resolution: Resolution) -> list[int]:
+    """Start ticks of the bar's frames (the bar's start first)."""
+    if resolution == "bar":
+        return [bar.start]
+    beat = beat_length(bar, ticks_per_quarter)
+    starts = list(range(bar.start, bar.end, beat))
+    if len(starts) > 1 and bar.end - starts[-1] < beat // 2:
+        starts.pop()  # a scrap shorter than half a beat joins the beat before it
+    if resolution == "beat" or len(starts) < 2:
+        return starts
+    return [bar.start, starts[(len(starts) + 1) // 2]]
+
+
+def profiles(
+    score: Score, bounds: Sequence[int], end: int, offbeat_weight: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(frames, 12) pitch-class and bass profiles of the frames starting at ``bounds`` (the last
+    ending at ``end``), in grid steps of sounding time; a step in the second half of a beat counts
+    ``offbeat_weight`` (passing notes mostly sound there, the chord on the beat)."""
+    step = max(1, score.ticks_per_quarter // STEPS_PER_QUARTER)
+    total_steps = -(-max(end, 1) // step) + 1
+    change = np.zeros((total_steps + 1, 128), np.int32)
+    for track in score.tracks:
+        if track.is_drum or not track.notes:
+            continue
+        notes = np.asarray(track.notes, np.int64)
+        first = np.minimum(notes[:, 0] // step, total_steps)
+        last = np.minimum(np.maximum(-(-(notes[:, 0] + notes[:, 1]) // step), first + 1), total_steps)
+        np.add.at(change, (first, notes[:, 2]), 1)
+        np.add.at(change, (last, notes[:, 2]), -1)
+    sounding = np.cumsum(change, axis=0)[:total_steps] > 0  # (steps, 128)
+    counts = sounding.reshape(total_steps, -1)
+    pitch_classes = np.zeros((total_steps, 12))
+    for pitch_class in range(12):
+        pitch_classes[:, pitch_class] = counts[:, pitch_class::12].sum(axis=1)
+    any_sounding = counts.any(axis=1)
+    lowest = np.argmax(counts, axis=1)
+    bass = np.zeros((total_steps, 12))
+    bass[np.nonzero(any_sounding)[0], lowest[any_sounding] % 12] = 1.0
+    weights = _beat_position_weights(score, total_steps, step, offbeat_weight)
+    pitch_classes *= weights[:, None]
+    bass *= weights[:, None]
+    step_bounds = [b // step for b in bounds] + [max(end // step, bounds[-1] // step + 1)]
+    cumulative_pc = np.vstack([np.zeros((1, 12)), np.cumsum(pitch_classes, axis=0)])
+    cumulative_bass = np.vstack([np.zeros((1, 12)), np.cumsum(bass, axis=0)])
+    edges = np.minimum(np.asarray(step_bounds), total_steps)
+    return np.diff(cumulative_pc[edges], axis=0), np.diff(cumulative_bass[edges], axis=0)
+
+
+def _beat_position_weights(score: Score, total_steps: int, step: int, offbeat_weight: float) -> np.ndarray:
+    """(steps,) weight of each grid step: 1 in the first half of a beat, ``offbeat_weight`` after."""
+    weights = np.ones(total_steps)
+    if offbeat_weight == 1.0:
+        return weights
+    times = np.arange(total_steps) * step
+    for bar in score.bars(until_tick=total_steps * step):
+        beat = beat_length(bar, score.ticks_per_quarter)
+        first, last = bar.start // step, min(-(-bar.end // step), total_steps)
+        into_beat = (times[first:last] - bar.start) % beat
+        weights[first:last] = np.where(into_beat < beat / 2, 1.0, offbeat_weight)
+    return weights
+
+
+def chord_scores(pitch_profile: np.ndarray, bass_profile: np.ndarray, settings: RecogniserSettings) -> np.ndarray:
+    """(frames, len(VOCABULARY)) score of each chord in each frame (higher fits better)."""
+    templates = template_matrix()
+    totals = pitch_profile.sum(axis=1, keepdims=True)
+    bass_totals = bass_profile.sum(axis=1, keepdims=True)
+    silent = totals[:, 0] == 0
+    pcp = pitch_profile / np.maximum(totals, 1e-9)
+    bass = bass_profile / np.maximum(bass_totals, 1e-9)
+    weighted = pcp + settings.bass_weight * bass
+    norms = np.linalg.norm(weighted, axis=1, keepdims=True)
+    template_norms = np.maximum(np.linalg.norm(templates, axis=1), 1e-9)
+    scores = (weighted / np.maximum(norms, 1e-9)) @ (templates / template_norms[:, None]).T
+    for index, chord in enumerate(VOCABULARY):
+        if chord.root is None or chord.quality is None:
+            continue
+        scores[:, index] += settings.root_in_bass_bonus * bass[:, chord.root] + settings.quality_prior[chord.quality]
+    scores[:, 0] = settings.no_chord_score
+    scores[silent] = 0.0
+    scores[silent, 0] = 1.0
+    return scores
+
+
+def viterbi(scores: np.ndarray, change_penalty: float) -> np.ndarray:
+    """The chord index of each frame that maximises the summed scores minus ``change_penalty`` per change."""
+    frames, states = scores.shape
+    if frames == 0:
+        return np.zeros(0, np.int64)
+    best = scores[0].copy()
+    back = np.zeros((frames, states), np.int64)
+    for frame in range(1, frames):
+        leader = int(np.argmax(best))
+        switch = best[leader] - change_penalty
+        stay_better = best >= switch
+        back[frame] = np.where(stay_better, np.arange(states), leader)
+        best = np.where(stay_better, best, switch) + scores[frame]
+    path = np.zeros(frames, np.int64)
+    path[-1] = int(np.argmax(best))
+    for frame in range(frames - 1, 0, -1):
+        path[frame - 1] = back[frame, path[frame]]
+    return path
+
+
+def recognise_frames(
+    score: Score, resolution: Resolution = "half", settings: RecogniserSettings | None = None
+) -> list[ChordSpan]:
+    """The chord of every frame of the piece, one :class:`ChordSpan` per frame (not merged)."""
+    if resolution not in RESOLUTIONS:
+        raise ValueError(f"resolution {resolution!r} is not one of {RESOLUTIONS}")
+    settings = settings or RecogniserSettings()
+    bars = score.bars()
+    if not bars:
+        return []
+    starts: list[tuple[Bar, int]] = []
+    for bar in bars:
+        starts += [(bar, tick) for tick in frame_bounds(bar, score.ticks_per_quarter, resolution)]
+    bounds = [tick for _, tick in starts]
+    end = bars[-1].end
+    pitch_profile, bass_profile = profiles(score, bounds, end, settings.offbeat_weight)
+    path = viterbi(chord_scores(pitch_profile, bass_profile, settings), settings.change_penalty)
+    spans = []
+    for index, ((bar, tick), state) in enumerate(zip(starts, path)):
+        frame_end = bounds[index + 1] if index + 1 < len(bounds) else end
+        beat = 1.0 + (tick - bar.start) / score.ticks_per_quarter
+        spans.append(ChordSpan(bar.number, round(beat, 4), tick, frame_end, VOCABULARY[int(state)]))
+    return spans
+
+
+def recognise_chords(
+    score: Score, resolution: Resolution = "half", settings: RecogniserSettings | None = None
+) -> list[ChordSpan]:
+    """The chords of the piece: one span at every barline, and another wherever the chord changes
+    inside a bar (at a half bar, or a beat with ``resolution="beat"``)."""
+    merged: list[ChordSpan] = []
+    for span in recognise_frames(score, resolution, settings):
+        previous = merged[-1] if merged else None
+        if previous is not None and previous.bar == span.bar and previous.chord == span.chord:
+            merged[-1] = ChordSpan(previous.bar, previous.beat, previous.start, span.end, previous.chord)
+        else:
+            merged.append(span)
+    return merged
+
+
+def chord_at(spans: Sequence[ChordSpan], tick: int) -> Chord:
+    """The chord sounding at ``tick`` (no chord outside the spans). ``spans`` in time order."""
+    import bisect
+
+    index = bisect.bisect_right([span.start for span in spans], tick) - 1
+    if index < 0 or tick >= spans[index].end:
+        return NO_CHORD
+    return spans[index].chord
+
+
+__all__ = ["ChordSpan", "RecogniserSettings", "RESOLUTIONS", "chord_at", "recognise_chords", "recognise_frames", "QUALITY_INDEX"]

@@ -1,0 +1,72 @@
+"""The chord lane: recognised off the GUI thread, drawn over the bars, edited by typing."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from app.piano_roll import PianoRoll
+from core.harmony.labels import Chord
+from core.score import Note, Score, TimeSignature, Track
+
+TPQ = 480
+BAR = 4 * TPQ
+
+
+def progression() -> Score:
+    """C | G7 | Am F (half bars)."""
+    chords = [((0, BAR), (48, 52, 55)), ((BAR, BAR), (43, 47, 50, 53)), ((2 * BAR, BAR // 2), (45, 48, 52)),
+              ((2 * BAR + BAR // 2, BAR // 2), (41, 45, 48))]  # fmt: skip
+    notes = [Note(start, length, pitch, 80) for (start, length), pitches in chords for pitch in pitches]
+    return Score(TPQ, (Track("piano", notes=tuple(notes)),), time_signatures=(TimeSignature(0, 4, 4),))
+
+
+@pytest.fixture
+def roll(qtbot):
+    roll = PianoRoll()
+    qtbot.addWidget(roll)
+    roll.resize(900, 500)
+    roll.show()
+    qtbot.waitExposed(roll)
+    with qtbot.waitSignal(roll.chord_lane.chords_ready, timeout=30_000):
+        roll.set_score(progression(), keep_view=False)
+    return roll
+
+
+def test_the_lane_shows_the_recognised_chords_above_the_notes(roll):
+    lane = roll.chord_lane
+    labels = [(s.bar, s.beat, s.chord.label) for s in lane.chords()]
+    assert labels[:4] == [(1, 1.0, "C:maj"), (2, 1.0, "G:dom7"), (3, 1.0, "A:min"), (3, 3.0, "F:maj")]
+    assert lane.y() < roll.canvas.y() and lane.height() > 0
+
+
+def test_typing_a_chord_replaces_it_and_junk_keeps_the_editor_open(roll, qtbot):
+    lane = roll.chord_lane
+    second = lane.chords()[1]
+    x = lane.view.x_of(second.start) + 5
+    qtbot.mouseDClick(lane, Qt.MouseButton.LeftButton, pos=QPoint(int(x), lane.height() // 2))
+    assert lane.editor.isVisible() and lane.editor.text() == "G:dom7"
+    lane.editor.setText("Hm7")
+    qtbot.keyClick(lane.editor, Qt.Key.Key_Return)
+    assert lane.editor.isVisible() and "'Hm7'" in lane.error_text
+    lane.editor.setText("F#m7")
+    with qtbot.waitSignal(lane.chord_edited) as edited:
+        qtbot.keyClick(lane.editor, Qt.Key.Key_Return)
+    assert edited.args == [second.start, Chord(6, "min7")]
+    assert not lane.editor.isVisible() and lane.error_text == ""
+    assert lane.chords()[1].chord.label == "F#:min7"
+    # An edit of the notes keeps typed chords; opening another piece forgets them.
+    with qtbot.waitSignal(lane.chords_ready, timeout=30_000):
+        roll.set_score(progression())
+    assert lane.chords()[1].chord.label == "F#:min7"
+    with qtbot.waitSignal(lane.chords_ready, timeout=30_000):
+        roll.set_score(progression(), keep_view=False)
+    assert lane.chords()[1].chord.label == "G:dom7"
+
+
+def test_escape_cancels_an_edit(roll, qtbot):
+    lane = roll.chord_lane
+    lane.edit(lane.chords()[0])
+    lane.editor.setText("Bb")
+    qtbot.keyClick(lane.editor, Qt.Key.Key_Escape)
+    assert not lane.editor.isVisible() and lane.chords()[0].chord.label == "C:maj"
