@@ -142,9 +142,11 @@ def test_play_through_the_synth_returns_when_the_music_has_played(pulse_env, tmp
 
 def test_ctrl_c_stops_with_a_panic(jack_env, song):
     receiver = Receiver()
+    # Ctrl-C's own handler first: a suite started in the background by a shell without job control
+    # (as some CI runners do) hands its children SIGINT ignored, and Python keeps it ignored.
     script = (
-        "import sys; from core.cli import main as cli; cli.COMMAND_MODULES = ['core.cli.audio']; "
-        "sys.exit(cli.main(sys.argv[1:]))"
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from core.cli import main as cli; cli.COMMAND_MODULES = ['core.cli.audio']; sys.exit(cli.main(sys.argv[1:]))"
     )
     env = {**os.environ, "MAHLERNET_MIDI_API": "jack"}
     try:
