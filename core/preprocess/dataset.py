@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import time
 from collections import Counter
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import Cancelled, DatasetError, MahlerNetError
+from core.preprocess.workers import run_in_workers
 from core.preprocess.encode import encode_score
 from core.preprocess.report import EncodeOptions, FileReport
 from core.representation.events import REPRESENTATION_VERSION, VELOCITY_BINS, EncodedPiece
@@ -239,26 +239,9 @@ def _run(work: list, jobs: int | None, cancel: Cancel | None):
     if not work:
         return
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(work)))
-    if jobs == 1:
-        for job in work:
-            if cancel and cancel():
-                raise Cancelled("preprocessing cancelled")
-            yield _encode_file(job)
-        return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     # Big files first, so that the last worker does not finish long after the others.
-    order = sorted(work, key=lambda job: -os.path.getsize(job[0]))
-    with context.Pool(jobs) as pool:
-        try:
-            for entry in pool.imap_unordered(_encode_file, order, chunksize=max(1, min(8, len(order) // (jobs * 8)))):
-                if cancel and cancel():
-                    pool.terminate()
-                    raise Cancelled("preprocessing cancelled")
-                yield entry
-        except BaseException:
-            pool.terminate()
-            raise
+    order = work if jobs == 1 else sorted(work, key=lambda job: -os.path.getsize(job[0]))
+    yield from run_in_workers(_encode_file, order, jobs, cancel, chunksize=max(1, min(8, len(order) // (jobs * 8))))
 
 
 def _write_outputs(out_dir: Path, settings: dict, entries: dict[str, dict]) -> None:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
 import time
@@ -44,9 +43,10 @@ from pathlib import Path
 import numpy as np
 
 from core.batching import BarTable
-from core.errors import Cancelled, DatasetError
+from core.errors import DatasetError
 from core.preprocess.dataset import MIDI_SUFFIXES, REPORT, Cancel, Progress, _atomic_write, _options_json, encode_bytes
 from core.preprocess.report import EncodeOptions, FileReport
+from core.preprocess.workers import run_in_workers
 from core.representation.events import N_INSTRUMENTS, N_PITCHES, REPRESENTATION_VERSION, EncodedPiece
 
 INDEX = "shards.json"
@@ -267,23 +267,7 @@ def preprocess_sharded(
 
 def _run(work: Iterator[_ShardJob], jobs: int | None, cancel: Cancel | None) -> Iterator[tuple[int, list[dict]]]:
     """Each shard's number and entries as it is finished (in worker processes when there are several)."""
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    if jobs == 1:
-        for job in work:
-            if cancel and cancel():
-                raise Cancelled("preprocessing cancelled")
-            yield _encode_shard(job)
-        return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with context.Pool(jobs) as pool:
-        try:
-            for result in pool.imap_unordered(_encode_shard, work):
-                if cancel and cancel():
-                    raise Cancelled("preprocessing cancelled")
-                yield result
-        finally:
-            pool.terminate()
+    return run_in_workers(_encode_shard, work, max(1, jobs or os.cpu_count() or 1), cancel)
 
 
 def _write_index(out_dir: Path, settings: dict, shards: int) -> dict:

@@ -18,6 +18,26 @@ def settings_path(tmp_path):
     return tmp_path / "settings.ini"
 
 
+@pytest.fixture
+def quartet_window(qtbot, settings_path, tmp_path, monkeypatch):
+    """The main window, shown at 1200x750, with the test quartet (tests/app/pieces.py) open."""
+    from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415
+
+    from app.main_window import MainWindow  # noqa: PLC0415
+    from app.settings import AppSettings  # noqa: PLC0415
+    from tests.app.pieces import write_quartet  # noqa: PLC0415
+
+    # pytest-qt closes the window after the test: unsaved changes must not open a modal prompt then
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    window = MainWindow(AppSettings(settings_path), background=False)
+    qtbot.addWidget(window)
+    window.resize(1200, 750)
+    window.show()
+    qtbot.waitExposed(window)
+    window.open_file(write_quartet(tmp_path))
+    return window
+
+
 @dataclass(frozen=True)
 class TinyModels:
     """A folder holding two tiny models trained on the test quartet in this session."""

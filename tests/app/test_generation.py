@@ -7,28 +7,18 @@ the piece is exercised without a model; test_generation_model.py runs the real t
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
 
 from app.generation import Candidate, InterpolationSteps, ghost_groups, joined
 from app.generation_jobs import ContinueResult, GenerationReport
-from app.main_window import MainWindow
 from app.panels.requests import ContinueRequest, InterpolateRequest, Temperatures
-from app.settings import AppSettings
 from core.midi_io import read_midi
 from core.selection import BarSelection
-from tests.app.pieces import BAR, write_quartet
+from tests.app.pieces import BAR
 
 
 @pytest.fixture
-def window(qtbot, settings_path, tmp_path, monkeypatch):
-    # pytest-qt closes the window after the test: unsaved changes must not open a modal prompt then
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Discard)
-    window = MainWindow(AppSettings(settings_path), background=False)
-    qtbot.addWidget(window)
-    window.resize(1200, 750)
-    window.show()
-    window.open_file(write_quartet(tmp_path))
-    return window
+def window(quartet_window):
+    return quartet_window
 
 
 def test_the_continue_panel_builds_its_request_from_its_controls(window):

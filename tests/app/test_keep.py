@@ -6,12 +6,9 @@ The candidates are real bars of the piece (no model needed); test_generation_mod
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
 
 from app.generation import Candidate, InterpolationSteps, ghost_groups
 from app.generation_jobs import ContinueResult, GenerationReport
-from app.main_window import MainWindow
-from app.settings import AppSettings
 from app.theme import track_color
 from core.midi_io import read_midi
 from core.score import Note, Score, Track
@@ -20,14 +17,8 @@ from tests.app.pieces import BAR, TPQ, write_quartet
 
 
 @pytest.fixture
-def window(qtbot, settings_path, tmp_path, monkeypatch):
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Discard)
-    window = MainWindow(AppSettings(settings_path), background=False)
-    qtbot.addWidget(window)
-    window.resize(1200, 750)
-    window.show()
-    window.open_file(write_quartet(tmp_path))
-    return window
+def window(quartet_window):
+    return quartet_window
 
 
 def offer(window, *candidates: Candidate) -> None:

@@ -9,29 +9,20 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, QPoint, Qt, QThreadPool
-from PySide6.QtWidgets import QMessageBox, QToolButton
+from PySide6.QtWidgets import QToolButton
 
-from app.main_window import MainWindow
 from app.models import ModelEntry, ModelScan
 from app.piano_roll import PianoRoll
-from app.settings import AppSettings
 from app.words import count
 from app.workers import Task
 from core.score import Note, Score, TempoChange, TimeSignature, Track
 from core.selection import BarSelection
-from tests.app.pieces import BAR, TPQ, write_quartet
+from tests.app.pieces import BAR, TPQ
 
 
 @pytest.fixture
-def window(qtbot, settings_path, tmp_path, monkeypatch):
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Discard)
-    window = MainWindow(AppSettings(settings_path), background=False)
-    qtbot.addWidget(window)
-    window.resize(1200, 750)
-    window.show()
-    qtbot.waitExposed(window)
-    window.open_file(write_quartet(tmp_path))
-    return window
+def window(quartet_window):
+    return quartet_window
 
 
 def toolbar_buttons(window) -> list[QToolButton]:

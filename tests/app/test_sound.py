@@ -13,13 +13,12 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton
 
 import app.audio_export as audio_export
 from app.generation import Candidate
-from app.main_window import NO_DEVICE_TEXT, MainWindow
+from app.main_window import NO_DEVICE_TEXT
 from app.playback import PlaybackController
-from app.settings import AppSettings
 from core.audio.soundfont import find_soundfont
 from core.errors import AudioError
 from core.selection import BarSelection
-from tests.app.pieces import quartet, write_quartet
+from tests.app.pieces import quartet
 
 
 def project_soundfont() -> str:
@@ -30,14 +29,8 @@ def project_soundfont() -> str:
 
 
 @pytest.fixture
-def window(qtbot, settings_path, tmp_path, monkeypatch):
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Discard)
-    window = MainWindow(AppSettings(settings_path), background=False)
-    qtbot.addWidget(window)
-    window.resize(1200, 750)
-    window.show()
-    window.open_file(write_quartet(tmp_path))
-    return window
+def window(quartet_window):
+    return quartet_window
 
 
 def read_wav(path) -> tuple[np.ndarray, int]:
