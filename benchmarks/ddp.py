@@ -1,7 +1,7 @@
 """Data-parallel training on CPUs: epoch time of 1 process on 1 core against 2 processes on 2 cores,
 and the validation loss of each after the same epochs.
 
-Usage: ``python benchmarks/ddp.py [--dataset DIR] [--epochs 2] [--preset continuation] [--size small]
+Usage: ``python benchmarks/ddp.py --dataset DIR [--epochs 2] [--preset continuation] [--size small]
 [--pieces N] [--cores 0,1]``
 
 Runs ``mahlernet train DATASET RUN --epochs E`` twice into temporary run folders: once as one
@@ -12,7 +12,8 @@ draws for its own rows (core/distributed.py). From each run's ``records.json`` i
 training time of every epoch (validation left out), the speed-up of 2 processes, and the validation
 loss after the last epoch with their difference. ``--pieces N`` trains on the first N pieces only (a
 quick check of the script). Goals (issue #19): >= 1.6x faster per epoch on 2 cores, validation loss
-within 2% after 2 epochs. DATASET defaults to the preprocessed corpus at /work/data/corpus-v1.
+within 2% after 2 epochs. DATASET is a folder made by ``mahlernet preprocess`` (the corpus of the
+README's "Reproduce").
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def train(command: list[str], label: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", type=Path, default=Path("/work/data/corpus-v1"))
+    parser.add_argument("--dataset", type=Path, required=True, help="a dataset folder made by mahlernet preprocess")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--preset", default="continuation")
     parser.add_argument("--size", default="small")

@@ -37,14 +37,17 @@ class Editing:
 
 def make_editing(qtbot, score: Score) -> Editing:
     """A 1000x700 roll showing ``score`` at 4 bars across and 12-pixel rows around middle C."""
-    document = Document()
     roll = PianoRoll()
     qtbot.addWidget(roll)
+    # The document and the editing are the roll's children, so Qt deletes them with it when the test
+    # ends: left to Python's garbage collector, their wrappers could be collected after the roll they
+    # point at, and PySide then crashes (seen as a segfault "Garbage-collecting" in a later test).
+    document = Document(roll)
     roll.resize(1000, 700)
     roll.show()
     qtbot.waitExposed(roll)
-    editing = NoteEditing(document, roll)
-    document.score_changed.connect(lambda s: roll.set_score(s))
+    editing = NoteEditing(document, roll, parent=roll)
+    document.score_changed.connect(roll.set_score)
     document.set_score(score)
     view = roll.view
     view.px_per_tick = view.width / (4 * BAR)
