@@ -75,7 +75,7 @@ def test_the_job_runs_off_the_gui_thread_which_keeps_ticking_while_it_computes(q
     assert job.thread_id is not None and job.thread_id != threading.get_ident()
     assert results and np.isfinite(results[0])
     assert fractions[0] == 0.5 and fractions[-1] == 1.0 and fractions == sorted(fractions)
-    assert task.elapsed_s is not None and task.elapsed_s >= 0 and not task.is_running
+    assert isinstance(task.elapsed_s, float) and not task.is_running  # how long it took is recorded
 
 
 def test_cancel_stops_the_job_early_and_drops_its_result(qtbot):

@@ -66,10 +66,12 @@ def test_messages_are_sent_when_the_players_clock_reaches_their_time_in_the_temp
     assert player.play(score)
     timed = timed_events(score)
     for when in sorted({t.seconds for t in timed if t.seconds > 0}):
+        due_before = [t for t in timed if t.seconds < when]
+        due_by_then = [t for t in timed if t.seconds <= when]
         clock.advance_to(started + when - 0.001)  # just before: nothing due then was held back, nothing later sent
-        assert len(sink.received) == sum(t.seconds < when for t in timed)
+        assert len(sink.received) == len(due_before)
         clock.advance_to(started + when)
-        assert len(sink.received) == sum(t.seconds <= when for t in timed)
+        assert len(sink.received) == len(due_by_then)
     expected = [t.seconds for t in timed if t.event.kind == Kind.NOTE_ON]
     arrived = [r.time - started for r in sink.of("note_on")]
     assert len(expected) == 16 and arrived == pytest.approx(expected, abs=1e-9)
