@@ -11,10 +11,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSlider, QSpinBox, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QSpinBox, QVBoxLayout, QWidget
 
 from app import theme
+from app.panels.widgets import SliderGrid, SliderRow
 from core.attributes import ATTRIBUTES, DESCRIPTIONS
 
 STEPS_PER_UNIT = 10  # slider steps per vector length
@@ -36,36 +37,18 @@ class AttributeSliders(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QGridLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setHorizontalSpacing(8)
-        layout.setVerticalSpacing(4)
-        self.sliders: dict[str, QSlider] = {}
-        self._values: dict[str, QLabel] = {}
-        for row, name in enumerate(ATTRIBUTES):
-            label = QLabel(LABELS[name])
-            label.setToolTip(f"Move the {DESCRIPTIONS[name]} of the new bars (in lengths of the model's attribute vector)")
-            slider = QSlider(Qt.Orientation.Horizontal)
-            slider.setObjectName(f"attribute_{name}")
-            slider.setRange(int(-MAX_AMOUNT * STEPS_PER_UNIT), int(MAX_AMOUNT * STEPS_PER_UNIT))
-            slider.setSingleStep(1)
-            slider.setPageStep(5)
-            slider.setValue(0)
-            slider.setToolTip(label.toolTip())
-            value = QLabel()
-            value.setMinimumWidth(34)
-            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            slider.valueChanged.connect(self._on_slider)
-            layout.addWidget(label, row, 0)
-            layout.addWidget(slider, row, 1)
-            layout.addWidget(value, row, 2)
-            self.sliders[name] = slider
-            self._values[name] = value
-        self.reset_button = QPushButton("Reset")
+        limit = int(MAX_AMOUNT * STEPS_PER_UNIT)
+        rows = [
+            SliderRow(name, LABELS[name], f"Move the {DESCRIPTIONS[name]} of the new bars (in lengths of the model's attribute vector)",
+                      -limit, limit, 0, 1, 5)
+            for name in ATTRIBUTES
+        ]  # fmt: skip
+        grid = SliderGrid(rows, "attribute", 34, "Set every attribute back to 0 (the model's own choice)", self._on_slider)
+        QVBoxLayout(self).addWidget(grid)
+        self.layout().setContentsMargins(0, 0, 0, 0)
+        self.sliders, self._values, self.reset_button = grid.sliders, grid.values, grid.reset_button
         self.reset_button.setObjectName("attributes_reset")
-        self.reset_button.setToolTip("Set every attribute back to 0 (the model's own choice)")
         self.reset_button.clicked.connect(self.reset)
-        layout.addWidget(self.reset_button, len(ATTRIBUTES), 2, 1, 1, Qt.AlignmentFlag.AlignRight)
         self._show_values()
 
     def amounts(self) -> tuple[tuple[str, float], ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, Signal
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSlider,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -34,6 +36,57 @@ PROPERTY_HELP = {
 }
 
 
+@dataclass(frozen=True)
+class SliderRow:
+    """One row of a :class:`SliderGrid`: a labelled horizontal slider over integer steps."""
+
+    name: str
+    label: str
+    tooltip: str
+    minimum: int
+    maximum: int
+    value: int
+    single_step: int
+    page_step: int
+
+
+class SliderGrid(QWidget):
+    """Labelled sliders, each with its value shown to its right, and a Reset button under them:
+    what the temperature and the attribute sliders share. ``on_change`` runs on every move."""
+
+    def __init__(self, rows: Sequence[SliderRow], object_prefix: str, value_width: int, reset_tooltip: str,
+                 on_change: Callable[[], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setHorizontalSpacing(8)
+        layout.setVerticalSpacing(4)
+        self.sliders: dict[str, QSlider] = {}
+        self.values: dict[str, QLabel] = {}
+        for index, row in enumerate(rows):
+            label = QLabel(row.label)
+            label.setToolTip(row.tooltip)
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setObjectName(f"{object_prefix}_{row.name}")
+            slider.setRange(row.minimum, row.maximum)
+            slider.setSingleStep(row.single_step)
+            slider.setPageStep(row.page_step)
+            slider.setValue(row.value)
+            slider.setToolTip(row.tooltip)
+            value = QLabel()
+            value.setMinimumWidth(value_width)
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            slider.valueChanged.connect(on_change)
+            layout.addWidget(label, index, 0)
+            layout.addWidget(slider, index, 1)
+            layout.addWidget(value, index, 2)
+            self.sliders[row.name] = slider
+            self.values[row.name] = value
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip(reset_tooltip)
+        layout.addWidget(self.reset_button, len(rows), 2, 1, 1, Qt.AlignmentFlag.AlignRight)
+
+
 class TemperatureSliders(QWidget):
     """One slider per event property (0.05-2.0, 1.0 = as trained) and a Reset button."""
 
@@ -41,35 +94,17 @@ class TemperatureSliders(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QGridLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setHorizontalSpacing(8)
-        layout.setVerticalSpacing(4)
-        self.sliders: dict[str, QSlider] = {}
-        self._values: dict[str, QLabel] = {}
-        for row, name in enumerate(PROPERTIES):
-            label = QLabel(name.capitalize())
-            label.setToolTip(f"Temperature of {name}: {PROPERTY_HELP[name]}")
-            slider = QSlider(Qt.Orientation.Horizontal)
-            slider.setObjectName(f"temperature_{name}")
-            slider.setRange(int(MIN_TEMPERATURE * SLIDER_STEPS_PER_UNIT), int(MAX_TEMPERATURE * SLIDER_STEPS_PER_UNIT))
-            slider.setSingleStep(5)
-            slider.setPageStep(25)
-            slider.setValue(int(DEFAULT_TEMPERATURE * SLIDER_STEPS_PER_UNIT))
-            slider.setToolTip(label.toolTip())
-            value = QLabel()
-            value.setMinimumWidth(30)
-            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            slider.valueChanged.connect(self._on_slider)
-            layout.addWidget(label, row, 0)
-            layout.addWidget(slider, row, 1)
-            layout.addWidget(value, row, 2)
-            self.sliders[name] = slider
-            self._values[name] = value
-        self.reset_button = QPushButton("Reset")
-        self.reset_button.setToolTip("Set every temperature back to 1.0 (as trained)")
+        steps = SLIDER_STEPS_PER_UNIT
+        rows = [
+            SliderRow(name, name.capitalize(), f"Temperature of {name}: {PROPERTY_HELP[name]}",
+                      int(MIN_TEMPERATURE * steps), int(MAX_TEMPERATURE * steps), int(DEFAULT_TEMPERATURE * steps), 5, 25)
+            for name in PROPERTIES
+        ]  # fmt: skip
+        grid = SliderGrid(rows, "temperature", 30, "Set every temperature back to 1.0 (as trained)", self._on_slider)
+        QVBoxLayout(self).addWidget(grid)
+        self.layout().setContentsMargins(0, 0, 0, 0)
+        self.sliders, self._values, self.reset_button = grid.sliders, grid.values, grid.reset_button
         self.reset_button.clicked.connect(self.reset)
-        layout.addWidget(self.reset_button, len(PROPERTIES), 2, 1, 1, Qt.AlignmentFlag.AlignRight)
         self._show_values()
 
     def temperatures(self) -> Temperatures:
