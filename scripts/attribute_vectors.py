@@ -35,7 +35,7 @@ from core.batching import PairSet, load_pieces  # noqa: E402
 from core.checkpoints import load_model, save_model  # noqa: E402
 from core.errors import MahlerNetError  # noqa: E402
 from core.evaluation import evaluation_ids  # noqa: E402
-from core.generation.attribute_study import BarTable, compute_vectors, measure, usable_ids  # noqa: E402
+from core.generation.attribute_study import compute_vectors, measure, usable_ids  # noqa: E402
 from core.attributes import DESCRIPTIONS, vectors_path  # noqa: E402
 from core.training import TrainingConfig  # noqa: E402
 
@@ -64,13 +64,12 @@ def run(args: argparse.Namespace) -> int:
     training = TrainingConfig.from_dict({k: v for k, v in (card.get("training") or {}).items() if k in known})
     pieces = load_pieces(args.dataset)
     pairs = PairSet(pieces, model.config.context_bars, training.max_events or None)
-    table = BarTable.of(pieces)
     rng = np.random.default_rng(0)
     train_ids, train_note = evaluation_ids(pairs, card, "train")
     if args.train_bars and len(train_ids) > args.train_bars:
         train_ids = np.sort(rng.permutation(train_ids)[: args.train_bars])
     test_ids, test_note = evaluation_ids(pairs, card, "test")
-    test_ids = usable_ids(table, np.sort(np.random.default_rng(1).permutation(test_ids)[: args.test_bars * 2]))[: args.test_bars]
+    test_ids = usable_ids(pairs, np.sort(np.random.default_rng(1).permutation(test_ids)[: args.test_bars * 2]))[: args.test_bars]
 
     def say(text: str) -> None:
         print(f"[{time.perf_counter() - began:6.0f} s] {text}", flush=True)
@@ -79,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     out = vectors_path(args.model)
     vectors.save(out)
     say(f"wrote {out}")
-    study = measure(model, vectors, pairs, table, test_ids, amount=args.amount, progress=say)
+    study = measure(model, vectors, pairs, test_ids, amount=args.amount, progress=say)
     print("\n".join(study.table()))
     for name, verdict in study.goal().items():
         print(f"{name}: own {verdict['own_sd']:+.2f} SD, largest other {verdict['largest_other_sd']:.2f} SD, goal met: {verdict['met']}")

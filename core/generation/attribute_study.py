@@ -32,26 +32,15 @@ from core.generation.controls import Controls
 from core.generation.engine import evaluating
 from core.generation.sampler import Sampler, make_streams
 from core.network import MahlerNet
-from core.representation.events import EncodedPiece, EventArrays
+from core.representation.events import EventArrays
 
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class BarTable:
-    """Per bar of a :class:`PairSet` (same order): its meter, for decoding it again."""
-
-    numerator: np.ndarray
-    denominator: np.ndarray
-
-    @classmethod
-    def of(cls, pieces: Sequence[EncodedPiece]) -> "BarTable":
-        numerators = [p.bar_numerator for p in pieces] or [np.zeros(0, np.int32)]
-        denominators = [p.bar_denominator for p in pieces] or [np.zeros(0, np.int32)]
-        return cls(np.concatenate(numerators), np.concatenate(denominators))
-
-    def plan(self, pair_id: int) -> BarPlan:
-        return BarPlan.of(int(self.numerator[pair_id]), int(self.denominator[pair_id]))
+def bar_plan(pairs: PairSet, pair_id: int) -> BarPlan:
+    """The plan of bar ``pair_id`` in its own meter, for decoding it again."""
+    numerator, denominator = (int(v) for v in pairs.bar_meter[pair_id])
+    return BarPlan.of(numerator, denominator)
 
 
 def pair_events(pairs: PairSet, pair_id: int) -> EventArrays:
@@ -186,14 +175,13 @@ def measure(
     model: MahlerNet,
     vectors: AttributeVectors,
     pairs: PairSet,
-    table: BarTable,
     ids: np.ndarray,
     amount: float = 1.5,
     controls: Controls = Controls(),
     progress: Progress | None = None,
 ) -> Study:
     """MusicVAE's table for ``vectors`` on the test bars ``ids`` (see the module docstring)."""
-    plans = [table.plan(int(i)) for i in ids]
+    plans = [bar_plan(pairs, int(i)) for i in ids]
     real = pair_attributes(pairs, ids)
     std = np.nanstd(real, axis=0)
     codes, summaries = encode_pairs(model, pairs, ids)
@@ -212,12 +200,12 @@ def measure(
     return Study(amount, len(ids), std, change, raw, np.nanmean(base, axis=0))
 
 
-def usable_ids(table: BarTable, ids: np.ndarray) -> np.ndarray:
+def usable_ids(pairs: PairSet, ids: np.ndarray) -> np.ndarray:
     """The bars of ``ids`` whose meter the sampler can decode."""
     keep = []
     for i in ids:
         try:
-            table.plan(int(i))
+            bar_plan(pairs, int(i))
         except GenerationError:
             continue
         keep.append(int(i))

@@ -9,7 +9,7 @@ import torch
 from core.batching import PairSet
 from core.errors import CheckpointError, GenerationError
 from core.generation import Controls, Temperatures, interpolate
-from core.generation.attribute_study import BarTable, compute_vectors, encode_pairs, measure, partial_vectors, quartile_vector
+from core.generation.attribute_study import compute_vectors, encode_pairs, measure, partial_vectors, quartile_vector
 from core.attributes import (
     ATTRIBUTES,
     AttributeVectors,
@@ -129,7 +129,7 @@ def test_the_study_measures_each_vector_on_every_attribute(pieces, model):
     pairs = PairSet(pieces)
     vectors = compute_vectors(model, pairs, pairs.pairs)
     scales = pairs.pairs[::2]
-    study = measure(model, vectors, pairs, BarTable.of(pieces), scales, amount=1.0, controls=GREEDY)
+    study = measure(model, vectors, pairs, scales, amount=1.0, controls=GREEDY)
     assert study.change.shape == (6, 6) and study.bars == 4
     # the density vector turns every scale into the chord bar: +0.25 notes per beat, +1.65 semitones,
     # three more notes sounding together, no step left in the top voice
