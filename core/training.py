@@ -69,8 +69,10 @@ class TrainingConfig:
     validation_ratio: float = 0.1
     split: str = "bars"  # "works": whole works to train / validation / test (core/splits.py); "bars": random bars (original)
     test_ratio: float = 0.1  # share of works held out for testing (split = "works")
-    lr_schedule: str = "constant"  # "constant", or "cosine": warm-up, then cosine decay to min_lr_ratio over the epochs
+    lr_schedule: str = "constant"  # "constant"; "cosine": warm-up, then cosine decay to min_lr_ratio over the epochs;
+    # "wsd": warm-up, stable, then cosine decay over the last decay_epochs (a constant run extended by a decay)
     warmup_steps: int = 0
+    decay_epochs: int = 0  # "wsd" only: the epochs at the end over which the rate decays
     min_lr_ratio: float = 0.05
     patience: int = 5  # epochs without a better validation loss before stopping; 0 = never
     seed: int = 1
@@ -83,8 +85,10 @@ class TrainingConfig:
     def __post_init__(self) -> None:
         if self.split not in ("bars", "works"):
             raise ValueError(f"split must be 'bars' or 'works', not {self.split!r}")
-        if self.lr_schedule not in ("constant", "cosine"):
-            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {self.lr_schedule!r}")
+        if self.lr_schedule not in ("constant", "cosine", "wsd"):
+            raise ValueError(f"lr_schedule must be 'constant', 'cosine' or 'wsd', not {self.lr_schedule!r}")
+        if self.lr_schedule == "wsd" and not 1 <= self.decay_epochs <= self.epochs:
+            raise ValueError(f"lr_schedule 'wsd' needs decay_epochs from 1 to epochs ({self.epochs}), not {self.decay_epochs}")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "TrainingConfig":
@@ -207,14 +211,22 @@ def _lstm_runs_in_bfloat16(device: torch.device) -> bool:
 
 def learning_rate_at(step: int, steps_per_epoch: int, config: TrainingConfig) -> float:
     """The learning rate of optimizer step ``step`` (from 0): constant, or a linear warm-up over
-    ``warmup_steps`` followed by a cosine decay to ``min_lr_ratio`` of the rate at the last epoch."""
+    ``warmup_steps`` followed by a cosine decay to ``min_lr_ratio`` of the rate at the last epoch:
+    over all the epochs (``cosine``) or over the last ``decay_epochs`` only (``wsd``, warm-up, stable,
+    decay). With no warm-up, a ``wsd`` run is a ``constant`` run until its decay begins, so a constant
+    run that was still improving can be resumed into a decay and match a ``wsd`` run from scratch."""
     rate = config.learning_rate
     if config.lr_schedule == "constant":
         return rate
     if step < config.warmup_steps:
         return rate * (step + 1) / config.warmup_steps
-    total = max(config.epochs * steps_per_epoch - config.warmup_steps, 1)
-    progress = min((step - config.warmup_steps) / total, 1.0)
+    decay_start = config.warmup_steps
+    if config.lr_schedule == "wsd":
+        decay_start = max((config.epochs - config.decay_epochs) * steps_per_epoch, config.warmup_steps)
+        if step < decay_start:
+            return rate
+    total = max(config.epochs * steps_per_epoch - decay_start, 1)
+    progress = min((step - decay_start) / total, 1.0)
     floor = rate * config.min_lr_ratio
     return floor + (rate - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 

@@ -54,6 +54,19 @@ def test_the_cosine_schedule_warms_up_then_decays_to_its_floor(warmup):
     assert learning_rate_at(57, 25, TrainingConfig(learning_rate=2e-3)) == 2e-3  # constant
 
 
+def test_the_wsd_schedule_holds_the_rate_then_decays_over_its_last_epochs():
+    config = TrainingConfig(epochs=4, learning_rate=1e-3, lr_schedule="wsd", decay_epochs=1, min_lr_ratio=0.1)
+    rates = [learning_rate_at(step, 25, config) for step in range(100)]
+    constant = TrainingConfig(epochs=4, learning_rate=1e-3)
+    assert rates[:75] == [learning_rate_at(step, 25, constant) for step in range(75)]  # a constant run until then
+    assert rates[75:] == sorted(rates[75:], reverse=True)
+    assert rates[75] == pytest.approx(1e-3) and rates[-1] == pytest.approx(1e-4, rel=0.05)
+    with pytest.raises(ValueError, match="decay_epochs"):
+        TrainingConfig(epochs=4, lr_schedule="wsd")  # no decay asked for
+    with pytest.raises(ValueError, match="decay_epochs"):
+        TrainingConfig(epochs=4, lr_schedule="wsd", decay_epochs=5)
+
+
 def test_unknown_choices_are_refused():
     with pytest.raises(ValueError, match="split"):
         TrainingConfig(split="random")
