@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -27,9 +27,9 @@ from core.errors import DatasetError
 from core.features import bar_units
 from core.splits import WorkSplit
 from core.representation.events import N_PITCHES, EncodedPiece, EventArrays
+from core.preprocess.tables import INT_COLUMNS, BarTable, EventStore, InMemoryEvents
 
 _GROUP_BATCHES = 16  # batches per context-length group (see PairSet.batches)
-_INT_COLUMNS = ("offset", "duration", "pitch", "instrument", "beat", "velocity")
 
 
 @dataclass(frozen=True)
@@ -151,63 +151,6 @@ def dataset_summary(folder: str | Path) -> dict:
     else:
         return {}
     return {key: value for key, value in totals.items() if isinstance(value, (int, float, str))}
-
-
-class EventStore(Protocol):
-    """Where a :class:`PairSet` reads its events: all in memory (:class:`InMemoryEvents`), or in
-    memory-mapped shards read on demand (:class:`core.preprocess.shards.ShardedEvents`)."""
-
-    def __len__(self) -> int: ...
-
-    def take(self, index: np.ndarray) -> dict[str, np.ndarray]:
-        """The events at ``index`` (any shape): each integer column of ``_INT_COLUMNS`` (any integer
-        type) and ``active_pitches``/``active_instruments`` as booleans of shape ``index.shape + (width,)``."""
-        ...
-
-
-@dataclass(frozen=True)
-class InMemoryEvents:
-    """An :class:`EventStore` over one :class:`EventArrays` in memory."""
-
-    events: EventArrays
-
-    def __len__(self) -> int:
-        return len(self.events)
-
-    def take(self, index: np.ndarray) -> dict[str, np.ndarray]:
-        return {name: getattr(self.events, name)[index] for name in (*_INT_COLUMNS, "active_pitches", "active_instruments")}
-
-
-@dataclass(frozen=True)
-class BarTable:
-    """Per bar of a dataset: where its events lie in the event store, whether it opens its chunk
-    (its context is then the START token), its meter and the index of its piece."""
-
-    start: np.ndarray  # int64: first event
-    stop: np.ndarray  # int64: one past the last event
-    opens: np.ndarray  # bool
-    numerator: np.ndarray
-    denominator: np.ndarray
-    piece: np.ndarray  # int64: index into the dataset's sources
-
-    @classmethod
-    def of_pieces(cls, pieces: Sequence[EncodedPiece]) -> "BarTable":
-        """The bars of ``pieces`` laid end to end, as :meth:`EventArrays.concatenate` lays their events."""
-        parts, offset = [], 0
-        for number, piece in enumerate(pieces):
-            bounds = piece.bar_bounds + offset
-            chunk = piece.bar_chunk
-            opens = np.concatenate([[True], chunk[1:] != chunk[:-1]]) if piece.bar_count else np.zeros(0, bool)
-            parts.append((bounds[:-1], bounds[1:], opens, piece.bar_numerator, piece.bar_denominator, np.full(piece.bar_count, number)))
-            offset += len(piece.events)
-        return cls.concatenate(parts)
-
-    @classmethod
-    def concatenate(cls, parts: Sequence[tuple[np.ndarray, ...]]) -> "BarTable":
-        """A table from ``(start, stop, opens, numerator, denominator, piece)`` column tuples."""
-        types = (np.int64, np.int64, bool, np.int64, np.int64, np.int64)
-        columns = [np.concatenate([np.asarray(p[i], t) for p in parts]) if parts else np.zeros(0, t) for i, t in enumerate(types)]
-        return cls(*columns)
 
 
 class PairSet:
@@ -376,7 +319,7 @@ class PairSet:
         valid = (position >= 0) & (position < lengths[:, None])
         index = np.where(valid, starts[:, None] + position, 0)
         taken = self.store.take(index)
-        columns = {name: torch.from_numpy(np.where(valid, taken[name].astype(np.int64), -1)) for name in _INT_COLUMNS}
+        columns = {name: torch.from_numpy(np.where(valid, taken[name].astype(np.int64), -1)) for name in INT_COLUMNS}
         return EventBatch(
             **columns,
             active_pitches=torch.from_numpy(taken["active_pitches"] & valid[..., None]),
@@ -429,7 +372,7 @@ def shift_right(batch: EventBatch) -> EventBatch:
         first = torch.full_like(tensor[:, :1], fill)
         return torch.cat([first, tensor[:, :-1]], dim=1)
 
-    values = {name: shift(getattr(batch, name), -1) for name in _INT_COLUMNS}
+    values = {name: shift(getattr(batch, name), -1) for name in INT_COLUMNS}
     return batch.replace(
         **values,
         active_pitches=shift(batch.active_pitches, False),

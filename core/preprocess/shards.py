@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.batching import BarTable
+from core.preprocess.tables import BarTable
 from core.errors import DatasetError
 from core.preprocess.dataset import MIDI_SUFFIXES, REPORT, Cancel, Progress, _atomic_write, _options_json, encode_bytes
 from core.preprocess.report import EncodeOptions, FileReport
@@ -326,7 +326,7 @@ def is_sharded(folder: str | Path) -> bool:
 
 
 class ShardedEvents:
-    """The events of every shard as one :class:`~core.batching.EventStore`, memory-mapped: a batch
+    """The events of every shard as one :class:`~core.preprocess.tables.EventStore`, memory-mapped: a batch
     reads only its own rows from disk (through the page cache)."""
 
     def __init__(self, shards: list[dict[str, np.ndarray]]):
