@@ -67,11 +67,11 @@ from core.batching import EventBatch, PairBatch
 from core.errors import GenerationError
 from core.harmony.conditioning import BAR_CHORD_FEATURES, chord_features
 from core.features import event_features, one_hot, step_features, step_width, event_width
-from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
+from core.representation.events import (
+    N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, PROPERTIES, PROPERTY_SIZES, VELOCITY_BINS,
+)  # fmt: skip
 from core.representation.instruments import TABLES, InstrumentTable
 
-PROPERTIES = ("offset", "duration", "pitch", "instrument", "velocity")
-SIZES = {"offset": N_OFFSETS, "duration": N_DURATIONS, "pitch": N_PITCHES, "instrument": N_INSTRUMENTS, "velocity": VELOCITY_BINS}
 MASKED = -1e4  # added to forbidden logits: exp() underflows to 0 in fp32, fp16 and bf16 alike
 
 
@@ -290,7 +290,7 @@ class MahlerNet(nn.Module):
         if velocity:
             self.heads["velocity"] = nn.Linear(h + N_OFFSETS + beats + N_DURATIONS + N_PITCHES + N_INSTRUMENTS, VELOCITY_BINS)
         self.head_norms = (
-            nn.ModuleDict({name: MaskedBatchNorm(SIZES[name], c.norm_momentum, c.norm_eps) for name in self.heads})
+            nn.ModuleDict({name: MaskedBatchNorm(PROPERTY_SIZES[name], c.norm_momentum, c.norm_eps) for name in self.heads})
             if c.output_norm
             else None
         )

@@ -37,13 +37,10 @@ import torch
 
 from core.generation.fast_lstm import NONE_CLASS, TablesCache, as_array, class_table, empty, gate_order, lstm_cell, product
 from core.network import DecoderState, MahlerNet
-from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
+from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, PROPERTIES, PROPERTY_SIZES
 
 NEG = float("-inf")
 
-# Order of the heads in the combined logits row, and each head's class count.
-HEADS = ("offset", "duration", "pitch", "instrument", "velocity")
-WIDTHS = {"offset": N_OFFSETS, "duration": N_DURATIONS, "pitch": N_PITCHES, "instrument": N_INSTRUMENTS, "velocity": VELOCITY_BINS}
 
 
 @dataclass
@@ -67,7 +64,7 @@ class FastDecoder:
         self.velocity = config.use_velocity
         self.layers = config.decoder_layers
         self.hidden = config.decoder_size
-        self.heads = HEADS if self.velocity else HEADS[:4]
+        self.heads = PROPERTIES if self.velocity else PROPERTIES[:4]  # the heads in the logits row
         self.columns = 6 if self.velocity else 5
         with torch.no_grad():
             self._build_decoder(model)
@@ -113,8 +110,8 @@ class FastDecoder:
         self.slices: dict[str, slice] = {}
         start = 0
         for name in self.heads:
-            self.slices[name] = slice(start, start + WIDTHS[name])
-            start += WIDTHS[name]
+            self.slices[name] = slice(start, start + PROPERTY_SIZES[name])
+            start += PROPERTY_SIZES[name]
         self.width = start
         # Conditioning inputs in chain order; offset and beat feed the heads from duration on,
         # duration from pitch on, pitch from instrument on, instrument feeds velocity.

@@ -43,7 +43,7 @@ from core.generation.controls import Controls, Temperatures
 from core.generation.fast_lstm import NONE_CLASS
 from core.generation.fast_step import NEG, FastDecoder, fast_decoder
 from core.network import DecoderState, MahlerNet
-from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_PITCHES, EventArrays
+from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_PITCHES, PROPERTIES, EventArrays
 from core.representation.vocabulary import CLASS_UNITS_ARRAY, MAX_CLASS_UNITS
 
 RETRIES = 3  # new attempts at a bar that came out empty, before it becomes a rest
@@ -169,7 +169,7 @@ class Sampler:
         return row
 
     def _temperature_row(self, temperatures: Temperatures) -> np.ndarray:
-        values = dict(zip(("offset", "duration", "pitch", "instrument", "velocity"), temperatures.as_tuple()))
+        values = dict(zip(PROPERTIES, temperatures.as_tuple()))
         row = np.zeros(self.fast.width, np.float32)
         for name, cut in self.fast.slices.items():
             row[cut] = values[name]
