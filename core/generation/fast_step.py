@@ -37,7 +37,8 @@ import torch
 
 from core.generation.fast_lstm import NONE_CLASS, TablesCache, as_array, class_table, empty, gate_order, lstm_cell, product
 from core.network import DecoderState, MahlerNet
-from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, PROPERTIES, PROPERTY_SIZES
+from core.output_chain import CHAIN_INPUT_SIZES, CONDITIONS
+from core.representation.events import N_INSTRUMENTS, N_PITCHES, PROPERTIES, PROPERTY_SIZES
 
 NEG = float("-inf")
 
@@ -115,11 +116,11 @@ class FastDecoder:
         self.width = start
         # Conditioning inputs in chain order; offset and beat feed the heads from duration on,
         # duration from pitch on, pitch from instrument on, instrument feeds velocity.
-        inputs = [("offset", N_OFFSETS, 1), ("beat", N_BEATS, 1), ("duration", N_DURATIONS, 2), ("pitch", N_PITCHES, 3), ("instrument", N_INSTRUMENTS, 4)]
         self.tables: dict[str, np.ndarray] = {}
         column = H
-        for name, width, first_reader in inputs:
-            readers = self.heads[first_reader:]
+        for name in CONDITIONS[PROPERTIES[-1]]:  # every value a head reads (core.output_chain)
+            width = CHAIN_INPUT_SIZES[name]
+            readers = [head for head in self.heads if name in CONDITIONS[head]]
             if not readers:
                 break
             table = torch.cat([weights[r][0][:, column : column + width].t() for r in readers], dim=1)
