@@ -118,6 +118,7 @@ class Carry:
 
 
 ACTIVE_WIDTH = N_PITCHES + N_INSTRUMENTS  # an active set: the pitches, then the instrument classes
+_CLASS_COLUMNS = np.array([0, N_PITCHES])  # where a (pitch, instrument) pair's columns start
 
 
 class NotesSounding:
@@ -138,14 +139,14 @@ class NotesSounding:
         self._rows = np.arange(carry.rows)[:, None]
 
     def at(self, ticks: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """(rows, :data:`ACTIVE_WIDTH`) bool: what sounds at each row's tick; a one-row bookkeeping
-        also answers for several ticks (n,) at once, (n, :data:`ACTIVE_WIDTH`)."""
-        return np.greater(self.ends[:, :ACTIVE_WIDTH], np.reshape(ticks, (-1, 1)), out=out)
+        """(rows, :data:`ACTIVE_WIDTH`) bool: what sounds at each row's tick (``ticks``: (rows,)); a
+        one-row bookkeeping also answers for several ticks (n,) at once, (n, :data:`ACTIVE_WIDTH`)."""
+        return np.greater(self.ends[:, :ACTIVE_WIDTH], ticks[:, None], out=out)
 
     def add(self, adding: np.ndarray, pitch_instrument: np.ndarray, end: np.ndarray) -> None:
         """Book one note on each row where ``adding``: its (pitch, instrument) classes, (rows, 2), sound
         until ``end`` (rows,) ticks, or longer where they already did."""
-        written = np.where(adding[:, None], pitch_instrument + (0, N_PITCHES), self.DISCARD)
+        written = np.where(adding[:, None], pitch_instrument + _CLASS_COLUMNS, self.DISCARD)
         self.ends[self._rows, written] = np.maximum(self.ends[self._rows, written], end[:, None])
 
     def add_bar(self, events: EventArrays, grid_per_unit: int) -> None:
