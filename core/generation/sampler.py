@@ -145,7 +145,7 @@ class Sampler:
             index = torch.tensor(pending)
             sub_state = DecoderState(state.h[:, index], state.c[:, index], state.condition[index])
             generators = [streams[r].generator(bar, 1 + attempt) for r in pending] if any(heat.as_tuple()) else None
-            found, sub_carry = self._run(sub_state, [plans[r] for r in pending], carry.take(pending), heat, generators, cancel)
+            found, sub_carry = self._loop(sub_state, [plans[r] for r in pending], carry.take(pending), heat, generators, cancel)
             still = []
             for position, row in enumerate(pending):
                 if len(found[position]):
@@ -165,18 +165,7 @@ class Sampler:
         return DecodedBars([e for e in events if e is not None], Carry.stack([c for c in carries if c is not None]), attempts)
 
     # ------------------------------------------------------------------------------------ private
-    def _run(
-        self,
-        state: DecoderState,
-        plans: Sequence[BarPlan],
-        carry: Carry,
-        temperatures: Temperatures,
-        generators: Sequence[torch.Generator] | None,
-        cancel: Callable[[], bool] | None = None,
-    ) -> tuple[list[EventArrays], Carry]:
-        with torch.inference_mode():
-            return self._loop(state, plans, carry, temperatures, generators, cancel)
-
+    @torch.inference_mode()
     def _loop(
         self,
         state: DecoderState,
@@ -184,7 +173,7 @@ class Sampler:
         carry: Carry,
         temperatures: Temperatures,
         generators: Sequence[torch.Generator] | None,
-        cancel: Callable[[], bool] | None,
+        cancel: Callable[[], bool] | None = None,
     ) -> tuple[list[EventArrays], Carry]:
         """Decode one bar per row, one event per step, until every row has passed its barline."""
         steps = self._steps()
