@@ -45,6 +45,15 @@ CHAIN_INPUT_SIZES = {**PROPERTY_SIZES, "beat": N_BEATS}  # the one-hot width of 
 AFTER_PAUSE = ("pitch", "instrument", "velocity")  # "none" for a pause
 
 
+def head_slices(properties: Sequence[str]) -> tuple[dict[str, slice], int]:
+    """Each head's columns where the logits of ``properties`` lie side by side, and the total width."""
+    slices, start = {}, 0
+    for name in properties:
+        slices[name] = slice(start, start + PROPERTY_SIZES[name])
+        start += PROPERTY_SIZES[name]
+    return slices, start
+
+
 class Heads(Protocol[Values, Logits]):
     """The output heads of one decoder step (or of every step of a bar) as one backend computes them."""
 

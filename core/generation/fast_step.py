@@ -37,8 +37,8 @@ import torch
 
 from core.generation.fast_lstm import NONE_CLASS, TablesCache, as_array, class_table, empty, gate_order, lstm_cell, product
 from core.network import DecoderState, MahlerNet
-from core.output_chain import CHAIN_INPUT_SIZES, CONDITIONS
-from core.representation.events import N_INSTRUMENTS, N_PITCHES, PROPERTIES, PROPERTY_SIZES
+from core.output_chain import CHAIN_INPUT_SIZES, CONDITIONS, head_slices
+from core.representation.events import N_INSTRUMENTS, N_PITCHES, PROPERTIES
 
 NEG = float("-inf")
 
@@ -108,14 +108,7 @@ class FastDecoder:
         weights = {name: self._head_weights(model, name) for name in self.heads}
         self.h_weight = as_array(torch.cat([weights[n][0][:, :H] for n in self.heads]).t())  # (H, sum widths)
         self.h_bias = as_array(torch.cat([weights[n][1] for n in self.heads]))
-        self.slices: dict[str, slice] = {}
-        start = 0
-        for name in self.heads:
-            self.slices[name] = slice(start, start + PROPERTY_SIZES[name])
-            start += PROPERTY_SIZES[name]
-        self.width = start
-        # Conditioning inputs in chain order; offset and beat feed the heads from duration on,
-        # duration from pitch on, pitch from instrument on, instrument feeds velocity.
+        self.slices, self.width = head_slices(self.heads)
         self.tables: dict[str, np.ndarray] = {}
         column = H
         for name in CONDITIONS[PROPERTIES[-1]]:  # every value a head reads (core.output_chain)

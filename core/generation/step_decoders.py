@@ -26,7 +26,7 @@ from core.features import step_features
 from core.generation.fast_lstm import EVENT_COLUMNS, NONE_CLASS
 from core.generation.fast_step import FastDecoder
 from core.network import DecoderState, MahlerNet
-from core.output_chain import NetworkHeads
+from core.output_chain import NetworkHeads, head_slices
 from core.representation.events import N_DURATIONS, N_INSTRUMENTS, N_PITCHES, PROPERTY_SIZES
 
 _NONE = dict(zip(EVENT_COLUMNS, NONE_CLASS))
@@ -113,11 +113,7 @@ class NetworkSteps:
     def __init__(self, model: MahlerNet, instrument_mask: np.ndarray):
         self.model = model
         self.velocity = model.config.use_velocity
-        self.slices, start = {}, 0
-        for name in model.config.properties:
-            self.slices[name] = slice(start, start + PROPERTY_SIZES[name])
-            start += PROPERTY_SIZES[name]
-        self.width = start
+        self.slices, self.width = head_slices(model.config.properties)
         self.head_bias = np.zeros(self.width, np.float32)  # the network's heads add their own
         self.instrument_mask = instrument_mask
         self.device = next(model.parameters()).device
