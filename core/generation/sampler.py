@@ -1,10 +1,12 @@
 """The per-step sampling loop: decode one bar for each row of a batch (variations, interpolation points).
 
 Each step runs the decoder once and samples offset, duration, pitch, instrument (and velocity) in the
-order of the output chain, each conditioned on the ones before it. The onset time advances by the
-sampled offset; the beat is recomputed from it in the bar's own meter. The bar ends, as in the
-original (spec 5.3), when the time passes the barline: that event is dropped, except a pause that
-reaches the barline exactly, which closes the bar as it does in the data (spec 2.10).
+order of the output chain, each conditioned on the ones before it: the one chain of
+:func:`core.output_chain.run_chain` that training and scheduled sampling run too, here over the fast
+decoder's tables or the network itself (:mod:`core.generation.step_decoders`). The onset time
+advances by the sampled offset; the beat is recomputed from it in the bar's own meter. The bar ends,
+as in the original (spec 5.3), when the time passes the barline: that event is dropped, except a
+pause that reaches the barline exactly, which closes the bar as it does in the data (spec 2.10).
 
 Fixed against the original (spec 5.3, 5.4 and section 6, item 10):
 
