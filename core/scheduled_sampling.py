@@ -60,11 +60,13 @@ def sample_events(model, top: torch.Tensor, batch: PairBatch) -> dict[str, torch
     before = true_time - units[bar.offset.clamp(min=0)] * (bar.offset >= 0)
     bar_length = batch.bar_length.unsqueeze(1)
     heads = NetworkHeads(model, top, batch.previous.pitch)
-    sampled = run_chain(heads, lambda _, logits, __: _sample(logits), lambda offset: beats_of(before + units[offset], bar_length), model.config.properties)
+    beat_of = lambda offset: beats_of(before + units[offset], bar_length)  # noqa: E731
+    sampled = run_chain(heads, lambda _, logits, __: _sample(logits), beat_of, model.config.properties)
     del sampled["beat"]
+    sampled = silence_pauses(sampled)
     if not model.config.use_velocity:
-        sampled["velocity"] = bar.velocity
-    return silence_pauses(sampled)
+        sampled["velocity"] = bar.velocity  # the network never reads it: the true ones stand
+    return sampled
 
 
 def recompute_context(bar: EventBatch, mixed: dict[str, torch.Tensor], bar_length: torch.Tensor) -> EventBatch:
