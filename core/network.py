@@ -67,11 +67,10 @@ from core.batching import EventBatch, PairBatch
 from core.errors import GenerationError
 from core.harmony.conditioning import BAR_CHORD_FEATURES, chord_features
 from core.features import event_features, one_hot, step_features, step_width, event_width
-from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
+from core.output_chain import CHAIN_INPUT_SIZES, CONDITIONS, NetworkHeads, run_chain
+from core.representation.events import N_PITCHES, PROPERTIES, PROPERTY_SIZES
 from core.representation.instruments import TABLES, InstrumentTable
 
-PROPERTIES = ("offset", "duration", "pitch", "instrument", "velocity")
-SIZES = {"offset": N_OFFSETS, "duration": N_DURATIONS, "pitch": N_PITCHES, "instrument": N_INSTRUMENTS, "velocity": VELOCITY_BINS}
 MASKED = -1e4  # added to forbidden logits: exp() underflows to 0 in fp32, fp16 and bf16 alike
 
 
@@ -277,20 +276,16 @@ class MahlerNet(nn.Module):
             decoder_in, c.decoder_size, c.decoder_layers, batch_first=True, dropout=c.decoder_dropout if c.decoder_layers > 1 else 0.0
         )
         _init_lstm(self.decoder, c.forget_bias)
-        # Output chain: each head sees the top decoder output and the one-hots of the earlier properties.
-        h, beats = c.decoder_size, N_BEATS
+        # Output chain: each head sees the top decoder output and the one-hots of the values chosen
+        # before it (core.output_chain.CONDITIONS, in that order).
         self.heads = nn.ModuleDict(
             {
-                "offset": nn.Linear(h, N_OFFSETS),
-                "duration": nn.Linear(h + N_OFFSETS + beats, N_DURATIONS),
-                "pitch": nn.Linear(h + N_OFFSETS + beats + N_DURATIONS, N_PITCHES),
-                "instrument": nn.Linear(h + N_OFFSETS + beats + N_DURATIONS + N_PITCHES, N_INSTRUMENTS),
+                name: nn.Linear(c.decoder_size + sum(CHAIN_INPUT_SIZES[given] for given in CONDITIONS[name]), PROPERTY_SIZES[name])
+                for name in c.properties
             }
         )
-        if velocity:
-            self.heads["velocity"] = nn.Linear(h + N_OFFSETS + beats + N_DURATIONS + N_PITCHES + N_INSTRUMENTS, VELOCITY_BINS)
         self.head_norms = (
-            nn.ModuleDict({name: MaskedBatchNorm(SIZES[name], c.norm_momentum, c.norm_eps) for name in self.heads})
+            nn.ModuleDict({name: MaskedBatchNorm(PROPERTY_SIZES[name], c.norm_momentum, c.norm_eps) for name in self.heads})
             if c.output_norm
             else None
         )
@@ -387,11 +382,16 @@ class MahlerNet(nn.Module):
             logits = self.head_norms[name](logits, valid)
         return logits
 
+    def _chain_head(self, name: str, h: torch.Tensor, given: dict[str, torch.Tensor], valid: torch.Tensor | None) -> torch.Tensor:
+        """Head ``name`` on ``h`` and the one-hots of the values it reads (:data:`CONDITIONS`)."""
+        inputs = [h, *(one_hot(given[value], CHAIN_INPUT_SIZES[value], h.dtype) for value in CONDITIONS[name])]
+        return self._head(name, inputs, valid)
+
     def offset_logits(self, h: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
-        return self._head("offset", [h], valid)
+        return self._chain_head("offset", h, {}, valid)
 
     def duration_logits(self, h: torch.Tensor, offset: torch.Tensor, beat: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
-        logits = self._head("duration", [h, one_hot(offset, N_OFFSETS, h.dtype), one_hot(beat, N_BEATS, h.dtype)], valid)
+        logits = self._chain_head("duration", h, {"offset": offset, "beat": beat}, valid)
         if self.config.next_step_mask:  # a chord member (offset 0) is a note, never a pause
             logits = logits.clone()
             logits[..., 0] = logits[..., 0] + MASKED * (offset == 0).to(logits.dtype)
@@ -401,8 +401,7 @@ class MahlerNet(nn.Module):
         self, h: torch.Tensor, offset: torch.Tensor, beat: torch.Tensor, duration: torch.Tensor,
         previous_pitch: torch.Tensor | None = None, valid: torch.Tensor | None = None,
     ) -> torch.Tensor:  # fmt: skip
-        inputs = [h, one_hot(offset, N_OFFSETS, h.dtype), one_hot(beat, N_BEATS, h.dtype), one_hot(duration, N_DURATIONS, h.dtype)]
-        logits = self._head("pitch", inputs, valid)
+        logits = self._chain_head("pitch", h, {"offset": offset, "beat": beat, "duration": duration}, valid)
         if self.config.same_step_mask and previous_pitch is not None:  # chords go upwards
             below = torch.arange(N_PITCHES, device=h.device) < previous_pitch.unsqueeze(-1)
             logits = logits + MASKED * (below & (offset == 0).unsqueeze(-1)).to(logits.dtype)
@@ -412,31 +411,30 @@ class MahlerNet(nn.Module):
         self, h: torch.Tensor, offset: torch.Tensor, beat: torch.Tensor, duration: torch.Tensor, pitch: torch.Tensor,
         valid: torch.Tensor | None = None,
     ) -> torch.Tensor:  # fmt: skip
-        inputs = [h, one_hot(offset, N_OFFSETS, h.dtype), one_hot(beat, N_BEATS, h.dtype),
-                  one_hot(duration, N_DURATIONS, h.dtype), one_hot(pitch, N_PITCHES, h.dtype)]  # fmt: skip
-        return self._head("instrument", inputs, valid)
+        given = {"offset": offset, "beat": beat, "duration": duration, "pitch": pitch}
+        return self._chain_head("instrument", h, given, valid)
 
     def velocity_logits(
         self, h: torch.Tensor, offset: torch.Tensor, beat: torch.Tensor, duration: torch.Tensor, pitch: torch.Tensor,
         instrument: torch.Tensor, valid: torch.Tensor | None = None,
     ) -> torch.Tensor:  # fmt: skip
-        inputs = [h, one_hot(offset, N_OFFSETS, h.dtype), one_hot(beat, N_BEATS, h.dtype), one_hot(duration, N_DURATIONS, h.dtype),
-                  one_hot(pitch, N_PITCHES, h.dtype), one_hot(instrument, N_INSTRUMENTS, h.dtype)]  # fmt: skip
-        return self._head("velocity", inputs, valid)
+        given = {"offset": offset, "beat": beat, "duration": duration, "pitch": pitch, "instrument": instrument}
+        return self._chain_head("velocity", h, given, valid)
 
     def chain_logits(
         self, h: torch.Tensor, offset: torch.Tensor, beat: torch.Tensor, duration: torch.Tensor, pitch: torch.Tensor,
         instrument: torch.Tensor, previous_pitch: torch.Tensor | None = None, valid: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:  # fmt: skip
-        """All heads at once, conditioned on given (teacher-forced) values of the earlier properties."""
-        logits = {
-            "offset": self.offset_logits(h, valid),
-            "duration": self.duration_logits(h, offset, beat, valid),
-            "pitch": self.pitch_logits(h, offset, beat, duration, previous_pitch, valid),
-            "instrument": self.instrument_logits(h, offset, beat, duration, pitch, valid),
-        }
-        if self.config.use_velocity:
-            logits["velocity"] = self.velocity_logits(h, offset, beat, duration, pitch, instrument, valid)
+        """All heads at once, conditioned on given (teacher-forced) values of the earlier properties:
+        the output chain (:func:`core.output_chain.run_chain`) picking the truth at every head."""
+        truth = {"offset": offset, "duration": duration, "pitch": pitch, "instrument": instrument}
+        logits: dict[str, torch.Tensor] = {}
+
+        def teacher(name: str, head: torch.Tensor, _: object) -> torch.Tensor:
+            logits[name] = head
+            return truth.get(name)  # velocity is the last head: nothing reads its value
+
+        run_chain(NetworkHeads(self, h, previous_pitch, valid), teacher, lambda _: beat, self.config.properties)
         return logits
 
     # ------------------------------------------------------------------------------- whole bars

@@ -27,6 +27,7 @@ import torch
 
 from core.batching import EventBatch, PairBatch, shift_right
 from core.features import CLASS_UNITS, beats_of, onset_times, sounding_in_bar
+from core.output_chain import NetworkHeads, run_chain, silence_pauses
 
 
 def sampling_probability(step: int, rate: float, ceiling: float = 1.0) -> float:
@@ -46,28 +47,25 @@ def _sample(logits: torch.Tensor, generator: torch.Generator | None = None) -> t
 
 @torch.no_grad()
 def sample_events(model, top: torch.Tensor, batch: PairBatch) -> dict[str, torch.Tensor]:
-    """An event sampled from the output chain at every step of a teacher-forced pass ``top``.
+    """An event sampled from the output chain (:func:`core.output_chain.run_chain`) at every step of a
+    teacher-forced pass ``top``.
 
     The beat that conditions a sampled event's duration and pitch comes from the true onset of the
-    step before it plus the sampled offset.
+    step before it plus the sampled offset; the pitch obeys the network's same-step mask against the
+    true previous pitch, as in the teacher-forced pass.
     """
     bar = batch.bar
     units = CLASS_UNITS.to(top.device)
     true_time = onset_times(bar.offset)
     before = true_time - units[bar.offset.clamp(min=0)] * (bar.offset >= 0)
-    offset = _sample(model.offset_logits(top))
-    beat = beats_of(before + units[offset], batch.bar_length.unsqueeze(1))
-    duration = _sample(model.duration_logits(top, offset, beat))
-    is_note = duration > 0
-    none = torch.full_like(offset, -1)
-    pitch = torch.where(is_note, _sample(model.pitch_logits(top, offset, beat, duration)), none)
-    instrument = torch.where(is_note, _sample(model.instrument_logits(top, offset, beat, duration, pitch)), none)
-    sampled = {"offset": offset, "duration": duration, "pitch": pitch, "instrument": instrument}
-    if model.config.use_velocity:
-        velocity = model.velocity_logits(top, offset, beat, duration, pitch, instrument)
-        sampled["velocity"] = torch.where(is_note, _sample(velocity), none)
-    else:
-        sampled["velocity"] = bar.velocity
+    bar_length = batch.bar_length.unsqueeze(1)
+    heads = NetworkHeads(model, top, batch.previous.pitch)
+    beat_of = lambda offset: beats_of(before + units[offset], bar_length)  # noqa: E731
+    sampled = run_chain(heads, lambda _, logits, __: _sample(logits), beat_of, model.config.properties)
+    del sampled["beat"]
+    sampled = silence_pauses(sampled)
+    if not model.config.use_velocity:
+        sampled["velocity"] = bar.velocity  # the network never reads it: the true ones stand
     return sampled
 
 

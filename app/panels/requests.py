@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-PROPERTIES = ("offset", "duration", "pitch", "instrument", "velocity")
+from core.representation.events import PROPERTIES
+
 DEFAULT_TEMPERATURE = 1.0
 
 

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QWidget
 
 from app import theme
 from app.training.worker import StepPoint
+from core.representation.events import PROPERTIES
 
-PROPERTIES = ("offset", "duration", "pitch", "instrument", "velocity")
 PROPERTY_COLORS = dict(zip(PROPERTIES, theme.TRACK_COLORS))
 TRAIN_COLOR = theme.ACCENT
 VALIDATION_COLOR = theme.CONTEXT

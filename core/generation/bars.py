@@ -110,22 +110,63 @@ class Carry:
     def stack(cls, carries: Sequence["Carry"]) -> "Carry":
         return cls(np.concatenate([c.pitch_end for c in carries]), np.concatenate([c.instrument_end for c in carries]))
 
+    def shifted(self, ticks: int | np.ndarray) -> "Carry":
+        """What still sounds ``ticks`` grid ticks later (per row, or one figure for all) when nothing
+        new starts: the carry past a bar of length ``ticks``."""
+        ticks = np.reshape(ticks, (-1, 1))
+        return Carry(np.maximum(self.pitch_end - ticks, 0), np.maximum(self.instrument_end - ticks, 0))
+
+
+ACTIVE_WIDTH = N_PITCHES + N_INSTRUMENTS  # an active set: the pitches, then the instrument classes
+_CLASS_COLUMNS = np.array([0, N_PITCHES])  # where a (pitch, instrument) pair's columns start
+
+
+class NotesSounding:
+    """The active-note bookkeeping of generation, kept in one place: per row, the grid tick (from the
+    barline of the bar being decoded) until which each pitch and instrument class sounds, 0 when
+    silent. A note sounds at a tick before its end (a note ending exactly there is over, spec 1.7).
+
+    The sampler books each accepted note as it is decoded (:meth:`add`, one per row per step) and
+    reads the active sets at every onset (:meth:`at`); :func:`carry_after` books a whole bar of one row
+    (:meth:`add_bar`); :meth:`carry` gives what sounds on into the next bar."""
+
+    DISCARD = ACTIVE_WIDTH  # column of :attr:`ends` that takes the writes of rows adding nothing
+
+    def __init__(self, carry: Carry):
+        self.ends = np.zeros((carry.rows, ACTIVE_WIDTH + 1), np.int64)
+        self.ends[:, :N_PITCHES] = carry.pitch_end
+        self.ends[:, N_PITCHES:ACTIVE_WIDTH] = carry.instrument_end
+        self._rows = np.arange(carry.rows)[:, None]
+
+    def at(self, ticks: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """(rows, :data:`ACTIVE_WIDTH`) bool: what sounds at each row's tick (``ticks``: (rows,)); a
+        one-row bookkeeping also answers for several ticks (n,) at once, (n, :data:`ACTIVE_WIDTH`)."""
+        return np.greater(self.ends[:, :ACTIVE_WIDTH], ticks[:, None], out=out)
+
+    def add(self, adding: np.ndarray, pitch_instrument: np.ndarray, end: np.ndarray) -> None:
+        """Book one note on each row where ``adding``: its (pitch, instrument) classes, (rows, 2), sound
+        until ``end`` (rows,) ticks, or longer where they already did."""
+        written = np.where(adding[:, None], pitch_instrument + _CLASS_COLUMNS, self.DISCARD)
+        self.ends[self._rows, written] = np.maximum(self.ends[self._rows, written], end[:, None])
+
+    def add_bar(self, events: EventArrays, grid_per_unit: int) -> None:
+        """Book every note of one bar of ``events`` (a one-row bookkeeping)."""
+        notes = (events.pitch >= 0) & (events.duration > 0)
+        end = (onset_units(events) + CLASS_UNITS_ARRAY[np.maximum(events.duration.astype(np.int64), 0)]) * grid_per_unit
+        np.maximum.at(self.ends[0], events.pitch[notes].astype(np.int64), end[notes])
+        played = notes & (events.instrument >= 0)
+        np.maximum.at(self.ends[0], N_PITCHES + events.instrument[played].astype(np.int64), end[played])
+
+    def carry(self, grid_length: int | np.ndarray) -> Carry:
+        """What sounds on past the barline at ``grid_length`` ticks (per row, or one figure for all)."""
+        return Carry(self.ends[:, :N_PITCHES], self.ends[:, N_PITCHES:ACTIVE_WIDTH]).shifted(grid_length)
+
 
 def carry_after(events: EventArrays, plan: BarPlan, carry: Carry | None = None) -> Carry:
     """The notes still sounding after a bar of ``events`` (one row), given what sounded into it."""
-    pitch_end = np.zeros(N_PITCHES, np.int64) if carry is None else carry.pitch_end[0].copy()
-    instrument_end = np.zeros(N_INSTRUMENTS, np.int64) if carry is None else carry.instrument_end[0].copy()
-    step = plan.grid_per_unit
-    onsets = onset_units(events)
-    for onset, duration, pitch, instrument in zip(onsets, events.duration, events.pitch, events.instrument):
-        if pitch < 0 or duration <= 0:
-            continue
-        end = (int(onset) + CLASS_UNITS[int(duration)]) * step
-        pitch_end[pitch] = max(pitch_end[pitch], end)
-        if instrument >= 0:
-            instrument_end[instrument] = max(instrument_end[instrument], end)
-    shift = plan.grid_length
-    return Carry(np.maximum(pitch_end - shift, 0)[None], np.maximum(instrument_end - shift, 0)[None])
+    sounding = NotesSounding(carry.take([0]) if carry is not None else Carry.silent(1))
+    sounding.add_bar(events, plan.grid_per_unit)
+    return sounding.carry(plan.grid_length)
 
 
 def onset_units(events: EventArrays) -> np.ndarray:
@@ -147,12 +188,7 @@ def pause_fill(plan: BarPlan, carry: Carry | None = None) -> EventArrays:
         remaining -= length
     n = len(pieces)
     times = np.cumsum([CLASS_UNITS[c] for c in pieces])
-    active_p = np.zeros((n, N_PITCHES), bool)
-    active_i = np.zeros((n, N_INSTRUMENTS), bool)
-    if carry is not None:
-        ticks = times * plan.grid_per_unit
-        active_p = carry.pitch_end[0][None, :] > ticks[:, None]
-        active_i = carry.instrument_end[0][None, :] > ticks[:, None]
+    active = NotesSounding(carry if carry is not None else Carry.silent(1)).at(times * plan.grid_per_unit)
     return EventArrays(
         offset=np.array(pieces),
         duration=np.zeros(n),
@@ -161,8 +197,8 @@ def pause_fill(plan: BarPlan, carry: Carry | None = None) -> EventArrays:
         beat=np.array([plan.beat_table(plan.units + 1)[t] for t in times]),
         velocity=np.full(n, -1),
         is_pause=np.ones(n, bool),
-        active_pitches=active_p,
-        active_instruments=active_i,
+        active_pitches=active[:, :N_PITCHES],
+        active_instruments=active[:, N_PITCHES:],
     )
 
 

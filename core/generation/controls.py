@@ -74,10 +74,9 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from core.errors import GenerationError
-from core.representation.events import LOWEST_PITCH, N_INSTRUMENTS, N_PITCHES
+from core.representation.events import LOWEST_PITCH, N_INSTRUMENTS, N_PITCHES, PROPERTIES
 from core.representation.instruments import DRUM_KEYS, MAHLERNET, InstrumentTable
 
-PROPERTIES = ("offset", "duration", "pitch", "instrument", "velocity")
 DEFAULT_TEMPERATURE = 1.0
 LATENTS = ("prior", "standard", "rerank")
 MAX_CANDIDATES = 16

@@ -37,13 +37,11 @@ import torch
 
 from core.generation.fast_lstm import NONE_CLASS, TablesCache, as_array, class_table, empty, gate_order, lstm_cell, product
 from core.network import DecoderState, MahlerNet
-from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
+from core.output_chain import CHAIN_INPUT_SIZES, CONDITIONS, head_slices
+from core.representation.events import N_INSTRUMENTS, N_PITCHES, PROPERTIES
 
 NEG = float("-inf")
 
-# Order of the heads in the combined logits row, and each head's class count.
-HEADS = ("offset", "duration", "pitch", "instrument", "velocity")
-WIDTHS = {"offset": N_OFFSETS, "duration": N_DURATIONS, "pitch": N_PITCHES, "instrument": N_INSTRUMENTS, "velocity": VELOCITY_BINS}
 
 
 @dataclass
@@ -67,7 +65,7 @@ class FastDecoder:
         self.velocity = config.use_velocity
         self.layers = config.decoder_layers
         self.hidden = config.decoder_size
-        self.heads = HEADS if self.velocity else HEADS[:4]
+        self.heads = PROPERTIES if self.velocity else PROPERTIES[:4]  # the heads in the logits row
         self.columns = 6 if self.velocity else 5
         with torch.no_grad():
             self._build_decoder(model)
@@ -110,19 +108,12 @@ class FastDecoder:
         weights = {name: self._head_weights(model, name) for name in self.heads}
         self.h_weight = as_array(torch.cat([weights[n][0][:, :H] for n in self.heads]).t())  # (H, sum widths)
         self.h_bias = as_array(torch.cat([weights[n][1] for n in self.heads]))
-        self.slices: dict[str, slice] = {}
-        start = 0
-        for name in self.heads:
-            self.slices[name] = slice(start, start + WIDTHS[name])
-            start += WIDTHS[name]
-        self.width = start
-        # Conditioning inputs in chain order; offset and beat feed the heads from duration on,
-        # duration from pitch on, pitch from instrument on, instrument feeds velocity.
-        inputs = [("offset", N_OFFSETS, 1), ("beat", N_BEATS, 1), ("duration", N_DURATIONS, 2), ("pitch", N_PITCHES, 3), ("instrument", N_INSTRUMENTS, 4)]
+        self.slices, self.width = head_slices(self.heads)
         self.tables: dict[str, np.ndarray] = {}
         column = H
-        for name, width, first_reader in inputs:
-            readers = self.heads[first_reader:]
+        for name in CONDITIONS[PROPERTIES[-1]]:  # every value a head reads (core.output_chain)
+            width = CHAIN_INPUT_SIZES[name]
+            readers = [head for head in self.heads if name in CONDITIONS[head]]
             if not readers:
                 break
             table = torch.cat([weights[r][0][:, column : column + width].t() for r in readers], dim=1)

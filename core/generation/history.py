@@ -119,10 +119,7 @@ class PieceBars:
         for earlier in reversed(chain):
             index = self._index.get(earlier.start)
             if index is None:
-                carry = Carry(
-                    (carry.pitch_end - earlier.plan.grid_length).clip(min=0),
-                    (carry.instrument_end - earlier.plan.grid_length).clip(min=0),
-                )
+                carry = carry.shifted(earlier.plan.grid_length)
             else:
                 carry = carry_after(self.piece.bar_events(index), earlier.plan, carry)  # type: ignore[union-attr]
         return carry

@@ -26,10 +26,10 @@ from core.generation.placement import Placed, TrackMap, join, place, tempo_map
 from core.generation.sampler import Sampler, make_streams
 from core.errors import GenerationError
 from core.network import MahlerNet
-from core.representation.events import EventArrays
+from core.representation.events import PROPERTIES, EventArrays
 from core.score import Score
 
-COMPARED = ("offset", "duration", "pitch", "instrument", "velocity")
+COMPARED = PROPERTIES
 
 
 @dataclass(frozen=True)

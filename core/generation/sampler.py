@@ -1,10 +1,12 @@
 """The per-step sampling loop: decode one bar for each row of a batch (variations, interpolation points).
 
 Each step runs the decoder once and samples offset, duration, pitch, instrument (and velocity) in the
-order of the output chain, each conditioned on the ones before it. The onset time advances by the
-sampled offset; the beat is recomputed from it in the bar's own meter. The bar ends, as in the
-original (spec 5.3), when the time passes the barline: that event is dropped, except a pause that
-reaches the barline exactly, which closes the bar as it does in the data (spec 2.10).
+order of the output chain, each conditioned on the ones before it: the one chain of
+:func:`core.output_chain.run_chain` that training and scheduled sampling run too, here over the fast
+decoder's tables or the network itself (:mod:`core.generation.step_decoders`). The onset time
+advances by the sampled offset; the beat is recomputed from it in the bar's own meter. The bar ends,
+as in the original (spec 5.3), when the time passes the barline: that event is dropped, except a
+pause that reaches the barline exactly, which closes the bar as it does in the data (spec 2.10).
 
 Fixed against the original (spec 5.3, 5.4 and section 6, item 10):
 
@@ -32,18 +34,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 
 from core.errors import Cancelled
-from core.generation.bars import MAX_EVENTS, BarPlan, Carry, pause_fill
+from core.generation.bars import ACTIVE_WIDTH, MAX_EVENTS, BarPlan, Carry, NotesSounding, pause_fill
 from core.generation.controls import Controls, Temperatures
-from core.generation.fast_lstm import NONE_CLASS
-from core.generation.fast_step import NEG, FastDecoder, fast_decoder
+from core.generation.fast_lstm import EVENT_COLUMNS, NONE_CLASS
+from core.generation.fast_step import NEG, fast_decoder
+from core.generation.step_decoders import NetworkSteps, StepDecoder, TableSteps
 from core.network import DecoderState, MahlerNet
-from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_PITCHES, EventArrays
+from core.output_chain import run_chain
+from core.representation.events import N_BEATS, N_INSTRUMENTS, N_PITCHES, PROPERTIES, EventArrays
 from core.representation.vocabulary import CLASS_UNITS_ARRAY, MAX_CLASS_UNITS
 
 RETRIES = 3  # new attempts at a bar that came out empty, before it becomes a rest
@@ -90,24 +94,31 @@ class Sampler:
     round trip to an accelerator. The decoder step (:mod:`fast_step`), the output chain and the
     bookkeeping run in NumPy on preallocated arrays, whose operations on tiny arrays cost a fraction
     of torch's per-call overhead; only the products of several rows and the embedding bag go
-    through torch.
+    through torch. ``decoder="network"`` runs the same loop on the network's own step and heads
+    instead (:class:`~core.generation.step_decoders.NetworkSteps`, the reference the tables are
+    tested against).
     """
 
-    def __init__(self, model: MahlerNet, controls: Controls, max_events: int = MAX_EVENTS):
+    def __init__(self, model: MahlerNet, controls: Controls, max_events: int = MAX_EVENTS, decoder: str = "tables"):
+        if decoder not in ("tables", "network"):
+            raise ValueError(f"decoder {decoder!r}: use 'tables' or 'network'")
         controls = controls.for_table(model.config.instrument_table)  # a drum class plays drum keys
         self.model = model
         self.controls = controls
         self.max_events = max_events
-        self.fast: FastDecoder = fast_decoder(model)
+        self.decoder = decoder
         self.velocity = model.config.use_velocity
-        fast = self.fast
-        self.tables = dict(fast.tables)
-        # The instrument mask depends on the sampled pitch: fold it into the pitch's table row.
-        allowed = controls.range_table() & controls.instrument_mask()[None, :]
-        pitch_table = self.tables["pitch"].copy()
-        pitch_table[:N_PITCHES, :N_INSTRUMENTS] += np.where(allowed, 0.0, NEG).astype(np.float32)
-        self.tables["pitch"] = pitch_table
+        self.columns = 6 if self.velocity else 5
+        # The instrument classes allowed per pitch (the instrument mask depends on the sampled pitch).
+        self.playable = controls.range_table() & controls.instrument_mask()[None, :]
         self.pitch_bias = np.where(controls.pitch_mask(), 0.0, NEG).astype(np.float32)
+
+    def _steps(self) -> StepDecoder:
+        """A fresh step decoder for one run of the loop."""
+        instrument_mask = np.where(self.playable, 0.0, NEG).astype(np.float32)
+        if self.decoder == "network":
+            return NetworkSteps(self.model, instrument_mask)
+        return TableSteps(fast_decoder(self.model), instrument_mask)
 
     # ------------------------------------------------------------------------------------- public
     def decode(
@@ -131,13 +142,12 @@ class Sampler:
         attempts = [0] * rows
         pending = list(range(rows))
         for attempt in range(RETRIES + 1):
-            if cancel is not None and cancel():
-                raise Cancelled("generation cancelled")
+            _check(cancel)
             heat = temperatures.hotter_offset(RETRY_HEAT * attempt) if attempt else temperatures
             index = torch.tensor(pending)
             sub_state = DecoderState(state.h[:, index], state.c[:, index], state.condition[index])
             generators = [streams[r].generator(bar, 1 + attempt) for r in pending] if any(heat.as_tuple()) else None
-            found, sub_carry = self._run(sub_state, [plans[r] for r in pending], carry.take(pending), heat, generators, cancel)
+            found, sub_carry = self._loop(sub_state, [plans[r] for r in pending], carry.take(pending), heat, generators, cancel)
             still = []
             for position, row in enumerate(pending):
                 if len(found[position]):
@@ -153,29 +163,12 @@ class Sampler:
             plan = plans[row]
             own = carry.take([row])
             events[row] = pause_fill(plan, own)
-            carries[row] = Carry(np.maximum(own.pitch_end - plan.grid_length, 0), np.maximum(own.instrument_end - plan.grid_length, 0))
+            carries[row] = own.shifted(plan.grid_length)
         return DecodedBars([e for e in events if e is not None], Carry.stack([c for c in carries if c is not None]), attempts)
 
     # ------------------------------------------------------------------------------------ private
-    def _bias_row(self, plans: Sequence[BarPlan]) -> np.ndarray:
-        """(B, 1, width): the heads' biases plus the masks of offset, duration and pitch (0 or -inf)."""
-        fast = self.fast
-        row = np.tile(fast.h_bias, (len(plans), 1, 1))
-        for position, plan in enumerate(plans):
-            offset, duration = _plan_masks(plan)
-            row[position, 0, fast.slices["offset"]] += offset
-            row[position, 0, fast.slices["duration"]] += duration
-            row[position, 0, fast.slices["pitch"]] += self.pitch_bias
-        return row
-
-    def _temperature_row(self, temperatures: Temperatures) -> np.ndarray:
-        values = dict(zip(("offset", "duration", "pitch", "instrument", "velocity"), temperatures.as_tuple()))
-        row = np.zeros(self.fast.width, np.float32)
-        for name, cut in self.fast.slices.items():
-            row[cut] = values[name]
-        return row
-
-    def _run(
+    @torch.inference_mode()
+    def _loop(
         self,
         state: DecoderState,
         plans: Sequence[BarPlan],
@@ -184,145 +177,179 @@ class Sampler:
         generators: Sequence[torch.Generator] | None,
         cancel: Callable[[], bool] | None = None,
     ) -> tuple[list[EventArrays], Carry]:
-        with torch.inference_mode():
-            return self._loop(state, plans, carry, temperatures, generators, cancel)
-
-    def _loop(
-        self,
-        state: DecoderState,
-        plans: Sequence[BarPlan],
-        carry: Carry,
-        temperatures: Temperatures,
-        generators: Sequence[torch.Generator] | None,
-        cancel: Callable[[], bool] | None,
-    ) -> tuple[list[EventArrays], Carry]:
-        fast = self.fast
-        rows = len(plans)
-        width = fast.width
-        bias = self._bias_row(plans)
-        heat = self._temperature_row(temperatures)
-
-        top_p = self.controls.top_p
-        nucleus = top_p < 1.0 and generators is not None
-        property_heat = temperatures.as_tuple()
-
-        def noise_chunk() -> np.ndarray:
-            """(B, CHUNK, width): Gumbel noise times the temperatures, plus the masks; without the
-            masks under nucleus sampling, which needs the logits before the noise."""
-            if generators is None:
-                return np.broadcast_to(bias, (rows, CHUNK, width))
-            uniform = torch.stack([torch.rand((CHUNK, width), generator=g) for g in generators])
-            gumbel = uniform.clamp_(min=1e-30).log_().neg_().log_().neg_().numpy()
-            return gumbel * heat if nucleus else gumbel * heat + bias
-
-        def pick(values: np.ndarray, cut: slice, which: int) -> np.ndarray:
-            """The sampled class of one property: ``values`` are its logits with the chain's terms
-            (and, without nucleus sampling, the noise already added)."""
-            if nucleus:
-                values = values + _nucleus_mask(values, property_heat[which], top_p) + noise[:, cut]
-            return values.argmax(1)
-
-        # Beats of every onset, all rows in one flat table; bar lengths and grid steps per row.
-        length = max(p.units for p in plans) + MAX_CLASS_UNITS + 1
-        beat_flat = np.concatenate([_beat_table(p, length) for p in plans])
-        beat_base = np.arange(rows) * length
-        bar_units = np.array([p.units for p in plans])
-        grid = np.array([p.grid_per_unit for p in plans])
-
-        units = CLASS_UNITS_ARRAY
-        s_off, s_dur, s_pitch, s_inst = (fast.slices[n] for n in ("offset", "duration", "pitch", "instrument"))
-        s_vel = fast.slices.get("velocity")
-        tables = self.tables
-        t_off, t_beat, t_dur, t_pitch = tables["offset"], tables["beat"], tables["duration"], tables["pitch"]
-        t_inst = tables.get("instrument")
-        columns = fast.columns
-        block_starts = fast.block_starts
-        none_values = np.array(NONE_CLASS[:columns])
-        pause_none = none_values[3:]  # a pause has no pitch, instrument or velocity
-        end_shift = np.array([0, N_PITCHES])
-        dummy = N_PITCHES + N_INSTRUMENTS  # column of `ends` that takes the writes of rows adding nothing
-        every = np.arange(rows)[:, None]
-        active_start = fast.active_start
-
-        ends = np.zeros((rows, dummy + 1), np.int64)
-        ends[:, :N_PITCHES] = carry.pitch_end
-        ends[:, N_PITCHES:dummy] = carry.instrument_end
-        steps = self.max_events
-        events_out = np.empty((rows, steps, columns), np.int64)
-        active_out = np.empty((rows, steps, dummy), bool)
-        time = np.zeros(rows, np.int64)
-        count = np.zeros(rows, np.int64)
-        live = np.ones(rows, bool)
-        previous_pitch = np.full(rows, -1)
-        used = np.zeros((rows, N_INSTRUMENTS), bool)
-        playable = np.isfinite(t_pitch[:N_PITCHES, :N_INSTRUMENTS])  # allowed instrument classes per pitch
-        hot = np.zeros((rows, fast.input_rows), bool)  # the input rows each batch row switches on
-        hot[every, none_values + block_starts] = True
-        step_state = fast.start(state)
-        chunk = noise_chunk()
-
-        for step in range(steps):
+        """Decode one bar per row, one event per step, until every row has passed its barline."""
+        steps = self._steps()
+        steps.start(state)
+        terms = _StepTerms(self._bias_row(plans, steps), temperatures, self.controls.top_p, generators, steps)
+        bars = _Bars(plans, carry, self.max_events, self.columns)
+        rules = _Rules(self.playable, terms, len(plans))
+        properties = self.model.config.properties
+        for step in range(self.max_events):
             if step and step % CHUNK == 0:
-                if cancel is not None and cancel():
-                    raise Cancelled("generation cancelled")
-                chunk = noise_chunk()
-            batch_rows, on = np.nonzero(hot)
-            offsets = np.searchsorted(batch_rows, np.arange(rows))
-            logits = fast.step(on, offsets, step_state)
-            if nucleus:
-                logits += bias[:, 0]
-                noise = chunk[:, step % CHUNK]
-            else:
-                logits += chunk[:, step % CHUNK]
-
-            event = events_out[:, step]
-            event[:, 0] = offset = pick(logits[:, s_off], s_off, 0)
-            onset = time + units[offset]
-            event[:, 1] = beat = beat_flat[beat_base + np.minimum(onset, length - 1)]
-            chain = t_off[offset] + t_beat[beat]
-            event[:, 2] = duration = pick(logits[:, s_dur] + chain[:, :N_DURATIONS], s_dur, 1)
-            chain = chain[:, N_DURATIONS:] + t_dur[duration]
-            pitch_logits = logits[:, s_pitch] + chain[:, :N_PITCHES]
-            chord = (offset == 0) & (previous_pitch >= 0)
-            if chord.any():
-                _chord_pitch_rule(pitch_logits, chord, previous_pitch, used, playable)
-            event[:, 3] = pitch = pick(pitch_logits, s_pitch, 2)
-            chain = chain[:, N_PITCHES:] + t_pitch[pitch]
-            instrument_logits = logits[:, s_inst] + chain[:, :N_INSTRUMENTS]
-            repeated = chord & (pitch == previous_pitch)
-            if repeated.any():
-                _chord_instrument_rule(instrument_logits, repeated, used)
-            event[:, 4] = instrument = pick(instrument_logits, s_inst, 3)
-            if s_vel is not None:
-                event[:, 5] = pick(logits[:, s_vel] + chain[:, N_INSTRUMENTS:] + t_inst[instrument], s_vel, 4)
-            sounding = duration != 0  # a note, not a pause
-            if not sounding.all():
-                event[~sounding, 3:] = pause_none
-
-            # The bar ends where the time passes the barline; a pause reaching it exactly closes it.
-            accept = live & (onset + sounding <= bar_units)
-            live = accept & (onset < bar_units)
-            active_now = active_out[:, step]
-            np.greater(ends[:, :dummy], (onset * grid)[:, None], out=active_now)
-            written = np.where((accept & sounding)[:, None], event[:, 3:5] + end_shift, dummy)
-            ends[every, written] = np.maximum(ends[every, written], ((onset + units[duration]) * grid)[:, None])
-            time = np.where(accept, onset, time)
-            count += accept
-            previous_pitch = np.where(sounding, pitch, -1)
-            used[~repeated] = False  # the instruments already heard at the chord's top pitch
-            used[every[:, 0], instrument] |= sounding
-            hot[:] = False
-            hot[every, event + block_starts] = True
-            hot[:, active_start:] = active_now
-            if not live.any():
+                _check(cancel)
+                terms.draw()
+            # 1. Feed the step input: the previous event and what sounded at its onset.
+            steps.feed(bars.previous, bars.previous_active, terms.at(step))
+            # 2. Chain the properties, each picked under the rules (meter, ranges, chords ascending).
+            values = run_chain(steps, rules.pick, bars.beat_after, properties)
+            event = bars.write(values, step)
+            # 3. Stop conditions, then book the active notes and the chord so far.
+            accept = bars.close(event)
+            bars.book(event, accept, step)
+            rules.remember(values)
+            if not bars.live.any():
                 break
+        return bars.result(self.velocity)
 
-        bars = [_event_arrays(events_out[row, :n], active_out[row, :n], self.velocity) for row, n in enumerate(count)]
-        left = np.maximum(ends[:, :dummy] - np.array([p.grid_length for p in plans])[:, None], 0)
-        return bars, Carry(left[:, :N_PITCHES], left[:, N_PITCHES:])
+    def _bias_row(self, plans: Sequence[BarPlan], steps: StepDecoder) -> np.ndarray:
+        """(B, 1, width): the heads' biases plus the masks of offset, duration and pitch (0 or -inf)."""
+        row = np.tile(steps.head_bias, (len(plans), 1, 1))
+        for position, plan in enumerate(plans):
+            offset, duration = _plan_masks(plan)
+            row[position, 0, steps.slices["offset"]] += offset
+            row[position, 0, steps.slices["duration"]] += duration
+            row[position, 0, steps.slices["pitch"]] += self.pitch_bias
+        return row
 
 
 CHUNK = 32  # steps of noise drawn at a time
+
+
+def _check(cancel: Callable[[], bool] | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled("generation cancelled")
+
+
+class _StepTerms:
+    """What the sampler adds to the heads' logits at each step: the masks (in ``bias``) and Gumbel
+    noise times each property's temperature, drawn :data:`CHUNK` steps at a time from each row's
+    generator. Under nucleus sampling the noise comes after the nucleus cut (:meth:`pick`), which
+    needs the logits before it."""
+
+    def __init__(
+        self, bias: np.ndarray, temperatures: Temperatures, top_p: float, generators: Sequence[torch.Generator] | None,
+        steps: StepDecoder,
+    ):  # fmt: skip
+        self.bias, self.generators, self.top_p = bias, generators, top_p
+        self.rows, self.width, self.slices = len(bias), steps.width, steps.slices
+        self.temperature = dict(zip(PROPERTIES, temperatures.as_tuple()))
+        self.heat = np.zeros(self.width, np.float32)
+        for name, cut in self.slices.items():
+            self.heat[cut] = self.temperature[name]
+        self.nucleus = top_p < 1.0 and generators is not None
+        self.draw()
+
+    def draw(self) -> None:
+        """The next :data:`CHUNK` steps' terms, (B, CHUNK, width)."""
+        if self.generators is None:
+            self.chunk = np.broadcast_to(self.bias, (self.rows, CHUNK, self.width))
+            return
+        uniform = torch.stack([torch.rand((CHUNK, self.width), generator=g) for g in self.generators])
+        gumbel = uniform.clamp_(min=1e-30).log_().neg_().log_().neg_().numpy()
+        self.chunk = gumbel * self.heat if self.nucleus else gumbel * self.heat + self.bias
+
+    def at(self, step: int) -> np.ndarray:
+        """(B, width) terms added to the heads' logits at ``step`` before the chain."""
+        self.noise = self.chunk[:, step % CHUNK]
+        return self.bias[:, 0] if self.nucleus else self.noise
+
+    def pick(self, name: str, logits: np.ndarray) -> np.ndarray:
+        """The sampled class of ``name`` from its logits (with the chain's terms and the step's)."""
+        if self.nucleus:
+            logits = logits + _nucleus_mask(logits, self.temperature[name], self.top_p) + self.noise[:, self.slices[name]]
+        return logits.argmax(1)
+
+
+class _Rules:
+    """The rules the chain's picks obey beyond the masks: a chord (offset 0) ascends and never gives
+    one pitch twice to one instrument (see the module docstring). Holds each row's chord so far."""
+
+    def __init__(self, playable: np.ndarray, terms: _StepTerms, rows: int):
+        self.playable, self.terms = playable, terms
+        self.previous_pitch = np.full(rows, -1)
+        self.used = np.zeros((rows, N_INSTRUMENTS), bool)  # the instruments already heard at the chord's top pitch
+        self.rows = np.arange(rows)
+
+    def pick(self, name: str, logits: np.ndarray, values: Mapping[str, np.ndarray]) -> np.ndarray:
+        """:func:`core.output_chain.run_chain`'s pick: the rules on ``logits`` (in place), then a sample."""
+        if name == "pitch":
+            self.chord = (values["offset"] == 0) & (self.previous_pitch >= 0)
+            if self.chord.any():
+                _chord_pitch_rule(logits, self.chord, self.previous_pitch, self.used, self.playable)
+        elif name == "instrument":
+            self.repeated = self.chord & (values["pitch"] == self.previous_pitch)
+            if self.repeated.any():
+                _chord_instrument_rule(logits, self.repeated, self.used)
+        return self.terms.pick(name, logits)
+
+    def remember(self, values: Mapping[str, np.ndarray]) -> None:
+        """The chord after the event of ``values``: its top pitch, and the instruments heard at it."""
+        sounding = values["duration"] != 0
+        self.previous_pitch = np.where(sounding, values["pitch"], -1)
+        self.used[~self.repeated] = False
+        self.used[self.rows, values["instrument"]] |= sounding
+
+
+class _Bars:
+    """The bars being decoded, one per row: where each stands (onset time, events so far, still
+    open), the beat of every onset, what sounds (:class:`NotesSounding`), and the decoded events."""
+
+    def __init__(self, plans: Sequence[BarPlan], carry: Carry, steps: int, columns: int):
+        rows = len(plans)
+        self.plans = plans
+        # Beats of every onset, all rows in one flat table; bar lengths and grid steps per row.
+        self.length = max(p.units for p in plans) + MAX_CLASS_UNITS + 1
+        self.beat_flat = np.concatenate([_beat_table(p, self.length) for p in plans])
+        self.beat_base = np.arange(rows) * self.length
+        self.bar_units = np.array([p.units for p in plans])
+        self.grid = np.array([p.grid_per_unit for p in plans])
+        self.sounding = NotesSounding(carry)
+        self.events = np.empty((rows, steps, columns), np.int64)
+        self.active = np.empty((rows, steps, ACTIVE_WIDTH), bool)
+        self.time = np.zeros(rows, np.int64)
+        self.count = np.zeros(rows, np.int64)
+        self.live = np.ones(rows, bool)
+        none = np.array(NONE_CLASS[:columns])
+        self.pause_none = none[3:]  # a pause has no pitch, instrument or velocity
+        self.previous = np.tile(none, (rows, 1))  # the empty first step
+        self.previous_active = np.zeros((rows, ACTIVE_WIDTH), bool)
+
+    def beat_after(self, offset: np.ndarray) -> np.ndarray:
+        """The onset ``offset`` after the last event, and its beat (none = 8)."""
+        self.onset = self.time + CLASS_UNITS_ARRAY[offset]
+        return self.beat_flat[self.beat_base + np.minimum(self.onset, self.length - 1)]
+
+    def write(self, values: Mapping[str, np.ndarray], step: int) -> np.ndarray:
+        """The chain's values as this step's event columns (a pause's pitch and later: none)."""
+        event = self.events[:, step]
+        for column, name in enumerate(EVENT_COLUMNS[: event.shape[1]]):
+            event[:, column] = values[name]
+        self.is_note = event[:, 2] != 0
+        if not self.is_note.all():
+            event[~self.is_note, 3:] = self.pause_none
+        return event
+
+    def close(self, event: np.ndarray) -> np.ndarray:
+        """Which rows keep this step's event: the bar ends where the time passes the barline, and a
+        pause reaching it exactly closes it (kept, the last)."""
+        accept = self.live & (self.onset + self.is_note <= self.bar_units)
+        self.live = accept & (self.onset < self.bar_units)
+        return accept
+
+    def book(self, event: np.ndarray, accept: np.ndarray, step: int) -> None:
+        """What sounds at this step's onset (the next step's input), then this event's note."""
+        active = self.active[:, step]
+        self.sounding.at(self.onset * self.grid, out=active)
+        end = (self.onset + CLASS_UNITS_ARRAY[event[:, 2]]) * self.grid
+        self.sounding.add(accept & self.is_note, event[:, 3:5], end)
+        self.time = np.where(accept, self.onset, self.time)
+        self.count += accept
+        self.previous, self.previous_active = event, active
+
+    def result(self, velocity: bool) -> tuple[list[EventArrays], Carry]:
+        """Each row's accepted events, and what sounds on past its barline."""
+        bars = [_event_arrays(self.events[row, :n], self.active[row, :n], velocity) for row, n in enumerate(self.count)]
+        return bars, self.sounding.carry(np.array([p.grid_length for p in self.plans]))
 
 
 def _nucleus_mask(values: np.ndarray, temperature: float, top_p: float) -> np.ndarray:
