@@ -12,11 +12,12 @@ takes the same optimizer steps as a run on one, up to floating-point rounding.
   (:func:`core.objective.losses` with ``total``), and the gradients are *summed* over the processes
   (DDP averages them, so each process scales its loss by N): the sum is the one-process gradient.
 * Batch norm takes its statistics over the whole global batch (:func:`synchronise_batch_norms`).
-* The random draws that the result depends on are functions of (seed, epoch, batch), not of the
-  process: the latent noise of a global batch is drawn whole and sliced (:func:`shared_noise`), and
-  each process seeds torch's generator per step from (seed, epoch, batch, rank) for dropout. Dropout
-  masks (and scheduled sampling's draws) are therefore per process: with dropout on, runs on
-  different process counts agree in distribution, not bit for bit.
+* The random draws that the result depends on are functions of (seed, epoch, batch, row of the
+  global batch), not of the process: the latent noise of a global batch is drawn whole and sliced
+  (:func:`shared_noise`), and every dropout mask of a row is a hash of its key
+  (:mod:`core.keyed_dropout`), so runs on different process counts agree with dropout on too.
+  Scheduled sampling's draws (off in every preset) still come from torch's generator, seeded per
+  step from (seed, epoch, batch, rank): with it on, runs agree in distribution, not bit for bit.
 
 Only the process of rank 0 (:attr:`Cluster.primary`) writes checkpoints, records and model cards;
 every process holds the same weights, so a run resumes on any number of processes.

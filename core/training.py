@@ -6,7 +6,7 @@ run folder gets ``last.safetensors`` (everything needed to resume; the one befor
 ``previous.safetensors``, which ``resume`` falls back to when ``last`` is damaged), ``best.safetensors`` + ``best.json``
 when the validation loss improved, and ``records.json`` (per-step and per-epoch records). ``last`` is
 also saved every ``checkpoint_minutes`` within an epoch. The batch order, the latent noise and the
-generator behind dropout are functions of (seed, epoch, batch), so ``resume`` continues exactly where
+dropout masks are functions of (seed, epoch, batch), so ``resume`` continues exactly where
 ``last`` stood, on any number of processes.
 
 Beyond the original: early stopping on the validation loss with patience (the original stopped by
@@ -44,6 +44,7 @@ from core import checkpoints
 from core.batching import PairBatch, PairSet
 from core.distributed import Cluster, data_parallel, latent_noise, seed_of, shared_noise, synchronise_batch_norms
 from core.errors import CheckpointError, TrainingError
+from core.keyed_dropout import row_keys
 from core.network import MahlerNet, NetworkConfig
 from core.objective import Totals, beta_at, losses, prior_of
 from core.scheduled_sampling import mix, sampling_probability
@@ -231,7 +232,7 @@ def train_step(
     model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: PairBatch, config: TrainingConfig, beta: float,
     probability: float, autocast: contextlib.AbstractContextManager | None = None,
     regularized: list[torch.nn.Parameter] | None = None, scaler: torch.amp.GradScaler | None = None,
-    cluster: Cluster = Cluster(),
+    cluster: Cluster = Cluster(), keys: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
     """One optimizer step on ``batch``; returns the batch statistics and the loss as tensors on the
     device (reading them is the caller's choice: on a GPU, each read waits for the step to finish).
@@ -240,11 +241,12 @@ def train_step(
     unscaled before clipping. With several processes (``cluster``), ``model`` is wrapped in DDP and
     ``batch`` is this process's share of the global batch: the loss returned is its share of the
     global loss, and the gradients are those of the global batch (see :mod:`core.distributed`).
+    ``keys``: the rows' dropout keys (:mod:`core.keyed_dropout`), or None for torch's generator.
     """
     resample = (lambda net, top, b: mix(net, top, b, probability)) if probability > 0 else None
     total = cluster.total if cluster.distributed else None
     with autocast or contextlib.nullcontext():
-        outputs = model(batch, sample=True, resample=resample)
+        outputs = model(batch, sample=True, resample=resample, keys=keys)
         loss, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, beta, config.free_nats, prior_of(outputs), total)
         if config.regularization and regularized:
             penalty = 0.5 * config.regularization * sum(p.float().pow(2).sum() for p in regularized)
@@ -513,12 +515,14 @@ class Trainer:
         shifts = self._transpositions(epoch, number, len(ids))
         batch = self.pairs.collate(ids[mine], self.model.config.use_context, None if shifts is None else shifts[mine])
         noise = shared_noise((self.config.seed, 0, epoch, number), len(ids), self.model.config.z_dim)[mine]
+        # Dropout masks: a function of (seed, epoch, batch, row of the global batch), whoever trains the row.
+        keys = row_keys(seed_of(self.config.seed, 2, epoch, number), torch.arange(len(ids))[mine])
         if self.device.type == "cuda":  # page-locked: the copies do not wait for the GPU to finish its queue
             batch, noise = batch.pin_memory(), noise.pin_memory()
         batch = batch.to(self.device, non_blocking=True)
-        torch.manual_seed(seed_of(self.config.seed, epoch, number, self.cluster.rank))  # dropout: a function of the step
+        torch.manual_seed(seed_of(self.config.seed, epoch, number, self.cluster.rank))  # scheduled sampling: a function of the step
         with latent_noise(self.model, noise.to(self.device, non_blocking=True)):
-            return self._train_step(batch, beta, probability)
+            return self._train_step(batch, beta, probability, keys.to(self.device, non_blocking=True))
 
     def _report_sums(self, sums: torch.Tensor) -> np.ndarray:
         """``sums`` (statistics and loss of the steps since the last report) added over the
@@ -547,10 +551,10 @@ class Trainer:
             return None
         return np.random.default_rng([self.config.seed, epoch, batch]).integers(-most, most + 1, rows)
 
-    def _train_step(self, batch: PairBatch, beta: float, probability: float) -> tuple[torch.Tensor, torch.Tensor]:
+    def _train_step(self, batch: PairBatch, beta: float, probability: float, keys: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         return train_step(
             self.network, self.optimizer, batch, self.config, beta, probability, self._autocast(), self._regularized, self.scaler,
-            self.cluster,
+            self.cluster, keys,
         )  # fmt: skip
 
     @torch.no_grad()

@@ -58,14 +58,14 @@ def tiny(tmp_path_factory) -> Path:
     return root
 
 
-def _train(root: Path, run: str, *extra: str) -> None:
-    arguments = ["train", str(root / "data"), str(root / run), "--preset", str(root / "continuation.toml"), "--device", "cpu", *extra]
+def _train(root: Path, run: str, *extra: str, preset: str = "continuation.toml") -> None:
+    arguments = ["train", str(root / "data"), str(root / run), "--preset", str(root / preset), "--device", "cpu", *extra]
     assert main(arguments) == 0
 
 
-def _train_on_two_processes(root: Path, run: str, *extra: str) -> None:
+def _train_on_two_processes(root: Path, run: str, *extra: str, preset: str = "continuation.toml") -> None:
     """``mahlernet train --nproc 2`` as a user runs it: torchrun, two gloo processes."""
-    arguments = ["train", str(root / "data"), str(root / run), "--preset", str(root / "continuation.toml"), "--device", "cpu", *extra]
+    arguments = ["train", str(root / "data"), str(root / run), "--preset", str(root / preset), "--device", "cpu", *extra]
     done = subprocess.run(launch_command(arguments, 2), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "2 processes" in done.stderr
@@ -108,6 +108,34 @@ def test_two_processes_take_the_steps_of_one_and_resume_on_one(tiny):
     _train(tiny, "two", "--resume", "--epochs", "2", "--threads", "1")
     assert [s["loss"] for s in _steps(tiny, "two")] == pytest.approx([s["loss"] for s in one], rel=1e-4)
     _assert_close(_weights(tiny / "one" / "last.safetensors"), _weights(tiny / "two" / "last.safetensors"))
+
+
+def _layered_preset(root: Path, name: str, dropout: float) -> str:
+    """The tiny preset with two-layer encoders and decoder, one epoch and ``dropout`` everywhere the
+    network drops (between LSTM layers, encoder summaries, z, the decoder's output); its file name."""
+    text = (root / "continuation.toml").read_text().replace("epochs = 2", "epochs = 1")
+    for setting in ("encoder_dropout", "decoder_dropout", "z_dropout"):
+        text = text.replace(f"{setting} = 0.0", f"{setting} = {dropout}")
+    text = text.replace("encoder_layers = 1", "encoder_layers = 2").replace("decoder_layers = 1", "decoder_layers = 2")
+    (root / name).write_text(text)
+    return name
+
+
+def test_with_dropout_two_processes_draw_the_masks_of_one(tiny):
+    """Dropout masks are a function of (seed, epoch, batch, row of the global batch), not of the
+    process that trains the row: with dropout on, two processes take the steps of one."""
+    preset = _layered_preset(tiny, "dropout.toml", 0.3)
+    _train(tiny, "drop-one", "--threads", "1", preset=preset)
+    _train_on_two_processes(tiny, "drop-two", preset=preset)
+    one, two = _steps(tiny, "drop-one"), _steps(tiny, "drop-two")
+    assert len(one) >= 3 and [s["step"] for s in two] == [s["step"] for s in one]
+    assert [s["loss"] for s in two] == pytest.approx([s["loss"] for s in one], rel=1e-5)
+    with_dropout = _weights(tiny / "drop-one" / "last.safetensors")
+    _assert_close(with_dropout, _weights(tiny / "drop-two" / "last.safetensors"))
+    # The masks are really drawn: the same network without dropout ends far from both (1e-2, not 1e-5).
+    _train(tiny, "drop-off", "--threads", "1", preset=_layered_preset(tiny, "no-dropout.toml", 0.0))
+    without = _weights(tiny / "drop-off" / "last.safetensors")
+    assert max(float((with_dropout[name] - without[name]).abs().max()) for name in with_dropout.keys() - NOISE_ONLY) > 1e-2
 
 
 def test_each_process_trains_on_its_own_gpu_and_the_cpu_in_full_precision():
