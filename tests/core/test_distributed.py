@@ -13,7 +13,7 @@ import torch
 
 from core.checkpoints import load_training_state
 from core.cli.main import main
-from core.distributed import Cluster, launch_command, shared_noise
+from core.distributed import Cluster, balanced_shares, launch_command, share_costs, shared_noise
 from core.errors import TrainingError
 from core.preprocess.dataset import preprocess_folder
 from tests.core.tiny_training import write_midi_folder, write_tiny_preset
@@ -26,6 +26,39 @@ def test_the_shares_of_a_batch_cover_it_once_in_order(rows, world):
     assert covered.tolist() == list(range(rows))
     sizes = [share.stop - share.start for share in shares]
     assert max(sizes) - min(sizes) <= 1 and min(sizes) >= 1
+
+
+def _largest_cost(shares: list[slice], inputs: np.ndarray, contexts: np.ndarray) -> float:
+    costs = share_costs(inputs, contexts)
+    return max(costs[share.start, share.stop] for share in shares)
+
+
+@pytest.mark.parametrize("world", [1, 2, 3])
+def test_balanced_shares_cover_the_batch_and_cost_the_least_there_is(world):
+    import itertools
+
+    rng = np.random.default_rng(world)
+    for _ in range(20):
+        rows = int(rng.integers(world, 12))
+        inputs, contexts = np.sort(rng.integers(1, 60, rows)), rng.integers(1, 120, rows)
+        shares = balanced_shares(inputs, contexts, world)
+        assert len(shares) == world and shares[0].start == 0 and shares[-1].stop == rows
+        assert all(a.stop == b.start for a, b in zip(shares, shares[1:])) and all(s.stop > s.start for s in shares)
+        # No other cut into contiguous shares has a cheaper slowest share (all cuts tried).
+        best = min(
+            _largest_cost([slice(a, b) for a, b in zip((0, *cuts), (*cuts, rows))], inputs, contexts)
+            for cuts in itertools.combinations(range(1, rows), world - 1)
+        )
+        assert _largest_cost(shares, inputs, contexts) == pytest.approx(best)
+
+
+def test_the_process_with_the_longer_bars_of_a_batch_takes_fewer_of_them():
+    inputs = np.linspace(5, 40, 64).astype(int)  # a batch sorted by length
+    contexts = np.full(64, 30)
+    first, second = balanced_shares(inputs, contexts, 2)
+    assert second.stop - second.start < 32 < first.stop - first.start
+    assert _largest_cost([first, second], inputs, contexts) < _largest_cost([slice(0, 32), slice(32, 64)], inputs, contexts)
+    assert Cluster(1, 2).balanced_share(inputs, contexts) == second and Cluster().balanced_share(inputs, None) == slice(0, 64)
 
 
 def test_shared_noise_depends_on_its_keys_only():
@@ -103,6 +136,7 @@ def test_two_processes_take_the_steps_of_one_and_resume_on_one(tiny):
     epoch_two = json.loads((tiny / "two" / "records.json").read_text())["epochs"][0]
     assert epoch_two["val"]["loss"] == pytest.approx(epoch_one["val"]["loss"], rel=1e-4)
     assert epoch_two["train"]["pitch_accuracy"] == pytest.approx(epoch_one["train"]["pitch_accuracy"], abs=1e-6)
+    assert 0 < epoch_two["train_cpu_s"] and 0 < epoch_one["train_cpu_s"]  # recorded for benchmarks/ddp.py
     assert "2 processes" in json.loads((tiny / "two" / "best.json").read_text())["hardware"]  # written by process 0
     # The run of two processes goes on on one process and ends where the one-process run ended.
     _train(tiny, "two", "--resume", "--epochs", "2", "--threads", "1")
