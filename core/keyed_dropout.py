@@ -11,8 +11,10 @@ The hash is a 32-bit integer mixer (three xor-shifts and two multiplications by 
 in int64 arithmetic that never overflows (every product stays below 2**59), so a CPU and a GPU give
 the same bits. Per element (the masks' bulk) it is one xor of two already-mixed values, the row's
 and the position's, and two multiply-xorshift rounds in place: about as fast as ``F.dropout``
-(4 ms for a 64 x 40 x 256 mask on one core of the development machine). A row's key is the hash of its position in the global batch and of a 63-bit seed of
-the step (:func:`core.distributed.seed_of` of the run's seed, the epoch and the batch).
+(4 ms for a 64 x 40 x 256 mask on one core of the development machine).
+
+A row's key is the hash of its position in the global batch and of a 63-bit seed of the step
+(:func:`core.distributed.seed_of` of the run's seed, the epoch and the batch).
 """
 
 from __future__ import annotations

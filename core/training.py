@@ -564,7 +564,9 @@ class Trainer:
             return None
         return np.random.default_rng([self.config.seed, epoch, batch]).integers(-most, most + 1, rows)
 
-    def _train_step(self, batch: PairBatch, beta: float, probability: float, keys: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def _train_step(
+        self, batch: PairBatch, beta: float, probability: float, keys: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         return train_step(
             self.network, self.optimizer, batch, self.config, beta, probability, self._autocast(), self._regularized, self.scaler,
             self.cluster, keys,
