@@ -6,11 +6,13 @@ Usage: ``python benchmarks/ddp.py --dataset DIR [--epochs 2] [--preset continuat
 
 Runs ``mahlernet train DATASET RUN --epochs E`` twice into temporary run folders: once as one
 process pinned to one core (``taskset -c CORE0``, one torch thread), once as ``--nproc 2`` (torchrun,
-two gloo processes of one thread each, pinned to the two cores). Both take the same global batches,
-so they train the same model up to floating point, except for dropout masks, which each process
-draws for its own rows (core/distributed.py). From each run's ``records.json`` it prints the
-training time of every epoch (validation left out), the speed-up of 2 processes, and the validation
-loss after the last epoch with their difference. ``--pieces N`` trains on the first N pieces only (a
+two gloo processes of one thread each, pinned to the two cores). Both take the same global batches
+and draw the same dropout masks (core/keyed_dropout.py), so they train the same model up to floating
+point. From each run's ``records.json`` it prints the training time of every epoch (validation left
+out), the speed-up of 2 processes, and the validation loss after the last epoch with their
+difference; with each run, the CPU time of all its processes and the load average before and after
+it: a wall-time speed-up means something only when the load stayed near 0 (another job on one of
+the two cores slows the 2-process run and hardly the 1-process one). ``--pieces N`` trains on the first N pieces only (a
 quick check of the script). Goals (issue #19): >= 1.6x faster per epoch on 2 cores, validation loss
 within 2% after 2 epochs. DATASET is a folder made by ``mahlernet preprocess`` (the corpus of the
 README's "Reproduce").
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -38,12 +41,19 @@ def subset(dataset: Path, pieces: int, folder: Path) -> Path:
     return folder
 
 
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def train(command: list[str], label: str) -> float:
     print(f"{label}: {' '.join(command)}", flush=True)
-    began = time.perf_counter()
+    began, cpu, load = time.perf_counter(), _children_cpu_s(), os.getloadavg()[0]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"{label} failed:\n{done.stderr[-4000:]}")
+    print(f"{label}: CPU time of its processes {_children_cpu_s() - cpu:.0f} s (start-up and validation included); "
+          f"load average {load:.1f} before, {os.getloadavg()[0]:.1f} after", flush=True)  # fmt: skip
     return time.perf_counter() - began
 
 
@@ -78,6 +88,12 @@ def main() -> None:
                   f"val loss after {len(epochs)} epochs {epochs[-1]['val']['loss']:.4f}; wall {walls[label]:.0f} s")  # fmt: skip
         one, two = results["1 process, 1 core"], results["2 processes, 2 cores"]
         speedup = sum(e["train_s"] for e in one) / sum(e["train_s"] for e in two)
+        # CPU time of process 0 in the training loops: the speed-up an idle machine would give if no
+        # process ever waited (for the other at a sum over the processes, or for the network).
+        cpu_one, cpu_two = sum(e.get("train_cpu_s", 0) for e in one), sum(e.get("train_cpu_s", 0) for e in two)
+        if cpu_one and cpu_two:
+            print(f"training CPU time: 1 process {cpu_one:.1f} s, process 0 of 2 {cpu_two:.1f} s: "
+                  f"{cpu_one / cpu_two:.2f}x without waits; wall-time speed-up {speedup:.2f}x")  # fmt: skip
         loss_one, loss_two = one[-1]["val"]["loss"], two[-1]["val"]["loss"]
         print(f"speed-up of 2 processes: {speedup:.2f}x per epoch (goal >= 1.6x); validation loss "
               f"{loss_one:.4f} vs {loss_two:.4f}: {100 * abs(loss_two - loss_one) / loss_one:.2f}% apart (goal <= 2%); "

@@ -66,11 +66,14 @@ from torch import nn
 from core.batching import EventBatch, PairBatch
 from core.errors import GenerationError
 from core.harmony.conditioning import BAR_CHORD_FEATURES, chord_features
+from core.keyed_dropout import dropout, run_lstm
 from core.features import event_features, one_hot, step_features, step_width, event_width
 from core.output_chain import CHAIN_INPUT_SIZES, CONDITIONS, NetworkHeads, run_chain
 from core.representation.events import N_PITCHES, PROPERTIES, PROPERTY_SIZES
 from core.representation.instruments import TABLES, InstrumentTable
 
+# The dropout sites of keyed dropout (core/keyed_dropout.py): each place that drops has its own number.
+INPUT_SITES, CONTEXT_SITES, DECODER_SITES, Z_SITE = 100, 200, 300, 400
 MASKED = -1e4  # added to forbidden logits: exp() underflows to 0 in fp32, fp16 and bf16 alike
 
 
@@ -223,16 +226,19 @@ def reversed_within_lengths(lengths: torch.Tensor, steps: int) -> torch.Tensor:
 class Encoder(nn.Module):
     """Two independent unidirectional LSTM stacks (forward, backward) with trainable initial states."""
 
-    def __init__(self, input_size: int, size: int, layers: int, dropout: float, forget_bias: float):
+    def __init__(self, input_size: int, size: int, layers: int, dropout: float, forget_bias: float, site: int = 0):
         super().__init__()
         self.dropout = dropout
+        self.site = site  # the dropout sites of this encoder, for keyed dropout: site, site + 1, ...
         self.forward_lstm = nn.LSTM(input_size, size, layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)
         self.backward_lstm = nn.LSTM(input_size, size, layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)
         for lstm in (self.forward_lstm, self.backward_lstm):
             _init_lstm(lstm, forget_bias)
         self.initial = nn.Parameter(torch.zeros(2, 2, layers, 1, size))  # direction, (h, c), layer
 
-    def forward(self, rows: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def forward(self, rows: torch.Tensor, lengths: torch.Tensor, keys: torch.Tensor | None = None) -> torch.Tensor:
+        """Summaries (B, 2H) of ``rows`` (B, L, features) of ``lengths`` valid steps; ``keys``: the
+        rows' dropout keys (:mod:`core.keyed_dropout`), or None to draw dropout from torch's generator."""
         batch, steps = rows.shape[:2]
         last = (lengths - 1).clamp(min=0)
         picked = torch.arange(batch, device=rows.device)
@@ -241,9 +247,9 @@ class Encoder(nn.Module):
         summaries = []
         for direction, (lstm, sequence) in enumerate(((self.forward_lstm, rows), (self.backward_lstm, reversed_rows))):
             h0, c0 = (state.expand(-1, batch, -1).contiguous().to(rows.dtype) for state in self.initial[direction])
-            outputs, _ = lstm(sequence, (h0, c0))
+            outputs, _ = run_lstm(lstm, sequence, (h0, c0), keys, self.site + 1 + 10 * direction)
             summaries.append(outputs[picked, last])
-        return F.dropout(torch.cat(summaries, dim=-1), self.dropout, self.training)
+        return dropout(torch.cat(summaries, dim=-1), self.dropout, self.training, keys, self.site)
 
 
 class MahlerNet(nn.Module):
@@ -253,9 +259,9 @@ class MahlerNet(nn.Module):
         c = config
         velocity = c.use_velocity
         summary = 2 * c.encoder_size
-        self.input_encoder = Encoder(event_width(velocity), c.encoder_size, c.encoder_layers, c.encoder_dropout, c.forget_bias)
+        self.input_encoder = Encoder(event_width(velocity), c.encoder_size, c.encoder_layers, c.encoder_dropout, c.forget_bias, INPUT_SITES)
         self.context_encoder = (
-            Encoder(1 + event_width(velocity), c.encoder_size, c.encoder_layers, c.encoder_dropout, c.forget_bias)
+            Encoder(1 + event_width(velocity), c.encoder_size, c.encoder_layers, c.encoder_dropout, c.forget_bias, CONTEXT_SITES)
             if c.use_context
             else None
         )
@@ -302,19 +308,22 @@ class MahlerNet(nn.Module):
         velocity = events.velocity if self.config.use_velocity else None
         return event_features(events.offset, events.beat, events.duration, events.pitch, events.instrument, velocity, dtype)
 
-    def encode_context(self, context: EventBatch | None) -> torch.Tensor | None:
-        """Summary (B, 2H) of the context bars, or ``None`` for a model without context."""
+    def encode_context(self, context: EventBatch | None, keys: torch.Tensor | None = None) -> torch.Tensor | None:
+        """Summary (B, 2H) of the context bars, or ``None`` for a model without context. ``keys`` (here
+        and below): the rows' dropout keys in training (:mod:`core.keyed_dropout`), or None."""
         if self.context_encoder is None:
             return None
         if context is None:
             raise ValueError("this model needs a context (previous bars or the START token)")
         dtype = self.z_projection.weight.dtype
         rows = torch.cat([context.is_start.unsqueeze(-1).to(dtype), self._rows(context, dtype)], dim=-1)
-        return self.context_encoder(rows, context.lengths)
+        return self.context_encoder(rows, context.lengths, keys)
 
-    def encode_input(self, bar: EventBatch, context_summary: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode_input(
+        self, bar: EventBatch, context_summary: torch.Tensor | None, keys: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(mu, logvar)`` of the latent code of ``bar`` given its context summary."""
-        return self.latent(self.input_encoder(self._rows(bar, self.z_projection.weight.dtype), bar.lengths), context_summary)
+        return self.latent(self.input_encoder(self._rows(bar, self.z_projection.weight.dtype), bar.lengths, keys), context_summary)
 
     def latent(self, input_summary: torch.Tensor, context_summary: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """``(mu, logvar)`` from the input encoder's summary of a bar and its context summary."""
@@ -337,12 +346,13 @@ class MahlerNet(nn.Module):
 
     # ----------------------------------------------------------------------------------- decoding
     def initial_state(
-        self, z: torch.Tensor, context_summary: torch.Tensor | None, chords: torch.Tensor | None = None
+        self, z: torch.Tensor, context_summary: torch.Tensor | None, chords: torch.Tensor | None = None,
+        keys: torch.Tensor | None = None,
     ) -> DecoderState:
         """Decoder state before the first step: ``P`` (from z) as every layer's h and c. A model with
         ``chords`` needs ``chords``, the (B, 2) chord indices of the bar's halves; others ignore it."""
         projected = F.leaky_relu(self.z_norm(self.z_projection(z)), self.config.leaky_slope)
-        projected = F.dropout(projected, self.config.z_dropout, self.training)
+        projected = dropout(projected, self.config.z_dropout, self.training, keys, Z_SITE)
         condition = projected if context_summary is None else torch.cat([context_summary, projected], dim=-1)
         if self.config.chords:
             if chords is None:
@@ -363,11 +373,12 @@ class MahlerNet(nn.Module):
             previous.active_pitches, previous.active_instruments, dtype,
         )  # fmt: skip
 
-    def decode(self, rows: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, DecoderState]:
+    def decode(self, rows: torch.Tensor, state: DecoderState, keys: torch.Tensor | None = None) -> tuple[torch.Tensor, DecoderState]:
         """Run the decoder over rows ``(B, L, step_width)``; returns top outputs ``(B, L, H)``."""
         condition = state.condition.unsqueeze(1).expand(-1, rows.shape[1], -1).to(rows.dtype)
-        outputs, (h, c) = self.decoder(torch.cat([rows, condition], dim=-1), (state.h.to(rows.dtype), state.c.to(rows.dtype)))
-        outputs = F.dropout(outputs, self.config.decoder_dropout, self.training)
+        inputs, initial = torch.cat([rows, condition], dim=-1), (state.h.to(rows.dtype), state.c.to(rows.dtype))
+        outputs, (h, c) = run_lstm(self.decoder, inputs, initial, keys, DECODER_SITES + 1)
+        outputs = dropout(outputs, self.config.decoder_dropout, self.training, keys, DECODER_SITES)
         return outputs, DecoderState(h, c, state.condition)
 
     def decode_step(self, row: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, DecoderState]:
@@ -438,22 +449,28 @@ class MahlerNet(nn.Module):
         return logits
 
     # ------------------------------------------------------------------------------- whole bars
-    def forward(self, batch: PairBatch, sample: bool = True, resample: Callable[..., PairBatch] | None = None) -> Outputs:
+    def forward(
+        self, batch: PairBatch, sample: bool = True, resample: Callable[..., PairBatch] | None = None,
+        keys: torch.Tensor | None = None,
+    ) -> Outputs:  # fmt: skip
         """Teacher-forced pass over a batch: logits of every property at every step.
+
+        ``keys`` (B,): the rows' dropout keys (:mod:`core.keyed_dropout`), so that a row's dropout
+        masks do not depend on the process that trains it; None draws them from torch's generator.
 
         ``resample(model, top, batch) -> batch`` (scheduled sampling) gets the top decoder outputs of a
         first teacher-forced pass without gradients and returns the batch with some previous events
         replaced; the decoder then runs again on those, from the same z and initial state.
         """
-        context_summary = self.encode_context(batch.context)
-        mu, logvar = self.encode_input(batch.bar, context_summary)
+        context_summary = self.encode_context(batch.context, keys)
+        mu, logvar = self.encode_input(batch.bar, context_summary, keys)
         z = self.sample_z(mu, logvar) if sample else mu
-        state = self.initial_state(z, context_summary, batch.chords)
+        state = self.initial_state(z, context_summary, batch.chords, keys)
         if resample is not None:
             with torch.no_grad():
-                first, _ = self.decode(self.previous_rows(batch.previous, state.condition.dtype), state)
+                first, _ = self.decode(self.previous_rows(batch.previous, state.condition.dtype), state, keys)
             batch = resample(self, first, batch)
-        top, _ = self.decode(self.previous_rows(batch.previous, state.condition.dtype), state)
+        top, _ = self.decode(self.previous_rows(batch.previous, state.condition.dtype), state, keys)
         bar, valid = batch.bar, batch.bar.mask
         logits = self.chain_logits(
             top, bar.offset, batch.chain_beat, bar.duration, bar.pitch, bar.instrument, batch.previous.pitch, valid

@@ -6,7 +6,7 @@ run folder gets ``last.safetensors`` (everything needed to resume; the one befor
 ``previous.safetensors``, which ``resume`` falls back to when ``last`` is damaged), ``best.safetensors`` + ``best.json``
 when the validation loss improved, and ``records.json`` (per-step and per-epoch records). ``last`` is
 also saved every ``checkpoint_minutes`` within an epoch. The batch order, the latent noise and the
-generator behind dropout are functions of (seed, epoch, batch), so ``resume`` continues exactly where
+dropout masks are functions of (seed, epoch, batch), so ``resume`` continues exactly where
 ``last`` stood, on any number of processes.
 
 Beyond the original: early stopping on the validation loss with patience (the original stopped by
@@ -44,6 +44,7 @@ from core import checkpoints
 from core.batching import PairBatch, PairSet
 from core.distributed import Cluster, data_parallel, latent_noise, seed_of, shared_noise, synchronise_batch_norms
 from core.errors import CheckpointError, TrainingError
+from core.keyed_dropout import row_keys
 from core.network import MahlerNet, NetworkConfig
 from core.objective import Totals, beta_at, losses, prior_of
 from core.scheduled_sampling import mix, sampling_probability
@@ -232,8 +233,12 @@ def learning_rate_at(step: int, steps_per_epoch: int, config: TrainingConfig) ->
 
 
 def make_optimizer(model: MahlerNet, config: TrainingConfig) -> torch.optim.Optimizer:
+    """The optimizer of ``model`` (on its device). Adam is torch's fused kernel on CPUs and CUDA GPUs:
+    on one CPU thread it steps the small preset's 4.1 M parameters in 3 ms where the per-tensor loop
+    took 13 ms, a cost every process of a data-parallel run pays in full (benchmarks/README.md, ddp.py)."""
     if config.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+        fused = next(model.parameters()).device.type in ("cpu", "cuda")
+        return torch.optim.Adam(model.parameters(), lr=config.learning_rate, fused=fused)
     if config.optimizer == "rmsprop":
         return TFRMSprop(model.parameters(), lr=config.learning_rate)
     raise TrainingError(f"unknown optimizer {config.optimizer!r} (use adam or rmsprop)")
@@ -243,7 +248,7 @@ def train_step(
     model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: PairBatch, config: TrainingConfig, beta: float,
     probability: float, autocast: contextlib.AbstractContextManager | None = None,
     regularized: list[torch.nn.Parameter] | None = None, scaler: torch.amp.GradScaler | None = None,
-    cluster: Cluster = Cluster(),
+    cluster: Cluster = Cluster(), keys: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
     """One optimizer step on ``batch``; returns the batch statistics and the loss as tensors on the
     device (reading them is the caller's choice: on a GPU, each read waits for the step to finish).
@@ -252,11 +257,12 @@ def train_step(
     unscaled before clipping. With several processes (``cluster``), ``model`` is wrapped in DDP and
     ``batch`` is this process's share of the global batch: the loss returned is its share of the
     global loss, and the gradients are those of the global batch (see :mod:`core.distributed`).
+    ``keys``: the rows' dropout keys (:mod:`core.keyed_dropout`), or None for torch's generator.
     """
     resample = (lambda net, top, b: mix(net, top, b, probability)) if probability > 0 else None
     total = cluster.total if cluster.distributed else None
     with autocast or contextlib.nullcontext():
-        outputs = model(batch, sample=True, resample=resample)
+        outputs = model(batch, sample=True, resample=resample, keys=keys)
         loss, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, beta, config.free_nats, prior_of(outputs), total)
         if config.regularization and regularized:
             penalty = 0.5 * config.regularization * sum(p.float().pow(2).sum() for p in regularized)
@@ -442,7 +448,7 @@ class Trainer:
             totals = Totals(properties, state["totals"])
             self.model.train()
             last_save = time.perf_counter()
-            epoch_start = time.perf_counter()
+            epoch_start, epoch_cpu_start = time.perf_counter(), time.process_time()
             events_at_start = totals.events
             pending: list[torch.Tensor] = []  # per step since the last report: statistics and loss, on the device
             while state["batch"] < len(batches):
@@ -475,7 +481,7 @@ class Trainer:
                     self._save_last(started)
                     last_save = time.perf_counter()
             train_metrics = totals.metrics(beta_at(state["global_step"], config.beta_max, config.beta_annealing, config.beta_rate))
-            train_time = time.perf_counter() - epoch_start
+            train_time, train_cpu = time.perf_counter() - epoch_start, time.process_time() - epoch_cpu_start
             val_start = time.perf_counter()
             val_metrics = self.validate() if len(self.val_ids) else {}
             self._val_time = time.perf_counter() - val_start
@@ -492,6 +498,7 @@ class Trainer:
             epoch_record = {
                 "epoch": state["epoch"], "step": state["global_step"], "train": train_metrics, "val": val_metrics,
                 "train_s": round(train_time, 2), "val_s": round(self._val_time, 2),
+                "train_cpu_s": round(train_cpu, 2),  # this process's CPU time (all its threads): the wall time less its waits
                 "events_per_s": round(totals.events / max(train_time, 1e-9), 1),
             }  # fmt: skip
             self.records["epochs"].append(epoch_record)
@@ -519,18 +526,28 @@ class Trainer:
 
     def _train_on(self, ids: np.ndarray, epoch: int, number: int, beta: float, probability: float) -> tuple[torch.Tensor, torch.Tensor]:
         """One optimizer step on global batch ``number`` of ``epoch`` (``ids``): this process trains
-        on its share of the rows, with the share of the batch's transpositions and latent noise that
+        on its share of the rows (:meth:`_share`), with the share of the batch's transpositions and latent noise that
         a single process would have drawn for those rows (:mod:`core.distributed`)."""
-        mine = self.cluster.share(len(ids))
+        mine = self._share(ids)
         shifts = self._transpositions(epoch, number, len(ids))
         batch = self.pairs.collate(ids[mine], self.model.config.use_context, None if shifts is None else shifts[mine])
         noise = shared_noise((self.config.seed, 0, epoch, number), len(ids), self.model.config.z_dim)[mine]
+        # Dropout masks: a function of (seed, epoch, batch, row of the global batch), whoever trains the row.
+        keys = row_keys(seed_of(self.config.seed, 2, epoch, number), torch.arange(len(ids))[mine])
         if self.device.type == "cuda":  # page-locked: the copies do not wait for the GPU to finish its queue
             batch, noise = batch.pin_memory(), noise.pin_memory()
         batch = batch.to(self.device, non_blocking=True)
-        torch.manual_seed(seed_of(self.config.seed, epoch, number, self.cluster.rank))  # dropout: a function of the step
+        torch.manual_seed(seed_of(self.config.seed, epoch, number, self.cluster.rank))  # scheduled sampling: a function of the step
         with latent_noise(self.model, noise.to(self.device, non_blocking=True)):
-            return self._train_step(batch, beta, probability)
+            return self._train_step(batch, beta, probability, keys.to(self.device, non_blocking=True))
+
+    def _share(self, ids: np.ndarray) -> slice:
+        """This process's rows of the global batch ``ids``: contiguous, with a cost that is as close
+        to the other processes' as it can be (:func:`core.distributed.balanced_shares`)."""
+        if not self.cluster.distributed:
+            return slice(0, len(ids))
+        contexts = self.pairs.context_lengths[ids] if self.model.config.use_context else None
+        return self.cluster.balanced_share(self.pairs.input_lengths[ids], contexts)
 
     def _report_sums(self, sums: torch.Tensor) -> np.ndarray:
         """``sums`` (statistics and loss of the steps since the last report) added over the
@@ -559,10 +576,12 @@ class Trainer:
             return None
         return np.random.default_rng([self.config.seed, epoch, batch]).integers(-most, most + 1, rows)
 
-    def _train_step(self, batch: PairBatch, beta: float, probability: float) -> tuple[torch.Tensor, torch.Tensor]:
+    def _train_step(
+        self, batch: PairBatch, beta: float, probability: float, keys: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         return train_step(
             self.network, self.optimizer, batch, self.config, beta, probability, self._autocast(), self._regularized, self.scaler,
-            self.cluster,
+            self.cluster, keys,
         )  # fmt: skip
 
     @torch.no_grad()
@@ -574,7 +593,7 @@ class Trainer:
         sums = torch.zeros(len(Totals(self.model.config.properties).values), device=self.device)
         with_context = self.model.config.use_context
         for number, ids in enumerate(self._batches(self.val_ids, self.config.seed, 0, False, with_context)):
-            mine = self.cluster.share(len(ids))
+            mine = self._share(ids)
             if mine.start == mine.stop:
                 continue
             batch = self.pairs.collate(ids[mine], with_context).to(self.device, non_blocking=True)

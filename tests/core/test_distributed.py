@@ -13,7 +13,7 @@ import torch
 
 from core.checkpoints import load_training_state
 from core.cli.main import main
-from core.distributed import Cluster, launch_command, shared_noise
+from core.distributed import Cluster, balanced_shares, launch_command, share_costs, shared_noise
 from core.errors import TrainingError
 from core.preprocess.dataset import preprocess_folder
 from tests.core.tiny_training import write_midi_folder, write_tiny_preset
@@ -26,6 +26,39 @@ def test_the_shares_of_a_batch_cover_it_once_in_order(rows, world):
     assert covered.tolist() == list(range(rows))
     sizes = [share.stop - share.start for share in shares]
     assert max(sizes) - min(sizes) <= 1 and min(sizes) >= 1
+
+
+def _largest_cost(shares: list[slice], inputs: np.ndarray, contexts: np.ndarray) -> float:
+    costs = share_costs(inputs, contexts)
+    return max(costs[share.start, share.stop] for share in shares)
+
+
+@pytest.mark.parametrize("world", [1, 2, 3])
+def test_balanced_shares_cover_the_batch_and_cost_the_least_there_is(world):
+    import itertools
+
+    rng = np.random.default_rng(world)
+    for _ in range(20):
+        rows = int(rng.integers(world, 12))
+        inputs, contexts = np.sort(rng.integers(1, 60, rows)), rng.integers(1, 120, rows)
+        shares = balanced_shares(inputs, contexts, world)
+        assert len(shares) == world and shares[0].start == 0 and shares[-1].stop == rows
+        assert all(a.stop == b.start for a, b in zip(shares, shares[1:])) and all(s.stop > s.start for s in shares)
+        # No other cut into contiguous shares has a cheaper slowest share (all cuts tried).
+        best = min(
+            _largest_cost([slice(a, b) for a, b in zip((0, *cuts), (*cuts, rows))], inputs, contexts)
+            for cuts in itertools.combinations(range(1, rows), world - 1)
+        )
+        assert _largest_cost(shares, inputs, contexts) == pytest.approx(best)
+
+
+def test_the_process_with_the_longer_bars_of_a_batch_takes_fewer_of_them():
+    inputs = np.linspace(5, 40, 64).astype(int)  # a batch sorted by length
+    contexts = np.full(64, 30)
+    first, second = balanced_shares(inputs, contexts, 2)
+    assert second.stop - second.start < 32 < first.stop - first.start
+    assert _largest_cost([first, second], inputs, contexts) < _largest_cost([slice(0, 32), slice(32, 64)], inputs, contexts)
+    assert Cluster(1, 2).balanced_share(inputs, contexts) == second and Cluster().balanced_share(inputs, None) == slice(0, 64)
 
 
 def test_shared_noise_depends_on_its_keys_only():
@@ -58,14 +91,14 @@ def tiny(tmp_path_factory) -> Path:
     return root
 
 
-def _train(root: Path, run: str, *extra: str) -> None:
-    arguments = ["train", str(root / "data"), str(root / run), "--preset", str(root / "continuation.toml"), "--device", "cpu", *extra]
+def _train(root: Path, run: str, *extra: str, preset: str = "continuation.toml") -> None:
+    arguments = ["train", str(root / "data"), str(root / run), "--preset", str(root / preset), "--device", "cpu", *extra]
     assert main(arguments) == 0
 
 
-def _train_on_two_processes(root: Path, run: str, *extra: str) -> None:
+def _train_on_two_processes(root: Path, run: str, *extra: str, preset: str = "continuation.toml") -> None:
     """``mahlernet train --nproc 2`` as a user runs it: torchrun, two gloo processes."""
-    arguments = ["train", str(root / "data"), str(root / run), "--preset", str(root / "continuation.toml"), "--device", "cpu", *extra]
+    arguments = ["train", str(root / "data"), str(root / run), "--preset", str(root / preset), "--device", "cpu", *extra]
     done = subprocess.run(launch_command(arguments, 2), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "2 processes" in done.stderr
@@ -103,11 +136,40 @@ def test_two_processes_take_the_steps_of_one_and_resume_on_one(tiny):
     epoch_two = json.loads((tiny / "two" / "records.json").read_text())["epochs"][0]
     assert epoch_two["val"]["loss"] == pytest.approx(epoch_one["val"]["loss"], rel=1e-4)
     assert epoch_two["train"]["pitch_accuracy"] == pytest.approx(epoch_one["train"]["pitch_accuracy"], abs=1e-6)
+    assert 0 < epoch_two["train_cpu_s"] and 0 < epoch_one["train_cpu_s"]  # recorded for benchmarks/ddp.py
     assert "2 processes" in json.loads((tiny / "two" / "best.json").read_text())["hardware"]  # written by process 0
     # The run of two processes goes on on one process and ends where the one-process run ended.
     _train(tiny, "two", "--resume", "--epochs", "2", "--threads", "1")
     assert [s["loss"] for s in _steps(tiny, "two")] == pytest.approx([s["loss"] for s in one], rel=1e-4)
     _assert_close(_weights(tiny / "one" / "last.safetensors"), _weights(tiny / "two" / "last.safetensors"))
+
+
+def _layered_preset(root: Path, name: str, dropout: float) -> str:
+    """The tiny preset with two-layer encoders and decoder, one epoch and ``dropout`` everywhere the
+    network drops (between LSTM layers, encoder summaries, z, the decoder's output); its file name."""
+    text = (root / "continuation.toml").read_text().replace("epochs = 2", "epochs = 1")
+    for setting in ("encoder_dropout", "decoder_dropout", "z_dropout"):
+        text = text.replace(f"{setting} = 0.0", f"{setting} = {dropout}")
+    text = text.replace("encoder_layers = 1", "encoder_layers = 2").replace("decoder_layers = 1", "decoder_layers = 2")
+    (root / name).write_text(text)
+    return name
+
+
+def test_with_dropout_two_processes_draw_the_masks_of_one(tiny):
+    """Dropout masks are a function of (seed, epoch, batch, row of the global batch), not of the
+    process that trains the row: with dropout on, two processes take the steps of one."""
+    preset = _layered_preset(tiny, "dropout.toml", 0.3)
+    _train(tiny, "drop-one", "--threads", "1", preset=preset)
+    _train_on_two_processes(tiny, "drop-two", preset=preset)
+    one, two = _steps(tiny, "drop-one"), _steps(tiny, "drop-two")
+    assert len(one) >= 3 and [s["step"] for s in two] == [s["step"] for s in one]
+    assert [s["loss"] for s in two] == pytest.approx([s["loss"] for s in one], rel=1e-5)
+    with_dropout = _weights(tiny / "drop-one" / "last.safetensors")
+    _assert_close(with_dropout, _weights(tiny / "drop-two" / "last.safetensors"))
+    # The masks are really drawn: the same network without dropout ends far from both (1e-2, not 1e-5).
+    _train(tiny, "drop-off", "--threads", "1", preset=_layered_preset(tiny, "no-dropout.toml", 0.0))
+    without = _weights(tiny / "drop-off" / "last.safetensors")
+    assert max(float((with_dropout[name] - without[name]).abs().max()) for name in with_dropout.keys() - NOISE_ONLY) > 1e-2
 
 
 def test_each_process_trains_on_its_own_gpu_and_the_cpu_in_full_precision():
