@@ -268,7 +268,7 @@ class Sampler:
                 chunk = noise_chunk()
             batch_rows, on = np.nonzero(hot)
             offsets = np.searchsorted(batch_rows, np.arange(rows))
-            logits = fast.step(on, offsets, step_state)
+            logits = fast.step(on, offsets, step_state, live)
             if nucleus:
                 logits += bias[:, 0]
                 noise = chunk[:, step % CHUNK]
