@@ -2,7 +2,8 @@
 
 A decoder step of the small continuation preset multiplies its rows by three weight matrices (layer
 0, layer 1, the heads; ~3.3 MB of float32 in all), through :func:`core.generation.fast_lstm.product`
-exactly as generation does (one row: NumPy's BLAS; several: torch's). The matrices are read in
+exactly as generation does (up to ``ROW_BY_ROW`` = 4 rows: NumPy's BLAS, one row at a time; more:
+one torch product). The matrices are read in
 turn, as in the step loop, so each product finds the others' weights in the cache. How much more
 four rows cost than one here bounds what 4 variations can cost against one (benchmarks/README.md,
 "generate.py").

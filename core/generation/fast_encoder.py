@@ -9,9 +9,9 @@ arithmetic laid out as in :mod:`core.generation.fast_lstm`:
 * the first layer's input projection of every step is one embedding bag over the events' classes
   (the START flag, offset, beat, duration, pitch, instrument, velocity), computed for the whole
   sequence at once;
-* each step of each layer is one product with the hidden weights and one in-place cell, writing its
-  output straight into the sequence of outputs that the next layer (one product for all steps) and
-  the summary read.
+* each step of each layer is one product per direction with the hidden weights and one in-place
+  cell for both directions (their rows side by side), writing its output straight into the sequence
+  of outputs that the next layer (one product for all steps) and the summary read.
 
 The backward direction reads each sequence reversed within its length, and a summary is the output
 at a sequence's last event, exactly as :class:`~core.network.Encoder` does (a test compares them).
@@ -27,52 +27,95 @@ from torch import nn
 
 from core.batching import EventBatch
 from core.generation.fast_lstm import (
-    EVENT_COLUMNS, NONE_CLASS, TablesCache, as_array, class_table, empty, gate_order, lstm_cell, product,
+    EVENT_COLUMNS, NONE_CLASS, ROW_BY_ROW, TablesCache, as_array, class_table, empty, gate_order, lstm_cell, product,
 )
 from core.network import Encoder, reversed_within_lengths
 
 
-class _Direction:
-    """One direction's LSTM stack as NumPy weights: layer 0's input table, then per layer the hidden
-    weights, the input weights of layers above the first, the biases and the initial state."""
+class _Directions:
+    """Both directions' LSTM stacks as NumPy weights, run side by side: the state's rows are the
+    forward direction's rows, then the backward's, so that one cell per step serves both (a cell is
+    eight NumPy operations whatever the rows). Per direction (index 0 forward, 1 backward) and layer:
+    the hidden weights, the input weights of layers above the first, the biases and the initial
+    state; layer 0's input is one table of both directions' class rows (the backward's from
+    :attr:`backward_start`)."""
 
-    def __init__(self, lstm: nn.LSTM, initial: torch.Tensor, sizes: tuple[int, ...]):
-        self.layers = lstm.num_layers
-        self.size = lstm.hidden_size
-        self.table, self.block_starts, _ = class_table(gate_order(lstm.weight_ih_l0), sizes)
-        self.input_weights = [None] + [as_array(gate_order(getattr(lstm, f"weight_ih_l{k}")).t()) for k in range(1, self.layers)]
-        self.hidden_weights = [as_array(gate_order(getattr(lstm, f"weight_hh_l{k}")).t()) for k in range(self.layers)]
-        self.biases = [as_array(gate_order(getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}"))) for k in range(self.layers)]
-        self.initial_h = as_array(initial[0, :, 0])  # (layers, H)
-        self.initial_c = as_array(initial[1, :, 0])
+    def __init__(self, encoder: Encoder, sizes: tuple[int, ...]):
+        lstms = (encoder.forward_lstm, encoder.backward_lstm)
+        self.layers = lstms[0].num_layers
+        self.size = lstms[0].hidden_size
+        tables = [class_table(gate_order(lstm.weight_ih_l0), sizes) for lstm in lstms]
+        self.table = torch.cat([table for table, _, _ in tables])
+        self.block_starts = tables[0][1]
+        self.backward_start = len(tables[0][0])
 
-    def summary(self, classes: np.ndarray, last: np.ndarray) -> np.ndarray:
-        """(B, H): the top layer's output at step ``last[b]`` of each row, given each step's input
-        classes (B, T, blocks) as rows of :attr:`table`. Inside, arrays are step-major (T, B, ...), so
-        that every step reads and writes contiguous rows."""
+        def per_layer(name: str, transpose: bool, first: int = 0) -> list[list[np.ndarray]]:
+            return [
+                [as_array(gate_order(getattr(lstm, f"{name}_l{k}")).t() if transpose else gate_order(getattr(lstm, f"{name}_l{k}"))) for lstm in lstms]
+                for k in range(first, self.layers)
+            ]
+
+        self.input_weights = [[]] + per_layer("weight_ih", True, first=1)
+        self.hidden_weights = per_layer("weight_hh", True)
+        self.biases = [
+            np.stack([as_array(gate_order(getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}"))) for lstm in lstms])[:, None]
+            for k in range(self.layers)
+        ]  # per layer (2, 1, 4H)
+        self.initial_h = as_array(encoder.initial[:, 0, :, 0])  # (2, layers, H)
+        self.initial_c = as_array(encoder.initial[:, 1, :, 0])
+
+    def summaries(self, classes: np.ndarray, reversed_classes: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """(B, 2H) ``[forward | backward]``: each direction's top output at step ``last[b]`` of each
+        row, given each step's input classes (B, T, blocks), forward and read backwards.
+
+        Where the products run row by row (:data:`~core.generation.fast_lstm.ROW_BY_ROW`), the rows
+        go longest first and each step's products compute only the rows that have not ended yet: a
+        window of 2 bars is padded to the longest row's length, and its padding cost a step's full
+        price. Row by row, every row's summary is the same to the bit either way."""
+        rows, steps, _ = classes.shape
+        if 1 < rows <= ROW_BY_ROW and last.min() < steps - 1:
+            order = np.argsort(-last, kind="stable")
+            needed = np.searchsorted(-last[order], -np.arange(steps), "right")
+            summaries = np.empty((rows, 2 * self.size), np.float32)
+            summaries[order] = self._run(classes[order], reversed_classes[order], last[order], needed)
+            return summaries
+        return self._run(classes, reversed_classes, last, None)
+
+    def _run(self, classes: np.ndarray, reversed_classes: np.ndarray, last: np.ndarray, needed: np.ndarray | None) -> np.ndarray:
+        """:meth:`summaries`; ``needed[t]`` (None: every row at every step) is how many rows, from
+        the first, step ``t``'s products compute: the rows are then longest first. Inside, arrays are
+        step-major (T, 2B, ...), so that every step reads and writes contiguous rows."""
         rows, steps, blocks = classes.shape
         H = self.size
-        flat = torch.from_numpy((classes.transpose(1, 0, 2) + self.block_starts).reshape(-1))
-        offsets = torch.arange(0, steps * rows * blocks, blocks)
-        inputs = torch.embedding_bag(self.table, flat, offsets, False, 0)[0].numpy().reshape(steps, rows, 4 * H)
-        gates = empty(rows, 4 * H)
-        scratch = empty(rows, H)
+        both = np.stack([classes + self.block_starts, reversed_classes + (self.block_starts + self.backward_start)], axis=1)
+        flat = torch.from_numpy(both.transpose(2, 1, 0, 3).reshape(-1))  # (T, direction, B, blocks)
+        offsets = torch.arange(0, steps * 2 * rows * blocks, blocks)
+        inputs = torch.embedding_bag(self.table, flat, offsets, False, 0)[0].numpy().reshape(steps, 2, rows, 4 * H)
+        gates = np.zeros((2 * rows, 4 * H), np.float32)  # rows a step skips keep bounded values
+        scratch = empty(2 * rows, H)
         for layer in range(self.layers):
-            if layer:  # the layer below's outputs, all steps in one product
-                inputs = empty(steps * rows, 4 * H)
-                product(outputs.reshape(steps * rows, H), self.input_weights[layer], inputs)
-                inputs = inputs.reshape(steps, rows, 4 * H)
+            if layer:  # the layer below's outputs, all steps of a direction in one product
+                below = outputs.reshape(steps, 2, rows, H)
+                inputs = empty(steps, 2, rows, 4 * H)
+                for direction in range(2):
+                    projected = empty(steps * rows, 4 * H)
+                    product(below[:, direction].reshape(steps * rows, H), self.input_weights[layer][direction], projected)
+                    inputs[:, direction] = projected.reshape(steps, rows, 4 * H)
             inputs += self.biases[layer]
-            outputs = empty(steps, rows, H)
-            h = np.repeat(self.initial_h[layer][None], rows, axis=0)
-            c = np.repeat(self.initial_c[layer][None], rows, axis=0)
-            weight = self.hidden_weights[layer]
+            inputs = inputs.reshape(steps, 2 * rows, 4 * H)
+            outputs = empty(steps, 2 * rows, H)
+            h = np.repeat(self.initial_h[:, layer], rows, axis=0)
+            c = np.repeat(self.initial_c[:, layer], rows, axis=0)
+            forward, backward = self.hidden_weights[layer]
             for step in range(steps):
-                product(h, weight, gates)
+                n = rows if needed is None else needed[step]
+                product(h[:n], forward, gates[:n])
+                product(h[rows : rows + n], backward, gates[rows : rows + n])
                 gates += inputs[step]
                 h = outputs[step]
                 lstm_cell(gates, c, h, scratch)
-        return outputs[last, np.arange(rows)]
+        picked = np.arange(rows)
+        return np.concatenate([outputs[last, picked], outputs[last, rows + picked]], axis=1)
 
 
 class FastEncoder:
@@ -84,9 +127,7 @@ class FastEncoder:
         self.columns = EVENT_COLUMNS if velocity else EVENT_COLUMNS[:5]
         sizes = ((1,) if start else ()) + NONE_CLASS[: len(self.columns)]
         with torch.no_grad():
-            self.directions = [
-                _Direction(lstm, encoder.initial[index], sizes) for index, lstm in enumerate((encoder.forward_lstm, encoder.backward_lstm))
-            ]
+            self.directions = _Directions(encoder, sizes)
 
     def summaries(self, batch: EventBatch) -> torch.Tensor:
         """Summaries (B, 2H) ``[forward | backward]`` of the sequences of ``batch`` (on the CPU)."""
@@ -99,8 +140,7 @@ class FastEncoder:
         last = np.maximum(batch.lengths.cpu().numpy() - 1, 0)
         reverse = reversed_within_lengths(batch.lengths.cpu(), classes.shape[1]).numpy()
         reversed_classes = np.take_along_axis(classes, reverse[..., None], axis=1)
-        forward, backward = self.directions[0].summary(classes, last), self.directions[1].summary(reversed_classes, last)
-        return torch.from_numpy(np.concatenate([forward, backward], axis=1))
+        return torch.from_numpy(self.directions.summaries(classes, reversed_classes, last))
 
 
 _ENCODERS: TablesCache[FastEncoder] = TablesCache(FastEncoder)

@@ -13,8 +13,15 @@ is one product and eight in-place NumPy operations on preallocated buffers:
 * a one-hot or many-hot input block times a weight matrix is a sum of rows of that matrix: an
   *embedding bag* over a table with one row per class (:func:`class_table`).
 
-A one-row product goes to NumPy's BLAS (OpenBLAS reads the weights faster than torch's MKL at one
-row), a product of several rows to torch's (MKL is 2-3x faster there); both share the same memory.
+Products of up to :data:`ROW_BY_ROW` rows (one variation, or the four of the app's default) run one
+row at a time in NumPy's BLAS (OpenBLAS's vector-matrix product, which reads the weights without
+repacking them), larger ones in one torch product (MKL); both share the same memory. Row by row,
+each row's result is exactly what it would be alone, whatever the other rows are, so a caller may
+skip rows it no longer needs (:attr:`FastDecoder.step`'s finished rows, the encoders' padding)
+without changing the others by a bit. At four rows on the 2-core AMD EPYC (Zen 4) VM, the decoder
+step's three products took 181 us row by row against 237 us in one MKL product and 226 us in one
+OpenBLAS product (benchmarks/README.md, "generate.py"); at 16 rows MKL is ahead (457 against
+728 us), hence the limit.
 """
 
 from __future__ import annotations
@@ -55,10 +62,16 @@ def empty(*shape: int) -> np.ndarray:
     return torch.empty(shape).numpy()
 
 
-def product(x: np.ndarray, weight: np.ndarray, out: np.ndarray) -> None:
-    """``out = x @ weight`` (``x`` may be a strided view): NumPy's BLAS at one row, torch's at several."""
-    if x.shape[0] == 1:
-        np.dot(x, weight, out=out)
+ROW_BY_ROW = 4  # products of up to this many rows run one row at a time (see the module docstring)
+
+
+def product(x: np.ndarray, weight: np.ndarray, out: np.ndarray, rows: Sequence[int] | None = None) -> None:
+    """``out = x @ weight`` (``x`` may be a strided view). Up to :data:`ROW_BY_ROW` rows, one NumPy
+    product per row, and only the ``rows`` given (default: all; the others of ``out`` are left as
+    they were); beyond, one torch product of all rows, ``rows`` or not."""
+    if x.shape[0] <= ROW_BY_ROW:
+        for row in range(x.shape[0]) if rows is None else rows:
+            np.dot(x[row], weight, out=out[row])
     else:
         torch.mm(torch.from_numpy(x), torch.from_numpy(weight), out=torch.from_numpy(out))
 

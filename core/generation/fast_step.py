@@ -140,25 +140,30 @@ class FastDecoder:
             logits=empty(rows, self.width),
         )
 
-    def step(self, rows: np.ndarray, offsets: np.ndarray, state: StepState) -> np.ndarray:
+    def step(self, rows: np.ndarray, offsets: np.ndarray, state: StepState, live: np.ndarray | None = None) -> np.ndarray:
         """One decoder step, in place. The previous event of batch row ``b`` is given by the rows of
         :attr:`input_table` it switches on: ``rows[offsets[b]:offsets[b + 1]]`` (its classes plus
         :attr:`block_starts`, then :attr:`active_start` plus its active pitches and instruments).
         Returns the top output's share of every head's logits (B, :attr:`width`) *without* the heads'
         bias :attr:`h_bias` (the caller adds it with its own per-step terms); the array is
-        overwritten by the next step."""
+        overwritten by the next step.
+
+        ``live`` (B,) marks the rows still needed: where the products run row by row
+        (:data:`~core.generation.fast_lstm.ROW_BY_ROW`), the others are skipped, and their state and
+        logits are meaningless from then on; the live rows' results are the same to the bit."""
         H = self.hidden
         gates, hidden = state.gates, state.hidden
+        needed = None if live is None or live.all() else np.flatnonzero(live)
         bag = torch.embedding_bag(self.input_table, torch.from_numpy(rows), torch.from_numpy(offsets), False, 0)[0]
-        product(hidden[:, :H], self.weights[0], gates)
+        product(hidden[:, :H], self.weights[0], gates, needed)
         gates += state.input_gates
         gates += bag.numpy()
         lstm_cell(gates, state.cell[:, 0], hidden[:, :H], state.scratch)
         for layer in range(1, self.layers):
-            product(hidden[:, (layer - 1) * H : (layer + 1) * H], self.weights[layer], gates)
+            product(hidden[:, (layer - 1) * H : (layer + 1) * H], self.weights[layer], gates, needed)
             gates += self.biases[layer]
             lstm_cell(gates, state.cell[:, layer], hidden[:, layer * H : (layer + 1) * H], state.scratch)
-        product(hidden[:, (self.layers - 1) * H :], self.h_weight, state.logits)
+        product(hidden[:, (self.layers - 1) * H :], self.h_weight, state.logits, needed)
         return state.logits
 
 

@@ -70,6 +70,9 @@ class TrackMap:
             if cls is not None and not track.notes and cls not in self._candidates:
                 self._candidates[cls] = [(index, 60.0, False)]
         self._new: dict[int, Target] = {}
+        # Piece tracks chosen per (class, pitch), shared by the fresh copies: a Track is checked on
+        # creation, which cost more than decoding the note when it was made for every note.
+        self._chosen: dict[tuple[int, int], Target] = {}
 
     def fresh(self) -> "TrackMap":
         """The same map with no new tracks handed out yet (each variation gets its own, so that its
@@ -82,10 +85,13 @@ class TrackMap:
         """Where a note of class ``instrument`` and MIDI ``pitch`` goes."""
         candidates = self._candidates.get(instrument)
         if candidates:
-            focused = [c for c in candidates if c[2]] or candidates
-            index = min(focused, key=lambda c: (abs(c[1] - pitch), c[0]))[0]
-            track = self.score.tracks[index]
-            return Target(index, Track(track.name, track.program, track.channel))
+            chosen = self._chosen.get((instrument, pitch))
+            if chosen is None:
+                focused = [c for c in candidates if c[2]] or candidates
+                index = min(focused, key=lambda c: (abs(c[1] - pitch), c[0]))[0]
+                track = self.score.tracks[index]
+                chosen = self._chosen[(instrument, pitch)] = Target(index, Track(track.name, track.program, track.channel))
+            return chosen
         target = self._new.get(instrument)
         if target is None:
             program = self.table.output_program(instrument)

@@ -189,7 +189,7 @@ class Sampler:
                 _check(cancel)
                 terms.draw()
             # 1. Feed the step input: the previous event and what sounded at its onset.
-            steps.feed(bars.previous, bars.previous_active, terms.at(step))
+            steps.feed(bars.previous, bars.previous_active, terms.at(step), bars.live)
             # 2. Chain the properties, each picked under the rules (meter, ranges, chords ascending).
             values = run_chain(steps, rules.pick, bars.beat_after, properties)
             event = bars.write(values, step)
@@ -358,16 +358,20 @@ def _nucleus_mask(values: np.ndarray, temperature: float, top_p: float) -> np.nd
 
     It sorts the values (not their order) and keeps every class at or above the last value kept:
     a third faster than arg-sorting and scattering back, and it runs for every property of every
-    step (~20 us a call, 8,000 calls for 8 bars x 4 variations)."""
+    step (~15 us a call, ~900 calls for 8 bars x 4 variations). Methods instead of NumPy's function
+    wrappers, and float32 operands for the result, save a fifth of that."""
     if temperature <= 0.0:
         return np.zeros_like(values)
-    ranked = np.sort(values, axis=1)[:, ::-1]
+    ranked = np.sort(values)[:, ::-1]
     weights = np.exp((ranked - ranked[:, :1]) * (1.0 / temperature))
-    cumulative = np.cumsum(weights, axis=1)
+    cumulative = weights.cumsum(1)
     ahead = cumulative - weights  # mass of the classes ranked above
-    kept = np.count_nonzero(ahead < top_p * cumulative[:, -1:], axis=1)
+    kept = (ahead < top_p * cumulative[:, -1:]).sum(1)
     threshold = ranked[np.arange(len(values)), kept - 1]
-    return np.where(values >= threshold[:, None], np.float32(0.0), NEG).astype(values.dtype, copy=False)
+    return np.where(values >= threshold[:, None], _KEEP, _CUT)
+
+
+_KEEP, _CUT = np.float32(0.0), np.float32(NEG)  # the nucleus mask's values, float32 like the logits
 
 
 def _chord_pitch_rule(logits: np.ndarray, chord: np.ndarray, previous: np.ndarray, used: np.ndarray, playable: np.ndarray) -> None:

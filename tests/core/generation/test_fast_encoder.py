@@ -63,3 +63,24 @@ def test_encoder_tables_follow_new_weights():
     with torch.no_grad():
         encoder.forward_lstm.bias_ih_l0.add_(1.0)
     assert fast_encoder(encoder, True, start=True) is not first
+
+
+def test_a_small_batch_of_uneven_rows_gives_each_row_exactly_its_summary_alone():
+    model = random_model(seed=3)
+    fast = fast_encoder(model.context_encoder, True, start=True)
+    bars = [_events(length, 10 + seed) for seed, length in enumerate([3, 11, 0, 7])]  # padded to 12 steps
+    starts = [True, False, True, False]
+    together = fast.summaries(event_batch(bars, starts)).numpy()
+    for row, (bar, start) in enumerate(zip(bars, starts)):
+        alone = fast.summaries(event_batch([bar], [start])).numpy()
+        assert np.array_equal(together[row], alone[0])
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_a_large_batch_takes_one_product_per_step_and_matches_the_network(layers):
+    model = random_model(encoder_layers=layers)
+    bars = [_events(length, seed) for seed, length in enumerate([9, 1, 5, 0, 12, 3, 7])]
+    with torch.inference_mode():
+        batch = event_batch(bars, [seed % 2 == 0 for seed in range(len(bars))])
+        fast = fast_encoder(model.context_encoder, True, start=True)
+        torch.testing.assert_close(fast.summaries(batch), model.encode_context(batch), atol=1e-5, rtol=1e-5)

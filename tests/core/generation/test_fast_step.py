@@ -9,7 +9,7 @@ import torch
 from core.features import step_features
 from core.generation.fast_lstm import NONE_CLASS
 from core.generation.fast_step import fast_decoder
-from core.network import MahlerNet
+from core.network import DecoderState, MahlerNet
 from tests.core.generation.helpers import TINY
 
 CONFIGS = {
@@ -103,3 +103,42 @@ def test_tables_follow_new_weights():
     second = fast_decoder(model)
     assert second is not first
     assert np.allclose(second.h_bias[:60], first.h_bias[:60] + 1.0)
+
+
+def _inputs(fast, batch: int, seed: int):
+    """Random previous-event rows for ``batch`` rows: (rows, offsets) of the input table."""
+    generator = torch.Generator().manual_seed(seed)
+    highs = torch.tensor(NONE_CLASS[: fast.columns])
+    classes = (torch.rand(batch, fast.columns, generator=generator) * (highs + 1)).long()  # "none" included
+    hot = torch.zeros(batch, fast.input_rows, dtype=torch.bool)
+    hot.scatter_(1, classes + torch.from_numpy(fast.block_starts), True)
+    hot[:, fast.active_start :] = torch.rand(batch, fast.input_rows - fast.active_start, generator=generator) < 0.1
+    rows, on = hot.nonzero(as_tuple=True)
+    return on.numpy(), torch.searchsorted(rows, torch.arange(batch)).numpy()
+
+
+def test_finished_rows_are_skipped_and_the_others_are_the_same_to_the_bit():
+    config = CONFIGS["continuation"]
+    model = _model(config)
+    fast = fast_decoder(model)
+    batch = 3
+    generator = torch.Generator().manual_seed(2)
+    z = torch.randn(batch, config.z_dim, generator=generator)
+    summary = torch.randn(batch, 2 * config.encoder_size, generator=generator)
+    with torch.inference_mode():
+        state = model.initial_state(z, summary)
+    inputs = [_inputs(fast, batch, seed) for seed in range(5)]
+    every, some = fast.start(state), fast.start(state)
+    live = np.array([True, False, True])
+    for step, (on, offsets) in enumerate(inputs):
+        full = fast.step(on, offsets, every).copy()
+        part = fast.step(on, offsets, some, live if step >= 2 else None)
+        assert np.array_equal(part[live], full[live])
+        assert np.array_equal(some.hidden[live], every.hidden[live]) and np.array_equal(some.cell[live], every.cell[live])
+    assert not np.array_equal(some.hidden[1], every.hidden[1])  # row 1 stopped after step 2
+    # Each row of the batch is also exactly the row decoded alone from the same initial state.
+    alone = fast.start(DecoderState(state.h[:, 1:2], state.c[:, 1:2], state.condition[1:2]))
+    for on, offsets in inputs:
+        first, last = offsets[1], offsets[2]
+        logits = fast.step(on[first:last], np.array([0]), alone)
+    assert np.array_equal(logits[0], full[1])
