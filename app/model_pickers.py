@@ -150,6 +150,7 @@ class ModelPickers(QObject):
 
     def on_generated(self, report: GenerationReport) -> None:
         self.status.show_generation(report)
-        if report.what in self.panels:
-            self._show(report.what, f"{report.model} (loaded)")
+        kind = {"arrangement": "arranger"}.get(report.what, report.what)
+        if kind in self.panels:
+            self._show(kind, f"{report.model} (loaded)")
         self.status.show_device(self.models.device_text())
