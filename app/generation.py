@@ -33,13 +33,15 @@ from app.generation_jobs import (
     InterpolateResult,
     InterpolationSteps,
     ModelLoader,
+    run_arrange,
     run_continue,
     run_generate,
     run_interpolate,
 )
+from app.panels.arrange_panel import ArrangePanel
 from app.panels.continue_panel import ContinuePanel
 from app.panels.interpolate_panel import InterpolatePanel
-from app.panels.requests import ContinueRequest, GenerateRequest, InterpolateRequest
+from app.panels.requests import ArrangeRequest, ContinueRequest, GenerateRequest, InterpolateRequest
 from app.piano_roll import PianoRoll
 from app.theme import track_color
 from app.workers import CancelledFn, ProgressFn, Task
@@ -93,15 +95,20 @@ def joined(steps: Sequence[Score]) -> tuple[Score, int]:
     return result, len(steps)
 
 
+CandidatePanel = ContinuePanel | ArrangePanel  # the panels that offer variations to keep
+
+
 @dataclass(frozen=True)
 class KeptRecord:
-    """A Keep or Insert that undo can take back: the piece before it, and what was on offer then."""
+    """A Keep or Insert that undo can take back: the piece before it, and what was on offer then
+    (and by which panel)."""
 
     before: Score
     candidates: tuple[Candidate, ...] = ()
     chosen: int = 0
     steps: InterpolationSteps | None = None
     step: int = 0
+    panel: CandidatePanel | None = None
 
 
 def failure_text(error: BaseException) -> str:
@@ -119,7 +126,8 @@ def humanized(score: Score, strength: float, within: tuple[int, int] | None = No
 
 
 class GenerationController(QObject):
-    """Connects the two panels to the document, the roll and the background tasks."""
+    """Connects the panels to the document, the roll and the background tasks. Continue and Arrange
+    both offer variations; one set is on offer at a time, in the panel that made it."""
 
     audition_requested = Signal(object, int)  # a Score to play, from this bar
     generated = Signal(object)  # GenerationReport of each generation that gave a result
@@ -136,6 +144,7 @@ class GenerationController(QObject):
         parent: QObject | None = None,
         visible: Callable[[], Sequence[bool]] | None = None,
         heard: Callable[[Score], Score] | None = None,
+        arrange_panel: ArrangePanel | None = None,
     ) -> None:
         """``visible``: which tracks are shown (ghosts of hidden tracks are not drawn); ``heard``: the
         piece as the model hears it when the composer keeps muted and hidden tracks from it."""
@@ -144,6 +153,8 @@ class GenerationController(QObject):
         self.roll = roll
         self.continue_panel = continue_panel
         self.interpolate_panel = interpolate_panel
+        self.arrange_panel = arrange_panel
+        self.offering: CandidatePanel = continue_panel  # the panel whose variations are on offer
         self.colors = colors
         self.visible = visible or (lambda: [])
         self.heard = heard or (lambda score: score)
@@ -156,13 +167,16 @@ class GenerationController(QObject):
         self._takes = 0
 
         continue_panel.continue_requested.connect(self.start_continue)
-        continue_panel.cancel_requested.connect(self.cancel)
-        continue_panel.candidate_selected.connect(self.show_candidate)
-        continue_panel.keep_requested.connect(self.keep)
-        continue_panel.keep_mode_changed.connect(lambda _mode: self._show_current_candidate())
-        continue_panel.discard_requested.connect(self.discard)
-        continue_panel.audition_requested.connect(self.audition_candidate)
-        continue_panel.drag_handle.mime_provider = self.candidate_mime
+        if arrange_panel is not None:
+            arrange_panel.arrange_requested.connect(self.start_arrange)
+        for panel in self._candidate_panels():
+            panel.cancel_requested.connect(self.cancel)
+            panel.candidate_selected.connect(self.show_candidate)
+            panel.keep_requested.connect(self.keep)
+            panel.keep_mode_changed.connect(lambda _mode: self._show_current_candidate())
+            panel.discard_requested.connect(self.discard)
+            panel.audition_requested.connect(self.audition_candidate)
+            panel.drag_handle.mime_provider = self.candidate_mime
         interpolate_panel.interpolate_requested.connect(self.start_interpolate)
         interpolate_panel.cancel_requested.connect(self.cancel)
         interpolate_panel.step_changed.connect(self.show_step)
@@ -174,6 +188,9 @@ class GenerationController(QObject):
     @property
     def busy(self) -> bool:
         return self.task is not None
+
+    def _candidate_panels(self) -> list[CandidatePanel]:
+        return [panel for panel in (self.continue_panel, self.arrange_panel) if panel is not None]
 
     # -------------------------------------------------------------------------------- running
     def _run(
@@ -203,7 +220,7 @@ class GenerationController(QObject):
         self.task = task
         return task.start()
 
-    def _finished(self, panel: ContinuePanel | InterpolatePanel, task: Task) -> None:
+    def _finished(self, panel: CandidatePanel | InterpolatePanel, task: Task) -> None:
         panel.set_busy(False)
         self.task = None
 
@@ -211,7 +228,7 @@ class GenerationController(QObject):
         if self.task is not None:
             self.task.cancel()
 
-    def _still_current(self, panel: ContinuePanel | InterpolatePanel) -> bool:
+    def _still_current(self, panel: CandidatePanel | InterpolatePanel) -> bool:
         if self.document.score is not self._generated_from:
             panel.set_status("The piece changed while generating: results dropped.", error=True)
             return False
@@ -280,34 +297,58 @@ class GenerationController(QObject):
 
     def _on_continued(self, result: ContinueResult) -> None:
         self.generated.emit(result.report)
-        self._on_candidates(list(result.candidates), notes=result.notes)
+        self._on_candidates(list(result.candidates), notes=result.notes, panel=self.continue_panel)
 
-    def _on_candidates(self, candidates: list[Candidate], chosen: int = 0, restored: bool = False, notes: tuple[str, ...] = ()) -> None:
-        if not self._still_current(self.continue_panel):
+    # -------------------------------------------------------------------------------- arrange
+    def start_arrange(self, request: ArrangeRequest) -> Task | None:
+        """Arrange the request's progression (the Arrange panel shows the run and its variations)."""
+        assert self.arrange_panel is not None
+        score = self.document.score
+        load = self.model_for(request.model)
+        self.discard()
+        return self._run(
+            lambda progress, cancelled: run_arrange(score, request, load, progress, cancelled),
+            self.arrange_panel,
+            "arranging",
+            lambda result: self._on_arranged(result),
+        )
+
+    def _on_arranged(self, result: ContinueResult) -> None:
+        self.generated.emit(result.report)
+        self._on_candidates(list(result.candidates), panel=self.arrange_panel)
+
+    # ----------------------------------------------------------------------------- variations
+    def _on_candidates(
+        self, candidates: list[Candidate], chosen: int = 0, restored: bool = False, notes: tuple[str, ...] = (),
+        panel: CandidatePanel | None = None,
+    ) -> None:  # fmt: skip
+        panel = panel or self.continue_panel
+        if not self._still_current(panel):
             return
+        self.offering = panel
         self.candidates = list(candidates)
-        self.continue_panel.show_candidates([c.label for c in self.candidates], chosen)
+        panel.show_candidates([c.label for c in self.candidates], chosen)
         count = len(self.candidates)
         if not count:
-            self.continue_panel.set_status("The model gave no variation.", error=True)
+            panel.set_status("The model gave no variation.", error=True)
             return
         first = self.candidates[0]
         again = "Back after undo: " if restored else ""
         said = "".join(f" Note: {note[0].upper()}{note[1:]}." for note in notes)  # e.g. drums left out
-        self.continue_panel.set_status(
+        panel.set_status(
             f"{again}{count} variation{'s' if count != 1 else ''} of {bars_text(first.at_bar, first.bars)}, dashed "
             f"in the roll. Audition one; Keep puts it after bar {first.at_bar - 1} (Ctrl+Z undoes).{said}"
         )
 
     def _show_current_candidate(self) -> None:
-        self.show_candidate(self.continue_panel.candidates.currentRow())
+        self.show_candidate(self.offering.candidates.currentRow())
 
     def show_candidate(self, index: int) -> None:
         score = self.document.score
         if score is None or not 0 <= index < len(self.candidates):
             return
         candidate = self.candidates[index]
-        mode = self.continue_panel.keep_mode()
+        mode = self.offering.keep_mode()
         what = {"insert": "new", "replace": "replacing", "take": "take on"}[mode]
         caption = f"{what} {bars_text(candidate.at_bar, candidate.bars)}: variation {index + 1} of {len(self.candidates)}"
         self._preview(candidate.fragment, candidate.at_bar, candidate.bars, mode, caption)
@@ -317,14 +358,15 @@ class GenerationController(QObject):
         if score is None or not 0 <= index < len(self.candidates):
             return
         candidate = self.candidates[index]
-        mode = self.continue_panel.keep_mode()
+        mode = self.offering.keep_mode()
         take_name = f"take {self._takes + 1}"
         try:
             kept = keep(score, mode, candidate.at_bar, candidate.fragment, candidate.bars, take_name)
         except MahlerNetError as error:
-            self.continue_panel.set_status(str(error), error=True)
+            self.offering.set_status(str(error), error=True)
             return
-        self._remember(KeptRecord(score, tuple(self.candidates), index))
+        panel = self.offering
+        self._remember(KeptRecord(score, tuple(self.candidates), index, panel=panel))
         self.discard()
         name = candidate.label.split(" · ")[0]
         verb = {"insert": "Keep", "replace": "Keep (replace)", "take": "Keep as take"}[mode]
@@ -337,11 +379,12 @@ class GenerationController(QObject):
             "replace": f"in place of {bars_text(candidate.at_bar, candidate.bars)}",
             "take": f"as {take_name} on tracks of its own (muted: unmute them in Tracks)",
         }[mode]
-        self.continue_panel.set_status(f"Kept {name} {where}. Ctrl+Z undoes and brings the variations back.")
+        panel.set_status(f"Kept {name} {where}. Ctrl+Z undoes and brings the variations back.")
 
     def discard(self) -> None:
         self.candidates = []
-        self.continue_panel.clear_candidates()
+        for panel in self._candidate_panels():
+            panel.clear_candidates()
         self._end_preview()
 
     def audition_candidate(self, index: int) -> None:
@@ -349,22 +392,22 @@ class GenerationController(QObject):
         if score is None or not 0 <= index < len(self.candidates):
             return
         candidate = self.candidates[index]
-        mode = self.continue_panel.keep_mode()
+        mode = self.offering.keep_mode()
         with_candidate = keep(score, "insert" if mode == "take" else mode, candidate.at_bar, candidate.fragment, candidate.bars)
         first = self.roll.selection.seed.first if self.roll.selection.seed else candidate.at_bar
         heard = with_candidate.slice_bars(first, candidate.at_bar + candidate.bars - 1)
         new_bars = (heard.bar(candidate.at_bar - first + 1).start, heard.end_tick + 1)  # the composer's bars play as written
-        self.audition_requested.emit(humanized(heard, self.continue_panel.humanize.strength(), new_bars), 1)
+        self.audition_requested.emit(humanized(heard, self.offering.humanize.strength(), new_bars), 1)
 
     def candidate_mime(self) -> QMimeData | None:
-        index = self.continue_panel.candidates.currentRow()
+        index = self.offering.candidates.currentRow()
         score = self.document.score
         if score is None or not 0 <= index < len(self.candidates):
             return None
         candidate = self.candidates[index]
         stem = f"variation {index + 1}"
         fragment = in_piece_order(score, clipped(candidate.fragment, candidate.bars))
-        fragment = humanized(fragment, self.continue_panel.humanize.strength())
+        fragment = humanized(fragment, self.offering.humanize.strength())
         return midi_file_mime(self.document.temporary_midi(fragment, stem))
 
     # ---------------------------------------------------------------------------- interpolate
@@ -473,11 +516,11 @@ class GenerationController(QObject):
         if self.candidates or self.steps is not None:
             self.discard()
             self.clear_steps()
-            self.continue_panel.set_status("")
-            self.interpolate_panel.set_status("")
+            for panel in (*self._candidate_panels(), self.interpolate_panel):
+                panel.set_status("")
         if score is None:
             return
-        for panel in (self.continue_panel, self.interpolate_panel):
+        for panel in (*self._candidate_panels(), self.interpolate_panel):
             if panel.status_text() == "Open a piece first.":
                 panel.set_status("")
         record = next((r for r in reversed(self._kept) if r.before is score), None)
@@ -485,6 +528,6 @@ class GenerationController(QObject):
             return
         self._generated_from = score
         if record.candidates:
-            self._on_candidates(list(record.candidates), record.chosen, restored=True)
+            self._on_candidates(list(record.candidates), record.chosen, restored=True, panel=record.panel)
         if record.steps is not None:
             self._on_steps(record.steps, record.step, restored=True)

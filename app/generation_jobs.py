@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from app.models import GPU_TEXT, LoadedModel
-from app.panels.requests import ContinueRequest, GenerateRequest, InterpolateRequest
+from app.panels.requests import ArrangeRequest, ContinueRequest, GenerateRequest, InterpolateRequest
 from app.workers import CancelledFn, ProgressFn
 from core.errors import GenerationError
 from core.score import Score
@@ -63,6 +63,8 @@ class GenerationReport:
 
 @dataclass(frozen=True)
 class ContinueResult:
+    """The variations of a continuation (or of an arrangement: :func:`run_arrange`)."""
+
     candidates: tuple[Candidate, ...]
     report: GenerationReport
     notes: tuple[str, ...] = ()  # what the model could not continue (drums, for a model without them)
@@ -153,6 +155,49 @@ def run_interpolate(
     seconds = time.perf_counter() - began
     steps = InterpolationSteps(request.bar_a, request.bar_b, tuple(step.fragment for step in result.steps))
     return InterpolateResult(steps, GenerationReport("interpolation", seconds, model.name, model.device))
+
+
+def run_arrange(
+    score: Score, request: ArrangeRequest, load: ModelLoader, progress: ProgressFn, cancelled: CancelledFn
+) -> ContinueResult:
+    """Arrange the request's progression (``core.generation.arrange``) in the meter of the bar where
+    Keep puts it, with the style of ``request.style_bar`` or one drawn from the prior, and return one
+    Candidate per variation, to go before bar ``request.at_bar``."""
+    from core.generation import Controls, Temperatures
+    from core.generation.arrange import arrange, chord_tone_share
+    from core.harmony.labels import parse_progression
+
+    chords = parse_progression(request.progression)
+    if request.style_bar is not None:
+        _check_bars(score, "style bar", request.style_bar)
+    progress(0.0, f"loading {request.model}…")
+    model = load()
+    if not model.network.config.chords:
+        raise GenerationError(f"{model.name} does not hear chords: pick classical-arranger (or another chord-conditioned model) to arrange")
+    at_bar = request.at_bar if request.at_bar is not None else score.bar_count + 1
+    bar = score.bar(max(1, min(at_bar, score.bar_count)))
+    controls = Controls(
+        temperatures=Temperatures(*request.temperatures.as_tuple()),
+        instruments=frozenset(request.allowed_instruments) if request.allowed_instruments is not None else None,
+        seed=request.random_seed,
+        top_p=request.top_p,
+    )
+    styled = request.style_bar is not None
+    began = time.perf_counter()
+    result = arrange(
+        model.network, chords, chords_per_bar=request.chords_per_bar, meter=(bar.numerator, bar.denominator),
+        source=score if styled else None, style_bar=request.style_bar, variations=request.variations, controls=controls,
+        progress=lambda done, total: progress(done / max(total, 1), f"bar {done} of {total}"),
+        cancel=cancelled,
+    )  # fmt: skip
+    seconds = time.perf_counter() - began
+    bars = len(result.slots)
+    candidates = tuple(
+        Candidate(v.score, at_bar, bars,
+                  f"{_variation_label(v.index, v.seed, v.score.notes_count)} · {chord_tone_share(result, v.index):.0%} on chord tones")
+        for v in result.variations
+    )  # fmt: skip
+    return ContinueResult(candidates, GenerationReport("arrangement", seconds, model.name, model.device))
 
 
 def attribute_shift(model: LoadedModel, amounts: tuple[tuple[str, float], ...]) -> tuple[float, ...] | None:

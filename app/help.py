@@ -63,6 +63,12 @@ own (muted at first: unmute them in Tracks to compare).</li>
 <h3>Morph between two bars</h3>
 <p>Pick bars A and B (or press <i>From ruler</i>), press Interpolate (Ctrl+I), slide through the
 steps and Insert the one you like after bar A. Undo brings the steps back too.</p>
+<h3>Arrange a chord progression</h3>
+<p>The chord lane above the roll shows the chords; double-click one to type another. In the
+<b>Arrange</b> panel (with <i>classical-arranger</i> picked), type a progression (C G Am F, or the
+selected bars' chords, filled in for you), one or two chords a bar, and a style: the selected bar's,
+or a random one. Each variation keeps its instruments from bar to bar; Keep it like a continuation,
+after the selected bars.</p>
 <h3>Steer it, or start from nothing</h3>
 <p>The <i>Attributes</i> sliders in both panels move the new music towards more or fewer notes, a
 higher or lower register, fuller chords, busier rhythms, more stepwise melodies or longer notes

@@ -1,5 +1,5 @@
-"""The main window: the piano roll in the middle, tracks at the left, Continue and Interpolate at the
-right, every command in the menus, the toolbar and on the keyboard.
+"""The main window: the piano roll in the middle, tracks at the left, Continue, Interpolate and
+Arrange at the right, every command in the menus, the toolbar and on the keyboard.
 
 The window is a view and a switchboard: the music is the :class:`Document`'s, edits are pure
 functions of ``core.edits`` applied through the document's undo stack, generation runs in the
@@ -33,6 +33,7 @@ from app.help import HOW_TO_HTML, HelpWindow, model_card_folders, model_cards_ht
 from app.model_pickers import ModelPickers
 from app.models import ModelService
 from app.note_editing import NoteEditing
+from app.panels.arrange_panel import ArrangePanel
 from app.panels.continue_panel import ContinuePanel
 from app.panels.interpolate_panel import InterpolatePanel
 from app.panels.track_list import TrackList
@@ -47,6 +48,7 @@ from app.words import count
 from core import edits
 from core.card_summary import cards_in
 from core.errors import MahlerNetError
+from core.harmony.conditioning import progression_of
 from core.score import Score, Track
 from core.selection import BarRange, BarSelection
 
@@ -95,14 +97,17 @@ class MainWindow(QMainWindow):
         self.tracks = TrackList()
         self.continue_panel = ContinuePanel()
         self.interpolate_panel = InterpolatePanel()
+        self.arrange_panel = ArrangePanel()
         self.docks = {
             "tracks": self._dock("Tracks", self.tracks, Qt.DockWidgetArea.LeftDockWidgetArea),
             "continue": self._dock("Continue", self.continue_panel, Qt.DockWidgetArea.RightDockWidgetArea, True),
             "interpolate": self._dock(
                 "Interpolate", self.interpolate_panel, Qt.DockWidgetArea.RightDockWidgetArea, True
             ),
+            "arrange": self._dock("Arrange", self.arrange_panel, Qt.DockWidgetArea.RightDockWidgetArea, True),
         }
         self.tabifyDockWidget(self.docks["continue"], self.docks["interpolate"])
+        self.tabifyDockWidget(self.docks["interpolate"], self.docks["arrange"])
         self.docks["continue"].raise_()
 
         self.models = ModelService(self, model_folders)
@@ -121,13 +126,16 @@ class MainWindow(QMainWindow):
             parent=self,
             visible=lambda: [s.visible for s in self.track_states],
             heard=lambda score: heard_score(score, self.track_states),
+            arrange_panel=self.arrange_panel,
         )
         self.status = StatusLine(self.statusBar(), self.models.device_text())
         self.pickers = ModelPickers(
-            self.models, self.continue_panel, self.interpolate_panel, self.status, self.settings, parent=self
+            self.models, self.continue_panel, self.interpolate_panel, self.status, self.settings, parent=self,
+            arrange_panel=self.arrange_panel,
         )
         self.training = TrainingLauncher(self, self.models)
-        for kind, dock in (("continuation", self.docks["continue"]), ("interpolation", self.docks["interpolate"])):
+        for kind, dock in (("continuation", self.docks["continue"]), ("interpolation", self.docks["interpolate"]),
+                           ("arranger", self.docks["arrange"])):  # fmt: skip
             dock.visibilityChanged.connect(lambda shown, k=kind: shown and self.pickers.set_active(k))
         self.audio_export = AudioExporter(self)
         self.help_windows: dict[str, HelpWindow] = {}
@@ -262,6 +270,8 @@ class MainWindow(QMainWindow):
         self.document.path_changed.connect(lambda _p: self._update_title())
         self.document.modified_changed.connect(lambda _m: self._update_title())
         self.roll.selection_changed.connect(self._on_selection)
+        self.roll.chord_lane.chords_ready.connect(self._suggest_progression)
+        self.roll.chord_lane.chord_edited.connect(lambda _tick, _chord: self._suggest_progression())
         self.roll.key_pressed.connect(self.transport.key_down)
         self.roll.key_released.connect(self.transport.key_up)
         self.roll.seek_requested.connect(self._seek)
@@ -320,9 +330,21 @@ class MainWindow(QMainWindow):
         self.status.show_selection(selection)
         self.continue_panel.set_selection(selection)
         self.interpolate_panel.set_selection(selection)
+        self.arrange_panel.set_selection(selection)
+        self._suggest_progression()
         has_seed = selection.seed is not None and self.document.score is not None
         for name in ("export_selection", "clear_bars", "transpose_up", "transpose_down", "loop"):
             self.actions[name].setEnabled(has_seed)
+
+    def _suggest_progression(self) -> None:
+        """The Arrange panel's progression: the chord lane's chords of the selected bars (typed ones
+        included), once the lane knows them."""
+        score, seed = self.document.score, self.roll.selection.seed
+        spans = self.roll.chord_lane.chords()
+        if score is None or seed is None or not spans or seed.last > score.bar_count:
+            return
+        text, per_bar = progression_of(score, spans, seed.first, seed.last)
+        self.arrange_panel.suggest_progression(text, per_bar)
 
     def _on_track_states(self, states: list[TrackState]) -> None:
         self.track_states = list(states)
@@ -532,6 +554,7 @@ class MainWindow(QMainWindow):
         from core.representation.instruments import MAHLERNET
 
         self.continue_panel.set_instrument_classes(MAHLERNET.names)
+        self.arrange_panel.set_instrument_classes(MAHLERNET.names)
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self)
@@ -577,6 +600,7 @@ class MainWindow(QMainWindow):
         reason = (self.status.audio.toolTip().splitlines() or [""])[0] if missing else ""
         self.continue_panel.set_can_play(not missing, reason)
         self.interpolate_panel.set_can_play(not missing, reason)
+        self.arrange_panel.set_can_play(not missing, reason)
 
     # -------------------------------------------------------------------------------- help
     def show_help(self, which: str) -> HelpWindow:

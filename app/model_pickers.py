@@ -1,4 +1,4 @@
-"""The window's side of the models: the two pickers, the model and device in the status bar, and the
+"""The window's side of the models: the pickers of the Continue, Interpolate and Arrange panels, the model and device in the status bar, and the
 background search and loads that feed them (:class:`app.models.ModelService` does the work).
 
 Each panel lists the models of its own kind first, the bundled ``classical-<kind>`` first of all, and
@@ -16,13 +16,14 @@ from PySide6.QtCore import QObject
 
 from app.generation_jobs import GenerationReport
 from app.models import ModelScan, ModelService
+from app.panels.arrange_panel import ArrangePanel
 from app.panels.continue_panel import ContinuePanel
 from app.panels.interpolate_panel import InterpolatePanel
 from app.settings import AppSettings
 from app.status_line import StatusLine
 from core.representation.instruments import MAHLERNET, TABLES
 
-KINDS = ("continuation", "interpolation")
+KINDS = ("continuation", "interpolation", "arranger")
 
 
 def no_model_text(scan: ModelScan) -> str:
@@ -46,10 +47,14 @@ class ModelPickers(QObject):
         status: StatusLine,
         settings: AppSettings,
         parent: QObject | None = None,
+        arrange_panel: ArrangePanel | None = None,
     ) -> None:
         super().__init__(parent)
         self.models = models
-        self.panels = {"continuation": continue_panel, "interpolation": interpolate_panel}
+        self.panels: dict[str, ContinuePanel | InterpolatePanel | ArrangePanel] = {"continuation": continue_panel, "interpolation": interpolate_panel}
+        if arrange_panel is not None:
+            self.panels["arranger"] = arrange_panel
+            arrange_panel.model_changed.connect(lambda name: self.picked("arranger", name))
         self.status = status
         self.settings = settings
         self.active_kind = KINDS[0]
@@ -79,6 +84,9 @@ class ModelPickers(QObject):
         for kind in self._kinds_using(name):
             self._show(kind, f"{name} (loaded)")
 
+    def _panel_kinds(self) -> list[str]:
+        return [kind for kind in KINDS if kind in self.panels]
+
     def start(self) -> None:
         """Look for models (in the background) and say so in the pickers."""
         for panel in self.panels.values():
@@ -87,13 +95,18 @@ class ModelPickers(QObject):
 
     def _on_scan(self, scan: ModelScan) -> None:
         for kind, panel in self.panels.items():
-            # A panel lists the models of its job, then the broken ones (greyed, the reason as tooltip).
-            entries = sorted((m for m in scan.models if m.kind == kind or m.problem), key=lambda m: (bool(m.problem), m.name != f"classical-{kind}", m.name))
+            # A panel lists the models of its job, then the broken ones (greyed, the reason as tooltip);
+            # Arrange lists the chord-conditioned models (whatever their kind) first, then the others,
+            # which it says cannot arrange.
+            if kind == "arranger":
+                entries = sorted((m for m in scan.models), key=lambda m: (bool(m.problem), not m.chords, m.name != f"classical-{kind}", m.name))
+            else:
+                entries = sorted((m for m in scan.models if m.kind == kind or m.problem), key=lambda m: (bool(m.problem), m.name != f"classical-{kind}", m.name))
             panel.set_models([(m.name, f"{m.summary}\n{m.path}", m.problem) for m in entries], self.settings.model(kind))
         self.status.show_device(self.models.device_text())
         if not any(not m.problem for m in scan.models):
             text = no_model_text(scan)
-            for kind in KINDS:
+            for kind in self._panel_kinds():
                 self._show(kind, "none found", text)
             for panel in self.panels.values():
                 panel.set_status(text, error=True)
@@ -109,23 +122,26 @@ class ModelPickers(QObject):
         if not name:
             return
         self.settings.set_model(kind, name)
-        if kind == "continuation":
-            self._show_instruments_of(name)
+        if kind in ("continuation", "arranger"):
+            self._show_instruments_of(kind, name)
+        if kind == "arranger":
+            entry = self.models.entry(name)
+            self.panels[kind].set_model_hears_chords(entry is not None and entry.chords)  # type: ignore[union-attr]
         if self.models.loaded_model(name) is not None:
             self._show(kind, f"{name} (loaded)")
         else:
             self._show(kind, f"{name} (loading…)")
             self.models.load(name)
 
-    def _show_instruments_of(self, name: str) -> None:
-        """The Continue panel lists the instrument classes of the picked model's table ("Drums" for
-        a drum model where a classical one has "English horn"); a list already right is kept, with
-        the composer's checks."""
+    def _show_instruments_of(self, kind: str, name: str) -> None:
+        """The Continue (or Arrange) panel lists the instrument classes of the picked model's table
+        ("Drums" for a drum model where a classical one has "English horn"); a list already right is
+        kept, with the composer's checks."""
         entry = self.models.entry(name)
         table = TABLES.get(entry.instruments if entry is not None else "", MAHLERNET)
-        panel = self.panels["continuation"]
-        if panel.instrument_class_names() != table.names:
-            panel.set_instrument_classes(table.names)
+        box = self.panels[kind].instrument_box  # type: ignore[union-attr]
+        if box.class_names() != table.names:
+            box.set_classes(table.names)
 
     def _on_failed(self, name: str, reason: str) -> None:
         for kind in self._kinds_using(name):
@@ -134,6 +150,7 @@ class ModelPickers(QObject):
 
     def on_generated(self, report: GenerationReport) -> None:
         self.status.show_generation(report)
-        if report.what in self.panels:
-            self._show(report.what, f"{report.model} (loaded)")
+        kind = {"arrangement": "arranger"}.get(report.what, report.what)
+        if kind in self.panels:
+            self._show(kind, f"{report.model} (loaded)")
         self.status.show_device(self.models.device_text())

@@ -37,6 +37,7 @@ class ModelEntry:
     kind: str
     problem: str = ""  # why it cannot be used ("" = it can)
     instruments: str = "mahlernet"  # its instrument table (core.representation.instruments): the class names
+    chords: bool = False  # it hears chords (a chord-conditioned model: it can arrange)
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ def scan_models(folders: Sequence[Path] | None, progress: ProgressFn, cancelled:
 
     searched = [Path(f) for f in (folders if folders is not None else default_model_folders())]
     entries = tuple(
-        ModelEntry(m.name, m.path, m.summary(), m.kind, m.problem, str((m.card.get("network") or {}).get("instruments", "mahlernet")))
+        ModelEntry(m.name, m.path, m.summary(), m.kind, m.problem, str((m.card.get("network") or {}).get("instruments", "mahlernet")),
+                   bool((m.card.get("network") or {}).get("chords", False)))
         for m in find_models(searched)
     )
     cuda = bool(torch.cuda.is_available())

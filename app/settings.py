@@ -61,7 +61,7 @@ class AppSettings:
         self.qsettings.setValue("model/device", value)
 
     def model(self, kind: str) -> str:
-        """Name of the model picked last for ``kind`` (continuation or interpolation)."""
+        """Name of the model picked last for ``kind`` (continuation, interpolation or arranger)."""
         return self._text(f"model/{kind}")
 
     def set_model(self, kind: str, name: str) -> None:

@@ -134,7 +134,9 @@ def load_pairs(folder: str | Path, context_bars: int = 1, max_events: int | None
 
     if is_sharded(folder):
         dataset = open_sharded(folder)
-        return PairSet.from_store(dataset.events, dataset.bars, dataset.sources, context_bars, max_events)
+        pairs = PairSet.from_store(dataset.events, dataset.bars, dataset.sources, context_bars, max_events)
+        pairs.bar_chords = dataset.chords  # chord-conditioned models train on them (None: a dataset from before)
+        return pairs
     return PairSet(load_pieces(folder), context_bars, max_events)
 
 

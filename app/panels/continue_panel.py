@@ -31,8 +31,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QRadioButton,
     QSpinBox,
@@ -41,9 +39,11 @@ from PySide6.QtWidgets import (
 )
 
 from app import theme
+from app.panels.candidates import CandidateBox
+from app.panels.instruments import AllowedInstruments
 from app.panels.requests import ContinueRequest
-from app.panels.steering import AttributeSliders, HumanizeBox
-from app.panels.widgets import DragHandle, ModelPicker, ProgressRow, TemperatureSliders, hbox
+from app.panels.steering import AttributeSliders
+from app.panels.widgets import ModelPicker, ProgressRow, TemperatureSliders, hbox
 from core.selection import BarSelection
 
 MAX_SEED = 2**31 - 1
@@ -54,12 +54,6 @@ LATENT_CHOICES = (
     ("standard", "at random, N(0, I) (the original MahlerNet)"),
 )
 DEFAULT_TOP_P = 0.8  # core.generation.Controls's (not imported here: it would load torch at startup)
-# How Keep puts the chosen variation into the piece (core.keep), as the composer reads it.
-KEEP_CHOICES = (
-    ("insert", "Insert (push later bars on)"),
-    ("replace", "Replace the bars after the seed"),
-    ("take", "New take on its own tracks (muted)"),
-)
 
 
 class ContinuePanel(QWidget):
@@ -76,7 +70,6 @@ class ContinuePanel(QWidget):
         super().__init__(parent)
         self.selection = BarSelection()
         self._busy = False
-        self._can_play = True
 
         self.model = ModelPicker("continue music")
         self.model.currentIndexChanged.connect(lambda _i: self.model_changed.emit(self.model.current_model()))
@@ -102,19 +95,12 @@ class ContinuePanel(QWidget):
 
         self.temperatures = TemperatureSliders()
         self.attributes = AttributeSliders()
-        self.humanize = HumanizeBox()
-        self.instruments = QListWidget()
-        self.instruments.setObjectName("allowed_instruments")
-        self.instruments.setMaximumHeight(118)
-        self.instruments.setToolTip("Only the checked instruments may play in the new bars")
-        self.instruments_from_seed = QCheckBox("Only the instruments of the seed and context bars")
-        self.instruments_from_seed.setToolTip("Untick to choose the instruments yourself, from the list")
-        self.instruments_from_seed.setChecked(True)
-        self.instruments_from_seed.toggled.connect(self._update_instrument_list)
-        self.instruments_all = QPushButton("All")
-        self.instruments_all.clicked.connect(lambda: self._check_all(True))
-        self.instruments_none = QPushButton("None")
-        self.instruments_none.clicked.connect(lambda: self._check_all(False))
+        self.instrument_box = AllowedInstruments(
+            "Only the instruments of the seed and context bars", "Only the checked instruments may play in the new bars"
+        )
+        self.instruments = self.instrument_box.instruments
+        self.instruments_from_seed = self.instrument_box.from_music
+        self.instruments_all, self.instruments_none = self.instrument_box.all_button, self.instrument_box.none_button
 
         self.top_p = QDoubleSpinBox()
         self.top_p.setRange(0.05, 1.0)
@@ -151,31 +137,15 @@ class ContinuePanel(QWidget):
         self.progress = ProgressRow()
         self.progress.cancel_requested.connect(self.cancel_requested)
 
-        self.candidates = QListWidget()
-        self.candidates.setObjectName("candidates")
-        self.candidates.setMaximumHeight(80)  # about four rows: Keep stays in sight on a laptop screen
-        self.candidates.currentRowChanged.connect(self._on_candidate_row)
-        self.audition_button = QPushButton("Audition")
-        self.audition_button.setToolTip("Play the chosen variation after the seed")
-        self.audition_button.clicked.connect(lambda: self.audition_requested.emit(self.candidates.currentRow()))
-        self.keep_button = QPushButton("Keep")
-        self.keep_button.setObjectName("primary")
-        self.keep_button.setToolTip("Keep the chosen variation after the seed, as the Keep as box says (undoable)")
-        self.keep_as = QComboBox()
-        self.keep_as.setObjectName("keep_mode")
-        for key, label in KEEP_CHOICES:
-            self.keep_as.addItem(label, key)
-        self.keep_as.setToolTip(
-            "Insert: the variation goes in after the seed and the later bars move on.\n"
-            "Replace: it takes the place of the bars after the seed.\n"
-            "New take: it goes on tracks of its own over the bars after the seed, muted at first."
+        self.candidate_box = CandidateBox(
+            "Play the chosen variation after the seed",
+            "Keep the chosen variation after the seed, as the Keep as box says (undoable)",
         )
-        self.keep_as.currentIndexChanged.connect(lambda _i: self.keep_mode_changed.emit(self.keep_mode()))
-        self.keep_button.clicked.connect(lambda: self.keep_requested.emit(self.candidates.currentRow()))
-        self.discard_button = QPushButton("Discard")
-        self.discard_button.setToolTip("Forget all variations")
-        self.discard_button.clicked.connect(self.discard_requested)
-        self.drag_handle = DragHandle("Drag the chosen variation out as a .mid file")
+        box = self.candidate_box
+        self.candidates, self.keep_as, self.humanize, self.drag_handle = box.candidates, box.keep_as, box.humanize, box.drag_handle
+        self.audition_button, self.keep_button, self.discard_button = box.audition_button, box.keep_button, box.discard_button
+        for signal in ("candidate_selected", "audition_requested", "keep_requested", "keep_mode_changed", "discard_requested"):
+            getattr(box, signal).connect(getattr(self, signal))
 
         self._layout()
         self.set_instrument_classes([])
@@ -200,19 +170,6 @@ class ContinuePanel(QWidget):
         attributes_box = QGroupBox("Attributes")
         attributes_box.setToolTip("Steer the new bars: each slider adds one of the model's attribute vectors to their latent codes")
         QVBoxLayout(attributes_box).addWidget(self.attributes)
-        instruments_box = QGroupBox("Allowed instruments")
-        instruments_layout = QVBoxLayout(instruments_box)
-        instruments_layout.addWidget(self.instruments_from_seed)
-        instruments_layout.addWidget(self.instruments)
-        instruments_layout.addLayout(hbox(self.instruments_all, self.instruments_none, None))
-        candidates_box = QGroupBox("Variations")
-        candidates_layout = QVBoxLayout(candidates_box)
-        candidates_layout.addWidget(self.candidates)
-        keep_row = QFormLayout()
-        keep_row.addRow("Keep as", self.keep_as)
-        candidates_layout.addLayout(keep_row)
-        candidates_layout.addLayout(hbox(self.audition_button, self.keep_button, self.discard_button, None, self.drag_handle))
-        candidates_layout.addLayout(hbox(self.humanize, None))
 
         # What a composer uses on every run comes first (so the variations and Keep stay in sight on
         # a 720-pixel screen); the finer settings follow below them.
@@ -221,10 +178,10 @@ class ContinuePanel(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.run_button)
         layout.addWidget(self.progress)
-        layout.addWidget(candidates_box)
+        layout.addWidget(self.candidate_box)
         layout.addWidget(temperature_box)
         layout.addWidget(attributes_box)
-        layout.addWidget(instruments_box)
+        layout.addWidget(self.instrument_box)
         layout.addStretch(1)
 
     # --------------------------------------------------------------------------- from window
@@ -246,44 +203,16 @@ class ContinuePanel(QWidget):
 
     def set_instrument_classes(self, names: Sequence[str]) -> None:
         """The model's instrument classes (index = class), all allowed at first."""
-        self.instruments.clear()
-        for name in names:
-            item = QListWidgetItem(name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked)
-            self.instruments.addItem(item)
-        if not names:
-            item = QListWidgetItem("(the model's instruments appear here)")
-            item.setFlags(Qt.ItemFlag.NoItemFlags)
-            self.instruments.addItem(item)
-        self._update_instrument_list()
+        self.instrument_box.set_classes(names)
 
     def instrument_class_names(self) -> tuple[str, ...]:
         """The instrument classes listed (empty while the model's are not known)."""
-        items = [self.instruments.item(r) for r in range(self.instruments.count())]
-        return tuple(i.text() for i in items if i.flags() & Qt.ItemFlag.ItemIsUserCheckable)
-
-    def _update_instrument_list(self) -> None:
-        """The list and its buttons are live only when the composer chooses the instruments."""
-        chosen = not self.instruments_from_seed.isChecked()
-        for widget in (self.instruments, self.instruments_all, self.instruments_none):
-            widget.setEnabled(chosen)
-
-    def _check_all(self, checked: bool) -> None:
-        state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
-        for row in range(self.instruments.count()):
-            item = self.instruments.item(row)
-            if item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
-                item.setCheckState(state)
+        return self.instrument_box.class_names()
 
     def allowed_instruments(self) -> tuple[int, ...] | None:
         """The checked classes, or None for the seed's and context's instruments (the default, and
         while the model's list is not known yet)."""
-        items = [self.instruments.item(r) for r in range(self.instruments.count())]
-        checkable = [i for i in items if i.flags() & Qt.ItemFlag.ItemIsUserCheckable]
-        if self.instruments_from_seed.isChecked() or not checkable:
-            return None
-        return tuple(r for r, i in enumerate(checkable) if i.checkState() == Qt.CheckState.Checked)
+        return self.instrument_box.allowed()
 
     # ------------------------------------------------------------------------------ request
     def request(self, new_seed: bool = False) -> ContinueRequest | None:
@@ -329,6 +258,7 @@ class ContinuePanel(QWidget):
     def set_busy(self, busy: bool) -> None:
         self._busy = busy
         self.progress.set_busy(busy)
+        self.candidate_box.set_busy(busy)
         self._update_enabled()
 
     @property
@@ -337,9 +267,7 @@ class ContinuePanel(QWidget):
 
     def set_can_play(self, can_play: bool, reason: str = "") -> None:
         """Audition needs a sound device: without one it is off, and its tooltip says why."""
-        self._can_play = can_play
-        self.audition_button.setToolTip("Play the chosen variation after the seed" if can_play else reason)
-        self._update_enabled()
+        self.candidate_box.set_can_play(can_play, reason)
 
     def set_progress(self, fraction: float, message: str = "") -> None:
         self.progress.set_progress(fraction, message)
@@ -352,31 +280,17 @@ class ContinuePanel(QWidget):
 
     def keep_mode(self) -> str:
         """``insert``, ``replace`` or ``take`` (core.keep's modes)."""
-        return str(self.keep_as.currentData())
+        return self.candidate_box.keep_mode()
 
     def model_hears_silent_tracks(self) -> bool:
         return self.hears_silent_tracks.isChecked()
 
     def show_candidates(self, labels: Sequence[str], chosen: int = 0) -> None:
         """List the variations (``chosen`` is selected)."""
-        self.candidates.clear()
-        self.candidates.addItems(list(labels))
-        if labels:
-            self.candidates.setCurrentRow(min(max(chosen, 0), len(labels) - 1))
-        self._update_enabled()
+        self.candidate_box.show_candidates(labels, chosen)
 
     def clear_candidates(self) -> None:
-        self.candidates.clear()
-        self._update_enabled()
-
-    def _on_candidate_row(self, row: int) -> None:
-        self._update_enabled()
-        if row >= 0:
-            self.candidate_selected.emit(row)
+        self.candidate_box.clear_candidates()
 
     def _update_enabled(self) -> None:
-        has_candidate = self.candidates.currentRow() >= 0
         self.run_button.setEnabled(not self._busy and self.selection.seed is not None and bool(self.model.current_model()))
-        for widget in (self.keep_button, self.discard_button, self.drag_handle):
-            widget.setEnabled(has_candidate and not self._busy)
-        self.audition_button.setEnabled(has_candidate and not self._busy and self._can_play)

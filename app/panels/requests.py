@@ -88,3 +88,24 @@ class GenerateRequest:
     append: bool  # True: after the open piece's last bar (its meter and tempo); False: a new piece
     random_seed: int
     attributes: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class ArrangeRequest:
+    """Arrange ``progression`` (chord names as typed) with one held style, ``variations`` times; Keep
+    puts the result before bar ``at_bar`` (the bar after the selection, or after the piece)."""
+
+    model: str
+    progression: str
+    chords_per_bar: int  # 1 or 2
+    style_bar: int | None  # the bar whose latent code is held; None = drawn from the model's prior
+    at_bar: int | None  # where Keep puts it; None = after the piece's last bar
+    variations: int
+    temperatures: Temperatures
+    allowed_instruments: tuple[int, ...] | None  # None = the style bar's, or each variation's first bar's
+    random_seed: int
+    top_p: float = 0.8
+
+    def __post_init__(self) -> None:
+        if self.chords_per_bar not in (1, 2):
+            raise ValueError(f"{self.chords_per_bar} chords per bar: 1 or 2")

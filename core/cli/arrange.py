@@ -2,7 +2,8 @@
 chord-conditioned model (one bar per chord slot, one z held; see :mod:`core.generation.arrange`).
 
 Options: ``--chords-per-bar 1|2``, ``--meter 3/4``, ``--from FILE --bar K`` (the style of bar K),
-``--interpolate-to BAR`` (from bar K's style to BAR's), ``--instruments LIST``, ``--variations V``
+``--interpolate-to BAR`` (from bar K's style to BAR's), ``--instruments LIST`` (default: the band
+of the style bar, or of each arrangement's first bar), ``--variations V``
 (variation 2 goes to OUT-2.mid, ...), ``--seed``, ``--temperature``, ``--model`` (default: the
 bundled ``classical-arranger``). Prints, per variation, the share of note time on the chord tones.
 """
@@ -27,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--from", dest="source", type=Path, metavar="FILE", help="take the style from a bar of this MIDI file")
     parser.add_argument("--bar", type=int, metavar="K", help="the style bar of --from (from 1)")
     parser.add_argument("--interpolate-to", type=int, metavar="BAR", help="move the style from bar K to this bar over the progression")
-    parser.add_argument("--instruments", metavar="LIST", help="instrument classes allowed, comma-separated, or 'all'")
+    parser.add_argument("--instruments", metavar="LIST", help="instrument classes allowed, comma-separated, or 'all' "
+                        "(default: the style bar's; for a random style, those of each arrangement's first bar)")
     parser.add_argument("--variations", type=int, default=1, metavar="V", help="arrangements decoded together (default 1)")
     parser.add_argument("--temperature", type=float, default=1.0, metavar="T", help="sampling temperature (default 1)")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed; variation i uses S + i")

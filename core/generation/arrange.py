@@ -6,7 +6,13 @@ bar), holds one z for all of them and decodes bar after bar, so the texture z ca
 rhythm) stays while the harmony follows the chords. z is drawn from the model's prior (each
 variation its own) or encoded from a bar of a piece (``style_bar``: every variation starts from it
 and differs only in sampling); with ``interpolate_to`` z moves in a straight line from that bar's
-code to another bar's over the progression. A context model hears the bars it has just decoded
+code to another bar's over the progression.
+
+An arrangement keeps its band: unless the composer names the instruments, only the style bar's
+instruments may play (``style_bar``), or, for a z from the prior, each variation's first bar that
+plays fixes the instruments of all its later bars (:func:`band_of`), the way a continuation keeps
+its seed's. Variations with different bands decode in groups, each under its own allowed
+instruments; the sampler's per-row noise streams make that the same as decoding them together. A context model hears the bars it has just decoded
 (START before the first), as in a continuation. Notes sounding over a barline carry into the next
 bar.
 
@@ -119,7 +125,8 @@ def arrange(
             controls = dataclasses.replace(controls, instruments=frozenset(played))
     rows = variations
     streams = make_streams(controls.seed, rows)
-    sampler = Sampler(model, controls, max_events)
+    bands: list[frozenset[int] | None] = [controls.instruments] * rows
+    samplers: dict[frozenset[int] | None, Sampler] = {}
     count = len(slots)
     decoded_bars: list[list[EventArrays]] = [[] for _ in range(rows)]
     attempts: list[list[int]] = [[] for _ in range(rows)]
@@ -141,12 +148,13 @@ def arrange(
                 z = mix(codes[0], codes[-1], t, slerp=False).unsqueeze(0).expand(rows, -1)
             chords_now = torch.from_numpy(np.repeat(slots[index : index + 1].astype(np.int64), rows, axis=0))
             state = model.initial_state(z, summary, chords_now)
-            decoded = sampler.decode(state, [plan] * rows, carry, streams, index + 1, cancel=cancel)
-            carry = decoded.carry
+            events, carry, tries = _decode_by_band(model, controls, max_events, samplers, bands, state, plan, carry, streams, index + 1, cancel)
             for row in range(rows):
-                decoded_bars[row].append(decoded.events[row])
-                attempts[row].append(decoded.attempts[row])
-                lines[row].append(LineBar(decoded.events[row], index == 0))
+                decoded_bars[row].append(events[row])
+                attempts[row].append(tries[row])
+                lines[row].append(LineBar(events[row], index == 0))
+                if bands[row] is None:
+                    bands[row] = band_of(events[row])
     report(progress, count, count)
     base = Score(tpq, (), (TempoChange(0, source.tempo_at(style_parts[0].start) if style_parts else DEFAULT_TEMPO),),
                  (TimeSignature(0, *meter),), title=source.title if source is not None else "")  # fmt: skip
@@ -158,6 +166,36 @@ def arrange(
         score = placed.fragment
         results.append(ArrangedVariation(row, controls.seed + row, tuple(decoded_bars[row]), score, tuple(attempts[row])))
     return Arrangement(tuple(chords), slots, meter, bar_ticks, tuple(results), time.perf_counter() - began)
+
+
+def band_of(events: EventArrays) -> frozenset[int] | None:
+    """The instrument classes that play in a decoded bar (None when it is silent: the band is still open)."""
+    played = frozenset(int(i) for i in events.instrument if i >= 0)
+    return played or None
+
+
+def _decode_by_band(  # type: ignore[no-untyped-def]
+    model: MahlerNet, controls: Controls, max_events: int, samplers: dict, bands: list[frozenset[int] | None],
+    state, plan: BarPlan, carry: Carry, streams, bar: int, cancel: Cancel | None,
+) -> tuple[list[EventArrays], Carry, list[int]]:
+    """One bar per row, the rows grouped by their band (allowed instruments, None = the controls'),
+    each group under a sampler allowing only its band; results back in row order."""
+    rows = len(bands)
+    events: list[EventArrays | None] = [None] * rows
+    carries: list[Carry | None] = [None] * rows
+    tries = [0] * rows
+    for band in dict.fromkeys(bands):
+        group = [row for row in range(rows) if bands[row] == band]
+        if band not in samplers:
+            samplers[band] = Sampler(model, controls if band is None else dataclasses.replace(controls, instruments=band), max_events)
+        index = torch.tensor(group)
+        sub_state = type(state)(state.h[:, index], state.c[:, index], state.condition[index])
+        decoded = samplers[band].decode(sub_state, [plan] * len(group), carry.take(group), [streams[r] for r in group], bar, cancel=cancel)
+        for position, row in enumerate(group):
+            events[row] = decoded.events[position]
+            carries[row] = decoded.carry.take([position])
+            tries[row] = decoded.attempts[position]
+    return [e for e in events if e is not None], Carry.stack([c for c in carries if c is not None]), tries
 
 
 def _style_codes(model: MahlerNet, bars_of, parts: list[BarPart]) -> list[torch.Tensor] | None:  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # torch is imported where features are made, not by the prepr
     import torch
 
 from core.harmony.labels import QUALITIES, Chord
-from core.harmony.recogniser import chord_at, frame_bounds, recognise_frames
+from core.harmony.recogniser import ChordSpan, chord_at, frame_bounds, recognise_frames
 from core.harmony.templates import CHORD_INDEX, VOCABULARY
 from core.score import Score
 
@@ -36,7 +36,11 @@ _TRANSPOSED = np.array([[CHORD_INDEX[c.transposed(s)] for s in range(12)] for c 
 def bar_chords(score: Score, bar_start_ticks: Sequence[int]) -> np.ndarray:
     """(bars, 2) int16 vocabulary indices of the chords of the half bars starting at each tick of
     ``bar_start_ticks`` (ticks of ``score``), as the recogniser hears the whole piece."""
-    spans = recognise_frames(score, "half")
+    return chords_at_bars(score, recognise_frames(score, "half"), bar_start_ticks)
+
+
+def chords_at_bars(score: Score, spans: Sequence[ChordSpan], bar_start_ticks: Sequence[int]) -> np.ndarray:
+    """:func:`bar_chords` from chord spans already known (the recogniser's, or a composer's edits)."""
     out = np.zeros((len(bar_start_ticks), SLOTS), np.int16)
     for row, tick in enumerate(bar_start_ticks):
         bar = score.bar_at(int(tick))
@@ -56,6 +60,16 @@ def slots_of(chords: Sequence[Chord], per_bar: int) -> np.ndarray:
     if len(indices) % 2:
         indices.append(indices[-1])  # an odd last chord holds its whole bar
     return np.array(indices, np.int16).reshape(-1, SLOTS)
+
+
+def progression_of(score: Score, spans: Sequence[ChordSpan], first_bar: int, last_bar: int) -> tuple[str, int]:
+    """The chords of bars ``first_bar``-``last_bar`` of ``score`` (from ``spans``) as a progression
+    a composer can edit (``"C G7 Am F"``) and its chords per bar: one a bar when every bar holds one
+    chord, else two (each half bar's)."""
+    ticks = [score.bar(number).start for number in range(first_bar, last_bar + 1)]
+    pairs = chords_at_bars(score, spans, ticks)
+    per_bar = 1 if all(a == b for a, b in pairs) else 2
+    return " ".join(VOCABULARY[int(index)].short for pair in pairs for index in pair[:per_bar]), per_bar
 
 
 def transposed_indices(indices: np.ndarray, shifts: np.ndarray) -> np.ndarray:

@@ -25,6 +25,9 @@ _SUFFIXES = {
     "min": "min", "m": "min", "aug": "aug", "+": "aug", "sus4": "sus4", "sus": "sus4",
     "dom7": "dom7", "7": "dom7", "maj": "maj", "M": "maj", "": "maj",
 }
+# The shorthand each quality is written with (the inverse of a subset of _SUFFIXES).
+_SHORT = {"maj": "", "min": "m", "dim": "dim", "aug": "aug", "dom7": "7", "maj7": "maj7", "min7": "m7",
+          "hdim7": "m7b5", "dim7": "dim7", "sus4": "sus4"}  # fmt: skip
 _ROOT = re.compile(r"^([A-Ga-g])([#b♯♭]*)")
 
 
@@ -57,6 +60,13 @@ class Chord:
         if self.root is None:
             return NO_CHORD_LABEL
         return f"{PITCH_NAMES[self.root]}:{self.quality}"
+
+    @property
+    def short(self) -> str:
+        """The shorthand a composer types (``C``, ``F#m7``, ``Bm7b5``, ``N``); :func:`parse_chord` reads it back."""
+        if self.root is None:
+            return NO_CHORD_LABEL
+        return f"{PITCH_NAMES[self.root]}{_SHORT[self.quality or 'maj']}"
 
     def transposed(self, semitones: int) -> "Chord":
         """The same chord moved by ``semitones`` (no chord stays no chord)."""

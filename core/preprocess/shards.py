@@ -5,7 +5,8 @@ resumable, without duplicates, and read lazily for training (the dataset may exc
 
 * ``OUT/shards/NNNNNN/``: one *shard* per ``shard_files`` consecutive input files: the event columns
   of all its pieces laid end to end as ``.npy`` files (the active-note matrices packed to bits), the
-  per-bar table (``bar_*.npy``) and ``pieces.json``: its inputs (path, size, mtime) and one manifest
+  per-bar table (``bar_*.npy``, with ``bar_chords.npy``: the chords of each bar's halves, which
+  chord-conditioned models train on) and ``pieces.json``: its inputs (path, size, mtime) and one manifest
   entry per file, as :mod:`core.preprocess.dataset` writes them;
 * ``OUT/shards.json``: the options, the shards, the duplicates found across shards, and totals;
 * ``OUT/report.txt``: every skipped file and every file that lost or changed notes.
@@ -44,6 +45,7 @@ import numpy as np
 
 from core.preprocess.tables import BarTable
 from core.errors import DatasetError
+from core.harmony.templates import VOCABULARY
 from core.preprocess.dataset import MIDI_SUFFIXES, REPORT, Cancel, Progress, _atomic_write, _options_json, encode_bytes
 from core.preprocess.report import EncodeOptions, FileReport
 from core.preprocess.workers import run_in_workers
@@ -57,6 +59,7 @@ SHARD_FILES = 256  # input files per shard
 SCALAR_COLUMNS = ("offset", "duration", "pitch", "instrument", "beat", "velocity")
 PACKED = {"active_pitches": N_PITCHES, "active_instruments": N_INSTRUMENTS}
 BAR_COLUMNS = ("bar_start", "bar_stop", "bar_opens", "bar_numerator", "bar_denominator", "bar_piece")
+CHORDS = "bar_chords"  # (bars, 2) int16 chord indices (core.harmony.conditioning); shards made before it lack it
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,8 @@ def _is_done(shard_dir: Path, inputs: list[InputFile], settings: dict) -> bool:
         done = json.loads((shard_dir / PIECES).read_text())
     except (OSError, ValueError):
         return False
-    return done.get("options") == settings and done.get("inputs") == [f.to_json() for f in inputs]
+    same = done.get("options") == settings and done.get("inputs") == [f.to_json() for f in inputs]
+    return same and (shard_dir / f"{CHORDS}.npy").is_file()  # a shard from before chords were stored is made again
 
 
 def _encode_shard(job: _ShardJob) -> tuple[int, list[dict]]:
@@ -198,6 +202,9 @@ def _write_shard(shard_dir: Path, pieces: list[EncodedPiece], index: dict) -> No
     bars = BarTable.of_pieces(pieces)
     for name, column in zip(BAR_COLUMNS, (bars.start, bars.stop, bars.opens, bars.numerator, bars.denominator, bars.piece)):
         _save(temporary / f"{name}.npy", column)
+    if all(p.bar_chords is not None for p in pieces):
+        chords = np.concatenate([p.bar_chords for p in pieces]) if pieces else np.zeros((0, 2), np.int16)  # type: ignore[misc]
+        _save(temporary / f"{CHORDS}.npy", chords.astype(np.int16))
     (temporary / PIECES).write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
     shutil.rmtree(shard_dir, ignore_errors=True)
     os.replace(temporary, shard_dir)
@@ -364,6 +371,7 @@ class ShardedDataset:
     events: ShardedEvents
     bars: BarTable
     sources: tuple[str, ...]
+    chords: np.ndarray | None = None  # per bar of ``bars``: the chords of its halves; None when a shard lacks them
 
 
 def open_sharded(folder: str | Path) -> ShardedDataset:
@@ -380,6 +388,7 @@ def open_sharded(folder: str | Path) -> ShardedDataset:
     if version != REPRESENTATION_VERSION:
         raise DatasetError(folder, f"representation version {version}, this program reads {REPRESENTATION_VERSION}")
     shards, parts, sources = [], [], []
+    chords: list[np.ndarray] | None = []
     offset = 0
     for name in index["shards"]:
         shard_dir = folder / SHARDS / name
@@ -401,7 +410,24 @@ def open_sharded(folder: str | Path) -> ShardedDataset:
         ))  # fmt: skip
         shards.append(columns)
         offset += len(columns["offset"])
+        chords = _shard_chords(shard_dir, len(bars["bar_piece"]), chords, keep)
     table = BarTable.concatenate(parts)
     if not len(table.start):
         raise DatasetError(folder, "holds no encoded pieces (every file was skipped)")
-    return ShardedDataset(folder, index, ShardedEvents(shards), table, tuple(sources))
+    all_chords = np.concatenate(chords).astype(np.int64) if chords is not None else None
+    return ShardedDataset(folder, index, ShardedEvents(shards), table, tuple(sources), all_chords)
+
+
+def _shard_chords(shard_dir: Path, bars: int, chords: list[np.ndarray] | None, keep: np.ndarray) -> list[np.ndarray] | None:
+    """``chords`` with the kept bars' chords of this shard added; None from the first shard without
+    them on (a dataset made before chords were stored: it trains plain models only)."""
+    path = shard_dir / f"{CHORDS}.npy"
+    if chords is None or not path.is_file():
+        return None
+    try:
+        table = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise DatasetError(path, f"damaged shard ({error}); run `mahlernet preprocess --sharded` again") from None
+    if table.shape != (bars, 2) or (table.size and not (0 <= table.min() and table.max() < len(VOCABULARY))):
+        raise DatasetError(path, f"chords of {table.shape} for {bars} bars or outside the chord vocabulary; run `mahlernet preprocess --sharded` again")
+    return [*chords, table[keep]]

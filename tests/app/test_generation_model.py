@@ -158,16 +158,18 @@ def test_interpolate_then_the_slider_shows_each_step_and_insert_puts_it_in(windo
 
 
 class GatedGeneration:
-    """Wraps core.generation.continue_piece so that a generation stops at its first bar's progress
-    until the test opens ``gate``: the generation is then provably still running. Records the threads
-    it ran on. A gate never opened is given up on after WAIT_MS, so a broken app fails, not hangs."""
+    """Wraps core.generation.continue_piece (or ``name`` of ``module``) so that a generation stops at
+    its first bar's progress until the test opens ``gate``: the generation is then provably still
+    running. Records the threads it ran on. A gate never opened is given up on after WAIT_MS, so a
+    broken app fails, not hangs."""
 
-    def __init__(self, monkeypatch) -> None:
+    def __init__(self, monkeypatch, module=None, name: str = "continue_piece") -> None:
         import core.generation
 
+        module = module or core.generation
         self.running, self.gate = threading.Event(), threading.Event()
         self.threads: set[int] = set()
-        real = core.generation.continue_piece
+        real = getattr(module, name)
 
         def gated(*args, progress=None, **kwargs):
             def gated_progress(done: int, total: int) -> None:
@@ -180,7 +182,7 @@ class GatedGeneration:
 
             return real(*args, progress=gated_progress, **kwargs)
 
-        monkeypatch.setattr(core.generation, "continue_piece", gated)
+        monkeypatch.setattr(module, name, gated)
 
 
 def test_the_window_keeps_ticking_during_a_generation(window, qtbot, tiny_models, monkeypatch):

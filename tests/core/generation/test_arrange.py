@@ -12,7 +12,7 @@ import torch
 from core.checkpoints import make_card, read_card, save_model
 from core.cli import main as cli
 from core.errors import GenerationError
-from core.generation.arrange import Arrangement, ArrangedVariation, arrange, chord_tone_share, texture_overlap
+from core.generation.arrange import Arrangement, ArrangedVariation, arrange, band_of, chord_tone_share, texture_overlap
 from core.generation.controls import Controls, Temperatures
 from core.generation.engine import encode_bars
 from core.generation.history import piece_bars
@@ -139,3 +139,21 @@ def test_the_cli_writes_each_variation_and_fails_cleanly(tmp_path: Path, capsys:
         assert message in error and "\n" not in error
     assert cli.main(["arrange", "--chords", "C", "--model", str(tmp_path / "none.safetensors"), "--out", str(out)]) == 2
     assert "none.safetensors" in capsys.readouterr().err
+
+
+def test_a_held_z_keeps_its_band_unless_the_composer_names_the_instruments():
+    model = tiny_model(seed=4)
+    chords = parse_progression("C G Am F Dm E7 C G")
+    result = arrange(model, chords, variations=3, controls=Controls(seed=5))
+    bands = [band_of(variation.bars[0]) for variation in result.variations]
+    assert len({band for band in bands}) > 1  # the variations play different bands...
+    for variation, band in zip(result.variations, bands):
+        assert band is not None
+        for bar in variation.bars[1:]:  # ...and each keeps its own over the progression
+            assert band_of(bar) is None or band_of(bar) <= band
+    named = arrange(model, chords, variations=3, controls=Controls(seed=5, instruments=frozenset({0, 5, 9})))
+    played = {int(i) for variation in named.variations for bar in variation.bars for i in bar.instrument if i >= 0}
+    assert played and played <= {0, 5, 9}
+    # Decoding the variations in groups by band gives each the music it gets on its own.
+    alone = arrange(model, chords, variations=1, controls=Controls(seed=5))
+    assert alone.variations[0].score == result.variations[0].score

@@ -13,8 +13,9 @@ import torch
 from core.batching import PairSet
 from core.cli import main as cli
 from core.errors import DatasetError, GenerationError
-from core.harmony.conditioning import BAR_CHORD_FEATURES, bar_chords, chord_features, slots_of, transposed_indices
-from core.harmony.labels import Chord, parse_progression
+from core.harmony.conditioning import BAR_CHORD_FEATURES, bar_chords, chord_features, progression_of, slots_of, transposed_indices
+from core.harmony.labels import Chord, parse_chord, parse_progression
+from core.harmony.recogniser import ChordSpan, recognise_chords
 from core.harmony.templates import CHORD_INDEX, VOCABULARY
 from core.midi_io import write_midi
 from core.network import MahlerNet, NetworkConfig
@@ -58,6 +59,16 @@ def test_bar_chords_of_a_score_and_of_a_progression():
         [CHORD_INDEX[Chord(0, "maj")], CHORD_INDEX[Chord(7, "maj")]], [CHORD_INDEX[Chord(9, "min")]] * 2
     ]
     assert slots_of(parse_progression("C G"), 1).shape == (2, 2)
+
+
+def test_the_progression_of_some_bars_reads_as_typed_and_follows_edited_spans():
+    whole = block_chords([voiced(chord) for chord in PROGRESSION], length=BAR)
+    spans = recognise_chords(whole, "half")
+    assert progression_of(whole, spans, 2, 4) == ("G7 Am F", 1)
+    halves = block_chords([voiced(chord) for chord in PROGRESSION], length=BAR // 2)
+    assert progression_of(halves, recognise_chords(halves, "half"), 1, 2) == ("C G7 Am F", 2)
+    edited = [ChordSpan(s.bar, s.beat, s.start, s.end, parse_chord("Dm7")) if s.bar == 3 else s for s in spans]
+    assert progression_of(whole, edited, 2, 4) == ("G7 Dm7 F", 1)  # the composer's typed chord wins
 
 
 def test_transposition_moves_chords_with_the_notes():

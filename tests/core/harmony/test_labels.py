@@ -15,6 +15,12 @@ def test_every_canonical_label_reads_back_to_its_chord():
     assert NO_CHORD.label == "N" and NO_CHORD.is_none
 
 
+def test_every_chord_has_a_shorthand_that_reads_back():
+    for chord in VOCABULARY:
+        assert parse_chord(chord.short) == chord
+    assert [parse_chord(t).short for t in ("C:maj", "A:min", "G:dom7", "F#:hdim7", "N")] == ["C", "Am", "G7", "F#m7b5", "N"]
+
+
 @pytest.mark.parametrize(
     ("text", "label"),
     [("C", "C:maj"), ("Am", "A:min"), ("G7", "G:dom7"), ("Bbmaj7", "A#:maj7"), ("F#m7b5", "F#:hdim7"),

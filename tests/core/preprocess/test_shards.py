@@ -48,6 +48,9 @@ def test_lazy_shards_give_the_pairs_of_the_per_piece_dataset(midi, tmp_path):
     # The events stay on disk: memory-mapped columns, read batch by batch.
     assert all(isinstance(shard["pitch"], np.memmap) for shard in lazy.store.shards)
     assert lazy.bar_key(int(ids[0])) == whole.bar_key(int(ids[0]))
+    # Both carry each bar's chords, which chord-conditioned models train on.
+    assert whole.bar_chords is not None and np.array_equal(lazy.bar_chords, whole.bar_chords)
+    assert torch.equal(first.chords, second.chords)
 
 
 def test_an_interrupted_run_resumes_without_redoing_shards_and_ends_as_an_uninterrupted_one(midi, tmp_path):
@@ -133,3 +136,37 @@ def test_the_cli_preprocesses_sharded_and_trains_on_it(midi, tmp_path, capsys):
     assert main(["train", str(out), str(tmp_path / "run"), "--preset", str(preset), "--device", "cpu"]) == 0
     info = json.loads((tmp_path / "run" / "run.json").read_text())
     assert info["dataset"]["pairs"] == 7 * 6 and info["dataset"]["manifest"]["encoded"] == 7
+
+
+def test_a_chord_model_trains_from_a_sharded_dataset_and_old_shards_without_chords_are_made_again(tmp_path, capsys):
+    from core.harmony.labels import Chord
+    from core.midi_io import write_midi
+    from tests.core.harmony.chord_scores import BAR, block_chords, voiced
+
+    midi = tmp_path / "chords"
+    midi.mkdir()
+    for index in range(4):
+        progression = [Chord((root + index) % 12, q) for root, q in ((0, "maj"), (7, "dom7"), (9, "min"), (5, "maj"))] * 2
+        write_midi(block_chords([voiced(chord) for chord in progression], length=BAR // 2), midi / f"p{index}.mid")
+    out = tmp_path / "data"
+    assert main(["preprocess", str(midi), str(out), "--sharded", "--shard-files", "2", "--jobs", "1"]) == 0
+    pairs = load_pairs(out)
+    assert pairs.bar_chords is not None and pairs.bar_chords.shape == (len(pairs.bar_start), 2)
+    assert len(np.unique(pairs.bar_chords)) > 4  # the progressions' chords, not a constant
+    preset = write_tiny_preset(tmp_path / "presets", "interpolation", epochs=1, chords=True)
+    assert main(["train", str(out), str(tmp_path / "run"), "--preset", str(preset)]) == 0
+    assert "finished after 1 epoch" in capsys.readouterr().err
+    # A shard written before chords were stored holds none: the dataset trains no chord model,
+    # and preprocessing again makes that shard again (the other is kept as it is).
+    first, second = sorted((out / SHARDS).iterdir())
+    (second / "bar_chords.npy").unlink()
+    kept_before = (first / "pitch.npy").stat().st_mtime_ns
+    assert load_pairs(out).bar_chords is None
+    assert main(["train", str(out), str(tmp_path / "run2"), "--preset", str(preset)]) == 2
+    assert "needs a dataset with chords" in capsys.readouterr().err
+    assert main(["preprocess", str(midi), str(out), "--sharded", "--shard-files", "2", "--jobs", "1"]) == 0
+    assert (second / "bar_chords.npy").is_file() and (first / "pitch.npy").stat().st_mtime_ns == kept_before
+    assert np.array_equal(load_pairs(out).bar_chords, pairs.bar_chords)
+    np.save(second / "bar_chords.npy", np.full((3, 2), 999, np.int16))  # damaged: wrong length, no chord
+    with pytest.raises(DatasetError, match="bar_chords.npy.*outside the chord vocabulary"):
+        load_pairs(out)
