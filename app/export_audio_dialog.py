@@ -85,5 +85,6 @@ class ExportAudioDialog(QDialog):
         self.scope.setText(text)
 
     def _on_export(self) -> None:
-        self.export_requested.emit(self.performance())
-        self.accept()
+        performance = self.performance()
+        self.accept()  # closed first: the file dialog that follows is not stacked on this one
+        self.export_requested.emit(performance)

@@ -611,10 +611,15 @@ class MainWindow(QMainWindow):
             return None
         dialog = ExportAudioDialog(self.roll.selection.seed, self)
         dialog.export_requested.connect(self.export_audio_as)
-        dialog.finished.connect(dialog.deleteLater)
+        dialog.finished.connect(lambda _result: self._forget_export_dialog(dialog))
         self.export_audio_dialog = dialog
         dialog.open()
         return dialog
+
+    def _forget_export_dialog(self, dialog: ExportAudioDialog) -> None:
+        if self.export_audio_dialog is dialog:
+            self.export_audio_dialog = None
+        dialog.deleteLater()
 
     def export_audio_as(self, performance: Performance = Performance()) -> bool:
         """Ask for the WAV file and render the piece to it, performed as ``performance`` says."""

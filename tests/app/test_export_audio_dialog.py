@@ -139,3 +139,11 @@ def test_only_the_selected_bars_are_humanized_unless_the_whole_piece_is_ticked(w
             else:
                 outside += a != b
     assert inside > 0 and outside == 0  # the composer's other bars play exactly as written
+
+
+def test_cancel_in_the_options_asks_for_no_file_and_exports_nothing(window, monkeypatch):
+    asked: list[object] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: asked.append(a) or ("", ""))
+    window.actions["export_audio"].trigger()
+    window.export_audio_dialog.reject()
+    assert asked == [] and not window.audio_export.busy and window.export_audio_dialog is None
