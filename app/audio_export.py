@@ -5,6 +5,11 @@ no audio driver (as ``mahlernet render`` does), in a background :class:`Task`, w
 dialog whose Cancel stops it. The soundfont is the one the settings name, else the one the project
 finds (:func:`core.audio.soundfont.find_soundfont`). The WAV is written only once the whole piece is
 rendered, so a cancelled or failed export leaves no half file; a failure is one line in a dialog.
+
+Humanize (:class:`core.audio.humanize.Performance`, chosen in :mod:`app.export_audio_dialog`) is
+applied in the same background task, to the copy that is rendered: the piece in the window never
+changes, and at 0% the rendered score is the piece itself (the WAV is the one an export without
+Humanize writes, byte for byte).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from app.workers import CancelledFn, ProgressFn, Task
+from core.audio.humanize import Performance
 from core.errors import MahlerNetError
 from core.score import Score
 
@@ -56,8 +62,9 @@ class AudioExporter(QObject):
     def busy(self) -> bool:
         return self.task is not None
 
-    def export(self, score: Score, path: str | Path, soundfont: str = "") -> Task | None:
-        """Start rendering ``score`` to ``path`` (a ``.wav`` suffix is added when there is none)."""
+    def export(self, score: Score, path: str | Path, soundfont: str = "", performance: Performance = Performance()) -> Task | None:
+        """Start rendering ``score`` to ``path`` (a ``.wav`` suffix is added when there is none),
+        played as ``performance`` says (as written by default)."""
         if self.task is not None:
             return None
         path = Path(path)
@@ -70,7 +77,7 @@ class AudioExporter(QObject):
         dialog.setMinimumDuration(0)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
-        task = Task(lambda progress, cancelled: render_to_wav(score, path, soundfont, progress, cancelled), "export audio", self)
+        task = Task(lambda progress, cancelled: render_to_wav(performance.apply(score), path, soundfont, progress, cancelled), "export audio", self)
         dialog.canceled.connect(task.cancel)
         task.progress.connect(lambda fraction, message: self._on_progress(fraction, message, path))
         task.result.connect(self.finished.emit)

@@ -77,7 +77,10 @@ one, in the meter and tempo you choose. <i>Humanize</i> beside Audition plays th
 performer's timing and dynamics; your own bars are heard as written.</p>
 <h3>Hear it</h3>
 <p>Space plays from the cursor, L loops the seed bars, Esc stops everything. Without a sound card,
-File &gt; Export Audio renders the piece to a WAV file.</p>
+File &gt; Export Audio renders the piece to a WAV file. Its <i>Humanize</i> (0% = as written) performs
+the bars selected in the roll, or every bar when you tick <i>Humanize the whole piece</i>; the rest plays
+as written, and your piece itself is never changed. Saved and exported MIDI files keep the notes as
+written.</p>
 """
 
 

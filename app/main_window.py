@@ -27,6 +27,7 @@ from app.actions import MENUS, MOVE_MENU, TOOLBAR, Actions
 from app.audio_export import WAV_FILTER, AudioExporter
 from app.document import Document
 from app.dragdrop import midi_file_mime, midi_paths
+from app.export_audio_dialog import ExportAudioDialog
 from app.generate_dialog import GenerateDialog
 from app.generation import GenerationController
 from app.help import HOW_TO_HTML, HelpWindow, model_card_folders, model_cards_html, shortcut_sheet_html
@@ -46,6 +47,7 @@ from app.training.launcher import TrainingLauncher
 from app.transport import Transport
 from app.words import count
 from core import edits
+from core.audio.humanize import Performance
 from core.card_summary import cards_in
 from core.errors import MahlerNetError
 from core.harmony.conditioning import progression_of
@@ -138,6 +140,7 @@ class MainWindow(QMainWindow):
                            ("arranger", self.docks["arrange"])):  # fmt: skip
             dock.visibilityChanged.connect(lambda shown, k=kind: shown and self.pickers.set_active(k))
         self.audio_export = AudioExporter(self)
+        self.export_audio_dialog: ExportAudioDialog | None = None
         self.help_windows: dict[str, HelpWindow] = {}
         self.audio_drivers: tuple[str, ...] | None = None  # FluidSynth's drivers to try (None: the platform's)
         self._audio_retry = QTimer(self)
@@ -625,8 +628,25 @@ class MainWindow(QMainWindow):
         return window
 
     # ------------------------------------------------------------------------------ export
-    def export_audio(self) -> bool:
-        """File > Export Audio: the piece as the composer hears it (muted tracks left out) to WAV."""
+    def export_audio(self) -> ExportAudioDialog | None:
+        """File > Export Audio: the options (Humanize; :mod:`app.export_audio_dialog`), then the file;
+        the piece as the composer hears it (muted tracks left out) is rendered to WAV."""
+        if self.document.score is None or self.audio_export.busy:
+            return None
+        dialog = ExportAudioDialog(self.roll.selection.seed, self)
+        dialog.export_requested.connect(self.export_audio_as)
+        dialog.finished.connect(lambda _result: self._forget_export_dialog(dialog))
+        self.export_audio_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _forget_export_dialog(self, dialog: ExportAudioDialog) -> None:
+        if self.export_audio_dialog is dialog:
+            self.export_audio_dialog = None
+        dialog.deleteLater()
+
+    def export_audio_as(self, performance: Performance = Performance()) -> bool:
+        """Ask for the WAV file and render the piece to it, performed as ``performance`` says."""
         score = self.document.score
         if score is None or self.audio_export.busy:
             return False
@@ -635,7 +655,8 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Export Audio", str(start), WAV_FILTER)
         if not path:
             return False
-        return self.audio_export.export(audible_score(score, self.track_states), path, self.settings.soundfont) is not None
+        audible = audible_score(score, self.track_states)
+        return self.audio_export.export(audible, path, self.settings.soundfont, performance) is not None
 
     def _on_audio_exported(self, path: Path | None) -> None:
         if path is not None:

@@ -1,7 +1,8 @@
 """Compute a model's attribute vectors and measure them (MusicVAE's table); store both with the model.
 
     python scripts/attribute_vectors.py MODEL.safetensors DATASET_DIR [--test-bars 200] [--amount 1.5]
-                                        [--train-bars 8000] [--no-card] [--recipe quartile|partial]
+                                        [--train-bars 8000] [--no-card] [--recipe quartile|partial|mix]
+                                        [--mix-bars 400]
 
 * the vectors (:mod:`core.attributes`) come from the posterior means of bars of the
   model's *training* works (its card's ``split``; ``--train-bars`` of them drawn at random, seed 0);
@@ -11,7 +12,10 @@
   deviations of that attribute over the real test bars.
 
 ``--recipe partial`` computes the experimental partial-regression vectors instead
-(:func:`core.generation.attribute_study.partial_vectors`).
+(:func:`core.generation.attribute_study.partial_vectors`); ``--recipe mix`` MusicVAE's vectors mixed
+with each other until, decoded, each moves its own attribute and not the others
+(:func:`core.generation.attribute_study.mixed_vectors`), measured on ``--mix-bars`` other training
+bars (seed 3; the vectors' own bars when no other is left).
 
 Writes ``NAME.attributes.safetensors`` beside the model and, unless ``--no-card``, an ``attributes``
 entry in its card (the ``.json`` beside it and the copy inside the weights file, which is rewritten
@@ -35,9 +39,17 @@ from core.batching import PairSet, load_pieces  # noqa: E402
 from core.checkpoints import load_model, save_model  # noqa: E402
 from core.errors import MahlerNetError  # noqa: E402
 from core.evaluation import evaluation_ids  # noqa: E402
-from core.generation.attribute_study import compute_vectors, measure, usable_ids  # noqa: E402
+from core.generation.attribute_study import RECIPES, compute_vectors, measure, usable_ids  # noqa: E402
 from core.attributes import DESCRIPTIONS, vectors_path  # noqa: E402
 from core.training import TrainingConfig  # noqa: E402
+
+
+RECIPE_TEXT = {
+    "quartile": "MusicVAE: mean posterior code of the top quartile of an attribute minus the bottom quartile's",
+    "partial": "partial regression (scripts/attribute_vectors.py --recipe partial)",
+    "mix": "MusicVAE's vectors mixed by the inverse of their table measured on training bars, so each moves its own"
+    " decoded attribute and not the others (scripts/attribute_vectors.py --recipe mix)",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-bars", type=int, default=8000, help="training bars the vectors are computed from (0: all)")
     parser.add_argument("--amount", type=float, default=1.5)
     parser.add_argument("--no-card", action="store_true", help="do not write the card entry")
-    parser.add_argument("--recipe", choices=("quartile", "partial"), default="quartile", help="MusicVAE's quartiles (default) or the partial-regression experiment")
+    parser.add_argument("--recipe", choices=RECIPES, default="quartile", help="MusicVAE's quartiles (default), or the partial-regression or mix experiments")
+    parser.add_argument("--mix-bars", type=int, default=400, help="training bars the mix recipe measures its steps on")
     args = parser.parse_args(argv)
     try:
         return run(args)
@@ -74,7 +87,12 @@ def run(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(f"[{time.perf_counter() - began:6.0f} s] {text}", flush=True)
 
-    vectors = compute_vectors(model, pairs, train_ids, say, recipe=args.recipe)
+    mix_ids = None
+    if args.recipe == "mix":
+        others = np.setdiff1d(evaluation_ids(pairs, card, "train")[0], train_ids)
+        others = others if len(others) else train_ids
+        mix_ids = usable_ids(pairs, np.sort(np.random.default_rng(3).permutation(others)[: args.mix_bars * 2]))[: args.mix_bars]
+    vectors = compute_vectors(model, pairs, train_ids, say, recipe=args.recipe, mix_ids=mix_ids)
     out = vectors_path(args.model)
     vectors.save(out)
     say(f"wrote {out}")
@@ -85,13 +103,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_card:
         card["attributes"] = {
             "file": out.name,
-            "recipe": "MusicVAE: mean posterior code of the top quartile of an attribute minus the bottom quartile's"
-            if args.recipe == "quartile" else "partial regression (scripts/attribute_vectors.py --recipe partial)",
+            "recipe": RECIPE_TEXT[args.recipe] + (f" ({len(mix_ids)} other training bars)" if mix_ids is not None else ""),
             "names": {name: DESCRIPTIONS[name] for name in vectors.names},
             "computed_from": f"{len(train_ids)} bars of {train_note} (drawn at random, seed 0)",
             "measured_on": f"{study.bars} bars of {test_note}, decoded with the app's default controls",
             "table_markdown": study.table(),
-            "reproduce": f"python scripts/attribute_vectors.py models/{args.model.name} DATASET_DIR",
+            "reproduce": f"python scripts/attribute_vectors.py models/{args.model.name} DATASET_DIR"
+            + ("" if args.recipe == "quartile" else f" --recipe {args.recipe}"),
             **study.to_dict(),
         }
         save_model(args.model, model, card, half=card.get("dtype") == "float16")

@@ -27,13 +27,15 @@ so the same settings always give the same performance.
 
 Guarantees: pitches, durations' order and the order of onsets are kept (a note that started before
 another never starts after it: an onset moves by at most 40% of the gap to its neighbouring onsets),
-no two notes of one pitch in one track overlap, velocities stay in 1-127, and notes outside
-``within`` (the composer's own bars, when only new material is to be humanized) are not touched.
+no two notes of one pitch in one track overlap (unless they did as written), velocities stay in 1-127,
+and notes outside ``within`` (the composer's own bars, when only new material is to be humanized) are
+not touched: not even shortened, since no note inside moves to before the range's start.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -81,11 +83,12 @@ def humanize(
     tops = _top_notes(score)
     tracks = []
     for index, track in enumerate(score.tracks):
-        notes = []
+        notes, kept = [], set()
         noise = rng.normal(0.0, model.velocity_noise, len(track.notes))
         for position, note in enumerate(track.notes):
             if within is not None and not within[0] <= note.start < within[1]:
                 notes.append(note)
+                kept.add(note)
                 continue
             is_top = (index, position) in tops
             velocity = note.velocity + strength * (_accent(score, note.start, model) + _arch(score, note.start, model) + noise[position] + (model.melody_velocity if is_top else 0.0))
@@ -93,10 +96,11 @@ def humanize(
             if not track.is_drum:
                 shift = strength * (jitter[note.start] - (model.melody_lead_ms / 1000.0 if is_top else 0.0))
                 low, high = limits[note.start]
+                earliest = note.start - low if within is None else max(note.start - low, within[0])  # never into the bars kept as written
                 moved = score.tick_at(score.seconds_at(note.start) + shift)
-                start = int(round(min(max(moved, note.start - low), note.start + high)))
+                start = int(round(min(max(moved, earliest), note.start + high)))
             notes.append(note._replace(start=max(start, 0), velocity=int(np.clip(round(velocity), 1, 127))))
-        tracks.append(dataclasses.replace(track, notes=_without_overlaps(notes)))
+        tracks.append(dataclasses.replace(track, notes=_without_overlaps(notes, kept)))
     return score.replace(tracks=tuple(tracks))
 
 
@@ -145,18 +149,50 @@ def _arch(score: Score, tick: int, model: HumanizeModel) -> float:
     return model.phrase_velocity * (2.0 * np.sin(np.pi * where) - 1.0)
 
 
-def _without_overlaps(notes: list[Note]) -> tuple[Note, ...]:
-    """The notes sorted, each cut short where the next note of its pitch starts (at least 1 tick)."""
+def _without_overlaps(notes: list[Note], kept: AbstractSet[Note] = frozenset()) -> tuple[Note, ...]:
+    """The notes sorted, each cut short where the next note of its pitch starts (at least 1 tick);
+    the ``kept`` notes (outside ``within``) are never cut."""
     ordered = sorted(notes)
     following: dict[int, int] = {}
     out = []
     for note in reversed(ordered):
         nxt = following.get(note.pitch)
-        if nxt is not None and note.start + note.duration > nxt:
+        if nxt is not None and note.start + note.duration > nxt and note not in kept:
             note = note._replace(duration=max(nxt - note.start, 1))
         following[note.pitch] = note.start
         out.append(note)
     return tuple(reversed(out))
+
+
+@dataclass(frozen=True)
+class Performance:
+    """How an export plays the piece: as written (strength 0, the default), or humanized at
+    ``strength`` over ``bars`` (first, last, numbered from 1, both included; None = every bar).
+
+    An export never changes the composer's notes in the piece itself; this only shapes the copy that
+    goes to the file. Setting a strength above 0 is the composer's request to perform the bars it
+    names, and the bars outside them play exactly as written.
+    """
+
+    strength: float = 0.0
+    bars: tuple[int, int] | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.strength <= 1.0:
+            raise AudioError(f"humanize strength {self.strength:g}: use 0 to 1 (0% to 100%)")
+        if self.bars is not None and not 1 <= self.bars[0] <= self.bars[1]:
+            raise AudioError(f"humanize bars {self.bars[0]}-{self.bars[1]}: not a range of bars numbered from 1")
+
+    def apply(self, score: Score) -> Score:
+        """``score`` as this performance plays it (``score`` itself when the strength is 0)."""
+        if self.strength == 0.0:
+            return score
+        within = None
+        if self.bars is not None:
+            first, last = self.bars
+            within = (score.bar(first).start, score.bar(last).end)
+        return humanize(score, self.strength, seed=self.seed, within=within)
 
 
 def strength_of(percent: float) -> float:
@@ -164,4 +200,4 @@ def strength_of(percent: float) -> float:
     return min(max(percent / 100.0, 0.0), 1.0)
 
 
-__all__ = ["HumanizeModel", "humanize", "strength_of"]
+__all__ = ["HumanizeModel", "Performance", "humanize", "strength_of"]

@@ -9,6 +9,12 @@
   deviation of that attribute *with the other five held fixed* (a least-squares regression of the
   codes on all six standardised attributes), so that a vector carries less of the attributes that go
   with its own in the corpus (busy bars have short notes).
+* :func:`mixed_vectors` (``recipe="mix"``, an experiment): MusicVAE's vectors, then mixed with each
+  other so that, *as the decoder hears them*, each moves its own attribute and not the others: the
+  table is measured on other training bars (R: row = vector, column = attribute), and the vectors are
+  replaced by ``target * R^-1`` times themselves (a Newton step on the decoded attributes, which are
+  close to linear in the vectors' span); repeated, keeping the step that meets the goal for most
+  attributes on those training bars.
 * :func:`measure`: MusicVAE's table: test bars (whole works never trained on) are encoded, decoded
   from their own code and from their code plus ``amount`` times one vector, with the same random
   streams; the mean change of every attribute, in standard deviations of that attribute over the
@@ -94,15 +100,66 @@ def partial_vectors(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
     return slopes * spread[:, None]
 
 
-RECIPES = ("quartile", "partial")
+RECIPES = ("quartile", "partial", "mix")
+MIX_TARGET = 1.2  # SD of its own attribute that a mixed vector aims at, at amount +1.5 (the goal is 1)
+MIX_CONDITION = 50.0  # above this condition number the response is inverted with a ridge
+MIX_RIDGE = 0.02
+MIX_MAX_GROWTH = 3.0  # a mixed vector is at most this many times its MusicVAE vector's length
+
+
+def mixing_matrix(response: np.ndarray, target: float = MIX_TARGET) -> np.ndarray:
+    """(vectors, vectors) ``A`` with ``A @ response`` = ``target`` times the identity (a ridge
+    least-squares version of it when ``response`` is near singular; NaN cells count as 0)."""
+    response = np.nan_to_num(np.asarray(response, np.float64))
+    size = response.shape[0]
+    if np.isfinite(np.linalg.cond(response)) and np.linalg.cond(response) <= MIX_CONDITION:
+        return target * np.linalg.inv(response)
+    return target * np.linalg.solve(response.T @ response + MIX_RIDGE * np.eye(size), response.T)
+
+
+def mixed_vectors(
+    model: MahlerNet,
+    pairs: PairSet,
+    base: AttributeVectors,
+    ids: np.ndarray,
+    steps: int = 3,
+    amount: float = 1.5,
+    progress: Progress | None = None,
+) -> AttributeVectors:
+    """``base`` mixed by :func:`mixing_matrix` of its table on the training bars ``ids``, ``steps``
+    times; the set (``base`` included) that meets the goal for most attributes on ``ids`` wins."""
+    vectors = base.vectors.astype(np.float64)
+    longest = MIX_MAX_GROWTH * np.linalg.norm(vectors, axis=1)
+    best, best_met = vectors, -1
+    for step in range(steps + 1):
+        study = measure(model, AttributeVectors(base.names, vectors), pairs, ids, amount=amount)
+        met = sum(bool(verdict["met"]) for verdict in study.goal().values())
+        if progress:
+            progress(f"mix step {step}: the goal met for {met} attributes on {len(ids)} training bars")
+        if met > best_met:
+            best, best_met = vectors, met
+        if step == steps:
+            break
+        vectors = mixing_matrix(study.change) @ vectors
+        lengths = np.maximum(np.linalg.norm(vectors, axis=1), 1e-12)
+        vectors = vectors * np.minimum(1.0, longest / lengths)[:, None]
+    return AttributeVectors(base.names, best)
 
 
 def compute_vectors(
-    model: MahlerNet, pairs: PairSet, ids: np.ndarray, progress: Progress | None = None, recipe: str = "quartile"
+    model: MahlerNet,
+    pairs: PairSet,
+    ids: np.ndarray,
+    progress: Progress | None = None,
+    recipe: str = "quartile",
+    mix_ids: np.ndarray | None = None,
 ) -> AttributeVectors:
-    """The attribute vectors of ``model`` from the bars ``ids`` (the training works' bars)."""
+    """The attribute vectors of ``model`` from the bars ``ids`` (the training works' bars);
+    ``recipe="mix"`` also decodes the training bars ``mix_ids`` (others than ``ids``)."""
     if recipe not in RECIPES:
-        raise GenerationError(f"recipe {recipe!r}: use {' or '.join(RECIPES)}")
+        raise GenerationError(f"recipe {recipe!r}: use {', '.join(RECIPES)}")
+    if recipe == "mix" and (mix_ids is None or not len(mix_ids)):
+        raise GenerationError("the mix recipe needs training bars to measure the vectors on (mix_ids)")
     if progress:
         progress(f"encoding {len(ids)} bars")
     codes = encode_pairs(model, pairs, ids)[0].numpy()
@@ -111,8 +168,10 @@ def compute_vectors(
     values = pair_attributes(pairs, ids)
     if recipe == "partial":
         return AttributeVectors(ATTRIBUTES, partial_vectors(codes, values))
-    vectors = np.stack([quartile_vector(codes, values[:, a], seed=a) for a in range(len(ATTRIBUTES))])
-    return AttributeVectors(ATTRIBUTES, vectors)
+    vectors = AttributeVectors(ATTRIBUTES, np.stack([quartile_vector(codes, values[:, a], seed=a) for a in range(len(ATTRIBUTES))]))
+    if recipe == "mix":
+        return mixed_vectors(model, pairs, vectors, np.asarray(mix_ids), progress=progress)
+    return vectors
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,7 @@ def test_a_composer_session_with_every_step_undoable(window, qtbot, tmp_path, mo
     done: list[object] = []
     window.audio_export.finished.connect(done.append)
     window.actions["export_audio"].trigger()
+    window.export_audio_dialog.export_button.click()  # its Humanize at 0%: as written
     qtbot.waitUntil(lambda: bool(done), timeout=WAIT_MS)
     assert done == [wav_out], window.audio_export.last_error
     with wave.open(str(wav_out), "rb") as wav:

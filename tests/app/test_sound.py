@@ -33,6 +33,14 @@ def window(quartet_window):
     return quartet_window
 
 
+def export_as_written(window) -> None:
+    """File > Export Audio, then Export… in its options dialog as it opens (Humanize 0%)."""
+    window.actions["export_audio"].trigger()
+    dialog = window.export_audio_dialog
+    assert dialog is not None and dialog.isVisible() and dialog.humanize.value() == 0
+    dialog.export_button.click()
+
+
 def read_wav(path) -> tuple[np.ndarray, int]:
     with wave.open(str(path), "rb") as wav:
         frames = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").reshape(-1, wav.getnchannels())
@@ -46,7 +54,7 @@ def test_export_audio_writes_a_wav_that_is_not_silent(window, qtbot, tmp_path, m
     done: list[object] = []
     window.audio_export.finished.connect(done.append)
     assert window.actions["export_audio"].isEnabled()
-    window.actions["export_audio"].trigger()
+    export_as_written(window)
     assert window.audio_export.dialog is not None  # progress shown while it renders
     qtbot.waitUntil(lambda: bool(done), timeout=120_000)
     path = out.with_suffix(".wav")
@@ -77,7 +85,7 @@ def test_export_audio_can_be_cancelled_and_writes_nothing(window, qtbot, tmp_pat
     monkeypatch.setattr(audio_export, "render_to_wav", held)
     done: list[object] = []
     window.audio_export.finished.connect(done.append)
-    window.actions["export_audio"].trigger()
+    export_as_written(window)
     window.audio_export.dialog.findChild(QPushButton).click()  # the dialog's Cancel button
     release.set()
     qtbot.waitUntil(lambda: bool(done), timeout=120_000)
@@ -89,7 +97,7 @@ def test_a_missing_soundfont_is_one_line_in_a_dialog(window, qtbot, tmp_path, mo
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "x.wav"), ""))
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
-    window.actions["export_audio"].trigger()
+    export_as_written(window)
     qtbot.waitUntil(lambda: bool(shown), timeout=60_000)
     assert "nowhere.sf2" in shown[0] and "\n" not in shown[0]
     assert window.document.score is not None  # the piece is still there

@@ -55,6 +55,23 @@ def test_the_script_stores_vectors_and_a_card_entry(script, tmp_path, capsys):
         assert torch.equal(tensor, before[name])  # the weights are rewritten unchanged
 
 
+def test_the_mix_recipe_names_itself_in_the_card(script, tmp_path, capsys):
+    midi = tmp_path / "midi"
+    midi.mkdir()
+    for index in range(4):
+        write_midi(tune(8, seed=10 + index), midi / f"tune{index}.mid")
+    preprocess_folder(midi, tmp_path / "data", jobs=1)
+    model = random_model(seed=5, use_context=True)
+    split = {"train": ["tune0", "tune1"], "validation": [], "test": ["tune2", "tune3"]}
+    path = save_model(tmp_path / "m.safetensors", model, make_card(model, name="m", split=split), half=True)
+    assert script.main([str(path), str(tmp_path / "data"), "--test-bars", "4", "--train-bars", "10", "--mix-bars", "4", "--recipe", "mix"]) == 0
+    assert "mix step 1: the goal met for" in capsys.readouterr().out
+    entry = load_model(path)[1]["attributes"]
+    assert "mixed by the inverse of their table" in entry["recipe"] and "(4 other training bars)" in entry["recipe"]
+    assert entry["reproduce"].endswith("--recipe mix")
+    assert AttributeVectors.load(vectors_path(path)).vectors.shape == (len(ATTRIBUTES), model.config.z_dim)
+
+
 def test_a_model_file_that_is_not_one_is_one_line_and_status_2(script, tmp_path, capsys):
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"not a model")

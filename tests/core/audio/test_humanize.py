@@ -4,7 +4,7 @@ composer's bars alone when asked, and scale with the strength."""
 import numpy as np
 import pytest
 
-from core.audio.humanize import HumanizeModel, humanize, strength_of
+from core.audio.humanize import HumanizeModel, Performance, humanize, strength_of
 from core.errors import AudioError
 from core.score import Note, Score, TempoChange, TimeSignature, Track
 
@@ -82,3 +82,38 @@ def test_repeated_notes_never_overlap_and_bad_strengths_are_refused():
     assert all(a.end <= b.start for a, b in zip(notes, notes[1:]))
     with pytest.raises(AudioError, match="humanize strength 1.5: use 0 to 1"):
         humanize(legato, 1.5)
+
+
+def deviations(original: Score, played: Score) -> tuple[float, float]:
+    """Mean absolute change of velocity and of onset (ticks) over every note."""
+    pairs = [(a, b) for t0, t1 in zip(original.tracks, played.tracks) for a, b in zip(t0.notes, t1.notes)]
+    return (float(np.mean([abs(b.velocity - a.velocity) for a, b in pairs])), float(np.mean([abs(b.start - a.start) for a, b in pairs])))
+
+
+def test_an_export_performance_is_as_written_at_zero_and_moves_by_the_asked_amount():
+    original = song(16)
+    assert Performance().apply(original) is original  # 0%: the very score, so the export is unchanged
+    assert Performance(0.0, (2, 3)).apply(original) is original
+    full = deviations(original, Performance(1.0).apply(original))
+    for strength in (0.3, 0.6):
+        played = Performance(strength).apply(original)
+        for before, after in zip(original.tracks, played.tracks):
+            assert [n.pitch for n in before.notes] == [n.pitch for n in after.notes]
+            assert [n.start for n in after.notes] == sorted(n.start for n in after.notes)
+        velocity, timing = deviations(original, played)
+        assert velocity == pytest.approx(strength * full[0], rel=0.15)  # rounding to whole velocities and ticks
+        assert timing == pytest.approx(strength * full[1], rel=0.15)
+
+
+def test_an_export_performance_of_some_bars_leaves_the_others_as_written():
+    original = song(8)
+    played = Performance(1.0, (3, 4)).apply(original)
+    inside = (original.bar(3).start, original.bar(4).end)
+    assert played == humanize(original, 1.0, within=inside)
+    for before, after in zip(original.tracks, played.tracks):
+        outside = [(a, b) for a, b in zip(before.notes, after.notes) if not inside[0] <= a.start < inside[1]]
+        assert outside and all(a == b for a, b in outside)
+    with pytest.raises(AudioError, match="humanize strength 2: use 0 to 1"):
+        Performance(2.0)
+    with pytest.raises(AudioError, match="humanize bars 4-3"):
+        Performance(0.5, (4, 3))

@@ -9,7 +9,15 @@ import torch
 from core.batching import PairSet
 from core.errors import CheckpointError, GenerationError
 from core.generation import Controls, Temperatures, interpolate
-from core.generation.attribute_study import compute_vectors, encode_pairs, measure, partial_vectors, quartile_vector
+from core.generation.attribute_study import (
+    compute_vectors,
+    encode_pairs,
+    measure,
+    mixed_vectors,
+    mixing_matrix,
+    partial_vectors,
+    quartile_vector,
+)
 from core.attributes import (
     ATTRIBUTES,
     AttributeVectors,
@@ -154,3 +162,28 @@ def test_partial_vectors_hold_the_other_attributes_fixed():
     assert abs(quartiles[3, 5]) > 1.0  # the plain quartile vector of busyness drags duration along
     with pytest.raises(GenerationError, match="too few"):
         partial_vectors(codes[:10], values[:10])
+
+
+def test_the_mixing_matrix_undoes_the_cross_talk_of_a_linear_response():
+    rng = np.random.default_rng(5)
+    response = np.eye(6) * 0.8 + 0.3 * rng.normal(size=(6, 6))  # each vector drags the others along
+    mixing = mixing_matrix(response, target=1.2)
+    assert mixing @ response == pytest.approx(1.2 * np.eye(6), abs=1e-9)
+    # mixed vectors respond linearly: own 1.2 SD, the others 0
+    vectors = rng.normal(size=(6, 16))
+    attribute_of_code = np.linalg.lstsq(vectors, response, rcond=None)[0]  # a linear "decoder" with that table
+    assert (mixing @ vectors) @ attribute_of_code == pytest.approx(1.2 * np.eye(6), abs=1e-6)
+    silent = np.zeros((6, 6))
+    silent[0, 0] = np.nan  # a vector that moves nothing (and an attribute with no spread) gives a finite mix
+    assert np.isfinite(mixing_matrix(silent)).all() and not mixing_matrix(silent).any()
+
+
+def test_the_mix_keeps_the_quartile_vectors_when_no_step_meets_more_goals(pieces, model):
+    pairs = PairSet(pieces)
+    quartile = compute_vectors(model, pairs, pairs.pairs)
+    # four equal bars of each kind: no spread, no goal can be met, so the first set (the quartile one) stays
+    mixed = mixed_vectors(model, pairs, quartile, pairs.pairs, steps=1)
+    assert np.array_equal(mixed.vectors, quartile.vectors) and mixed.names == ATTRIBUTES
+    with pytest.raises(GenerationError, match="mix recipe needs training bars"):
+        compute_vectors(model, pairs, pairs.pairs, recipe="mix")
+    assert np.array_equal(compute_vectors(model, pairs, pairs.pairs, recipe="mix", mix_ids=pairs.pairs).vectors, quartile.vectors)
