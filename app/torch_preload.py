@@ -20,8 +20,8 @@ imported and then *freezes* what exists (``gc.freeze``: moved out of the collect
 freed, which is what imported modules are anyway), so later full collections, in the window or in
 a generation, only walk the objects made since.
 
-This is the app's start-up, not a library call: only :func:`app.models.scan_models` uses it, once per
-process, before anything of the piece or the window could be frozen with torch's modules.
+The collector's pause and freeze belong to the app's start-up, not to a library call: only
+:func:`app.models.scan_models` uses :func:`quiet_imports`, once per process.
 
 Measured (``benchmarks/startup.py``, figures in ``benchmarks/README.md``): on an idle 2-core machine
 the window's longest stall while torch, the models and audio load in the background is ~36 ms with
