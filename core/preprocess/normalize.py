@@ -133,7 +133,9 @@ def excluded_values(compound: bool, attached: int, speed: int, instrument: int) 
 
 def _excluded_by_rhythm(compound: bool, attached: int, speed: int) -> int:
     """Triplet music (a compound meter, or attached to a triplet) has no duple subdivisions; duple
-    music (attached to a duple ending) no triplets; fast music no fine values either way."""
+    music (attached to a duple ending) no triplets; fast music no fine values either way. (The spec
+    lists a strings rule under duple music too; it is :func:`_excluded_by_instrument`'s, which always
+    applies.)"""
     if compound or attached == ENDED_TRIPLET:
         return D32 | D16 | (T16 if speed == FAST else 0)
     if attached == ENDED_DUPLE:
