@@ -12,8 +12,10 @@ Then, in fresh interpreters, the longest stall of the window's event loop (a 10 
 thread) while torch, the model search, the picked model and the audio outputs load in the background,
 with torch's native libraries preloaded without the interpreter lock and the collector paused and
 then frozen around the import (:mod:`app.torch_preload`), with the libraries preloaded but the
-collector left alone, and with neither. ``--models DIR`` searches DIR for models (say, where the bundled ones are being trained), so
-that a model is also loaded, and then times the longest stall during a continuation in the window.
+collector left alone, and with neither (the three take turns); beside each stall, the CPU time of
+the longest garbage collection and of all of them, which other jobs on the machine do not inflate.
+``--models DIR`` searches DIR for models (say, where the bundled ones are being trained), so that a
+model is also loaded, and then times the longest stall during a continuation in the window.
 """
 
 from __future__ import annotations
