@@ -1,7 +1,7 @@
 """Start-up time of the app: from launching ``python main.py`` to a window that is up with the demo
 piece open and drawn, ready for input (goal: <= 2 s).
 
-    .venv/bin/python benchmarks/startup.py [--runs 5] [--models DIR]
+    .venv/bin/python benchmarks/startup.py [--runs 5] [--models DIR] [--stalls-only]
 
 Each run launches ``main.py --screenshot`` in a fresh interpreter (offscreen Qt) with the launch
 time in an environment variable; the app prints how long after launch its window was ready (shown,
@@ -10,9 +10,12 @@ after that, in the background; a second series measures with them on.
 
 Then, in fresh interpreters, the longest stall of the window's event loop (a 10 ms timer in the GUI
 thread) while torch, the model search, the picked model and the audio outputs load in the background,
-with torch's native libraries preloaded without the interpreter lock (:mod:`app.torch_preload`) and
-without. ``--models DIR`` searches DIR for models (say, where the bundled ones are being trained), so
-that a model is also loaded, and then times the longest stall during a continuation in the window.
+with torch's native libraries preloaded without the interpreter lock and the collector paused and
+then frozen around the import (:mod:`app.torch_preload`), with the libraries preloaded but the
+collector left alone, and with neither (the three take turns); beside each stall, the CPU time of
+the longest garbage collection and of all of them, which other jobs on the machine do not inflate.
+``--models DIR`` searches DIR for models (say, where the bundled ones are being trained), so that a
+model is also loaded, and then times the longest stall during a continuation in the window.
 """
 
 from __future__ import annotations
@@ -45,13 +48,20 @@ def run_once(background: bool) -> tuple[float, float]:
     return float(match.group(1)), total
 
 
-def stall_child(seconds: float, models: Path | None) -> None:
+def stall_child(seconds: float, models: Path | None, collector_untouched: bool = False) -> None:
     """In this process: open the window with its background work on (model search, the picked
     model's load, audio), tick a 10 ms timer for ``seconds`` and print the longest gap between ticks.
     With ``models``: then continue 8 bars in 4 variations from bar 4 of the demo and print the longest
-    gap during that generation too."""
+    gap during that generation too. ``collector_untouched``: torch's libraries are preloaded but the
+    garbage collector is neither paused nor frozen around the import."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(ROOT))
+    if collector_untouched:
+        import contextlib
+
+        import app.torch_preload
+
+        app.torch_preload.quiet_imports = contextlib.nullcontext
     from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -60,6 +70,7 @@ def stall_child(seconds: float, models: Path | None) -> None:
     from core.selection import BarSelection
 
     app = QApplication.instance() or QApplication([])
+    collections = _CollectionTimes()
     with tempfile.TemporaryDirectory() as folder:
         folders = [models] if models is not None else None
         window = MainWindow(AppSettings(Path(folder) / "settings.ini"), background=True, model_folders=folders)
@@ -74,7 +85,9 @@ def stall_child(seconds: float, models: Path | None) -> None:
         timer.start()
         QTimer.singleShot(int(seconds * 1000), app.quit)
         app.exec()
-        print(f"startup-stall {_longest(ticks):.0f} scanned {int(window.models.scan is not None)}", flush=True)
+        print(f"startup-stall {_longest(ticks):.0f} scanned {int(window.models.scan is not None)} "
+              f"gc-longest {max(collections.cpu_ms, default=0):.1f} gc-total {sum(collections.cpu_ms):.1f}", flush=True)
+        collections.stop()
         if models is not None and window.models.scan is not None and window.models.scan.models:
             panel = window.continue_panel
             window.roll.set_selection(BarSelection().with_seed(3, 4))
@@ -92,15 +105,43 @@ def stall_child(seconds: float, models: Path | None) -> None:
         window.close()
 
 
+class _CollectionTimes:
+    """The CPU time of each garbage collection in this process (``gc.callbacks``), in ms: a figure
+    the machine's load does not inflate, unlike the stalls, since a collection holds the interpreter
+    lock from start to end in the thread that set it off."""
+
+    def __init__(self) -> None:
+        import gc
+
+        self.cpu_ms: list[float] = []
+        self._began: dict[int, float] = {}
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        import threading
+
+        key = threading.get_ident()
+        if phase == "start":
+            self._began[key] = time.thread_time()
+        elif key in self._began:
+            self.cpu_ms.append((time.thread_time() - self._began.pop(key)) * 1000)
+
+    def stop(self) -> None:
+        import gc
+
+        gc.callbacks.remove(self._callback)
+
+
 def _longest(ticks: list[int]) -> float:
     return float(max((b - a for a, b in zip(ticks, ticks[1:])), default=0))
 
 
-def stalls(runs: int, preload: bool, models: Path | None) -> dict[str, list[float]]:
+def stalls(runs: int, preload: bool, models: Path | None, collector_untouched: bool = False) -> dict[str, list[float]]:
     """Run :func:`stall_child` ``runs`` times in fresh interpreters; the figures it printed, by name."""
     found: dict[str, list[float]] = {}
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", MAHLERNET_TORCH_PRELOAD="1" if preload else "0")
     command = [sys.executable, __file__, "--stall-child"] + (["--models", str(models)] if models else [])
+    command += ["--collector-untouched"] if collector_untouched else []
     for _ in range(runs):
         result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         if result.returncode != 0:
@@ -116,12 +157,16 @@ def main() -> int:
     parser.add_argument(
         "--models", type=Path, help="look for models here (the stall runs then also load one and generate)"
     )
+    parser.add_argument("--stalls-only", action="store_true", help="skip the start-up times")
     parser.add_argument("--stall-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--collector-untouched", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stall_child:
-        stall_child(8.0, args.models)
+        stall_child(8.0, args.models, args.collector_untouched)
         return 0
     for background, label in ((False, "window only"), (True, "with model search + audio in the background")):
+        if args.stalls_only:
+            break
         runs = [run_once(background) for _ in range(args.runs)]
         ready = [r for r, _ in runs]
         total = [t for _, t in runs]
@@ -129,14 +174,24 @@ def main() -> int:
             f"{label:<46} ready: median {statistics.median(ready):.2f} s, worst {max(ready):.2f} s"
             f"   (whole screenshot run: median {statistics.median(total):.2f} s)"
         )
-    for preload in (True, False):
-        found = stalls(args.runs, preload, args.models)
-        how = "preload + collector paused" if preload else "plain import torch (MAHLERNET_TORCH_PRELOAD=0)"
+    ways = (
+        (True, False, "preload + collector paused, then frozen"),
+        (True, True, "preload, collector untouched"),
+        (False, False, "plain import torch (MAHLERNET_TORCH_PRELOAD=0)"),
+    )
+    results: dict[str, dict[str, list[float]]] = {how: {} for _, _, how in ways}
+    for _ in range(args.runs):  # the ways take turns, so that a change in the machine's load hits all
+        for preload, untouched, how in ways:
+            for name, values in stalls(1, preload, args.models, untouched).items():
+                results[how].setdefault(name, []).extend(values)
+    for how, found in results.items():
         start = found.get("startup-stall", [])
         print(
             f"longest event-loop stall in the first 8 s (torch, model search, model load, audio), {how}: "
             f"median {statistics.median(start):.0f} ms, worst {max(start):.0f} ms over {len(start)} runs"
-            f" (search finished in {int(sum(found.get('scanned', [])))})"
+            f" (search finished in {int(sum(found.get('scanned', [])))}); garbage collections, CPU: longest "
+            f"median {statistics.median(found['gc-longest']):.0f} ms (worst {max(found['gc-longest']):.0f}), "
+            f"all together median {statistics.median(found['gc-total']):.0f} ms"
         )
         if found.get("generation-stall"):
             during = found["generation-stall"]

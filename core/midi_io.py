@@ -34,7 +34,14 @@ parses it in milliseconds, but its tracks do not keep their MIDI channel, it dro
 never released, keeps zero-length notes, follows programs per track rather than per channel, and
 refuses a whole file for one malformed event (where a composer would rather get the music before
 it); and a crash inside a C++ extension on a hostile file would take the app down with it. The
-numpy decoder here reads such a file in ~0.2 s (``benchmarks/open_midi.py``).
+numpy decoder here reads such a file in ~0.2 s of CPU (``benchmarks/open_midi.py``; where the time
+goes: :mod:`core.midi_events`).
+
+Python's cyclic garbage collector stays on while reading: a ``Note`` is a tuple subclass, which the
+collector never untracks, so the 152,000 notes of the benchmark's large piece are walked by its
+young, middle and full collections, ~55 ms of the ~200 ms of CPU (pausing the collector saved that,
+but switched it off for every thread of the caller's process). The corpus's files are too small to
+tell (619 files: 1.0-1.1 s of CPU either way).
 
 Every file that cannot be read raises :class:`MidiFileError` naming the file and one reason.
 Repairs (a truncated track, notes never released, a tempo of 0, ...) are noted in
@@ -44,13 +51,10 @@ Repairs (a truncated track, notes never released, a tempo of 0, ...) are noted i
 
 from __future__ import annotations
 
-import gc
 import os
 import secrets
 import struct
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from core.errors import MidiFileError
 from core.midi_assemble import META_TYPES, Assembler
@@ -106,19 +110,6 @@ def write_midi(score: Score, path: str | os.PathLike) -> None:
         raise MidiFileError(path, f"cannot be written: {error.strerror or error}") from None
 
 
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Building 100,000 small tuples triggers the cyclic garbage collector again and again for
-    nothing (tuples of ints hold no cycles); pausing it halves the time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class _Reader:
     """One reading of one file: the path for messages and the warnings noticed on the way."""
 
@@ -152,8 +143,7 @@ class _Reader:
         if fmt == 0 and len(chunks) > 1:
             self.warn(f"a format 0 file should hold one track; all {len(chunks)} were read")
         ticks_per_quarter, smpte_tempo = self.division(division)
-        with _no_gc():
-            return self.music(parse_tracks(chunks, META_TYPES), ticks_per_quarter, smpte_tempo)
+        return self.music(parse_tracks(chunks, META_TYPES), ticks_per_quarter, smpte_tempo)
 
     def unwrap_riff(self, data: bytes) -> bytes:
         """The Standard MIDI File inside a RIFF ``RMID`` file (its ``data`` chunk)."""

@@ -6,6 +6,11 @@ its note-off, a note held across the start of the range sounds from the start (a
 each controller before the start, e.g. a held sustain pedal, is sent there), notes are cut at the end
 of the range, and overlapping notes of the same pitch on the same channel are re-struck instead of
 being cut short by the earlier note's note-off.
+
+Speed: the messages are made lazily (a heap merge of per-track streams), so the player starts on the
+first while later ones are still unmade: play() to the first note of a 96,000-note piece started in
+the middle takes ~6-7 ms (median), where building the whole list first took ~0.9 s
+(``benchmarks/audio.py``, figures in ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -50,9 +55,7 @@ class TimedEvent(NamedTuple):
 
 def iter_midi_events(score: Score, start: int = 0, end: int | None = None) -> Iterator[MidiEvent]:
     """The messages that play ``score`` from tick ``start`` to ``end`` (default: the end of the
-    music), in order of tick and kind, made lazily: the first message is ready at once even for a
-    piece of 100,000 notes, and the player starts on it while later ones are still unmade.
-    Program changes for every track, and the controllers in force, come first, at ``start``."""
+    music), in order of tick and kind, made lazily (see the module docstring). Program changes for every track, and the controllers in force, come first, at ``start``."""
     end = score.end_tick if end is None else end
     if start < 0 or end < start:
         raise ValueError(f"not a valid tick range: {start}-{end}")

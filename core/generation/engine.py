@@ -6,6 +6,15 @@ whether it opens a stretch of music (the start of the piece or of a chunk). The 
 bar is the last ``K`` bars of the line (``K`` = the model's ``context_bars``), never reaching back past
 an opening bar; where fewer than ``K`` bars are left, the START token goes first, exactly as training
 pairs are made (:mod:`core.batching`). An empty line is the START context alone: the opening of a piece.
+
+Speed: generation runs on one CPU thread, torch's and NumPy's BLAS alike (:func:`evaluating`). It
+multiplies matrices of a few rows, where splitting the work across threads gains nothing, and where
+other programs (the GUI, the audio, other jobs) keep the other cores busy, torch's worker threads
+wait for each other: on the 2-core machine busy with other jobs (load ~3), torch's default of two
+threads made continuing 8 bars take 1.2 s (median; 264 ms at best) against ~130 ms on one. NumPy's
+BLAS (OpenBLAS, which runs the one-row products, :mod:`core.generation.fast_lstm`) would spin a
+second thread too, for twice the CPU: 152 instead of 131 ms. ``threadpoolctl`` reaches that BLAS
+whichever library NumPy was built with. Figures: ``benchmarks/generate.py``, in ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
@@ -78,15 +87,9 @@ def standard_normal(streams: Sequence[Streams], bar: int, size: int, device: tor
 
 @contextlib.contextmanager
 def evaluating(model: MahlerNet) -> Iterator[None]:
-    """Run the model in eval mode, without gradients, with torch and NumPy's BLAS on one CPU thread;
-    afterwards the model is in the mode it was in and both have their thread counts back.
-
-    One thread: generation multiplies matrices of a few rows, where splitting the work across
-    threads gains nothing, and where other programs (the GUI, the audio, other jobs) keep the other
-    cores busy, torch's worker threads wait for each other: on a busy 2-core machine two threads made
-    continuing 8 bars 5 to 10 times slower (benchmarks/README.md, "generate.py"). NumPy's BLAS
-    (OpenBLAS, which runs the one-row products) would otherwise spin a thread per core as well.
-    """
+    """Run the model in eval mode, without gradients, with torch and NumPy's BLAS on one CPU thread
+    (why one: the module docstring); afterwards the model is in the mode it was in and both have
+    their thread counts back."""
     was_training = model.training
     threads = torch.get_num_threads()
     model.eval()

@@ -1,11 +1,10 @@
 """One decoder step of a trained :class:`~core.network.MahlerNet`, rearranged for fast generation.
 
-Generation runs the decoder one event at a time, a few hundred times per phrase, at batch 1 to ~10,
-where a step costs the bytes of weights it reads (~3 MB for the small presets, more than a laptop
-core's L2 cache) plus a fixed price per operation. The network's ``decode_step`` and ``*_logits``
-(written for teacher-forced training) build one-hot rows, concatenate them with the conditioning and
-run ``nn.LSTM``; here the same arithmetic is regrouped once per model, in as few operations as
-possible (:mod:`core.generation.fast_lstm` explains the layout):
+Generation runs the decoder one event at a time, a few hundred times per phrase, at batch 1 to ~10
+(~3 MB of weights read per step for the small presets). The network's ``decode_step`` and
+``*_logits`` (written for teacher-forced training) build one-hot rows, concatenate them with the
+conditioning and run ``nn.LSTM``; here the same arithmetic is regrouped once per model, in as few
+operations as possible (:mod:`core.generation.fast_lstm` explains the layout and has the figures):
 
 * the decoder's input projection is one embedding bag over the previous event's classes and active
   sets;

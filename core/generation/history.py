@@ -10,7 +10,9 @@ things make the two grids differ, and :class:`PieceBars` hides them:
 * Bars in a meter the representation cannot express are not encoded; asking for one is an error.
 
 Encodings are cached per Score object (Scores are immutable), so generating again from the same piece
-does not encode it again.
+does not encode it again: encoding costs ~6 us of CPU a note (``benchmarks/preprocess.py
+--breakdown``: ~2.4 s for the corpus's 397,708 notes), ~0.1 s for a quartet movement of 17,000 notes,
+about what continuing it by 8 bars costs (``benchmarks/generate.py``).
 """
 
 from __future__ import annotations

@@ -20,7 +20,11 @@ bars, see :mod:`core.representation.meters`) into partials that are re-articulat
 Speed: the original re-derived the allowed list for every note. Here the choice for a partial is a
 pure function of (kind, start modulo 8 q*, whether the start is near 0, played length, distance to the
 boundary, excluded values), so it is cached per meter and resolution and shared by every file a
-process encodes; quantised scores hit the cache almost always.
+process encodes; quantised scores hit the cache almost always. The original's preprocessor took
+~32 s for the 619-file corpus, two thirds of it re-deriving allowed lists; encoding it now takes
+~2-2.9 CPU seconds in all (``benchmarks/preprocess.py --breakdown``, figures in
+``benchmarks/README.md``). The cache's key for a one-partial note is one integer computed for the
+whole section with numpy, and the playing strategy's masks one table lookup (``Normalizer._mask_table``).
 
 Fixed against the original (spec section 6): the track status records the true end of a split note
 (item 5; the original forgot its middle bars), and the cost counts ticks as at 480 per q* (item 3: the
@@ -96,14 +100,73 @@ def tempo_class(us_per_quarter: int) -> int:
     return STANDARD
 
 
-class _Status:
-    __slots__ = ("type", "start", "end", "prev_type")
+# ------------------------------------------------------------------------ the playing strategy
+# Spec 2.5 step 2: which basic values a note may not use depends on the note before it in its track,
+# the tempo and the instrument. Each track keeps a *status* of its last note, a list
+# [type, start, end, previous type], where a type says how a note ended (step 8):
+ENDED_ON_GRID, ENDED_TRIPLET, ENDED_DUPLE = 0, 1, 2  # on the q*/2 grid; off it, in a triplet or a duple value
+SEPARATE = -1  # the note is attached to no earlier note
+TYPE, START, END, PREVIOUS_TYPE = range(4)  # the fields of a status
 
-    def __init__(self) -> None:
-        self.type = 0
-        self.start = 0
-        self.end = 0
-        self.prev_type = 0
+
+def new_status() -> list[int]:
+    """The status of a track before its first note."""
+    return [ENDED_ON_GRID, 0, 0, ENDED_ON_GRID]
+
+
+def attached_type(status: list[int], start: int, attach: float) -> int:
+    """How the note a new note at ``start`` is attached to ended, or :data:`SEPARATE`. Attached means
+    starting less than ``attach`` ticks after the last note's start (a chord member: its own
+    predecessor's type counts) or after its end (a following note); overlapping notes are attached."""
+    if start - status[START] < attach:
+        return status[PREVIOUS_TYPE]
+    if start - status[END] < attach:
+        return status[TYPE]
+    return SEPARATE
+
+
+def excluded_values(compound: bool, attached: int, speed: int, instrument: int) -> int:
+    """Bit mask of the basic values a note may not use: what follows from the note it is attached to
+    and the tempo, what its instrument does not play, and what no strategy keeps."""
+    return _excluded_by_rhythm(compound, attached, speed) | _excluded_by_instrument(instrument) | _excluded_always(speed)
+
+
+def _excluded_by_rhythm(compound: bool, attached: int, speed: int) -> int:
+    """Triplet music (a compound meter, or attached to a triplet) has no duple subdivisions; duple
+    music (attached to a duple ending) no triplets; fast music no fine values either way. (The spec
+    lists a strings rule under duple music too; it is :func:`_excluded_by_instrument`'s, which always
+    applies.)"""
+    if compound or attached == ENDED_TRIPLET:
+        return D32 | D16 | (T16 if speed == FAST else 0)
+    if attached == ENDED_DUPLE:
+        return ALL_TRIPLETS | {FAST: D32 | D16, STANDARD: D32, SLOW: 0}[speed]
+    return D32 | T16 | D16 if speed == FAST else 0
+
+
+def _excluded_by_instrument(instrument: int) -> int:
+    """Guitar, strings and timpani play no 32nds or triplet 16ths; timpani no 16ths either."""
+    if instrument == TIMPANI:
+        return D32 | T16 | D16
+    if instrument in STRING_LIKE:
+        return D32 | T16
+    return 0
+
+
+def _excluded_always(speed: int) -> int:
+    """Never a triplet 16th (as a duration); a 32nd only in slow music."""
+    return T16 | (0 if speed == SLOW else D32)
+
+
+def record_note(status: list[int], note_start: int, note_end: int, ending: int) -> None:
+    """Record a kept note in its track's ``status`` (spec 2.5 step 8), ``ending`` its type: a chord
+    member that ends sooner replaces the last note's ending; a note that follows the last note
+    directly becomes the last note, remembering the type before it; a later note starts afresh."""
+    if note_start == status[START] and note_end < status[END]:
+        status[TYPE], status[END] = ending, note_end
+    elif note_start == status[END]:
+        status[PREVIOUS_TYPE], status[TYPE], status[START], status[END] = status[TYPE], ending, note_start, note_end
+    elif note_start > status[END]:
+        status[PREVIOUS_TYPE], status[TYPE], status[START], status[END] = ENDED_ON_GRID, ending, note_start, note_end
 
 
 class Normalizer:
@@ -132,7 +195,7 @@ class Normalizer:
         self.class_ticks = tuple(c.units * unit for c in CLASSES)
         self._base: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
         self._choices: dict[tuple, tuple[int, int] | None] = {}
-        self._masks: list[list[int]] | None = None
+        self._masks: list[list[int]] | None = None  # _mask_table(), built at the first section
         self._free_choices: dict[int, tuple[int, int] | None] = {}
         self._meter_classes = frozenset(meter.classes)
 
@@ -186,36 +249,7 @@ class Normalizer:
             partials.append((FROM_BOUNDARY, boundary, rest, 0))
         return partials
 
-    # -------------------------------------------------------------------------------- strategy
-    def excluded(self, status: _Status, start: int, speed: int, instrument: int) -> int:
-        """Bit mask of the basic values this partial may not use (spec 2.5 step 2)."""
-        if start - status.start < self.attach:
-            attached = status.prev_type
-        elif start - status.end < self.attach:
-            attached = status.type
-        else:
-            attached = -1
-        if self.meter.compound or attached == 1:
-            mask = D32 | D16 | (T16 if speed == FAST else 0)
-        elif attached == 2:
-            mask = ALL_TRIPLETS
-            if speed == FAST:
-                mask |= D32 | D16
-            elif speed == STANDARD:
-                mask |= D32
-            if instrument in STRING_LIKE:
-                mask |= D32 | T16
-        else:
-            mask = (D32 | T16 | D16) if speed == FAST else 0
-        if instrument in STRING_LIKE:
-            mask |= D32 | T16
-            if instrument == TIMPANI:
-                mask |= D16
-        mask |= T16
-        if speed != SLOW:
-            mask |= D32
-        return mask
-
+    # ------------------------------------------------------------------------------- the choice
     def _allowed_base(self, mask: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
         base = self._base.get(mask)
         if base is None:
@@ -226,7 +260,6 @@ class Normalizer:
             self._base[mask] = base
         return base
 
-    # ------------------------------------------------------------------------------- the choice
     def choose(self, kind: int, start: int, length: int, mask: int) -> tuple[int, int] | None:
         """(class, start adjustment) for one partial starting at ``start`` (section ticks), or None
         when every candidate is ruled out."""
@@ -343,22 +376,20 @@ class Normalizer:
         return best  # type: ignore[return-value]
 
     # ------------------------------------------------------------------------------ a section
-    def _mask_table(self) -> list[list[list[int]]]:
-        """excluded() for every (attached type + 1, speed, instrument), so the loop just indexes."""
-        table = []
-        for attached in (-1, 0, 1, 2):
-            status = _Status()
-            status.start = status.end = -(10**12)
-            if attached >= 0:
-                status.start, status.prev_type = 0, attached
-            table.append([[self.excluded(status, 0, speed, i) for i in range(N_INSTRUMENTS)] for speed in range(3)])
-        return table
+    def _mask_table(self) -> list[list[int]]:
+        """:func:`excluded_values` for every attached type (+ 1: :data:`SEPARATE` first), then every
+        (speed, instrument) profile (``speed * N_INSTRUMENTS + instrument``), so the loop just indexes."""
+        compound = self.meter.compound
+        return [
+            [excluded_values(compound, attached, speed, i) for speed in (FAST, STANDARD, SLOW) for i in range(N_INSTRUMENTS)]
+            for attached in (SEPARATE, ENDED_ON_GRID, ENDED_TRIPLET, ENDED_DUPLE)
+        ]
 
     def normalize(self, tokens: Tokens, low: int, high: int, origin: int) -> SectionNotes:
         """Normalise tokens ``low:high`` of one section (their starts minus ``origin`` are section ticks)."""
         masks = self._masks
         if masks is None:
-            masks = self._masks = [[m for speed in table for m in speed] for table in self._mask_table()]
+            masks = self._masks = self._mask_table()
         count = high - low
         start_array = tokens.start[low:high] - origin
         length_array = tokens.duration[low:high]
@@ -388,7 +419,7 @@ class Normalizer:
         choices = self._free_choices
         if len(choices) > MAX_CACHED:  # played-in music hits the cache rarely: keep memory bounded
             choices.clear()
-        status = [[0, 0, 0, 0] for _ in range(int(lane.max()) + 1 if count else 0)]  # per track: type, start, end, prev
+        status = [new_status() for _ in range(int(lane.max()) + 1 if count else 0)]  # per track
         out_start = [0] * count
         out_class = [0] * count  # 0: dropped; -1: split into several partials (see `several`)
         several: dict[int, tuple[tuple[int, int], ...]] = {}
@@ -396,12 +427,7 @@ class Normalizer:
         for i in range(count):
             start = starts[i]
             st = status[lanes[i]]
-            if start - st[1] < attach:
-                attached = st[3]
-            elif start - st[2] < attach:
-                attached = st[0]
-            else:
-                attached = -1
+            attached = attached_type(st, start, attach)
             key = signatures[i]
             if key >= 0:  # one free partial: the common case, inlined
                 mask = masks[attached + 1][profiles[i]]
@@ -435,15 +461,10 @@ class Normalizer:
                 out_class[i] = -1
                 several[i] = partials
             if note_end % half_beat == 0:
-                new_type = 0
+                ending = ENDED_ON_GRID
             else:
-                new_type = 1 if triplet[last_class] else 2
-            if note_start == st[1] and note_end < st[2]:
-                st[0], st[2] = new_type, note_end
-            elif note_start == st[2]:
-                st[3], st[0], st[1], st[2] = st[0], new_type, note_start, note_end
-            elif note_start > st[2]:
-                st[3], st[0], st[1], st[2] = 0, new_type, note_start, note_end
+                ending = ENDED_TRIPLET if triplet[last_class] else ENDED_DUPLE
+            record_note(st, note_start, note_end, ending)
         classes = np.array(out_class, np.int64)
         kept = np.flatnonzero(classes != 0)
         single = np.flatnonzero(classes > 0)
@@ -484,7 +505,7 @@ class Normalizer:
             if kind == FIXED:
                 partials.append((position, fixed))
                 continue
-            mask = self.excluded(_status_of(status), position, speed, instrument)
+            mask = excluded_values(self.meter.compound, attached_type(status, position, self.attach), speed, instrument)
             choice = self.choose(kind, position, part, mask)
             if choice is None:
                 return None
@@ -492,12 +513,6 @@ class Normalizer:
             if index:
                 partials.append((position + shift, index))
         return tuple(partials)
-
-
-def _status_of(values: list[int]) -> _Status:
-    status = _Status()
-    status.type, status.start, status.end, status.prev_type = values
-    return status
 
 
 _MISSING = object()
