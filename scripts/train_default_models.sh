@@ -24,7 +24,7 @@ size=${SIZE:-small}
 work=${WORK:-runs/default-models}
 threads=${THREADS:-1}
 device=${DEVICE:-auto}
-declare -A epochs=([continuation]=${CONTINUATION_EPOCHS:-28} [interpolation]=${INTERPOLATION_EPOCHS:-40})
+declare -A epochs=([continuation]=${CONTINUATION_EPOCHS:-28} [interpolation]=${INTERPOLATION_EPOCHS:-60})
 
 "$bin/mahlernet" preprocess "$corpus" "$work/dataset"
 
@@ -49,5 +49,6 @@ for kind in continuation interpolation; do
     model="models/classical-$kind.safetensors"
     "$bin/mahlernet" export "$work/classical-$kind" "$model"
     "$bin/python" scripts/model_card.py "$model" "$work/dataset" "$corpus"
+    "$bin/python" scripts/attribute_vectors.py "$model" "$work/dataset" --recipe mix  # the attribute sliders' vectors
 done
 "$bin/mahlernet" models
