@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 from app.workers import CancelledFn, ProgressFn, Task
 from core.audio.humanize import Performance
 from core.errors import MahlerNetError
-from core.score import Score
+from core.music.score import Score
 
 WAV_FILTER = "WAV audio (*.wav);;All files (*)"
 RENDER_SHARE = 0.95  # of the progress bar; writing the file is the rest

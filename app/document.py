@@ -7,7 +7,7 @@ is the undo stack's clean state, so undoing back to the saved piece clears it.
 
 The file on disk is only written by :meth:`save` / :meth:`save_as` (export writes elsewhere), and
 ``write_midi`` writes through a temporary file and a rename, so a failed write never leaves half a
-file in place of the composer's music. MIDI reading and writing are ``core.midi_io``'s; its errors
+file in place of the composer's music. MIDI reading and writing are ``core.midi.files``'s; its errors
 (:class:`core.errors.MidiFileError`, one line) pass through unchanged for the window to show.
 """
 
@@ -20,8 +20,8 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from core.score import Score
-from core.selection import BarRange
+from core.music.score import Score
+from core.music.selection import BarRange
 
 
 class ReplaceScoreCommand(QUndoCommand):
@@ -89,7 +89,7 @@ class Document(QObject):
     def load(self, path: str | Path) -> Score:
         """Read ``path`` and make it the piece (history cleared). On a MidiFileError nothing
         changes: the piece that was open stays open."""
-        from core.midi_io import read_midi
+        from core.midi.files import read_midi
 
         score = read_midi(path)
         self.set_score(score, Path(path))
@@ -113,7 +113,7 @@ class Document(QObject):
         self.undo_stack.push(ReplaceScoreCommand(self, self._score, score, text))
 
     def edit(self, text: str, change: Callable[..., Score], *args: object, **kwargs: object) -> None:
-        """Apply ``change(score, *args, **kwargs)`` (a pure function of core.edits) undoably."""
+        """Apply ``change(score, *args, **kwargs)`` (a pure function of core.music.edits) undoably."""
         if self._score is None:
             raise RuntimeError("no piece is open")
         self.apply(change(self._score, *args, **kwargs), text)
@@ -172,7 +172,7 @@ class Document(QObject):
 
 
 def write_midi_atomically(score: Score, path: Path) -> None:
-    """``core.midi_io.write_midi``, which writes a temporary file and renames it over ``path``."""
-    from core.midi_io import write_midi
+    """``core.midi.files.write_midi``, which writes a temporary file and renames it over ``path``."""
+    from core.midi.files import write_midi
 
     write_midi(score, path)

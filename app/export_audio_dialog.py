@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QFormLayout,
 
 from app.panels.steering import HumanizeBox
 from core.audio.humanize import Performance
-from core.selection import BarRange
+from core.music.selection import BarRange
 
 
 class ExportAudioDialog(QDialog):

@@ -8,7 +8,7 @@ slider then moves through them instantly.
 The preview shows the new bars where Keep would put them, in the room Keep would make: the roll
 shows the piece as it would be around them (later bars pushed on for an insert, the replaced bars
 gone), never the new notes over the music they would push; and it zooms so that they can be read.
-Keep (insert, replace, or a new take on tracks of its own, muted at first: :mod:`core.keep`) and
+Keep (insert, replace, or a new take on tracks of its own, muted at first: :mod:`core.music.keep`) and
 Insert put music into the piece through the document (undoable); undoing them brings the variations
 or steps back, so the next one can be tried. Candidates and steps can be dragged out and auditioned
 (through the ``audition_requested`` signal, which the window connects to the player). Errors (no
@@ -46,10 +46,10 @@ from app.piano_roll import PianoRoll
 from app.theme import track_color
 from app.workers import CancelledFn, ProgressFn, Task
 from core.audio.humanize import humanize
-from core.edits import insert_bars, matching_track, rescale
+from core.music.edits import insert_bars, matching_track, rescale
 from core.errors import MahlerNetError
-from core.keep import KeepMode, bars_text, clipped, fragment_end, in_piece_order, keep, new_take_tracks, room_for
-from core.score import Note, Score, Track
+from core.music.keep import KeepMode, bars_text, clipped, fragment_end, in_piece_order, keep, new_take_tracks, room_for
+from core.music.score import Note, Score, Track
 
 READABLE_FRACTION = 0.3  # new bars narrower than this part of the roll are zoomed in on
 MAX_UNDO_RECORDS = 32  # Keeps whose undo brings their variations back

@@ -18,7 +18,7 @@ from app.models import GPU_TEXT, LoadedModel
 from app.panels.requests import ArrangeRequest, ContinueRequest, GenerateRequest, InterpolateRequest
 from app.workers import CancelledFn, ProgressFn
 from core.errors import GenerationError
-from core.score import Score
+from core.music.score import Score
 
 ModelLoader = Callable[[], LoadedModel]
 
@@ -205,7 +205,7 @@ def attribute_shift(model: LoadedModel, amounts: tuple[tuple[str, float], ...]) 
     (:class:`GenerationError` naming the file when the model has none)."""
     if not any(amount for _, amount in amounts):
         return None
-    from core.attributes import latent_shift, load_for_model
+    from core.model.attributes import latent_shift, load_for_model
 
     return latent_shift(load_for_model(model.path), dict(amounts))
 

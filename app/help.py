@@ -4,7 +4,7 @@ Continue, Keep), and the model cards (what each model was trained on and its fig
 Each is a small non-modal window of text, made from what the app already knows: the shortcuts from
 the action tables (:data:`app.actions.ACTION_SPECS` and the roll's ``NOTE_ACTION_SPECS``, so the
 sheet never disagrees with the keys), the cards from the JSON beside each model
-(:mod:`core.card_summary`, read without loading a model).
+(:mod:`core.model.card_summary`, read without loading a model).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from app.actions import ACTION_SPECS, MENUS, NOTE_ACTION_SPECS, ActionSpec
-from core.card_summary import CardSummary
+from core.model.card_summary import CardSummary
 
 BUNDLED_MODELS = Path(__file__).resolve().parents[1] / "models"
 

@@ -2,7 +2,7 @@
 Arrange at the right, every command in the menus, the toolbar and on the keyboard.
 
 The window is a view and a switchboard: the music is the :class:`Document`'s, edits are pure
-functions of ``core.edits`` applied through the document's undo stack, generation runs in the
+functions of ``core.music.edits`` applied through the document's undo stack, generation runs in the
 :class:`GenerationController`, sound goes through the :class:`Transport`.
 """
 
@@ -46,13 +46,13 @@ from app.track_state import TrackState, audible_score, heard_score, states_for
 from app.training.launcher import TrainingLauncher
 from app.transport import Transport
 from app.words import count
-from core import edits
+from core.music import edits
 from core.audio.humanize import Performance
-from core.card_summary import cards_in
+from core.model.card_summary import cards_in
 from core.errors import MahlerNetError
 from core.harmony.conditioning import progression_of
-from core.score import Score, Track
-from core.selection import BarRange, BarSelection
+from core.music.score import Score, Track
+from core.music.selection import BarRange, BarSelection
 
 APP_NAME = "MahlerNet Studio"
 MIDI_FILTER = "MIDI files (*.mid *.midi *.kar *.rmi);;All files (*)"

@@ -1,13 +1,13 @@
 """Finding and loading models in the background, and which device they run on.
 
-``core.checkpoints`` needs torch, which takes a second or two to import: nothing here imports it at app
+``core.model.checkpoints`` needs torch, which takes a second or two to import: nothing here imports it at app
 start. :class:`ModelService` runs the search as a background :class:`Task` once the window is up (its
 heaviest native part without the interpreter lock, see :mod:`app.torch_preload`), loads the model a
 picker shows in the background too, and reports through signals; the status bar and the pickers
 listen.
 
 Where it looks: the project's ``models/`` folder and the user's data folder, as the CLI does
-(:func:`core.checkpoints.default_model_folders`), or the folders the caller names (tests, ``main.py
+(:func:`core.model.checkpoints.default_model_folders`), or the folders the caller names (tests, ``main.py
 --models``). :meth:`ModelService.refresh` searches again (a model was trained or copied in).
 
 A generation job gets the model through :meth:`ModelService.model_loader`: a function to call in the
@@ -53,7 +53,7 @@ class ModelScan:
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A model ready to generate: its network (a ``core.network.MahlerNet``) and card, where it came
+    """A model ready to generate: its network (a ``core.model.network.MahlerNet``) and card, where it came
     from and the device it sits on."""
 
     name: str
@@ -96,7 +96,7 @@ def scan_models(folders: Sequence[Path] | None, progress: ProgressFn, cancelled:
         preload_torch_libraries()
         import torch
 
-        from core.checkpoints import default_model_folders, find_models
+        from core.model.checkpoints import default_model_folders, find_models
         from core.generation import continue_piece  # noqa: F401  (imported now, not at the first Continue)
 
     progress(0.6, "looking for models")
@@ -227,7 +227,7 @@ class ModelService(QObject):
 
     def load_now(self, entry: ModelEntry, device: str) -> LoadedModel:
         """Load ``entry`` on ``device`` in the calling thread (or give back the loaded one)."""
-        from core.checkpoints import load_model
+        from core.model.checkpoints import load_model
 
         stamp = _stamp(entry.path)
         with self._lock:

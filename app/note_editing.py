@@ -1,6 +1,6 @@
 """Note edits of the piano roll, applied to the document as one undo step each.
 
-The roll's editor plans a :class:`core.edits.NoteEdit`; :class:`NoteEditing` applies it to the
+The roll's editor plans a :class:`core.music.edits.NoteEdit`; :class:`NoteEditing` applies it to the
 document's piece with a :class:`NoteEditCommand`, which is the document's usual "piece before, piece
 after" command plus what the edit changed: on redo and undo it tells the roll which notes changed
 (so the roll updates its drawing note by note) and which notes to select (the edited notes after a
@@ -13,10 +13,10 @@ from PySide6.QtCore import QObject
 
 from app.document import Document, ReplaceScoreCommand
 from app.piano_roll import PianoRoll
-from core.edits import NoteEdit
+from core.music.edits import NoteEdit
 from core.errors import EditError
-from core.score import Score
-from core.selection import NoteSelection
+from core.music.score import Score
+from core.music.selection import NoteSelection
 
 
 PREVIEW_SHOWN = "Keep or discard the music previewed in the roll before editing notes."

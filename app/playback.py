@@ -23,7 +23,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from core.audio.outputs import Outputs, OutputSettings
 from core.audio.player import AUDITION_CHANNEL, Player, PlayerState
 from core.audio.sinks import Sink
-from core.score import Score
+from core.music.score import Score
 
 
 class _SignallingPlayer(Player):

@@ -23,7 +23,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.main_window import MainWindow
-from core.selection import BarSelection
+from core.music.selection import BarSelection
 
 POLL_MS = 100
 STEP_TIMEOUT_S = 120.0
@@ -133,9 +133,9 @@ def show_editing(window: MainWindow) -> None:
     (so the drum lane shows, with its General MIDI names), every note of the seed bars selected
     (Ctrl+A), the pencil tool on a 1/8 grid drawing a note into the piano part, the view on the
     seed bars."""
-    from core import edits
-    from core.grid import Grid
-    from core.score import DRUM_CHANNEL, Note, Score, Track
+    from core.music import edits
+    from core.music.grid import Grid
+    from core.music.score import DRUM_CHANNEL, Note, Score, Track
 
     score = window.document.score
     seed = window.roll.selection.seed

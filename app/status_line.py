@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QLabel, QStatusBar
 
 from app import theme
 from app.generation_jobs import GenerationReport
-from core.score import Score
-from core.selection import BarSelection
+from core.music.score import Score
+from core.music.selection import BarSelection
 
 
 class StatusLine:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from app.theme import track_color
-from core.score import Score
+from core.music.score import Score
 
 
 @dataclass(frozen=True)

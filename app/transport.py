@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from app.playback import PlaybackController
 from app.workers import CancelledFn, ProgressFn, Task
 from core.audio.outputs import OutputSettings
-from core.score import Score
+from core.music.score import Score
 
 
 class Transport(QObject):

@@ -26,15 +26,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.batching import load_pairs  # noqa: E402
-from core.checkpoints import load_model, resolve_model  # noqa: E402
-from core.evaluation import evaluation_ids  # noqa: E402
+from core.model.batching import load_pairs  # noqa: E402
+from core.model.checkpoints import load_model, resolve_model  # noqa: E402
+from core.training.evaluation import evaluation_ids  # noqa: E402
 from core.generation.arrange import arrange, chord_tone_share, texture_overlap  # noqa: E402
 from core.generation.controls import Controls, Temperatures  # noqa: E402
 from core.harmony.conditioning import transposed_indices  # noqa: E402
 from core.harmony.labels import parse_progression  # noqa: E402
 from core.harmony.templates import VOCABULARY  # noqa: E402
-from core.midi_io import read_midi  # noqa: E402
+from core.midi.files import read_midi  # noqa: E402
 
 PROGRESSIONS = ["C G Am F", "Am Dm E7 Am", "D Bm G A7", "F Bb C7 F", "Cmaj7 Am7 Dm7 G7", "Em C G D"]
 

@@ -21,11 +21,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.checkpoints import load_model  # noqa: E402
+from core.model.checkpoints import load_model  # noqa: E402
 from core.cli.main import main as mahlernet  # noqa: E402
 from core.harmony.templates import INTERVALS  # noqa: E402
-from core.midi_io import write_midi  # noqa: E402
-from core.score import Note, Score, TempoChange, TimeSignature, Track  # noqa: E402
+from core.midi.files import write_midi  # noqa: E402
+from core.music.score import Note, Score, TempoChange, TimeSignature, Track  # noqa: E402
 
 TPQ, BAR = 480, 4 * 480
 PRESET = """

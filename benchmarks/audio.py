@@ -32,7 +32,7 @@ from core.audio.render import render  # noqa: E402
 from core.audio.sinks import RecordingSink  # noqa: E402
 from core.audio.synth import Synth  # noqa: E402
 from core.audio.timeline import Kind, timed_events  # noqa: E402
-from core.score import Note, Score, TempoChange, Track  # noqa: E402
+from core.music.score import Note, Score, TempoChange, Track  # noqa: E402
 
 
 def one_hit() -> Score:

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.harmony.labels import Chord  # noqa: E402
 from core.harmony.recogniser import RESOLUTIONS, chord_at, recognise_frames  # noqa: E402
 from core.harmony.templates import quality_from_intervals  # noqa: E402
-from core.score import Note, Score, TimeSignature, Track  # noqa: E402
+from core.music.score import Note, Score, TimeSignature, Track  # noqa: E402
 
 TICKS = 480
 TRIAD_OF = {"dom7": "maj", "maj7": "maj", "min7": "min", "hdim7": "dim", "dim7": "dim"}

@@ -31,10 +31,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.generation import Controls, continue_piece, load_for  # noqa: E402
-from core.midi_io import read_midi  # noqa: E402
+from core.midi.files import read_midi  # noqa: E402
 from core.representation.instruments import DRUM_KEYS  # noqa: E402
-from core.score import Score  # noqa: E402
-from core.splits import work_of  # noqa: E402
+from core.music.score import Score  # noqa: E402
+from core.preprocess.splits import work_of  # noqa: E402
 
 CONTEXT_BARS = 2
 

@@ -31,10 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.generation import Controls, continue_piece, interpolate  # noqa: E402
 from core.generation.models import load_for  # noqa: E402
-from core.midi_io import read_midi  # noqa: E402
-from core.network import MahlerNet  # noqa: E402
-from core.presets import load_preset  # noqa: E402
-from core.score import Note, Score, TimeSignature, Track  # noqa: E402
+from core.midi.files import read_midi  # noqa: E402
+from core.model.network import MahlerNet  # noqa: E402
+from core.training.presets import load_preset  # noqa: E402
+from core.music.score import Note, Score, TimeSignature, Track  # noqa: E402
 
 
 def demo_score(bars: int = 8) -> Score:

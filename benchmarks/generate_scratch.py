@@ -4,7 +4,7 @@ For each meter, ``--pieces`` new pieces of ``--bars`` bars (seeds 0, 1, ...) wit
 controls (``mahlernet generate``'s defaults), and per meter:
 
 * bars filled exactly: every bar of the piece has the meter's length and no note starts past the last;
-* notes in key: the share of notes in the piece's own key (Krumhansl-Schmuckler, core.musicality),
+* notes in key: the share of notes in the piece's own key (Krumhansl-Schmuckler, core.training.musicality),
   averaged over the pieces (real music of the corpus: 0.94);
 * empty bars: bars in which no note starts (the sampler's rests after its retries included).
 
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.generation import Controls, load_for  # noqa: E402
 from core.generation.scratch import Meter, generate_piece  # noqa: E402
-from core.musicality import Notes, find_key, in_key  # noqa: E402
+from core.training.musicality import Notes, find_key, in_key  # noqa: E402
 
 
 def main() -> int:

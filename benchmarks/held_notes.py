@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.preprocess.encode import encode_score, estimated_rows  # noqa: E402
-from core.score import Note, Score, TempoChange, Track  # noqa: E402
+from core.music.score import Note, Score, TempoChange, Track  # noqa: E402
 
 TPB = 480
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/hostile_midi.py [--runs N]
 
-1. Each hand-made hostile file of tests/core/test_midi_malformed.py (``CASES``: 65535 claimed
+1. Each hand-made hostile file of tests/core/midi/test_midi_malformed.py (``CASES``: 65535 claimed
    tracks, a tempo of 0, events beyond tick 2**32, 100,000 notes in one bar...) through
    ``read_midi_bytes``: the median of N runs per file; the slowest files and the sum are printed.
 2. The 300 randomly damaged copies of a small valid file that the tests read (bytes flipped,
@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.errors import MidiFileError  # noqa: E402
-from core.midi_io import read_midi_bytes  # noqa: E402
-from tests.core.test_midi_malformed import CASES, damage_source, damaged_copies  # noqa: E402
+from core.midi.files import read_midi_bytes  # noqa: E402
+from tests.core.midi.test_midi_malformed import CASES, damage_source, damaged_copies  # noqa: E402
 
 
 def read_seconds(data: bytes) -> float:

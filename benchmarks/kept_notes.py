@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.errors import MahlerNetError  # noqa: E402
-from core.midi_io import read_midi  # noqa: E402
+from core.midi.files import read_midi  # noqa: E402
 from core.preprocess import report as reasons  # noqa: E402
 from core.preprocess.dataset import find_midi_files  # noqa: E402
 from core.preprocess.encode import encode_score  # noqa: E402

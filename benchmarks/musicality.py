@@ -1,5 +1,5 @@
 """Does a continuation model continue the piece? Musical figures on works it never trained on, next to
-free baselines (core/musicality.py defines every figure).
+free baselines (core/training/musicality.py defines every figure).
 
 At ``--places`` places in each of ``--works`` test works (the works the model's card holds out; a
 card without a split gets a seeded choice, and its figures are flagged as on works it saw), the model
@@ -38,10 +38,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.checkpoints import load_model, resolve_model  # noqa: E402
+from core.model.checkpoints import load_model, resolve_model  # noqa: E402
 from core.generation import Controls, Temperatures, continue_piece, interpolate  # noqa: E402
-from core.midi_io import read_midi  # noqa: E402
-from core.musicality import (  # noqa: E402
+from core.midi.files import read_midi  # noqa: E402
+from core.training.musicality import (  # noqa: E402
     Notes,
     find_key,
     foreign_share,
@@ -52,8 +52,8 @@ from core.musicality import (  # noqa: E402
     polyphony,
     transposition_to,
 )
-from core.score import Score  # noqa: E402
-from core.splits import work_of  # noqa: E402
+from core.music.score import Score  # noqa: E402
+from core.preprocess.splits import work_of  # noqa: E402
 
 COLUMNS = ("model", "seed repeated", "other work transposed", "real continuation")
 FIGURES = (

@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.midi_io import read_midi, write_midi  # noqa: E402
-from core.score import ControlChange, Note, Score, TempoChange, TimeSignature, Track  # noqa: E402
+from core.midi.files import read_midi, write_midi  # noqa: E402
+from core.music.score import ControlChange, Note, Score, TempoChange, TimeSignature, Track  # noqa: E402
 
 # (name, program, channel, lowest pitch, highest pitch, notes per chord)
 ORCHESTRA = [

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/overfit.py [--threads 2]
 
-The same run as the ``overfit`` fixture of tests/core/test_training.py (which checks what the model
+The same run as the ``overfit`` fixture of tests/core/training/test_training.py (which checks what the model
 learnt, not how long it took); prints CPU seconds (what it costs on idle cores) and wall seconds.
 """
 
@@ -18,7 +18,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.core.test_training import overfit_tiny_set  # noqa: E402
+from tests.core.training.test_training import overfit_tiny_set  # noqa: E402
 
 
 def main() -> int:

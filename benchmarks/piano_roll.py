@@ -36,9 +36,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from app.document import Document  # noqa: E402
 from app.note_editing import NoteEditing  # noqa: E402
 from app.piano_roll import PianoRoll  # noqa: E402
-from core.grid import Grid  # noqa: E402
-from core.score import Note, Score, TempoChange, TimeSignature, Track  # noqa: E402
-from core.selection import BarSelection  # noqa: E402
+from core.music.grid import Grid  # noqa: E402
+from core.music.score import Note, Score, TempoChange, TimeSignature, Track  # noqa: E402
+from core.music.selection import BarSelection  # noqa: E402
 
 TPQ = 480
 CPU_TIMES: dict[str, list[float]] = {}  # scenario -> CPU ms per frame (this process only)

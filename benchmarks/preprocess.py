@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.midi_io import read_midi  # noqa: E402
+from core.midi.files import read_midi  # noqa: E402
 from core.preprocess.dataset import find_midi_files, load_manifest, preprocess_folder  # noqa: E402
 from core.preprocess.encode import encode_score  # noqa: E402
 

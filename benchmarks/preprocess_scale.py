@@ -30,8 +30,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.midi_io import write_midi  # noqa: E402
-from core.score import Note, Score, TempoChange, TimeSignature, Track  # noqa: E402
+from core.midi.files import write_midi  # noqa: E402
+from core.music.score import Note, Score, TempoChange, TimeSignature, Track  # noqa: E402
 
 TPQ = 480
 

@@ -1,7 +1,7 @@
 """The decoder step's matrix products at 1 to 8 rows: the floor under the cost of variations.
 
 A decoder step of the small continuation preset multiplies its rows by three weight matrices (layer
-0, layer 1, the heads; ~3.3 MB of float32 in all), through :func:`core.generation.fast_lstm.product`
+0, layer 1, the heads; ~3.3 MB of float32 in all), through :func:`core.generation.fast.lstm.product`
 exactly as generation does (up to ``ROW_BY_ROW`` = 4 rows: NumPy's BLAS, one row at a time; more:
 one torch product). The matrices are read in
 turn, as in the step loop, so each product finds the others' weights in the cache. How much more
@@ -25,10 +25,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.generation.engine import evaluating  # noqa: E402
-from core.generation.fast_lstm import empty, product  # noqa: E402
-from core.generation.fast_step import fast_decoder  # noqa: E402
-from core.network import MahlerNet  # noqa: E402
-from core.presets import load_preset  # noqa: E402
+from core.generation.fast.lstm import empty, product  # noqa: E402
+from core.generation.fast.step import fast_decoder  # noqa: E402
+from core.model.network import MahlerNet  # noqa: E402
+from core.training.presets import load_preset  # noqa: E402
 
 ROUNDS = 20
 

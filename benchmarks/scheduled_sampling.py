@@ -27,10 +27,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.batching import PairSet, load_pieces  # noqa: E402
-from core.evaluation import evaluate  # noqa: E402
-from core.presets import load_preset  # noqa: E402
-from core.training import Trainer  # noqa: E402
+from core.model.batching import PairSet, load_pieces  # noqa: E402
+from core.training.evaluation import evaluate  # noqa: E402
+from core.training.presets import load_preset  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 
 def main() -> None:

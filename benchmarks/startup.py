@@ -67,7 +67,7 @@ def stall_child(seconds: float, models: Path | None, collector_untouched: bool =
 
     from app.main_window import MainWindow
     from app.settings import AppSettings
-    from core.selection import BarSelection
+    from core.music.selection import BarSelection
 
     app = QApplication.instance() or QApplication([])
     collections = _CollectionTimes()

@@ -22,11 +22,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.batching import PairSet  # noqa: E402
-from core.network import MahlerNet  # noqa: E402
-from core.presets import load_preset  # noqa: E402
+from core.model.batching import PairSet  # noqa: E402
+from core.model.network import MahlerNet  # noqa: E402
+from core.training.presets import load_preset  # noqa: E402
 from core.representation.events import N_INSTRUMENTS, N_PITCHES, EncodedPiece, EventArrays  # noqa: E402
-from core.training import make_optimizer, mixed_precision_type, train_step  # noqa: E402
+from core.training.trainer import make_optimizer, mixed_precision_type, train_step  # noqa: E402
 
 CORPUS_BARS = 35_629  # the preprocessed build_corpus.py corpus: 387,625 events, 10.9 per bar, at most 75
 CORPUS_EVENTS_PER_BAR = 10.9

@@ -50,7 +50,7 @@ def main() -> int:
                         help="import torch first, as the app's model search has done by the time the window opens")
     args = parser.parse_args()
     if args.torch_loaded:
-        import core.checkpoints  # noqa: F401 - torch and the network
+        import core.model.checkpoints  # noqa: F401 - torch and the network
 
     import os
 
@@ -63,7 +63,7 @@ def main() -> int:
     from app.training.controller import TrainingChoice
     from app.training.window import TrainingWindow
     from app.training.worker import StepPoint
-    from core.midi_io import write_midi
+    from core.midi.files import write_midi
     from tests.core.tiny_training import tune
 
     app = QApplication([sys.argv[0]])

@@ -26,11 +26,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.batching import dataset_summary  # noqa: E402
-from core.checkpoints import load_model, save_model  # noqa: E402
+from core.model.batching import dataset_summary  # noqa: E402
+from core.model.checkpoints import load_model, save_model  # noqa: E402
 from core.errors import MahlerNetError  # noqa: E402
-from core.evaluation import evaluate_model  # noqa: E402
-from core.midi_io import read_midi  # noqa: E402
+from core.training.evaluation import evaluate_model  # noqa: E402
+from core.midi.files import read_midi  # noqa: E402
 
 CHORD_TONE_GOAL = 0.8
 ONSET_OVERLAP_GOAL = 0.6

@@ -4,7 +4,7 @@
                                         [--train-bars 8000] [--no-card] [--recipe quartile|partial|mix]
                                         [--mix-bars 400]
 
-* the vectors (:mod:`core.attributes`) come from the posterior means of bars of the
+* the vectors (:mod:`core.model.attributes`) come from the posterior means of bars of the
   model's *training* works (its card's ``split``; ``--train-bars`` of them drawn at random, seed 0);
 * the table: ``--test-bars`` bars of its *test* works (less the bars that copy a training bar), each
   decoded from its own code and from its code plus ``--amount`` times each vector
@@ -35,13 +35,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.batching import PairSet, load_pieces  # noqa: E402
-from core.checkpoints import load_model, save_model  # noqa: E402
+from core.model.batching import PairSet, load_pieces  # noqa: E402
+from core.model.checkpoints import load_model, save_model  # noqa: E402
 from core.errors import MahlerNetError  # noqa: E402
-from core.evaluation import evaluation_ids  # noqa: E402
+from core.training.evaluation import evaluation_ids  # noqa: E402
 from core.generation.attribute_study import RECIPES, compute_vectors, measure, usable_ids  # noqa: E402
-from core.attributes import DESCRIPTIONS, vectors_path  # noqa: E402
-from core.training import TrainingConfig  # noqa: E402
+from core.model.attributes import DESCRIPTIONS, vectors_path  # noqa: E402
+from core.training.trainer import TrainingConfig  # noqa: E402
 
 
 RECIPE_TEXT = {

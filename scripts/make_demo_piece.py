@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.midi_io import read_midi, write_midi  # noqa: E402
+from core.midi.files import read_midi, write_midi  # noqa: E402
 
 DEFAULT_TITLE = "Liliʻuokalani: Aloha ʻOe"
 

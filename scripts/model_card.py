@@ -42,14 +42,14 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.batching import dataset_summary  # noqa: E402
-from core.checkpoints import load_model, save_model  # noqa: E402
+from core.model.batching import dataset_summary  # noqa: E402
+from core.model.checkpoints import load_model, save_model  # noqa: E402
 from core.errors import MahlerNetError  # noqa: E402
-from core.evaluation import evaluate_model  # noqa: E402
+from core.training.evaluation import evaluate_model  # noqa: E402
 from core.generation import Controls, continue_piece, interpolate  # noqa: E402
-from core.midi_io import read_midi  # noqa: E402
+from core.midi.files import read_midi  # noqa: E402
 from core.representation.events import EventArrays  # noqa: E402
-from core.score import Score  # noqa: E402
+from core.music.score import Score  # noqa: E402
 
 DENSE_EVENTS = 20  # a dense bar (piano textures): issue #21 measured them apart
 ORIGINAL_FREE_RUNNING_PITCH = 0.4587  # the original's interpolation model on MUSEDATA (paper, Table 2)

@@ -11,7 +11,7 @@
 #   DEVICE=cuda                         the GPU (cuda, cuda:1, ...)
 #   NPROC=1                             processes; more than 1 trains data-parallel, one GPU each
 # Mixed precision (bfloat16 where the GPU has it, else float16 with loss scaling) and progress read
-# from the GPU every 50 steps come with a CUDA device (core/training.py). The speed printed is the
+# from the GPU every 50 steps come with a CUDA device (core/training/trainer.py). The speed printed is the
 # mean events/s of the training passes of the epochs (records.json), validation left out.
 set -euo pipefail
 

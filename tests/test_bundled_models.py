@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from core import checkpoints
+from core.model import checkpoints
 from core.cli import main as cli
 from core.generation import Controls, continue_piece, default_model_path, load_for
-from core.midi_io import read_midi, write_midi
+from core.midi.files import read_midi, write_midi
 from core.representation.instruments import MAHLERNET, POP_DRUMS
 from tests.core.tiny_training import groove
 

@@ -43,7 +43,7 @@ from app.panels.requests import ArrangeRequest
 from app.panels.widgets import ModelPicker, ProgressRow, TemperatureSliders, hbox
 from core.errors import MahlerNetError
 from core.harmony.labels import parse_progression
-from core.selection import BarSelection
+from core.music.selection import BarSelection
 
 MAX_SEED = 2**31 - 1
 ARRANGER = "classical-arranger"  # the bundled chord-conditioned model

@@ -2,7 +2,7 @@
 
 :class:`CandidateBox` is the "Variations" box of the Continue and Arrange panels: the list of
 variations, how Keep puts the chosen one into the piece (``insert``, ``replace`` or ``take``,
-:mod:`core.keep`), Audition, Keep, Discard, a grip to drag it out as a MIDI file and the Humanize
+:mod:`core.music.keep`), Audition, Keep, Discard, a grip to drag it out as a MIDI file and the Humanize
 amount. It emits what the composer asks for; the generation integration (:mod:`app.generation`)
 does it and calls back ``show_candidates`` / ``clear_candidates``.
 """
@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QListWidget, QP
 from app.panels.steering import HumanizeBox
 from app.panels.widgets import DragHandle, hbox
 
-# How Keep puts the chosen variation into the piece (core.keep), as the composer reads it.
+# How Keep puts the chosen variation into the piece (core.music.keep), as the composer reads it.
 KEEP_CHOICES = (
     ("insert", "Insert (push later bars on)"),
     ("replace", "Replace the bars after the seed"),
@@ -75,7 +75,7 @@ class CandidateBox(QGroupBox):
         self.clear_candidates()
 
     def keep_mode(self) -> str:
-        """``insert``, ``replace`` or ``take`` (core.keep's modes)."""
+        """``insert``, ``replace`` or ``take`` (core.music.keep's modes)."""
         return str(self.keep_as.currentData())
 
     def show_candidates(self, labels: Sequence[str], chosen: int = 0) -> None:

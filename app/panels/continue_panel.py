@@ -8,7 +8,7 @@ integration (see :mod:`app.generation`):
 * ``candidate_selected(index)``: a variation was picked in the list (show it as ghosts);
 * ``audition_requested(index)``, ``keep_requested(index)``, ``discard_requested()``;
 * ``keep_mode_changed(mode)``: how Keep puts a variation in (``insert``, ``replace`` or ``take``,
-  :mod:`core.keep`), so the preview can show it that way;
+  :mod:`core.music.keep`), so the preview can show it that way;
 * ``model_changed(name)``.
 
 Methods the integration calls back: ``set_busy``, ``set_progress``, ``set_status``,
@@ -44,7 +44,7 @@ from app.panels.instruments import AllowedInstruments
 from app.panels.requests import ContinueRequest
 from app.panels.steering import AttributeSliders
 from app.panels.widgets import ModelPicker, ProgressRow, TemperatureSliders, hbox
-from core.selection import BarSelection
+from core.music.selection import BarSelection
 
 MAX_SEED = 2**31 - 1
 # How each new bar's latent code is chosen (core.generation.latent), as the composer reads it.
@@ -279,7 +279,7 @@ class ContinuePanel(QWidget):
         return self.progress.status.text()
 
     def keep_mode(self) -> str:
-        """``insert``, ``replace`` or ``take`` (core.keep's modes)."""
+        """``insert``, ``replace`` or ``take`` (core.music.keep's modes)."""
         return self.candidate_box.keep_mode()
 
     def model_hears_silent_tracks(self) -> bool:

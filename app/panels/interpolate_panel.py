@@ -40,7 +40,7 @@ from app import theme
 from app.panels.requests import InterpolateRequest
 from app.panels.steering import AttributeSliders, HumanizeBox
 from app.panels.widgets import DragHandle, ModelPicker, ProgressRow, hbox
-from core.selection import BarSelection
+from core.music.selection import BarSelection
 
 MAX_SEED = 2**31 - 1
 KEYBOARD_SETTLE_MS = 350

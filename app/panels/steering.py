@@ -3,7 +3,7 @@
 * :class:`AttributeSliders`: one slider per attribute vector of the model (note density, register,
   polyphony, rhythmic busyness, stepwise motion, note length), from -3 to +3 vector lengths, and a
   Reset. Their amounts travel in the panel's request; the job adds the vectors to the latent codes
-  (:mod:`core.attributes`).
+  (:mod:`core.model.attributes`).
 * :class:`HumanizeBox`: how much expressive timing and dynamics auditions and dragged-out MIDI files
   get (0% = as written; :mod:`core.audio.humanize`). Only the new bars are humanized: the composer's
   own bars play as written.
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QSpinBox, QVBoxLayout, QWidget
 
 from app import theme
 from app.panels.widgets import SliderGrid, SliderRow
-from core.attributes import ATTRIBUTES, DESCRIPTIONS
+from core.model.attributes import ATTRIBUTES, DESCRIPTIONS
 
 STEPS_PER_UNIT = 10  # slider steps per vector length
 MAX_AMOUNT = 3.0

@@ -2,7 +2,7 @@
 
 Colour, mute, solo and visibility are view state (``states_changed``); renaming a track and changing
 its instrument change the music and are undoable (``rename_requested``, ``program_requested``, which
-the window turns into ``core.edits.set_track`` on the document).
+the window turns into ``core.music.edits.set_track`` on the document).
 
 Every edit of the piece calls :meth:`TrackList.set_tracks`; it updates the rows in place and touches
 only the rows of tracks that changed (a note edit changes one track's note count), so an edit does
@@ -31,12 +31,12 @@ from PySide6.QtWidgets import (
 from app import theme
 from app.track_state import TrackState, changed
 from app.words import count
-from core.score import Score, Track
+from core.music.score import Score, Track
 
 
 def instrument_text(track: Track) -> str:
     """General MIDI name of the track's instrument ("Drums" on channel 10)."""
-    from core.gm import instrument_name
+    from core.music.gm import instrument_name
 
     return instrument_name(track.program, track.channel)
 
@@ -134,7 +134,7 @@ class TrackRow(QWidget):
             self.owner.rename_requested.emit(self.index, name.strip())
 
     def _menu(self, where) -> None:
-        from core.gm import PROGRAM_NAMES, family_name
+        from core.music.gm import PROGRAM_NAMES, family_name
 
         menu = QMenu(self)
         menu.addAction("Rename…", self._rename)

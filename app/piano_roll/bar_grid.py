@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.score import Score
+from core.music.score import Score
 
 EXTRA_BARS = 64  # empty bars shown after the music
 

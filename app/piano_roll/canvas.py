@@ -18,8 +18,8 @@ from app.piano_roll.editor import near_right_end
 from app.piano_roll.note_painter import FrameStats, GhostLayer, TrackLayer, note_rects, note_space_transform, paint_tracks
 from app.piano_roll.selection_layer import SelectionLayer, paint_band
 from app.piano_roll.viewport import Viewport
-from core.score import Note
-from core.selection import BarRange, BarSelection
+from core.music.score import Note
+from core.music.selection import BarRange, BarSelection
 
 BLACK_KEYS = {1, 3, 6, 8, 10}
 WHEEL_ZOOM_STEP = 1.2  # one wheel notch zooms by this factor

@@ -21,7 +21,7 @@ from app.workers import Task
 from core.errors import MahlerNetError
 from core.harmony.labels import Chord, parse_chord
 from core.harmony.recogniser import ChordSpan, recognise_chords
-from core.score import Score
+from core.music.score import Score
 
 LANE_HEIGHT = 18
 ERROR_COLOUR = "#e06c6c"

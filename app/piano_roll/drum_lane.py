@@ -22,10 +22,10 @@ from PySide6.QtWidgets import QWidget
 
 from app import theme
 from app.piano_roll.selection_layer import SELECTED_FILL
-from core import edits
-from core.gm import drum_name
-from core.score import Note
-from core.selection import NoteSelection
+from core.music import edits
+from core.music.gm import drum_name
+from core.music.score import Note
+from core.music.selection import NoteSelection
 
 if TYPE_CHECKING:
     from app.piano_roll.view import PianoRoll

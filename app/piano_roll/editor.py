@@ -1,6 +1,6 @@
 """Editing notes in the piano roll: the tools, the grid, the note selection and every note edit.
 
-The :class:`NoteEditor` turns mouse gestures and commands into :class:`core.edits.NoteEdit` plans and
+The :class:`NoteEditor` turns mouse gestures and commands into :class:`core.music.edits.NoteEdit` plans and
 emits them (``edit_requested(edit, text)``); it never changes the piece itself. Whoever owns the
 document applies them as one undo step each (:mod:`app.note_editing`) and hands the new piece back
 to the roll. While a gesture goes on, only a preview is drawn: the dragged notes are lifted out of
@@ -25,12 +25,12 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QMouseEvent
 
 from app.actions import NOTE_ACTION_SPECS, make_action
-from core import edits
-from core.edits import Clip, NoteEdit
+from core.music import edits
+from core.music.edits import Clip, NoteEdit
 from core.errors import EditError
-from core.grid import GRIDS, Grid
-from core.score import Note, Score
-from core.selection import NoteSelection
+from core.music.grid import GRIDS, Grid
+from core.music.score import Note, Score
+from core.music.selection import NoteSelection
 
 if TYPE_CHECKING:
     from app.piano_roll.view import PianoRoll

@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLayout, QSizePoli
 
 from app import theme
 from app.piano_roll.editor import GRID_NAMES, NoteEditor
-from core.gm import instrument_name
-from core.grid import Grid
-from core.score import Score
-from core.selection import NoteSelection
+from core.music.gm import instrument_name
+from core.music.grid import Grid
+from core.music.score import Score
+from core.music.selection import NoteSelection
 
 HEADER_HEIGHT = 30
 

@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 import numpy as np
 
-from core.score import Note
+from core.music.score import Note
 
 
 @dataclass(frozen=True)

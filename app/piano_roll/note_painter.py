@@ -39,7 +39,7 @@ from operator import itemgetter
 
 from app.piano_roll.note_index import NoteIndex, sorted_by_start, splice_list, splice_rows
 from app.piano_roll.viewport import Viewport
-from core.score import Note, Track
+from core.music.score import Note, Track
 
 VELOCITY_BANDS = 8
 ROW_GAP = 0.07  # fraction of a row left empty above and below a note

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from app import theme
 from app.piano_roll.bar_grid import BarGrid, thinning_step
 from app.piano_roll.viewport import Viewport
-from core.selection import BarRange, BarSelection
+from core.music.selection import BarRange, BarSelection
 
 RULER_HEIGHT = 40
 NUMBERS_HEIGHT = 20

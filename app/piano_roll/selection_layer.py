@@ -15,7 +15,7 @@ from app import theme
 from app.piano_roll.note_index import NoteIndex
 from app.piano_roll.note_painter import ROW_GAP, note_space_transform
 from app.piano_roll.viewport import Viewport
-from core.selection import NoteSelection
+from core.music.selection import NoteSelection
 
 SELECTED_FILL = "#fff3dc"
 

@@ -17,9 +17,9 @@ from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter
 from PySide6.QtWidgets import QWidget
 
 from app import theme
-from core import edits
-from core.score import Note
-from core.selection import NoteSelection
+from core.music import edits
+from core.music.score import Note
+from core.music.selection import NoteSelection
 
 if TYPE_CHECKING:
     from app.piano_roll.view import PianoRoll

@@ -46,9 +46,9 @@ from app.piano_roll.ruler import BarRuler, MimeProvider
 from app.piano_roll.selection_layer import SelectionLayer
 from app.piano_roll.velocity_lane import VelocityLane
 from app.piano_roll.viewport import HIGHEST_PITCH, MAX_PX_PER_TICK, MIN_PX_PER_TICK, Viewport
-from core.edits import NoteChange
-from core.score import Note, Score
-from core.selection import BarSelection, NoteSelection
+from core.music.edits import NoteChange
+from core.music.score import Note, Score
+from core.music.selection import BarSelection, NoteSelection
 
 PITCH_SCROLL_UNITS = 8  # scroll bar steps per semitone
 EMPTY_TEXT = "Open a MIDI file (Ctrl+O) or drop one here"

@@ -6,5 +6,5 @@ the background), :mod:`~app.training.worker` (the training thread and its signal
 :mod:`~app.training.curves` (live pyqtgraph curves), :mod:`~app.training.run_list` (the composer's
 runs: resume, rename, delete), :mod:`~app.training.paths` (the data folder) and
 :mod:`~app.training.launcher` (the main window's handle: open, refresh the pickers, close cleanly).
-The work itself is ``core``'s: :mod:`core.preprocess`, :mod:`core.runs` and :mod:`core.training`.
+The work itself is ``core``'s: :mod:`core.preprocess`, :mod:`core.training.runs` and :mod:`core.training.trainer`.
 """

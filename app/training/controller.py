@@ -6,7 +6,7 @@ run in progress) and does the work in the background: preparing runs ``core.prep
 and looks for the models a run may be fine-tuned from. Its signals arrive in the GUI thread.
 
 Runs go to ``<data folder>/runs/NAME`` and prepared music to ``<data folder>/datasets/``
-(:mod:`core.runs`), so that a finished run is a model the pickers and ``mahlernet models`` list.
+(:mod:`core.training.runs`), so that a finished run is a model the pickers and ``mahlernet models`` list.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from PySide6.QtCore import QObject, Signal
 
 from app.training.worker import Outcome, TrainingRequest, TrainingThread
 from app.workers import CancelledFn, ProgressFn, Task
-from core import runs
+from core.training import runs
 from core.errors import MahlerNetError
 from core.preprocess.summary import DatasetReport
-from core.runs import RunSummary
+from core.training.runs import RunSummary
 
 KINDS = ("continuation", "interpolation")
 DEVICES = {"auto": "auto", "cpu": "cpu", "gpu": "cuda"}
@@ -81,9 +81,9 @@ def find_setup(
     preload_torch_libraries()
     import torch
 
-    import core.runs  # noqa: F401 - what a run imports, imported now rather than when Train is pressed
-    import core.training  # noqa: F401
-    from core.checkpoints import PROJECT_MODELS, default_model_folders, find_models
+    import core.training.runs  # noqa: F401 - what a run imports, imported now rather than when Train is pressed
+    import core.training.trainer  # noqa: F401
+    from core.model.checkpoints import PROJECT_MODELS, default_model_folders, find_models
 
     progress(0.5, "warming up the optimizer")
     # Building the first optimizer imports torch._dynamo (about 1.5 s of Python holding the interpreter

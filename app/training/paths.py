@@ -1,7 +1,7 @@
 """Where the Training window keeps runs and prepared music: the user's data folder.
 
 ``$MAHLERNET_DATA`` when set (tests, portable installs), else ``MahlerNet Studio`` in Qt's standard
-data location (``QStandardPaths.GenericDataLocation``). :func:`core.checkpoints.user_data_folder`
+data location (``QStandardPaths.GenericDataLocation``). :func:`core.model.checkpoints.user_data_folder`
 follows the same rule on every platform, so the models trained here are the ones ``mahlernet models``
 lists and the pickers find; a test checks that the two agree.
 """

@@ -1,8 +1,8 @@
 """The composer's runs (their models) in a table, with Resume, Rename and Delete.
 
-A row per run folder of the data folder (:func:`core.runs.list_runs`, which reads no weights and
+A row per run folder of the data folder (:func:`core.training.runs.list_runs`, which reads no weights and
 needs no torch): name, kind, status, epochs, best validation loss, pitch accuracy. Rename and delete
-go through :mod:`core.runs`; the run being trained is neither renamed nor deleted. :meth:`rename`
+go through :mod:`core.training.runs`; the run being trained is neither renamed nor deleted. :meth:`rename`
 and :meth:`delete` do the work without dialogs (tests call them); the buttons ask first.
 """
 
@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import runs
+from core.training import runs
 from core.errors import MahlerNetError
-from core.runs import RunSummary
+from core.training.runs import RunSummary
 
 COLUMNS = ("Name", "Kind", "Status", "Epochs", "Val loss", "Pitch acc.")
 

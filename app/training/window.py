@@ -36,9 +36,9 @@ from app.training.form import ChoiceSection, MusicSection
 from app.training.paths import data_folder as default_data_folder
 from app.training.run_list import RunList
 from app.training.worker import Snapshot, StepPoint, TrainingRequest
-from core import runs
+from core.training import runs
 from core.preprocess.summary import DatasetReport
-from core.runs import RunSummary
+from core.training.runs import RunSummary
 
 TITLE = "Train on Your Music — MahlerNet Studio"
 ENDINGS = {

@@ -1,7 +1,7 @@
 """A training run in a thread of its own, heard through Qt signals.
 
-:class:`TrainingThread` builds the :class:`core.training.Trainer` with :func:`core.runs.start_run` or
-:func:`core.runs.resume_run` (the same set-up as ``mahlernet train``) and runs ``fit()``; torch works
+:class:`TrainingThread` builds the :class:`core.training.trainer.Trainer` with :func:`core.training.runs.start_run` or
+:func:`core.training.runs.resume_run` (the same set-up as ``mahlernet train``) and runs ``fit()``; torch works
 in that thread only. The trainer's callbacks become signals, delivered queued to the GUI thread:
 step points are gathered and sent at most every :data:`SIGNAL_INTERVAL_S`, so a fast loop cannot flood
 the event queue, while epochs, saves and the end are sent at once.
@@ -34,7 +34,7 @@ from core.errors import MahlerNetError
 log = logging.getLogger(__name__)
 
 SIGNAL_INTERVAL_S = 0.2
-NO, AFTER_EPOCH, NOW = 0, 1, 2  # the values of core.training.Stop, without importing torch here
+NO, AFTER_EPOCH, NOW = 0, 1, 2  # the values of core.training.trainer.Stop, without importing torch here
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ class TrainingThread(QThread):
                 torch.cuda.empty_cache()
 
     def _build(self) -> Any:
-        from core.runs import resume_run, start_run
+        from core.training.runs import resume_run, start_run
 
         request = self.request
         if request.resume:
@@ -236,7 +236,7 @@ class TrainingThread(QThread):
     def _batch_metrics(self, progress: Any) -> dict[str, float]:
         """The step's own metrics, not the epoch's running means (which jump when an epoch starts):
         the difference of the trainer's running sums before and after the step, and its batch loss."""
-        from core.objective import Totals
+        from core.model.objective import Totals
 
         trainer = self._trainer
         sums = trainer.state.get("totals") if trainer is not None else None

@@ -42,7 +42,7 @@ from fractions import Fraction
 import numpy as np
 
 from core.errors import AudioError
-from core.score import Note, Score
+from core.music.score import Note, Score
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Callable, Iterator
 from core.audio.clock import Clock, MonotonicClock
 from core.audio.sinks import Sink, dispatch
 from core.audio.timeline import Kind, TimedEvent, bar_range, iter_timed_events, range_seconds
-from core.score import Score
+from core.music.score import Score
 
 LOG = logging.getLogger("core.audio.player")
 

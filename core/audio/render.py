@@ -19,7 +19,7 @@ from core.audio.synth import DEFAULT_GAIN, SAMPLE_RATE, Synth
 from core.audio.sinks import dispatch
 from core.audio.timeline import bar_range, iter_timed_events
 from core.errors import AudioError, Cancelled
-from core.score import Score
+from core.music.score import Score
 
 DEFAULT_TAIL_SECONDS = 1.5
 _BLOCK_FRAMES = 16384  # rendering step between progress reports and cancel checks

@@ -21,7 +21,7 @@ from core.audio import _fluid
 from core.audio._native_logs import quiet_native_libraries
 from core.audio.soundfont import find_soundfont
 from core.errors import AudioError
-from core.score import DRUM_CHANNEL
+from core.music.score import DRUM_CHANNEL
 
 SAMPLE_RATE = 44100
 DEFAULT_GAIN = 0.5

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from enum import IntEnum
 from typing import NamedTuple
 
-from core.score import Score, Track
+from core.music.score import Score, Track
 
 
 class Kind(IntEnum):

@@ -51,13 +51,13 @@ def _meter(text: str | None) -> tuple[int, int] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.checkpoints import load_model, resolve_model  # noqa: PLC0415
+    from core.model.checkpoints import load_model, resolve_model  # noqa: PLC0415
     from core.cli.generate import _instruments, _write, variation_path  # noqa: PLC0415
     from core.errors import GenerationError  # noqa: PLC0415
     from core.generation.arrange import arrange, chord_tone_share, texture_overlap  # noqa: PLC0415
     from core.generation.controls import Controls, Temperatures  # noqa: PLC0415
     from core.harmony.labels import parse_progression  # noqa: PLC0415
-    from core.midi_io import read_midi  # noqa: PLC0415
+    from core.midi.files import read_midi  # noqa: PLC0415
 
     chords = parse_progression(args.chords)
     meter = _meter(args.meter)

@@ -51,7 +51,7 @@ def _read_range(args: argparse.Namespace):
     """The Score and the tick range the bar options select (AudioError for bars that do not exist)."""
     from core.audio.timeline import bar_range  # noqa: PLC0415 - keep `mahlernet --help` fast
     from core.errors import AudioError  # noqa: PLC0415
-    from core.midi_io import read_midi  # noqa: PLC0415
+    from core.midi.files import read_midi  # noqa: PLC0415
 
     score = read_midi(args.file)
     if not 0.0 <= args.humanize <= 1.0:

@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core.harmony.recogniser import recognise_chords
-    from core.midi_io import read_midi
+    from core.midi.files import read_midi
 
     spans = recognise_chords(read_midi(args.file), args.resolution)
     if args.json:

@@ -31,9 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from core.checkpoints import load_model, resolve_model  # noqa: PLC0415 - keep `mahlernet --help` fast
-    from core.evaluation import evaluate_model  # noqa: PLC0415
-    from core.training import select_device  # noqa: PLC0415
+    from core.model.checkpoints import load_model, resolve_model  # noqa: PLC0415 - keep `mahlernet --help` fast
+    from core.training.evaluation import evaluate_model  # noqa: PLC0415
+    from core.training.trainer import select_device  # noqa: PLC0415
 
     path = resolve_model(args.model)
     model, card = load_model(path)

@@ -15,7 +15,7 @@ generate --bars N --out OUT [--meter 3/4] [--tempo 90] [--instruments LIST] [--v
 
 ``--attribute NAME=AMOUNT`` (continue, interpolate, generate; repeatable) adds AMOUNT times the model's
 attribute vector NAME to the latent codes (``density=+1.5``; names: density, register, polyphony,
-busyness, stepwise, duration; see :mod:`core.attributes`).
+busyness, stepwise, duration; see :mod:`core.model.attributes`).
 
 Bars are numbered from 1. Without ``--model`` the bundled model for the job is used (continuation for
 continue and reconstruct, interpolation for interpolate).
@@ -121,7 +121,7 @@ def _with_attributes(controls, args: argparse.Namespace, kind: str):  # type: ig
     """``controls`` with the latent shift of ``--attribute`` (the vectors beside the model file)."""
     import dataclasses  # noqa: PLC0415
 
-    from core.attributes import latent_shift, load_for_model, parse_amounts  # noqa: PLC0415
+    from core.model.attributes import latent_shift, load_for_model, parse_amounts  # noqa: PLC0415
     from core.generation.models import model_path_for  # noqa: PLC0415
 
     amounts = parse_amounts(args.attribute)
@@ -164,7 +164,7 @@ def _prepare(args: argparse.Namespace, kind: str):  # type: ignore[no-untyped-de
     import torch  # noqa: PLC0415
 
     from core.generation import load_for  # noqa: PLC0415
-    from core.midi_io import read_midi  # noqa: PLC0415
+    from core.midi.files import read_midi  # noqa: PLC0415
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -174,7 +174,7 @@ def _prepare(args: argparse.Namespace, kind: str):  # type: ignore[no-untyped-de
 
 
 def _write(score, path: Path) -> None:  # type: ignore[no-untyped-def]
-    from core.midi_io import write_midi  # noqa: PLC0415
+    from core.midi.files import write_midi  # noqa: PLC0415
 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_midi(score, path)
@@ -245,7 +245,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
 
 def _check_attributes(args: argparse.Namespace) -> None:
     """Unknown attribute names and bad amounts fail before any file or model is read."""
-    from core.attributes import parse_amounts  # noqa: PLC0415
+    from core.model.attributes import parse_amounts  # noqa: PLC0415
 
     parse_amounts(args.attribute)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.gm import instrument_name, note_name
-from core.score import Score
+from core.music.gm import instrument_name, note_name
+from core.music.score import Score
 
 MAX_CHANGES_SHOWN = 40  # per map; a rubato file can hold thousands of tempo changes
 
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.midi_io import read_midi
+    from core.midi.files import read_midi
 
     score = read_midi(args.file)
     print(describe(score, args.file.name))

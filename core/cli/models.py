@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from core.checkpoints import load_model, resolve_model, save_model  # noqa: PLC0415
+    from core.model.checkpoints import load_model, resolve_model, save_model  # noqa: PLC0415
     from core.errors import CheckpointError  # noqa: PLC0415
 
     if args.out.suffix != ".safetensors":
@@ -38,7 +38,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_models(args: argparse.Namespace) -> int:
-    from core.checkpoints import default_model_folders, find_models  # noqa: PLC0415
+    from core.model.checkpoints import default_model_folders, find_models  # noqa: PLC0415
 
     folders = default_model_folders() + list(args.folder or [])
     models = find_models(folders)

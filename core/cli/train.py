@@ -6,7 +6,7 @@ train DATASET RUN_DIR --preset NAME [--size small|full] [--epochs N] [--device D
 The first Ctrl-C finishes the epoch (validation and checkpoint included) and stops; a second one
 stops at once, keeping the last checkpoint. ``--resume`` continues the run in RUN_DIR exactly.
 
-Data-parallel training (:mod:`core.distributed`): ``--nproc N`` runs the command again under
+Data-parallel training (:mod:`core.training.distributed`): ``--nproc N`` runs the command again under
 ``torchrun`` on N processes of this machine (with ``--nnodes``, on several machines); started by
 ``torchrun`` directly (``torchrun --nproc-per-node N -m core.cli.main train ...``) it joins the
 process group that ``torchrun`` set up. Process 0 prints the progress and writes the run folder.
@@ -56,7 +56,7 @@ def _forwarded(args: argparse.Namespace) -> list[str]:
 
 def launch(args: argparse.Namespace) -> int:
     """Run this command on ``--nproc`` processes under ``torchrun``; its exit status."""
-    from core.distributed import launch_command  # noqa: PLC0415
+    from core.training.distributed import launch_command  # noqa: PLC0415
 
     command = launch_command(_forwarded(args), args.nproc, args.nnodes, args.node_rank, args.rdzv_endpoint)
     # Ctrl-C reaches torchrun too, which stops every process at once (their last checkpoint is

@@ -43,9 +43,9 @@ from core.generation.sampler import Sampler, make_streams
 from core.harmony.conditioning import slots_of
 from core.harmony.labels import Chord
 from core.harmony.templates import VOCABULARY, chord_tones
-from core.network import MahlerNet
+from core.model.network import MahlerNet
 from core.representation.events import EventArrays
-from core.score import DEFAULT_TEMPO, Score, TempoChange, TimeSignature
+from core.music.score import DEFAULT_TEMPO, Score, TempoChange, TimeSignature
 
 MAX_CHORDS = 256
 TICKS_PER_QUARTER = 480

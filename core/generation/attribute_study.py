@@ -1,6 +1,6 @@
 """Compute a model's attribute vectors from a dataset and measure what each one does.
 
-* :func:`compute_vectors`: MusicVAE's recipe (see :mod:`core.attributes`): the posterior
+* :func:`compute_vectors`: MusicVAE's recipe (see :mod:`core.model.attributes`): the posterior
   means of the training works' bars, the mean code of each attribute's top quartile minus that of its
   bottom quartile (quartiles by rank, ties broken at random with a fixed seed, so a share that many
   bars have at 0 or 1 still splits into quarters).
@@ -30,14 +30,14 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from core.batching import PairSet
+from core.model.batching import PairSet
 from core.errors import GenerationError
-from core.attributes import ATTRIBUTES, AttributeVectors, bar_attributes
+from core.model.attributes import ATTRIBUTES, AttributeVectors, bar_attributes
 from core.generation.bars import BarPlan, Carry
 from core.generation.controls import Controls
 from core.generation.engine import evaluating
 from core.generation.sampler import Sampler, make_streams
-from core.network import MahlerNet
+from core.model.network import MahlerNet
 from core.representation.events import EventArrays
 
 Progress = Callable[[str], None]

@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from core.batching import EventBatch
+from core.model.batching import EventBatch
 from core.errors import GenerationError, UnsupportedMeterError
 from core.representation.events import N_INSTRUMENTS, N_PITCHES, EventArrays
 from core.representation.meters import WORKING_DIVISOR, Meter, meter_for

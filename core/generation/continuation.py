@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
-from core import edits
+from core.music import edits
 from core.errors import GenerationError
 from core.generation.bars import MAX_EVENTS, Carry
 from core.generation.controls import Controls
@@ -52,9 +52,9 @@ from core.generation.history import BarPart, PieceBars, piece_bars
 from core.generation.latent import decode_bar, shifted
 from core.generation.placement import GhostNote, Placed, TrackMap, place, tempo_map
 from core.generation.sampler import Sampler, make_streams
-from core.network import MahlerNet
+from core.model.network import MahlerNet
 from core.representation.events import EventArrays
-from core.score import Score
+from core.music.score import Score
 
 MAX_BARS = 256
 MAX_VARIATIONS = 64

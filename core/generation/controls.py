@@ -19,7 +19,7 @@ most in line with its context (the smallest KL from the decoded bar's posterior 
 
 *Latent shift*: an offset added to every new bar's code z (the seed's encoded code, a prior draw, both
 ends of an interpolation): the sum of the composer's attribute vectors times their amounts
-(:mod:`core.attributes`). None = no shift.
+(:mod:`core.model.attributes`). None = no shift.
 
 *Allowed instruments* restrict the instrument classes that may be sampled (the composer asks for
 strings only, say). For a continuation, ``None`` means the instruments heard in the seed and context

@@ -8,7 +8,7 @@ choice. :func:`dropped_drums_note` gives the one line that says so.
 from __future__ import annotations
 
 from core.representation.instruments import InstrumentTable
-from core.score import Score
+from core.music.score import Score
 
 
 def drum_notes_in(score: Score, first_bar: int, last_bar: int) -> int:

@@ -5,14 +5,14 @@ A *line* is the run of encoded bars before the bar being decoded, oldest first, 
 whether it opens a stretch of music (the start of the piece or of a chunk). The context of the next
 bar is the last ``K`` bars of the line (``K`` = the model's ``context_bars``), never reaching back past
 an opening bar; where fewer than ``K`` bars are left, the START token goes first, exactly as training
-pairs are made (:mod:`core.batching`). An empty line is the START context alone: the opening of a piece.
+pairs are made (:mod:`core.model.batching`). An empty line is the START context alone: the opening of a piece.
 
 Speed: generation runs on one CPU thread, torch's and NumPy's BLAS alike (:func:`evaluating`). It
 multiplies matrices of a few rows, where splitting the work across threads gains nothing, and where
 other programs (the GUI, the audio, other jobs) keep the other cores busy, torch's worker threads
 wait for each other: on the 2-core machine busy with other jobs (load ~3), torch's default of two
 threads made continuing 8 bars take 1.2 s (median; 264 ms at best) against ~130 ms on one. NumPy's
-BLAS (OpenBLAS, which runs the one-row products, :mod:`core.generation.fast_lstm`) would spin a
+BLAS (OpenBLAS, which runs the one-row products, :mod:`core.generation.fast.lstm`) would spin a
 second thread too, for twice the CPU: 152 instead of 131 ms. ``threadpoolctl`` reaches that BLAS
 whichever library NumPy was built with. Figures: ``benchmarks/generate.py``, in ``benchmarks/README.md``.
 """
@@ -29,9 +29,9 @@ from threadpoolctl import ThreadpoolController
 
 from core.errors import Cancelled, GenerationError
 from core.generation.bars import event_batch
-from core.generation.fast_encoder import fast_encoder
+from core.generation.fast.encoder import fast_encoder
 from core.generation.sampler import Streams
-from core.network import MahlerNet
+from core.model.network import MahlerNet
 from core.representation.events import EventArrays
 
 Progress = Callable[[int, int], None]

@@ -28,7 +28,7 @@ from core.preprocess.encode import encode_score
 from core.preprocess.report import EncodeOptions
 from core.representation.instruments import MAHLERNET, InstrumentTable
 from core.representation.events import EncodedPiece, EventArrays
-from core.score import Score
+from core.music.score import Score
 
 CARRY_BARS = 6  # encoded bars looked back to find notes still sounding at a barline
 

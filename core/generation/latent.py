@@ -24,8 +24,8 @@ from core.generation.bars import BarPlan, Carry
 from core.generation.controls import Controls
 from core.generation.engine import encode_bars, standard_normal
 from core.generation.sampler import DecodedBars, Sampler, Streams
-from core.network import MahlerNet
-from core.objective import kl_divergence
+from core.model.network import MahlerNet
+from core.model.objective import kl_divergence
 
 
 def shifted(z: torch.Tensor, controls: Controls) -> torch.Tensor:

@@ -3,16 +3,16 @@
 Continue and reconstruct want a *continuation* model (context on); interpolate wants an *interpolation*
 model (context off). The bundled ``classical-<kind>`` model is preferred, then any other model of that
 kind in the bundled folder, then the user's own models of that kind (see
-:func:`core.checkpoints.find_models`). Without one, :class:`ModelNotFoundError` says so in one line.
+:func:`core.model.checkpoints.find_models`). Without one, :class:`ModelNotFoundError` says so in one line.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from core.checkpoints import PROJECT_MODELS, default_model_folders, find_models, load_model, resolve_model
+from core.model.checkpoints import PROJECT_MODELS, default_model_folders, find_models, load_model, resolve_model
 from core.errors import ModelNotFoundError
-from core.network import MahlerNet
+from core.model.network import MahlerNet
 
 KINDS = ("continuation", "interpolation")
 

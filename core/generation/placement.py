@@ -6,7 +6,7 @@ play in the bars the composer picked; where several do, such as first and second
 whose pitches lie nearest); a class the piece does not play gets a new track named after the class,
 with the class's output program and a free channel (the drum class of a drum model: channel 10, where
 the piece's drum tracks are its tracks of that class). The fragment's tracks copy the name, program and
-channel of the tracks they join, so :func:`core.edits.insert_bars` and :func:`core.edits.overlay`
+channel of the tracks they join, so :func:`core.music.edits.insert_bars` and :func:`core.music.edits.overlay`
 merge them into those tracks.
 
 Times and velocities come from the representation's own decoder
@@ -28,7 +28,7 @@ from core.generation.history import BarPart
 from core.representation.decode import DEFAULT_VELOCITY, decode_bar
 from core.representation.events import EventArrays
 from core.representation.instruments import MAHLERNET, InstrumentTable
-from core.score import DRUM_CHANNEL, Note, Score, TempoChange, TimeSignature, Track
+from core.music.score import DRUM_CHANNEL, Note, Score, TempoChange, TimeSignature, Track
 
 
 class GhostNote(NamedTuple):

@@ -25,9 +25,9 @@ from core.generation.history import BarPart, piece_bars
 from core.generation.placement import Placed, TrackMap, join, place, tempo_map
 from core.generation.sampler import Sampler, make_streams
 from core.errors import GenerationError
-from core.network import MahlerNet
+from core.model.network import MahlerNet
 from core.representation.events import PROPERTIES, EventArrays
-from core.score import Score
+from core.music.score import Score
 
 COMPARED = PROPERTIES
 

@@ -2,7 +2,7 @@
 
 Each step runs the decoder once and samples offset, duration, pitch, instrument (and velocity) in the
 order of the output chain, each conditioned on the ones before it: the one chain of
-:func:`core.output_chain.run_chain` that training and scheduled sampling run too, here over the fast
+:func:`core.model.output_chain.run_chain` that training and scheduled sampling run too, here over the fast
 decoder's tables or the network itself (:mod:`core.generation.step_decoders`). The onset time
 advances by the sampled offset; the beat is recomputed from it in the bar's own meter. The bar ends,
 as in the original (spec 5.3), when the time passes the barline: that event is dropped, except a
@@ -42,11 +42,11 @@ import torch
 from core.errors import Cancelled
 from core.generation.bars import ACTIVE_WIDTH, MAX_EVENTS, BarPlan, Carry, NotesSounding, pause_fill
 from core.generation.controls import Controls, Temperatures
-from core.generation.fast_lstm import EVENT_COLUMNS, NONE_CLASS
-from core.generation.fast_step import NEG, fast_decoder
+from core.generation.fast.lstm import EVENT_COLUMNS, NONE_CLASS
+from core.generation.fast.step import NEG, fast_decoder
 from core.generation.step_decoders import NetworkSteps, StepDecoder, TableSteps
-from core.network import DecoderState, MahlerNet
-from core.output_chain import run_chain
+from core.model.network import DecoderState, MahlerNet
+from core.model.output_chain import run_chain
 from core.representation.events import N_BEATS, N_INSTRUMENTS, N_PITCHES, PROPERTIES, EventArrays
 from core.representation.vocabulary import CLASS_UNITS_ARRAY, MAX_CLASS_UNITS
 
@@ -91,7 +91,7 @@ class Sampler:
 
     The step loop runs on the CPU whatever the model's device: at batch sizes of 1 to ~10 a step is
     a few small matrix products and a few dozen tiny operations, which the CPU does faster than a
-    round trip to an accelerator. The decoder step (:mod:`fast_step`), the output chain and the
+    round trip to an accelerator. The decoder step (:mod:`core.generation.fast.step`), the output chain and the
     bookkeeping run in NumPy on preallocated arrays, whose operations on tiny arrays cost a fraction
     of torch's per-call overhead; only the products of several rows and the embedding bag go
     through torch. ``decoder="network"`` runs the same loop on the network's own step and heads
@@ -271,7 +271,7 @@ class _Rules:
         self.rows = np.arange(rows)
 
     def pick(self, name: str, logits: np.ndarray, values: Mapping[str, np.ndarray]) -> np.ndarray:
-        """:func:`core.output_chain.run_chain`'s pick: the rules on ``logits`` (in place), then a sample."""
+        """:func:`core.model.output_chain.run_chain`'s pick: the rules on ``logits`` (in place), then a sample."""
         if name == "pitch":
             self.chord = (values["offset"] == 0) & (self.previous_pitch >= 0)
             if self.chord.any():

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core import edits
+from core.music import edits
 from core.errors import GenerationError
 from core.generation.bars import BarPlan
 from core.generation.bars import MAX_EVENTS
 from core.generation.continuation import Continuation, continue_piece
 from core.generation.controls import Controls
 from core.generation.engine import Cancel, Progress
-from core.network import MahlerNet
-from core.score import TempoChange, TimeSignature, Score
+from core.model.network import MahlerNet
+from core.music.score import TempoChange, TimeSignature, Score
 
 DEFAULT_METER = (4, 4)
 DEFAULT_BPM = 100.0

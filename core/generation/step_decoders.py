@@ -1,11 +1,11 @@
 """The two implementations of a decoder step and its output chain that the sampler drives.
 
-* :class:`TableSteps`: the NumPy tables of :class:`core.generation.fast_step.FastDecoder`, what
+* :class:`TableSteps`: the NumPy tables of :class:`core.generation.fast.step.FastDecoder`, what
   generation runs (fast at batch 1 to ~10 on a CPU).
 * :class:`NetworkSteps`: the network itself (``decode_step`` and its heads, through
-  :class:`core.output_chain.NetworkHeads`), the reference the tables must reproduce.
+  :class:`core.model.output_chain.NetworkHeads`), the reference the tables must reproduce.
 
-Both are :class:`core.output_chain.Heads`: the sampler runs the one chain (its order, its beat, its
+Both are :class:`core.model.output_chain.Heads`: the sampler runs the one chain (its order, its beat, its
 rules) over either, so the fast path cannot decode another chain than the network's; a test decodes
 the same bars through both and compares every event.
 
@@ -22,11 +22,11 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from core.features import step_features
-from core.generation.fast_lstm import EVENT_COLUMNS, NONE_CLASS
-from core.generation.fast_step import FastDecoder
-from core.network import DecoderState, MahlerNet
-from core.output_chain import NetworkHeads, head_slices
+from core.model.features import step_features
+from core.generation.fast.lstm import EVENT_COLUMNS, NONE_CLASS
+from core.generation.fast.step import FastDecoder
+from core.model.network import DecoderState, MahlerNet
+from core.model.output_chain import NetworkHeads, head_slices
 from core.representation.events import N_DURATIONS, N_INSTRUMENTS, N_PITCHES, PROPERTY_SIZES
 
 _NONE = dict(zip(EVENT_COLUMNS, NONE_CLASS))
@@ -57,7 +57,7 @@ class StepDecoder(Protocol):
 
 class TableSteps:
     """The chain on the fast decoder's tables: each head is its share of the step's logits row plus
-    one gathered table row per value chosen before it (see :mod:`core.generation.fast_step`)."""
+    one gathered table row per value chosen before it (see :mod:`core.generation.fast.step`)."""
 
     def __init__(self, fast: FastDecoder, instrument_mask: np.ndarray):
         self.fast = fast

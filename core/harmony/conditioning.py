@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # torch is imported where features are made, not by the prepr
 from core.harmony.labels import QUALITIES, Chord
 from core.harmony.recogniser import ChordSpan, chord_at, frame_bounds, recognise_frames
 from core.harmony.templates import CHORD_INDEX, VOCABULARY
-from core.score import Score
+from core.music.score import Score
 
 SLOTS = 2  # chords per bar: the first and second half
 CHORD_FEATURES = 12 + len(QUALITIES) + 1

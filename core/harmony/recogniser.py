@@ -20,7 +20,7 @@ import numpy as np
 
 from core.harmony.labels import NO_CHORD, Chord
 from core.harmony.templates import QUALITY_INDEX, VOCABULARY, template_matrix
-from core.score import Bar, Score
+from core.music.score import Bar, Score
 
 Resolution = Literal["bar", "half", "beat"]
 RESOLUTIONS: tuple[Resolution, ...] = ("bar", "half", "beat")

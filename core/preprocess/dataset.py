@@ -89,7 +89,7 @@ def find_midi_files(folder: Path, exclude: Path | None = None) -> list[Path]:
 
 
 def _sha256(path: Path) -> str:
-    from core.midi_io import MAX_FILE_BYTES
+    from core.midi.files import MAX_FILE_BYTES
 
     with path.open("rb") as file:
         return hashlib.sha256(file.read(MAX_FILE_BYTES + 1)).hexdigest()
@@ -98,7 +98,7 @@ def _sha256(path: Path) -> str:
 def _encode_file(job: tuple[str, str, str, bool, str]) -> dict:
     """Worker: read, encode and save one file; returns its manifest entry (never raises for the file)."""
     source_path, relative, out_path, original_meters_only, table = job
-    from core.midi_io import MAX_FILE_BYTES
+    from core.midi.files import MAX_FILE_BYTES
     from core.representation.instruments import table_named
 
     path = Path(source_path)
@@ -126,7 +126,7 @@ def _encode_file(job: tuple[str, str, str, bool, str]) -> dict:
 def encode_bytes(data: bytes, path: Path, relative: str, options: EncodeOptions) -> tuple[FileReport, EncodedPiece | None]:
     """The report and encoded piece (None when skipped) of the MIDI file ``relative`` whose bytes
     are ``data``; never raises for the file (one broken file must not stop a corpus run)."""
-    from core.midi_io import read_midi_bytes
+    from core.midi.files import read_midi_bytes
 
     try:
         score = read_midi_bytes(data, path)

@@ -31,7 +31,7 @@ from core.preprocess.vectors import BarRows, ChunkRows, chunk_bars, chunk_rows
 from core.representation.events import LOWEST_PITCH, N_INSTRUMENTS, N_PITCHES, EncodedPiece, EventArrays
 from core.representation.meters import meter_for, working_resolution
 from core.representation.velocity import velocity_bins
-from core.score import DEFAULT_TEMPO, Note, Score, TempoChange, TimeSignature
+from core.music.score import DEFAULT_TEMPO, Note, Score, TempoChange, TimeSignature
 
 DEFAULT_OPTIONS = EncodeOptions()
 

@@ -157,7 +157,7 @@ def _is_done(shard_dir: Path, inputs: list[InputFile], settings: dict) -> bool:
 
 def _encode_shard(job: _ShardJob) -> tuple[int, list[dict]]:
     """Worker: encode the files of one shard and write it (atomically); its manifest entries."""
-    from core.midi_io import MAX_FILE_BYTES  # noqa: PLC0415
+    from core.midi.files import MAX_FILE_BYTES  # noqa: PLC0415
     from core.representation.instruments import table_named  # noqa: PLC0415
 
     options = EncodeOptions(instruments=table_named(job.table), original_meters_only=job.original_meters_only)

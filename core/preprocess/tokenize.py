@@ -39,7 +39,7 @@ from core.representation.instruments import DRUM_KEYS, InstrumentTable
 from core.representation.meters import Meter
 from core.representation.pitch import HIGHEST_PITCH
 from core.representation.events import LOWEST_PITCH
-from core.score import DEFAULT_TEMPO, Score
+from core.music.score import DEFAULT_TEMPO, Score
 
 STUCK_NOTE_QUARTERS = Fraction(25, 3)  # 4000 ticks at the original's 480 ticks per quarter
 _GRID_DIVISORS = (1, 2, 4, 3, 6)  # staccato notes after a long rest become q*/1, q*/2, ... (first fit)

@@ -25,7 +25,7 @@ from core.representation.instruments import MAHLERNET, InstrumentTable
 from core.representation.meters import Meter, meter_for
 from core.representation.velocity import bin_velocities
 from core.representation.vocabulary import CLASS_UNITS, CLASS_UNITS_ARRAY, UNITS_PER_QUARTER
-from core.score import DRUM_CHANNEL, Note, Score, TempoChange, TimeSignature, Track
+from core.music.score import DRUM_CHANNEL, Note, Score, TempoChange, TimeSignature, Track
 
 DEFAULT_VELOCITY = 64  # for note events without a velocity bin (the original wrote every note at 64)
 

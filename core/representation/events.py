@@ -50,7 +50,7 @@ LOWEST_PITCH = 17  # MIDI pitch of pitch index 0
 NONE = -1
 
 # The event properties the network's output chain predicts, in the chain's order (each conditioned on
-# the ones before it, see core.output_chain), and each one's class count. Defined here once.
+# the ones before it, see core.model.output_chain), and each one's class count. Defined here once.
 PROPERTIES = ("offset", "duration", "pitch", "instrument", "velocity")
 PROPERTY_SIZES = {"offset": N_OFFSETS, "duration": N_DURATIONS, "pitch": N_PITCHES, "instrument": N_INSTRUMENTS, "velocity": VELOCITY_BINS}
 

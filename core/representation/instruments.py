@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.representation.events import N_INSTRUMENTS
-from core.score import Track
+from core.music.score import Track
 
 IGNORED = -1
 DRUM_KEYS = (35, 81)  # General MIDI percussion keys, acoustic bass drum .. open triangle (inclusive)

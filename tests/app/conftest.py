@@ -52,7 +52,7 @@ def tiny_models(tmp_path_factory) -> TinyModels:
     """A continuation model (context on) and an interpolation model (context off), each trained for a
     few seconds on every bar of the test quartet and saved as model files with their cards: real
     models of the real format, just very small."""
-    from core.checkpoints import make_card, save_model
+    from core.model.checkpoints import make_card, save_model
     from tests.app.pieces import quartet
     from tests.core.generation.helpers import encoded, overfit
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.midi_io import write_midi
-from core.score import Note, Score, TempoChange, TimeSignature, Track
+from core.midi.files import write_midi
+from core.music.score import Note, Score, TempoChange, TimeSignature, Track
 
 TPQ = 480
 BAR = 4 * TPQ

@@ -16,9 +16,9 @@ from app.main_window import MainWindow
 from app.settings import AppSettings
 from core.audio.soundfont import find_soundfont
 from core.errors import AudioError
-from core.midi_io import read_midi
-from core.score import Note, Score
-from core.selection import BarSelection, NoteSelection
+from core.midi.files import read_midi
+from core.music.score import Note, Score
+from core.music.selection import BarSelection, NoteSelection
 from tests.app.pieces import write_quartet
 
 WAIT_MS = 120_000  # the machine may be busy: generous, and only reached when something is wrong

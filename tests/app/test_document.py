@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from app.document import Document
-from core.edits import clear_bars, transpose_bars
+from core.music.edits import clear_bars, transpose_bars
 from core.errors import MidiFileError
-from core.midi_io import read_midi
-from core.selection import BarRange
+from core.midi.files import read_midi
+from core.music.selection import BarRange
 from tests.app.pieces import write_quartet
 
 

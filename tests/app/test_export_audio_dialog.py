@@ -13,7 +13,7 @@ import app.audio_export as audio_export
 from app.export_audio_dialog import ExportAudioDialog
 from app.track_state import audible_score
 from core.audio.humanize import Performance, humanize
-from core.selection import BarRange, BarSelection
+from core.music.selection import BarRange, BarSelection
 from tests.app.test_sound import project_soundfont
 
 

@@ -11,8 +11,8 @@ import pytest
 from app.generation import Candidate, InterpolationSteps, ghost_groups, joined
 from app.generation_jobs import ContinueResult, GenerationReport
 from app.panels.requests import ContinueRequest, InterpolateRequest, Temperatures
-from core.midi_io import read_midi
-from core.selection import BarSelection
+from core.midi.files import read_midi
+from core.music.selection import BarSelection
 from tests.app.pieces import BAR
 
 

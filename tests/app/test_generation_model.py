@@ -20,8 +20,8 @@ from app.main_window import MainWindow
 from app.panels.requests import ContinueRequest, Temperatures
 from app.piano_roll.note_painter import ROW_GAP
 from app.settings import AppSettings
-from core.edits import insert_bars
-from core.selection import BarSelection
+from core.music.edits import insert_bars
+from core.music.selection import BarSelection
 from tests.app.pieces import BAR, write_quartet
 
 WAIT_MS = 60_000  # the machine may be busy: generous, and only reached when something is wrong
@@ -304,7 +304,7 @@ def test_a_bad_selection_for_the_screenshot_is_one_line_and_status_2(tmp_path):
 
 
 def test_the_app_opens_with_the_bundled_models_selected(qtbot, settings_path, monkeypatch, tmp_path):
-    from core.checkpoints import PROJECT_MODELS
+    from core.model.checkpoints import PROJECT_MODELS
 
     window = make_window(qtbot, settings_path, monkeypatch, PROJECT_MODELS, tmp_path)
     assert window.continue_panel.model.current_model() == "classical-continuation"
@@ -314,7 +314,7 @@ def test_the_app_opens_with_the_bundled_models_selected(qtbot, settings_path, mo
 def test_the_instrument_list_follows_the_picked_models_table(qtbot, settings_path, monkeypatch, tmp_path, tiny_models):
     import shutil
 
-    from core.checkpoints import make_card, save_model
+    from core.model.checkpoints import make_card, save_model
     from tests.core.generation.helpers import random_model
 
     folder = tmp_path / "models"

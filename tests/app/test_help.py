@@ -12,7 +12,7 @@ from app.actions import ACTION_SPECS
 from app.help import BUNDLED_MODELS, key_text
 from app.main_window import MainWindow
 from app.settings import AppSettings
-from core.card_summary import card_lines, read_card_summary
+from core.model.card_summary import card_lines, read_card_summary
 
 
 @pytest.fixture

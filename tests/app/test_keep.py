@@ -10,9 +10,9 @@ import pytest
 from app.generation import Candidate, InterpolationSteps, ghost_groups
 from app.generation_jobs import ContinueResult, GenerationReport
 from app.theme import track_color
-from core.midi_io import read_midi
-from core.score import Note, Score, Track
-from core.selection import BarSelection
+from core.midi.files import read_midi
+from core.music.score import Note, Score, Track
+from core.music.selection import BarSelection
 from tests.app.pieces import BAR, TPQ, write_quartet
 
 

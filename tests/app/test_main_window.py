@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from app.actions import ACTION_SPECS
 from app.main_window import MainWindow
 from app.settings import AppSettings
-from core.midi_io import read_midi
-from core.selection import BarRange, BarSelection
+from core.midi.files import read_midi
+from core.music.selection import BarRange, BarSelection
 from tests.app.pieces import write_quartet
 from tests.core.midi_bytes import end_of_track, event, smf
 
@@ -233,7 +233,7 @@ def test_the_rolls_note_edits_are_in_the_edit_menu_and_the_tools_in_the_rolls_he
 
 
 def test_a_note_edit_in_the_window_is_one_undo_step(window, piece):
-    from core.selection import NoteSelection
+    from core.music.selection import NoteSelection
 
     window.open_file(piece)
     original = window.document.score

@@ -22,7 +22,7 @@ def scanned(qtbot, service: ModelService) -> list[str]:
 
 
 def test_loaded_once_then_again_when_the_file_changes(qtbot, tmp_path, tiny_models):
-    from core.checkpoints import save_model
+    from core.model.checkpoints import save_model
 
     folder = tmp_path / "models"
     shutil.copytree(tiny_models.folder, folder)

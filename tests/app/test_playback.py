@@ -8,7 +8,7 @@ from PySide6.QtCore import QThread
 from app.playback import PlaybackController
 from core.audio.outputs import OutputSettings
 from core.audio.sinks import RecordingSink
-from core.score import Note, Score, TempoChange, Track
+from core.music.score import Note, Score, TempoChange, Track
 
 PATIENCE_MS = 30_000  # how long what must happen is waited for: reached only when something is broken
 

@@ -15,8 +15,8 @@ from app.models import ModelEntry, ModelScan
 from app.piano_roll import PianoRoll
 from app.words import count
 from app.workers import Task
-from core.score import Note, Score, TempoChange, TimeSignature, Track
-from core.selection import BarSelection
+from core.music.score import Note, Score, TempoChange, TimeSignature, Track
+from core.music.selection import BarSelection
 from tests.app.pieces import BAR, TPQ
 
 
@@ -121,7 +121,7 @@ def test_new_seed_each_run_shows_the_seed_the_run_used(window):
 
 def test_counts_are_in_good_english(window, tmp_path):
     assert count(1, "track") == "1 track" and count(2, "bar") == "2 bars" and count(0, "note") == "0 notes"
-    from core.midi_io import write_midi
+    from core.midi.files import write_midi
 
     path = tmp_path / "one.mid"
     write_midi(Score(TPQ, (Track("Solo", 0, 0, (Note(0, TPQ, 60, 80),)),), (TempoChange(0, 500_000),)), path)

@@ -17,7 +17,7 @@ from app.main_window import NO_DEVICE_TEXT
 from app.playback import PlaybackController
 from core.audio.soundfont import find_soundfont
 from core.errors import AudioError
-from core.selection import BarSelection
+from core.music.selection import BarSelection
 from tests.app.pieces import quartet
 
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 from app.main import DEMO, ROOT
 from app.main_window import MainWindow
 from app.settings import AppSettings
-from core.midi_io import read_midi
+from core.midi.files import read_midi
 
 
 def test_the_demo_piece_opens_with_its_tracks_and_bars(qtbot, settings_path, monkeypatch):

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from app.panels.steering import AttributeSliders
-from core.attributes import ATTRIBUTES, AttributeVectors, vectors_path
-from core.selection import BarSelection
+from core.model.attributes import ATTRIBUTES, AttributeVectors, vectors_path
+from core.music.selection import BarSelection
 from tests.app.test_generation_model import make_window, wait_done
 
 Z_DIM = 16  # the tiny models' code size (tests.core.generation.helpers.overfit)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 
-from core import checkpoints
-from core.network import MahlerNet, NetworkConfig
+from core.model import checkpoints
+from core.model.network import MahlerNet, NetworkConfig
 from tests.core.tiny_training import write_midi_folder
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.features import CLASS_UNITS, beats_of
+from core.model.features import CLASS_UNITS, beats_of
 from core.representation.events import N_INSTRUMENTS, N_PITCHES, VELOCITY_BINS, EncodedPiece, EventArrays
 
 _CLASS_OF_UNITS = {int(units): index for index, units in enumerate(CLASS_UNITS.tolist())}

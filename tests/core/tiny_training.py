@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.midi_io import write_midi
-from core.score import Note, Score, TempoChange, TimeSignature, Track
+from core.midi.files import write_midi
+from core.music.score import Note, Score, TempoChange, TimeSignature, Track
 
 TPQ = 480
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.checkpoints import load_model, make_card, save_model
-from core.attributes import ATTRIBUTES, AttributeVectors, vectors_path
-from core.midi_io import write_midi
+from core.model.checkpoints import load_model, make_card, save_model
+from core.model.attributes import ATTRIBUTES, AttributeVectors, vectors_path
+from core.midi.files import write_midi
 from core.preprocess.dataset import preprocess_folder
 from tests.core.generation.helpers import random_model
 from tests.core.tiny_training import tune

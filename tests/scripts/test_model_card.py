@@ -12,7 +12,7 @@ import pytest
 from core.generation import PLAYABLE_RANGES, Controls
 from core.representation.events import LOWEST_PITCH, N_INSTRUMENTS, N_PITCHES, EventArrays
 from core.representation.instruments import POP_DRUMS
-from core.score import Note
+from core.music.score import Note
 from tests.core.generation.helpers import piece, random_model
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "model_card.py"

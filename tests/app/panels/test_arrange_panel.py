@@ -10,12 +10,12 @@ import pytest
 import core.generation.arrange
 from app.panels.arrange_panel import ARRANGER
 from app.panels.requests import ArrangeRequest, Temperatures
-from core.checkpoints import make_card, save_model
+from core.model.checkpoints import make_card, save_model
 from core.generation.arrange import arrange
 from core.generation.controls import Controls
 from core.harmony.conditioning import progression_of
 from core.harmony.labels import parse_progression
-from core.selection import BarSelection
+from core.music.selection import BarSelection
 from tests.app.test_generation_model import WAIT_MS, GatedGeneration, make_window, wait_done
 from tests.core.generation.test_arrange import tiny_model
 

@@ -7,7 +7,7 @@ import dataclasses
 
 from app.panels.track_list import TrackList
 from app.track_state import states_for
-from core.score import Note
+from core.music.score import Note
 from tests.app.pieces import quartet
 
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from app.document import Document
 from app.note_editing import NoteEditing
 from app.piano_roll import PianoRoll
-from core.score import Note, Score
+from core.music.score import Note, Score
 
 TPQ = 480
 BAR = 4 * TPQ

@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from app.piano_roll import PianoRoll
 from core.harmony.labels import Chord
-from core.score import Note, Score, TimeSignature, Track
+from core.music.score import Note, Score, TimeSignature, Track
 
 TPQ = 480
 BAR = 4 * TPQ

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt
 
-from core.selection import NoteSelection
+from core.music.selection import NoteSelection
 from tests.app.pieces import quartet
 from tests.app.piano_roll.editing_helpers import make_editing
 
@@ -43,8 +43,8 @@ def test_no_drum_tracks_no_lane(qtbot):
 
 
 def test_the_pencil_draws_a_hit_on_a_drum_row_and_the_right_button_deletes_it(qtbot):
-    from core.grid import Grid
-    from core.score import Note
+    from core.music.grid import Grid
+    from core.music.score import Note
     from tests.app.pieces import TPQ
 
     ed = make_editing(qtbot, quartet())
@@ -62,7 +62,7 @@ def test_the_pencil_draws_a_hit_on_a_drum_row_and_the_right_button_deletes_it(qt
 
 
 def test_a_hit_drags_later_on_the_grid_and_onto_another_drum_row_as_one_undo_step(qtbot):
-    from core.score import Note
+    from core.music.score import Note
     from tests.app.pieces import TPQ
 
     ed = make_editing(qtbot, quartet())

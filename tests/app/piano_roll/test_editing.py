@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from core.grid import Grid
-from core.score import Note, Score, TempoChange, TimeSignature, Track
-from core.selection import BarSelection, NoteSelection
+from core.music.grid import Grid
+from core.music.score import Note, Score, TempoChange, TimeSignature, Track
+from core.music.selection import BarSelection, NoteSelection
 from tests.app.piano_roll.editing_helpers import BAR, TPQ, make_editing, press_drag_release
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from app.piano_roll.bar_grid import BarGrid, thinning_step
 from app.piano_roll.note_index import NoteIndex
 from app.piano_roll.viewport import Viewport
-from core.score import Note, Score, TimeSignature, Track
+from core.music.score import Note, Score, TimeSignature, Track
 from tests.app.pieces import BAR, TPQ, quartet
 
 

@@ -9,9 +9,9 @@ import pytest
 from app.piano_roll import note_painter
 from app.piano_roll.note_index import NoteIndex, splice_list
 from app.piano_roll.note_painter import TrackLayer
-from core import edits
-from core.score import Note, Score, Track
-from core.selection import NoteSelection
+from core.music import edits
+from core.music.score import Note, Score, Track
+from core.music.selection import NoteSelection
 from tests.app.piano_roll.editing_helpers import BAR, TPQ, make_editing
 
 

@@ -9,8 +9,8 @@ from PySide6.QtGui import QColor, QImage
 
 from app.piano_roll import PianoRoll
 from app.piano_roll.note_painter import band_colors, velocity_band
-from core.score import Note, Score, Track
-from core.selection import BarRange, BarSelection
+from core.music.score import Note, Score, Track
+from core.music.selection import BarRange, BarSelection
 from tests.app.pieces import BAR, TPQ, quartet
 
 

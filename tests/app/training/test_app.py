@@ -11,9 +11,10 @@ from app.main_window import MainWindow
 from app.settings import AppSettings
 from app.training.controller import TrainingChoice
 from app.training.paths import data_folder
-from core import checkpoints, runs
+from core.model import checkpoints
+from core.training import runs
 from core.cli import main as cli
-from core.selection import BarSelection
+from core.music.selection import BarSelection
 from tests.app.pieces import write_quartet
 from tests.app.training.conftest import WAIT_MS, prepare, tiny_presets, wait_training
 

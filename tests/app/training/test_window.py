@@ -11,7 +11,8 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from app.training.controller import TrainingChoice
-from core import checkpoints, runs
+from core.model import checkpoints
+from core.training import runs
 from tests.app.training.conftest import WAIT_MS, prepare, tiny_presets, wait_training
 from tests.core.tiny_training import write_junk_folder, write_midi_folder
 
@@ -174,7 +175,7 @@ def test_a_full_disk_while_saving_is_told_and_loses_nothing(qtbot, make_window, 
 
 
 def test_running_out_of_memory_is_told_in_one_line(qtbot, make_window, music, monkeypatch):
-    from core.training import Trainer
+    from core.training.trainer import Trainer
 
     window = make_window()
     prepare(qtbot, window, music)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.training.worker import Snapshot, TrainingRequest, TrainingThread, failure_reason, torch_threads
-from core import runs
+from core.training import runs
 from core.errors import DatasetError, TrainingError
 from tests.app.training.conftest import WAIT_MS
 from tests.core.synthetic import write_dataset
@@ -76,7 +76,7 @@ def test_step_points_carry_each_batchs_own_metrics(qtbot, tmp_path):
 def test_batch_metrics_are_the_difference_of_the_running_sums():
     from types import SimpleNamespace
 
-    from core.objective import Totals
+    from core.model.objective import Totals
 
     properties = ("offset", "duration", "pitch", "instrument")
     size = len(Totals(properties).values)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from core.score import Note, Score, TempoChange, Track
+from core.music.score import Note, Score, TempoChange, Track
 
 
 def make_score(notes_by_track, tempos=(TempoChange(0, 500_000),), ticks_per_quarter=480, **fields) -> Score:
@@ -17,7 +17,7 @@ def make_score(notes_by_track, tempos=(TempoChange(0, 500_000),), ticks_per_quar
 
 
 def write_midi_file(path, notes, program: int = 0, channel: int = 0, bpm: int = 120, ticks_per_quarter: int = 480):
-    """A one-track type-1 MIDI file (written with mido, independent of core.midi_io) from
+    """A one-track type-1 MIDI file (written with mido, independent of core.midi.files) from
     [(start, duration, pitch, velocity), ...]; 4/4."""
     import mido  # noqa: PLC0415
 

@@ -6,7 +6,7 @@ import pytest
 
 from core.audio.humanize import HumanizeModel, Performance, humanize, strength_of
 from core.errors import AudioError
-from core.score import Note, Score, TempoChange, TimeSignature, Track
+from core.music.score import Note, Score, TempoChange, TimeSignature, Track
 
 
 def song(bars: int = 8) -> Score:

@@ -20,7 +20,7 @@ from core.audio.midi_out import list_output_ports
 from core.audio.outputs import OutputSettings, Outputs
 from core.audio.player import Player
 from core.audio.synth import Synth
-from core.score import Note, Score, Track
+from core.music.score import Note, Score, Track
 
 score = Score(480, (Track("a", 0, 0, (Note(0, 480, 60, 90),)),))
 result = {}

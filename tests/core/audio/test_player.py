@@ -11,7 +11,7 @@ import pytest
 from core.audio.player import AUDITION_CHANNEL, Player, PlayerState
 from core.audio.sinks import FanOut, RecordingSink
 from core.audio.timeline import Kind, iter_timed_events, timed_events
-from core.score import TempoChange, TimeSignature
+from core.music.score import TempoChange, TimeSignature
 
 from tests.core.audio.helpers import ManualClock, make_score
 

@@ -10,7 +10,7 @@ import pytest
 from core.audio.render import DEFAULT_TAIL_SECONDS, render, render_bars, to_int16, write_wav
 from core.audio.synth import Synth
 from core.errors import AudioError, Cancelled
-from core.score import TempoChange, TimeSignature
+from core.music.score import TempoChange, TimeSignature
 
 from tests.core.audio.helpers import make_score
 

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from core.audio.timeline import Kind, MidiEvent, bar_range, iter_timed_events, midi_events, range_seconds, timed_events
-from core.score import ControlChange, Note, Score, TempoChange, TimeSignature, Track
+from core.music.score import ControlChange, Note, Score, TempoChange, TimeSignature, Track
 
 from tests.core.audio.helpers import make_score
 

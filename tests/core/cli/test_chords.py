@@ -9,7 +9,7 @@ import pytest
 
 from core.cli.main import main
 from core.harmony.labels import Chord
-from core.midi_io import write_midi
+from core.midi.files import write_midi
 from tests.core.harmony.chord_scores import BAR, block_chords, voiced
 
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from core.checkpoints import make_card, save_model
+from core.model.checkpoints import make_card, save_model
 from core.cli import main as cli
 from core.generation import models as default_models
-from core.midi_io import read_midi, write_midi
+from core.midi.files import read_midi, write_midi
 from tests.core.generation.helpers import piece, random_model
 
 
@@ -137,7 +137,7 @@ def test_generate_writes_new_pieces_in_the_asked_meter(run_cli, tmp_path, capsys
 def test_attributes_move_the_codes_and_unknown_names_fail_before_anything_is_read(run_cli, midi, tmp_path, capsys):
     import numpy as np
 
-    from core.attributes import ATTRIBUTES, AttributeVectors, vectors_path
+    from core.model.attributes import ATTRIBUTES, AttributeVectors, vectors_path
 
     path = _save(tmp_path / "models", "classical-continuation", use_context=True)
     out = tmp_path / "g.mid"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from core.cli.main import main
-from core.midi_io import write_midi
-from core.score import KeySignature, Note, Score, TempoChange, TimeSignature, Track
+from core.midi.files import write_midi
+from core.music.score import KeySignature, Note, Score, TempoChange, TimeSignature, Track
 from tests.core.midi_bytes import end_of_track, event, smf, tempo
 
 ROOT = Path(__file__).resolve().parents[3]

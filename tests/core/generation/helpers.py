@@ -7,12 +7,12 @@ import dataclasses
 
 import torch
 
-from core.batching import PairSet
-from core.network import MahlerNet, NetworkConfig
-from core.objective import losses
+from core.model.batching import PairSet
+from core.model.network import MahlerNet, NetworkConfig
+from core.model.objective import losses
 from core.preprocess.encode import encode_score
 from core.representation.events import EncodedPiece
-from core.score import Note, Score, TempoChange, TimeSignature, Track
+from core.music.score import Note, Score, TempoChange, TimeSignature, Track
 
 TINY = NetworkConfig(
     encoder_layers=1, encoder_size=24, decoder_layers=2, decoder_size=32, z_dim=8, condition_size=16,

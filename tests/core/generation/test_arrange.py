@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.checkpoints import make_card, read_card, save_model
+from core.model.checkpoints import make_card, read_card, save_model
 from core.cli import main as cli
 from core.errors import GenerationError
 from core.generation.arrange import Arrangement, ArrangedVariation, arrange, band_of, chord_tone_share, texture_overlap
@@ -18,9 +18,9 @@ from core.generation.engine import encode_bars
 from core.generation.history import piece_bars
 from core.harmony.conditioning import slots_of
 from core.harmony.labels import Chord, parse_progression
-from core.midi_io import write_midi
-from core.network import MahlerNet, NetworkConfig
-from core.score import Note, Score, TimeSignature, Track
+from core.midi.files import write_midi
+from core.model.network import MahlerNet, NetworkConfig
+from core.music.score import Note, Score, TimeSignature, Track
 from tests.core.tiny_training import tune
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.batching import PairSet
+from core.model.batching import PairSet
 from core.errors import CheckpointError, GenerationError
 from core.generation import Controls, Temperatures, interpolate
 from core.generation.attribute_study import (
@@ -18,7 +18,7 @@ from core.generation.attribute_study import (
     partial_vectors,
     quartile_vector,
 )
-from core.attributes import (
+from core.model.attributes import (
     ATTRIBUTES,
     AttributeVectors,
     bar_attributes,

@@ -4,7 +4,7 @@ training side's tensor version (features.sounding_in_bar)."""
 import numpy as np
 import torch
 
-from core.features import onset_times, sounding_in_bar
+from core.model.features import onset_times, sounding_in_bar
 from core.generation.bars import BarPlan, Carry, NotesSounding, carry_after, onset_units, pause_fill
 from core.representation.vocabulary import CLASS_UNITS_ARRAY
 from tests.core.synthetic import random_pieces

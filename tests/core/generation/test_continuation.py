@@ -11,8 +11,8 @@ from core.errors import Cancelled, GenerationError
 from core.generation import Controls, Temperatures, continue_piece
 from core.generation.bars import onset_units
 from core.generation.history import piece_bars
-from core.midi_io import read_midi, write_midi
-from core.score import Note, Score, TimeSignature, Track
+from core.midi.files import read_midi, write_midi
+from core.music.score import Note, Score, TimeSignature, Track
 from tests.core.generation.helpers import piece, random_model
 
 LIVELY = Controls(Temperatures.uniform(1.3), seed=2, top_p=1.0, z_scale=1.0)  # wide sampling: every path is visited

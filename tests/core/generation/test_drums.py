@@ -6,14 +6,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core import checkpoints, runs
+from core.model import checkpoints
+
+from core.training import runs
 from core.generation import Controls, continue_piece
 from core.generation.controls import PLAYABLE_RANGES, playable_ranges
-from core.midi_io import read_midi, write_midi
+from core.midi.files import read_midi, write_midi
 from core.preprocess.dataset import preprocess_folder
 from core.preprocess.report import EncodeOptions
 from core.representation.instruments import DRUM_KEYS, MAHLERNET, POP_DRUMS
-from core.score import DRUM_CHANNEL
+from core.music.score import DRUM_CHANNEL
 from tests.core.generation.helpers import piece, random_model
 from tests.core.tiny_training import groove, write_groove_folder, write_tiny_preset
 

@@ -13,7 +13,7 @@ from core.generation.engine import context_summaries, encode_bars
 from core.generation.history import piece_bars
 from core.generation.latent import candidate_streams, prior_z
 from core.generation.sampler import _nucleus_mask, make_streams
-from core.objective import kl_divergence
+from core.model.objective import kl_divergence
 from tests.core.generation.helpers import piece, random_model
 
 LIVELY = Controls(Temperatures.uniform(1.2), seed=4)

@@ -1,7 +1,7 @@
 """Where generated notes go: the piece track of their class nearest in pitch, chosen per pitch."""
 
 from core.generation.placement import TrackMap
-from core.score import Note, Score, Track
+from core.music.score import Note, Score, Track
 
 VIOLIN = 4  # the instrument class of GM programs 40-41
 

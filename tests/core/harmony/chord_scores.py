@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.harmony.labels import Chord
 from core.harmony.templates import INTERVALS
-from core.score import Note, Score, TimeSignature, Track
+from core.music.score import Note, Score, TimeSignature, Track
 
 TICKS = 480
 BAR = 4 * TICKS

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from core.batching import PairSet
+from core.model.batching import PairSet
 from core.cli import main as cli
 from core.errors import DatasetError, GenerationError
 from core.harmony.conditioning import BAR_CHORD_FEATURES, bar_chords, chord_features, progression_of, slots_of, transposed_indices
 from core.harmony.labels import Chord, parse_chord, parse_progression
 from core.harmony.recogniser import ChordSpan, recognise_chords
 from core.harmony.templates import CHORD_INDEX, VOCABULARY
-from core.midi_io import write_midi
-from core.network import MahlerNet, NetworkConfig
+from core.midi.files import write_midi
+from core.model.network import MahlerNet, NetworkConfig
 from core.preprocess.encode import encode_score
 from core.representation.events import EncodedPiece
 from tests.core.harmony.chord_scores import BAR, block_chords, voiced

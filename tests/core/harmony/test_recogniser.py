@@ -7,7 +7,7 @@ import pytest
 
 from core.harmony.labels import NO_CHORD, QUALITIES, Chord
 from core.harmony.recogniser import RecogniserSettings, chord_at, recognise_chords, recognise_frames, viterbi
-from core.score import Note, Score, TimeSignature, Track
+from core.music.score import Note, Score, TimeSignature, Track
 from tests.core.harmony.chord_scores import BAR, TICKS, block_chords, voiced
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from core.preprocess.encode import encode_chunks, encode_score
 from core.preprocess.report import EncodeOptions
 from core.representation.events import LOWEST_PITCH, EncodedPiece
-from core.score import Note, Score, TempoChange, TimeSignature, Track
+from core.music.score import Note, Score, TempoChange, TimeSignature, Track
 
 CASES_FILE = Path(__file__).with_name("golden_cases.json")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.score import Note, Score, TempoChange, TimeSignature, Track
+from core.music.score import Note, Score, TempoChange, TimeSignature, Track
 
 
 def line(*notes: tuple[int, int, int], program: int = 0, channel: int = 0, name: str = "") -> Track:

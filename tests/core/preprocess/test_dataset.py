@@ -11,7 +11,7 @@ import pytest
 
 from core.cli.main import main
 from core.errors import Cancelled, DatasetError
-from core.midi_io import write_midi
+from core.midi.files import write_midi
 from core.preprocess import report as reasons
 from core.preprocess.dataset import MANIFEST, REPORT, find_midi_files, load_dataset, preprocess_folder
 from core.preprocess.stats import dataset_stats, format_stats

@@ -8,7 +8,7 @@ from core.preprocess import report as reasons
 from core.preprocess.encode import encode_chunks, encode_score
 from core.preprocess.report import EncodeOptions
 from core.representation.events import EncodedPiece
-from core.score import Note, Score, TempoChange, Track
+from core.music.score import Note, Score, TempoChange, Track
 from tests.core.preprocess.scores import line, piece
 
 

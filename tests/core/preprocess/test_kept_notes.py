@@ -10,7 +10,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from core.midi_io import read_midi_bytes
+from core.midi.files import read_midi_bytes
 from core.preprocess import encode
 from core.preprocess import report as reasons
 from core.preprocess.encode import MAX_HELD_QUARTERS, encode_score, estimated_rows

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.batching import PairSet, load_pairs, load_pieces
+from core.model.batching import PairSet, load_pairs, load_pieces
 from core.cli.main import main
 from core.errors import Cancelled, DatasetError
 from core.preprocess.dataset import preprocess_folder
@@ -140,7 +140,7 @@ def test_the_cli_preprocesses_sharded_and_trains_on_it(midi, tmp_path, capsys):
 
 def test_a_chord_model_trains_from_a_sharded_dataset_and_old_shards_without_chords_are_made_again(tmp_path, capsys):
     from core.harmony.labels import Chord
-    from core.midi_io import write_midi
+    from core.midi.files import write_midi
     from tests.core.harmony.chord_scores import BAR, block_chords, voiced
 
     midi = tmp_path / "chords"

@@ -22,7 +22,7 @@ from core.representation.events import EventArrays
 from core.representation.meters import Meter, meter_for
 from core.representation.vocabulary import CLASS_OF_UNITS, CLASSES, UNITS_PER_QUARTER
 from core.representation.velocity import BIN_VELOCITIES
-from core.score import Note, Score, TempoChange, TimeSignature, Track
+from core.music.score import Note, Score, TempoChange, TimeSignature, Track
 
 TPQ = 480
 PROGRAMS = (("Violin", 40, 0), ("Cello", 42, 1), ("Flute", 73, 2))

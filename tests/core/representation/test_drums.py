@@ -8,16 +8,16 @@ import dataclasses
 import numpy as np
 import pytest
 
-from core.card_checks import CardError, network_config
-from core.midi_io import read_midi, write_midi
-from core.network import NetworkConfig
+from core.model.card_checks import CardError, network_config
+from core.midi.files import read_midi, write_midi
+from core.model.network import NetworkConfig
 from core.preprocess import report as reasons
 from core.preprocess.encode import encode_score
 from core.preprocess.report import EncodeOptions
 from core.representation.decode import decode_piece
 from core.representation.events import LOWEST_PITCH
 from core.representation.instruments import DRUM_KEYS, MAHLERNET, POP_DRUMS, TABLES, InstrumentTable
-from core.score import DRUM_CHANNEL, Note, Score, Track
+from core.music.score import DRUM_CHANNEL, Note, Score, Track
 from tests.core.tiny_training import TPQ, groove
 
 

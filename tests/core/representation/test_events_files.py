@@ -8,7 +8,7 @@ import pytest
 from core.errors import DatasetError
 from core.preprocess.encode import encode_score
 from core.representation.events import EncodedPiece
-from core.score import Note, Score, Track
+from core.music.score import Note, Score, Track
 
 
 def small_piece() -> EncodedPiece:
