@@ -115,7 +115,7 @@ class ProgressBar:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from core import distributed  # noqa: PLC0415 - keep `mahlernet --help` fast
+    from core.training import distributed  # noqa: PLC0415 - keep `mahlernet --help` fast
 
     if args.nproc is not None and not distributed.in_launched_process():
         return launch(args)
@@ -131,7 +131,8 @@ def run_train(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace, cluster) -> int:
     import torch  # noqa: PLC0415
 
-    from core import checkpoints, runs  # noqa: PLC0415
+    from core.model import checkpoints  # noqa: PLC0415
+    from core.training import runs  # noqa: PLC0415
 
     if args.threads:
         torch.set_num_threads(args.threads)

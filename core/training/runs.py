@@ -306,7 +306,7 @@ def start_run(
     configs at ``size``, ``epochs`` and ``batch_size`` if given, and with ``init_from`` (fine-tuning) the network of that
     model. ``run.json`` records where the prepared music is, so that either can resume the run.
     Nothing is left on disk when it cannot start (no usable bars, no such device)."""
-    from core import checkpoints  # noqa: PLC0415 - torch
+    from core.model import checkpoints  # noqa: PLC0415 - torch
     from core.model.batching import dataset_summary, load_pairs  # noqa: PLC0415
     from core.training.distributed import Cluster  # noqa: PLC0415
     from core.model.network import NetworkConfig  # noqa: PLC0415
