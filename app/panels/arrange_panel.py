@@ -40,6 +40,7 @@ from app import theme
 from app.panels.candidates import CandidateBox
 from app.panels.instruments import AllowedInstruments
 from app.panels.requests import ArrangeRequest
+from app.panels.run_feedback import CandidateFeedback
 from app.panels.widgets import ModelPicker, ProgressRow, TemperatureSliders, hbox
 from core.errors import MahlerNetError
 from core.harmony.labels import parse_progression
@@ -49,7 +50,7 @@ MAX_SEED = 2**31 - 1
 ARRANGER = "classical-arranger"  # the bundled chord-conditioned model
 
 
-class ArrangePanel(QWidget):
+class ArrangePanel(QWidget, CandidateFeedback):
     arrange_requested = Signal(object)  # ArrangeRequest
     cancel_requested = Signal()
     candidate_selected = Signal(int)
@@ -237,37 +238,6 @@ class ArrangePanel(QWidget):
             self.arrange_requested.emit(request)
 
     # ------------------------------------------------------------------------- from the run
-    def set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        self.progress.set_busy(busy)
-        self.candidate_box.set_busy(busy)
-        self._update_enabled()
-
-    @property
-    def busy(self) -> bool:
-        return self._busy
-
-    def set_can_play(self, can_play: bool, reason: str = "") -> None:
-        self.candidate_box.set_can_play(can_play, reason)
-
-    def set_progress(self, fraction: float, message: str = "") -> None:
-        self.progress.set_progress(fraction, message)
-
-    def set_status(self, text: str, error: bool = False) -> None:
-        self.progress.set_status(text, error)
-
-    def status_text(self) -> str:
-        return self.progress.status.text()
-
-    def keep_mode(self) -> str:
-        return self.candidate_box.keep_mode()
-
-    def show_candidates(self, labels: Sequence[str], chosen: int = 0) -> None:
-        self.candidate_box.show_candidates(labels, chosen)
-
-    def clear_candidates(self) -> None:
-        self.candidate_box.clear_candidates()
-
     def _update_enabled(self) -> None:
         ready = bool(self.model.current_model()) and self._hears_chords
         self.run_button.setEnabled(not self._busy and ready and (self.at_random.isChecked() or self.selection.seed is not None))

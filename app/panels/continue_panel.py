@@ -42,6 +42,7 @@ from app import theme
 from app.panels.candidates import CandidateBox
 from app.panels.instruments import AllowedInstruments
 from app.panels.requests import ContinueRequest
+from app.panels.run_feedback import CandidateFeedback
 from app.panels.steering import AttributeSliders
 from app.panels.widgets import ModelPicker, ProgressRow, TemperatureSliders, hbox
 from core.music.selection import BarSelection
@@ -56,7 +57,7 @@ LATENT_CHOICES = (
 DEFAULT_TOP_P = 0.8  # core.generation.Controls's (not imported here: it would load torch at startup)
 
 
-class ContinuePanel(QWidget):
+class ContinuePanel(QWidget, CandidateFeedback):
     continue_requested = Signal(object)  # ContinueRequest
     cancel_requested = Signal()
     candidate_selected = Signal(int)
@@ -255,42 +256,8 @@ class ContinuePanel(QWidget):
             self.continue_requested.emit(request)
 
     # ------------------------------------------------------------------------- from the run
-    def set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        self.progress.set_busy(busy)
-        self.candidate_box.set_busy(busy)
-        self._update_enabled()
-
-    @property
-    def busy(self) -> bool:
-        return self._busy
-
-    def set_can_play(self, can_play: bool, reason: str = "") -> None:
-        """Audition needs a sound device: without one it is off, and its tooltip says why."""
-        self.candidate_box.set_can_play(can_play, reason)
-
-    def set_progress(self, fraction: float, message: str = "") -> None:
-        self.progress.set_progress(fraction, message)
-
-    def set_status(self, text: str, error: bool = False) -> None:
-        self.progress.set_status(text, error)
-
-    def status_text(self) -> str:
-        return self.progress.status.text()
-
-    def keep_mode(self) -> str:
-        """``insert``, ``replace`` or ``take`` (core.music.keep's modes)."""
-        return self.candidate_box.keep_mode()
-
     def model_hears_silent_tracks(self) -> bool:
         return self.hears_silent_tracks.isChecked()
-
-    def show_candidates(self, labels: Sequence[str], chosen: int = 0) -> None:
-        """List the variations (``chosen`` is selected)."""
-        self.candidate_box.show_candidates(labels, chosen)
-
-    def clear_candidates(self) -> None:
-        self.candidate_box.clear_candidates()
 
     def _update_enabled(self) -> None:
         self.run_button.setEnabled(not self._busy and self.selection.seed is not None and bool(self.model.current_model()))

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from app import theme
 from app.panels.requests import InterpolateRequest
+from app.panels.run_feedback import RunFeedback
 from app.panels.steering import AttributeSliders, HumanizeBox
 from app.panels.widgets import DragHandle, ModelPicker, ProgressRow, hbox
 from core.music.selection import BarSelection
@@ -46,7 +47,7 @@ MAX_SEED = 2**31 - 1
 KEYBOARD_SETTLE_MS = 350
 
 
-class InterpolatePanel(QWidget):
+class InterpolatePanel(QWidget, RunFeedback):
     interpolate_requested = Signal(object)  # InterpolateRequest
     cancel_requested = Signal()
     step_changed = Signal(int)
@@ -203,24 +204,6 @@ class InterpolatePanel(QWidget):
             self.interpolate_requested.emit(request)
 
     # ------------------------------------------------------------------------- from the run
-    def set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        self.progress.set_busy(busy)
-        self._update_enabled()
-
-    @property
-    def busy(self) -> bool:
-        return self._busy
-
-    def set_progress(self, fraction: float, message: str = "") -> None:
-        self.progress.set_progress(fraction, message)
-
-    def set_status(self, text: str, error: bool = False) -> None:
-        self.progress.set_status(text, error)
-
-    def status_text(self) -> str:
-        return self.progress.status.text()
-
     def model_hears_silent_tracks(self) -> bool:
         return self.hears_silent_tracks.isChecked()
 
