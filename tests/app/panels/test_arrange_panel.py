@@ -5,6 +5,8 @@ for a model that does not hear chords."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import core.generation.arrange
@@ -15,6 +17,7 @@ from core.generation.arrange import arrange
 from core.generation.controls import Controls
 from core.harmony.conditioning import progression_of
 from core.harmony.labels import parse_progression
+from core.harmony.templates import chord_tones
 from core.music.selection import BarSelection
 from tests.app.test_generation_model import WAIT_MS, GatedGeneration, make_window, wait_done
 from tests.core.generation.test_arrange import tiny_model
@@ -157,3 +160,33 @@ def test_the_style_bar_arrangement_plays_the_style_bars_tracks_and_cancel_stops_
         gate.gate.set()
     assert panel.status_text() == "Cancelled." and panel.candidates.count() == 0
     assert window.document.score is score and panel.run_button.isEnabled()
+
+
+def test_the_bundled_arranger_arranges_a_real_piece_in_the_window(qtbot, settings_path, monkeypatch, tmp_path):
+    """The shipped classical-arranger, on a MIDI file opened in the window: its bars follow the
+    progression's chords and keep the style bar's band."""
+    models = Path(__file__).resolve().parents[3] / "models"
+    window = make_window(qtbot, settings_path, monkeypatch, models, tmp_path)
+    panel = window.arrange_panel
+    panel.new_seed_each_run.setChecked(False)
+    panel.model.setCurrentIndex(panel.model.findData(ARRANGER))
+    select(window, qtbot, 4, 4)
+    panel.progression.setText("C Am F G")
+    panel.chords_per_bar.setCurrentIndex(panel.chords_per_bar.findData(1))
+    panel.from_bar.setChecked(True)
+    panel.variations.setValue(1)
+    panel.run_button.click()
+    wait_done(qtbot, window)
+    assert panel.candidates.count() == 1, panel.status_text()
+    fragment = window.generation.candidates[0].fragment
+    chords = parse_progression("C Am F G")
+    band = {track.program for track in window.document.score.slice_bars(4, 4).tracks if track.notes}
+    on_chord = total = 0
+    for number, chord in enumerate(chords, start=1):
+        notes = [(track, note) for track in fragment.slice_bars(number, number).tracks for note in track.notes]
+        assert notes, f"bar {number} of the arrangement is empty"
+        assert {track.program for track, _ in notes} <= band
+        tones = chord_tones(chord)
+        on_chord += sum(note.pitch % 12 in tones for _, note in notes)
+        total += len(notes)
+    assert on_chord / total > 0.5  # a model deaf to the chords would land on about a third of them
