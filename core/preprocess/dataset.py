@@ -88,6 +88,16 @@ def find_midi_files(folder: Path, exclude: Path | None = None) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 
+def checked_folders(in_dir: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
+    """``in_dir`` and ``out_dir`` as paths, once the one is a folder and the other a folder or absent."""
+    in_dir, out_dir = Path(in_dir), Path(out_dir)
+    if not in_dir.is_dir():
+        raise DatasetError(in_dir, "is not a folder")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DatasetError(out_dir, "exists and is not a folder")
+    return in_dir, out_dir
+
+
 def _sha256(path: Path) -> str:
     from core.midi.files import MAX_FILE_BYTES
 
@@ -168,11 +178,7 @@ def preprocess_folder(
     """Encode every MIDI file under ``in_dir`` into ``out_dir`` (see the module docstring).
     ``jobs`` worker processes (default: one per CPU; 1 works in this process)."""
     began = time.perf_counter()
-    in_dir, out_dir = Path(in_dir), Path(out_dir)
-    if not in_dir.is_dir():
-        raise DatasetError(in_dir, "is not a folder")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise DatasetError(out_dir, "exists and is not a folder")
+    in_dir, out_dir = checked_folders(in_dir, out_dir)
     files = find_midi_files(in_dir, exclude=out_dir.resolve() if out_dir.exists() else None)
     if not files:
         raise DatasetError(in_dir, "holds no MIDI files (.mid or .midi)")

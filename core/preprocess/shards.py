@@ -46,7 +46,16 @@ import numpy as np
 from core.preprocess.tables import BarTable
 from core.errors import DatasetError
 from core.harmony.templates import VOCABULARY
-from core.preprocess.dataset import MIDI_SUFFIXES, REPORT, Cancel, Progress, _atomic_write, _options_json, encode_bytes
+from core.preprocess.dataset import (
+    MIDI_SUFFIXES,
+    REPORT,
+    Cancel,
+    Progress,
+    _atomic_write,
+    _options_json,
+    checked_folders,
+    encode_bytes,
+)
 from core.preprocess.report import EncodeOptions, FileReport
 from core.preprocess.workers import run_in_workers
 from core.representation.events import N_INSTRUMENTS, N_PITCHES, REPRESENTATION_VERSION, EncodedPiece
@@ -227,11 +236,7 @@ def preprocess_sharded(
     """Encode every MIDI file under ``in_dir`` into the sharded dataset ``out_dir`` (see the module
     docstring), on ``jobs`` worker processes (default: one per CPU; 1 works in this process)."""
     began = time.perf_counter()
-    in_dir, out_dir = Path(in_dir), Path(out_dir)
-    if not in_dir.is_dir():
-        raise DatasetError(in_dir, "is not a folder")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise DatasetError(out_dir, "exists and is not a folder")
+    in_dir, out_dir = checked_folders(in_dir, out_dir)
     if shard_files < 1:
         raise DatasetError(out_dir, f"a shard holds at least one file, not {shard_files}")
     (out_dir / SHARDS).mkdir(parents=True, exist_ok=True)
