@@ -9,7 +9,6 @@ call-backs, as for the panels).
 
 from __future__ import annotations
 
-import random
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -28,10 +27,9 @@ from PySide6.QtWidgets import (
 
 from app.panels.requests import GenerateRequest
 from app.panels.steering import AttributeSliders
-from app.panels.widgets import ProgressRow, hbox
+from app.panels.widgets import MAX_SEED, ProgressRow, hbox, draw_seed
 
 METERS = ("4/4", "3/4", "2/4", "2/2", "6/8", "9/8", "12/8", "3/8", "5/4", "7/8")
-MAX_SEED = 2**31 - 1
 
 
 class GenerateDialog(QDialog):
@@ -63,7 +61,7 @@ class GenerateDialog(QDialog):
         self.tempo.setSuffix(" bpm")
         self.seed = QSpinBox()
         self.seed.setRange(0, MAX_SEED)
-        self.seed.setValue(random.randrange(MAX_SEED))
+        self.seed.setValue(draw_seed())
         self.attributes = AttributeSliders()
         self.run_button = QPushButton("Generate")
         self.run_button.setObjectName("primary")

@@ -17,7 +17,6 @@ Signals for the generation integration (see :mod:`app.generation`): ``arrange_re
 
 from __future__ import annotations
 
-import random
 from typing import Sequence
 
 from PySide6.QtCore import Qt, Signal
@@ -41,12 +40,11 @@ from app.panels.candidates import CandidateBox
 from app.panels.instruments import AllowedInstruments
 from app.panels.requests import ArrangeRequest
 from app.panels.run_feedback import CandidateFeedback
-from app.panels.widgets import ModelPicker, ProgressRow, TemperatureSliders, hbox
+from app.panels.widgets import ModelPicker, ProgressRow, TemperatureSliders, hbox, draw_seed, seed_box
 from core.errors import MahlerNetError
 from core.harmony.labels import parse_progression
 from core.music.selection import BarSelection
 
-MAX_SEED = 2**31 - 1
 ARRANGER = "classical-arranger"  # the bundled chord-conditioned model
 
 
@@ -99,10 +97,7 @@ class ArrangePanel(QWidget, CandidateFeedback):
         self.variations.setRange(1, 8)
         self.variations.setValue(3)
         self.variations.setToolTip("How many different arrangements to offer")
-        self.random_seed = QSpinBox()
-        self.random_seed.setRange(0, MAX_SEED)
-        self.random_seed.setValue(random.randrange(MAX_SEED))
-        self.random_seed.setToolTip("The same seed and settings give the same music")
+        self.random_seed = seed_box()
         self.new_seed_each_run = QCheckBox("new seed each run")
         self.new_seed_each_run.setChecked(True)
 
@@ -216,7 +211,7 @@ class ArrangePanel(QWidget, CandidateFeedback):
             self.set_status("Allow at least one instrument.", error=True)
             return None
         if new_seed and self.new_seed_each_run.isChecked():
-            self.random_seed.setValue(random.randrange(MAX_SEED))
+            self.random_seed.setValue(draw_seed())
         seed = self.selection.seed
         return ArrangeRequest(
             model=self.model.current_model(),

@@ -19,7 +19,6 @@ Methods the integration calls back: ``set_busy``, ``set_progress``, ``set_status
 
 from __future__ import annotations
 
-import random
 from typing import Sequence
 
 from PySide6.QtCore import Qt, Signal
@@ -44,10 +43,9 @@ from app.panels.instruments import AllowedInstruments
 from app.panels.requests import ContinueRequest
 from app.panels.run_feedback import CandidateFeedback
 from app.panels.steering import AttributeSliders
-from app.panels.widgets import ModelPicker, ProgressRow, TemperatureSliders, hbox
+from app.panels.widgets import ModelPicker, ProgressRow, TemperatureSliders, hbox, draw_seed, seed_box
 from core.music.selection import BarSelection
 
-MAX_SEED = 2**31 - 1
 # How each new bar's latent code is chosen (core.generation.latent), as the composer reads it.
 LATENT_CHOICES = (
     ("prior", "from the music before (the model's prior)"),
@@ -114,13 +112,10 @@ class ContinuePanel(QWidget, CandidateFeedback):
             self.latent.addItem(label, key)
         self.latent.setToolTip("How each new bar's latent code is drawn")
 
-        self.random_seed = QSpinBox()
-        self.random_seed.setRange(0, MAX_SEED)
-        self.random_seed.setValue(random.randrange(MAX_SEED))
-        self.random_seed.setToolTip("The same seed and settings give the same music")
+        self.random_seed = seed_box()
         self.new_seed_button = QPushButton("New")
         self.new_seed_button.setToolTip("Pick a new random seed")
-        self.new_seed_button.clicked.connect(lambda: self.random_seed.setValue(random.randrange(MAX_SEED)))
+        self.new_seed_button.clicked.connect(lambda: self.random_seed.setValue(draw_seed()))
         self.new_seed_each_run = QCheckBox("new seed each run")
         self.new_seed_each_run.setToolTip("Each Continue draws a new seed first; the box shows the one it used")
         self.new_seed_each_run.setChecked(True)
@@ -230,7 +225,7 @@ class ContinuePanel(QWidget, CandidateFeedback):
             self.set_status("Allow at least one instrument.", error=True)
             return None
         if new_seed and self.new_seed_each_run.isChecked():
-            self.random_seed.setValue(random.randrange(MAX_SEED))  # shown before the run: the one it uses
+            self.random_seed.setValue(draw_seed())  # shown before the run: the one it uses
         context = self.selection.context
         return ContinueRequest(
             model=self.model.current_model(),

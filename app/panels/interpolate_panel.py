@@ -19,7 +19,6 @@ the integration calls back: ``set_busy``, ``set_progress``, ``set_status``, ``sh
 
 from __future__ import annotations
 
-import random
 from typing import Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -40,10 +39,9 @@ from app import theme
 from app.panels.requests import InterpolateRequest
 from app.panels.run_feedback import RunFeedback
 from app.panels.steering import AttributeSliders, HumanizeBox
-from app.panels.widgets import DragHandle, ModelPicker, ProgressRow, hbox
+from app.panels.widgets import DragHandle, ModelPicker, ProgressRow, hbox, draw_seed
 from core.music.selection import BarSelection
 
-MAX_SEED = 2**31 - 1
 KEYBOARD_SETTLE_MS = 350
 
 
@@ -192,7 +190,7 @@ class InterpolatePanel(QWidget, RunFeedback):
             bar_b=self.bar_b.value(),
             steps=self.steps.value(),
             method=str(self.method.currentData()),
-            random_seed=random.randrange(MAX_SEED),
+            random_seed=draw_seed(),
             attributes=self.attributes.amounts(),
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSlider,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
 from app import theme
 from app.panels.requests import DEFAULT_TEMPERATURE, PROPERTIES, Temperatures
 
+MAX_SEED = 2**31 - 1  # random seeds a composer sees and types: 0 to MAX_SEED
 SLIDER_STEPS_PER_UNIT = 100
 MAX_TEMPERATURE = 2.0
 MIN_TEMPERATURE = 0.05
@@ -270,3 +273,17 @@ def hbox(*widgets: QWidget | None) -> QHBoxLayout:
         else:
             layout.addWidget(widget)
     return layout
+
+
+def draw_seed() -> int:
+    """A fresh random seed for a generation run."""
+    return random.randrange(MAX_SEED)
+
+
+def seed_box() -> QSpinBox:
+    """The seed a run uses, shown and editable: the same seed and settings give the same music."""
+    box = QSpinBox()
+    box.setRange(0, MAX_SEED)
+    box.setValue(draw_seed())
+    box.setToolTip("The same seed and settings give the same music")
+    return box
