@@ -12,7 +12,7 @@ from core.generation.continuation import _history
 from core.generation.engine import context_summaries, encode_bars
 from core.generation.history import piece_bars
 from core.generation.latent import candidate_streams, prior_z
-from core.generation.sampler import _nucleus_mask, make_streams
+from core.generation.sampler import _nucleus_floor, make_streams
 from core.model.objective import kl_divergence
 from tests.core.generation.helpers import piece, random_model
 
@@ -75,13 +75,17 @@ def test_reranking_keeps_the_candidate_closest_to_the_prior():
     assert np.array_equal(kept.pitch, best.pitch) and np.array_equal(kept.offset, best.offset)
 
 
+def nucleus(values: np.ndarray, temperature: float, top_p: float) -> np.ndarray:
+    """Which classes nucleus sampling keeps, per row."""
+    return values >= _nucleus_floor(values, temperature, top_p, np.arange(len(values)))[:, None]
+
+
 def test_the_nucleus_keeps_the_likeliest_classes_up_to_the_mass_asked():
     values = np.log(np.array([[0.5, 0.3, 0.15, 0.05], [0.05, 0.15, 0.3, 0.5]], np.float32))
-    kept = np.isfinite(_nucleus_mask(values, 1.0, 0.7))
+    kept = nucleus(values, 1.0, 0.7)
     assert kept.tolist() == [[True, True, False, False], [False, False, True, True]]
-    assert np.isfinite(_nucleus_mask(values, 1.0, 0.4)).sum(axis=1).tolist() == [1, 1]  # the first always stays
-    assert np.isfinite(_nucleus_mask(values, 0.0, 0.1)).all()  # greedy: nothing to cut
-    hot = np.isfinite(_nucleus_mask(values, 10.0, 0.7)).sum(axis=1)  # a high temperature flattens
+    assert nucleus(values, 1.0, 0.4).sum(axis=1).tolist() == [1, 1]  # the first always stays
+    hot = nucleus(values, 10.0, 0.7).sum(axis=1)  # a high temperature flattens
     assert hot.tolist() == [3, 3]
 
 
@@ -96,7 +100,7 @@ def test_the_nucleus_of_peaked_and_flat_rows_matches_arg_sorting_every_row():
         ranked /= ranked.sum(axis=1, keepdims=True)
         expected = np.zeros(values.shape, bool)
         np.put_along_axis(expected, order, np.cumsum(ranked, axis=1) - ranked < top_p, 1)
-        kept = np.isfinite(_nucleus_mask(values, temperature, top_p))
+        kept = nucleus(values, temperature, top_p)
         assert np.array_equal(kept, expected)
         assert (kept.sum(axis=1) == 1).any() and (kept.sum(axis=1) > 1).any()  # peaked and flat rows
 
