@@ -24,7 +24,7 @@ size=${SIZE:-small}
 work=${WORK:-runs/default-models}
 threads=${THREADS:-1}
 device=${DEVICE:-auto}
-declare -A epochs=([continuation]=${CONTINUATION_EPOCHS:-28} [interpolation]=${INTERPOLATION_EPOCHS:-60})
+declare -A epochs=([continuation]=${CONTINUATION_EPOCHS:-40} [interpolation]=${INTERPOLATION_EPOCHS:-60})
 
 "$bin/mahlernet" preprocess "$corpus" "$work/dataset"
 

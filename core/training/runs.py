@@ -322,7 +322,7 @@ def start_run(
     chosen = load_preset(preset, size)
     network, training = chosen.network, chosen.training
     if epochs:
-        training = TrainingConfig.from_dict(dict(training.to_dict(), epochs=epochs))
+        training = training.with_epochs(epochs)
     if batch_size is not None:
         if batch_size < 1:
             raise TrainingError(f"batch size {batch_size}: use at least 1 bar per step")

@@ -91,6 +91,16 @@ class TrainingConfig:
         if self.lr_schedule == "wsd" and not 1 <= self.decay_epochs <= self.epochs:
             raise ValueError(f"lr_schedule 'wsd' needs decay_epochs from 1 to epochs ({self.epochs}), not {self.decay_epochs}")
 
+    def with_epochs(self, epochs: int, decay_share: bool = True) -> "TrainingConfig":
+        """The same settings for ``epochs`` epochs. A "wsd" decay keeps its share of the run when a
+        run starts (a preset's last 20 of 60 epochs become the last 2 of 5), or with ``decay_share``
+        off (a resumed run) its length, shortened to the run where the run is shorter."""
+        values = dict(self.to_dict(), epochs=epochs)
+        if self.lr_schedule == "wsd":
+            decay = round(self.decay_epochs * epochs / self.epochs) if decay_share else self.decay_epochs
+            values["decay_epochs"] = min(max(decay, 1), epochs)
+        return TrainingConfig.from_dict(values)
+
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "TrainingConfig":
         unknown = sorted(set(values) - {f.name for f in fields(cls)})
@@ -400,7 +410,7 @@ class Trainer:
         run_dir = Path(run_dir)
         network, config, info = read_run_info(run_dir)
         if epochs is not None:
-            config = TrainingConfig.from_dict(dict(config.to_dict(), epochs=epochs))
+            config = config.with_epochs(epochs, decay_share=False)
         if Cluster.current().primary:
             checkpoints.remove_stale_temporaries(run_dir)
         saved, warnings = _latest_state(run_dir)

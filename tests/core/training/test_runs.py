@@ -44,6 +44,11 @@ def stop_after_first_epoch(progress):
     return Stop.AFTER_EPOCH if progress.kind == "epoch" and progress.epoch == 1 else None
 
 
+def test_a_bundled_preset_with_a_decay_starts_a_run_of_fewer_epochs(dataset, tmp_path):
+    trainer = runs.start_run(tmp_path / "short", dataset, "interpolation", epochs=2, batch_size=8)
+    assert (trainer.config.epochs, trainer.config.decay_epochs) == (2, 1)  # the preset decays over 20 of 60
+
+
 # ------------------------------------------------------------------------------------- names
 @pytest.mark.parametrize("name", ["my songs", "Étude 2 (fine-tuned)", "a.b_c-d+e,f'g&h", "7"])
 def test_good_names_are_kept(name):

@@ -67,6 +67,15 @@ def test_the_wsd_schedule_holds_the_rate_then_decays_over_its_last_epochs():
         TrainingConfig(epochs=4, lr_schedule="wsd", decay_epochs=5)
 
 
+def test_fewer_epochs_than_a_wsd_preset_keep_its_decay_share_and_a_resumed_run_its_decay_length():
+    preset = TrainingConfig(epochs=60, lr_schedule="wsd", decay_epochs=20)
+    assert preset.with_epochs(5).decay_epochs == 2  # a new run: a third of it decays, as the preset's
+    assert preset.with_epochs(1).decay_epochs == 1
+    assert preset.with_epochs(90, decay_share=False).decay_epochs == 20  # a run extended: the same decay at its end
+    assert preset.with_epochs(8, decay_share=False).decay_epochs == 8
+    assert TrainingConfig(epochs=6, lr_schedule="cosine").with_epochs(3).decay_epochs == 0
+
+
 def test_unknown_choices_are_refused():
     with pytest.raises(ValueError, match="split"):
         TrainingConfig(split="random")
