@@ -32,14 +32,19 @@ def main() -> int:
     parser.add_argument("--pieces", type=int, default=12)
     parser.add_argument("--bars", type=int, default=8)
     parser.add_argument("--meters", default="3/4,6/8,4/4")
+    parser.add_argument("--seed", type=int, default=0, help="the first piece's seed (piece i: seed + i)")
+    parser.add_argument("--top-p", type=float, default=Controls.top_p)  # the app's and CLI's defaults
+    parser.add_argument("--z-scale", type=float, default=Controls.z_scale)
     args = parser.parse_args()
+    controls = Controls(seed=args.seed, top_p=args.top_p, z_scale=args.z_scale)
     model, card = load_for("continuation", args.model)
-    print(f"model {card.get('name')}: {args.pieces} pieces x {args.bars} bars per meter, default controls")
+    print(f"model {card.get('name')}: {args.pieces} pieces x {args.bars} bars per meter, seeds from {args.seed}, "
+          f"top-p {args.top_p}, z scale {args.z_scale}")
     print("| meter | bars filled exactly | notes in key (mean, min) | empty bars | notes per bar |")
     print("| --- | --- | --- | --- | --- |")
     for text in args.meters.split(","):
         meter = Meter.parse(text)
-        result = generate_piece(model, args.bars, meter=meter, variations=args.pieces, controls=Controls(seed=0))
+        result = generate_piece(model, args.bars, meter=meter, variations=args.pieces, controls=controls)
         filled = empty = notes = 0
         keys = []
         for variation in result.variations:

@@ -110,6 +110,10 @@ class Carry:
     def stack(cls, carries: Sequence["Carry"]) -> "Carry":
         return cls(np.concatenate([c.pitch_end for c in carries]), np.concatenate([c.instrument_end for c in carries]))
 
+    def sounding(self) -> np.ndarray:
+        """(B,) bool: whether anything sounds on past the barline in each row."""
+        return (self.pitch_end > 0).any(1)
+
     def shifted(self, ticks: int | np.ndarray) -> "Carry":
         """What still sounds ``ticks`` grid ticks later (per row, or one figure for all) when nothing
         new starts: the carry past a bar of length ``ticks``."""

@@ -14,6 +14,9 @@ Fixed against the original (spec 5.3, 5.4 and section 6, item 10):
   without end; durations the representation never produces are masked too.
 * A bar whose first event already passes the barline is decoded again with fresh noise and the offset
   temperature raised by 0.1, at most :data:`RETRIES` times; then it becomes an empty bar (pauses).
+  So is a bar of pauses alone with nothing held into it, a bar of silence for the whole ensemble:
+  0.1% of the corpus's bars (41 of 35,567), but 0.5% of what the bundled continuation model wrote
+  from scratch (3 of 576 bars) before this rule, and to a composer a bar that failed.
 * A bar holds at most :data:`~core.generation.bars.MAX_EVENTS` events.
 * The members of a chord (offset 0) come in ascending pitch, as the representation orders them
   (spec 1.1), whatever the model's ``same_step_mask``, and a chord never holds one pitch twice on
@@ -50,7 +53,7 @@ from core.model.output_chain import run_chain
 from core.representation.events import N_BEATS, N_INSTRUMENTS, N_PITCHES, PROPERTIES, EventArrays
 from core.representation.vocabulary import CLASS_UNITS_ARRAY, MAX_CLASS_UNITS
 
-RETRIES = 3  # new attempts at a bar that came out empty, before it becomes a rest
+RETRIES = 3  # new attempts at a bar that came out empty or silent, before it becomes a rest
 RETRY_HEAT = 0.1  # offset temperature added per attempt (the original's rule)
 DEFAULT_VELOCITY_BIN = 3  # mp (MIDI 64, the original's fixed velocity) for a model without velocity
 
@@ -141,6 +144,7 @@ class Sampler:
         carries: list[Carry | None] = [None] * rows
         attempts = [0] * rows
         pending = list(range(rows))
+        sounding = carry.sounding()  # a bar of pauses is silence only where nothing is held into it
         for attempt in range(RETRIES + 1):
             _check(cancel)
             heat = temperatures.hotter_offset(RETRY_HEAT * attempt) if attempt else temperatures
@@ -150,8 +154,9 @@ class Sampler:
             found, sub_carry = self._loop(sub_state, [plans[r] for r in pending], carry.take(pending), heat, generators, cancel)
             still = []
             for position, row in enumerate(pending):
-                if len(found[position]):
-                    events[row] = found[position]
+                attempt_events = found[position]
+                if len(attempt_events) and (sounding[row] or not attempt_events.is_pause.all()):
+                    events[row] = attempt_events
                     carries[row] = sub_carry.take([position])
                     attempts[row] = attempt + 1
                 else:
