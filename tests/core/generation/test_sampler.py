@@ -148,7 +148,7 @@ def test_an_empty_bar_is_retried_then_becomes_a_rest():
 
 def test_a_silent_bar_is_retried_then_becomes_a_rest_but_pauses_under_a_held_note_are_kept():
     model = random_model(seed=1)
-    with torch.no_grad():  # pauses only (duration class 0), each a quarter (offset class 8 = 1 q*)
+    with torch.no_grad():  # pauses only (duration class 0), each two thirds of a quarter (offset class 8)
         model.heads["duration"].bias.fill_(-50.0)
         model.heads["duration"].bias[0] = 50.0
         model.heads["offset"].bias.fill_(-50.0)
@@ -156,7 +156,7 @@ def test_a_silent_bar_is_retried_then_becomes_a_rest_but_pauses_under_a_held_not
     silent = decode(model, [BarPlan.of(4, 4)], seed=0)
     assert silent.attempts == [0]  # nothing sounded in any attempt: a rest
     held = Carry.silent(1)
-    held.pitch_end[0, 60 - 17] = 96  # a note held a half note into the bar
+    held.pitch_end[0, 60 - 17] = 96  # a note held a quarter into the bar (grid ticks)
     sustained = decode(model, [BarPlan.of(4, 4)], seed=0, carry=held)
     assert sustained.attempts == [1] and sustained.events[0].is_pause.all()
 
