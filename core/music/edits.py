@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from core.errors import EditError
 from core.music.grid import Grid
@@ -157,13 +157,7 @@ def rescale(fragment: Score, ticks_per_quarter: int) -> Score:
         return round(value * factor)
 
     tracks = tuple(
-        dataclasses.replace(
-            t,
-            notes=tuple(Note(tick(n.start), max(1, tick(n.end) - tick(n.start)), n.pitch, n.velocity) for n in t.notes),
-            controls=tuple(c._replace(tick=tick(c.tick)) for c in t.controls),
-            pitch_bends=tuple(b._replace(tick=tick(b.tick)) for b in t.pitch_bends),
-            pressures=tuple(p._replace(tick=tick(p.tick)) for p in t.pressures),
-        )
+        _retimed(t, tick, tuple(Note(tick(n.start), max(1, tick(n.end) - tick(n.start)), n.pitch, n.velocity) for n in t.notes))
         for t in fragment.tracks
     )
     return fragment.replace(
@@ -172,6 +166,18 @@ def rescale(fragment: Score, ticks_per_quarter: int) -> Score:
         tempos=tuple(dataclasses.replace(e, tick=tick(e.tick)) for e in fragment.tempos),
         time_signatures=tuple(dataclasses.replace(e, tick=tick(e.tick)) for e in fragment.time_signatures),
         key_signatures=tuple(dataclasses.replace(e, tick=tick(e.tick)) for e in fragment.key_signatures),
+    )
+
+
+def _retimed(track: Track, tick: Callable[[int], int], notes: tuple[Note, ...]) -> Track:
+    """``track`` with ``notes`` (already retimed by the caller, who decides what a note's end becomes)
+    and its control changes, pitch bends and channel pressure moved to ``tick(their tick)``."""
+    return dataclasses.replace(
+        track,
+        notes=notes,
+        controls=tuple(c._replace(tick=tick(c.tick)) for c in track.controls),
+        pitch_bends=tuple(b._replace(tick=tick(b.tick)) for b in track.pitch_bends),
+        pressures=tuple(p._replace(tick=tick(p.tick)) for p in track.pressures),
     )
 
 
@@ -462,16 +468,7 @@ def _shift_from(score: Score, at: int, length: int) -> Score:
     def move(tick: int) -> int:
         return tick + length if tick >= at else tick
 
-    tracks = tuple(
-        dataclasses.replace(
-            t,
-            notes=tuple(n._replace(start=move(n.start)) for n in t.notes),
-            controls=tuple(c._replace(tick=move(c.tick)) for c in t.controls),
-            pitch_bends=tuple(b._replace(tick=move(b.tick)) for b in t.pitch_bends),
-            pressures=tuple(p._replace(tick=move(p.tick)) for p in t.pressures),
-        )
-        for t in score.tracks
-    )
+    tracks = tuple(_retimed(t, move, tuple(n._replace(start=move(n.start)) for n in t.notes)) for t in score.tracks)
     return score.replace(
         tracks=tracks,
         tempos=tuple(dataclasses.replace(e, tick=move(e.tick)) if e.tick > 0 else e for e in score.tempos),
