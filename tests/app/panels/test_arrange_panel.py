@@ -135,17 +135,23 @@ def test_arrange_off_the_gui_thread_keep_it_and_undo(window, qtbot):
     assert notes_of(replaced.slice_bars(9, 12)) == notes_of(score.slice_bars(9, 12))
 
 
-def test_the_style_bar_arrangement_plays_the_style_bars_tracks_and_cancel_stops_a_run(window, qtbot):
+def arrange_one_from_the_bar(window, qtbot, progression: str):
+    """Arrange ``progression`` in the style of the selected bar, one variation; its fragment."""
     panel = window.arrange_panel
-    score = window.document.score
-    select(window, qtbot, 2, 2)
-    panel.progression.setText("C F G C")
+    panel.progression.setText(progression)
     panel.from_bar.setChecked(True)
     panel.variations.setValue(1)
     panel.run_button.click()
     wait_done(qtbot, window)
     assert panel.candidates.count() == 1, panel.status_text()
-    fragment = window.generation.candidates[0].fragment
+    return window.generation.candidates[0].fragment
+
+
+def test_the_style_bar_arrangement_plays_the_style_bars_tracks_and_cancel_stops_a_run(window, qtbot):
+    panel = window.arrange_panel
+    score = window.document.score
+    select(window, qtbot, 2, 2)
+    fragment = arrange_one_from_the_bar(window, qtbot, "C F G C")
     assert {t.name for t in fragment.tracks if t.notes} <= {t.name for t in score.tracks}
 
     gate = GatedGeneration(pytest.MonkeyPatch(), core.generation.arrange, "arrange")
@@ -171,14 +177,8 @@ def test_the_bundled_arranger_arranges_a_real_piece_in_the_window(qtbot, setting
     panel.new_seed_each_run.setChecked(False)
     panel.model.setCurrentIndex(panel.model.findData(ARRANGER))
     select(window, qtbot, 4, 4)
-    panel.progression.setText("C Am F G")
     panel.chords_per_bar.setCurrentIndex(panel.chords_per_bar.findData(1))
-    panel.from_bar.setChecked(True)
-    panel.variations.setValue(1)
-    panel.run_button.click()
-    wait_done(qtbot, window)
-    assert panel.candidates.count() == 1, panel.status_text()
-    fragment = window.generation.candidates[0].fragment
+    fragment = arrange_one_from_the_bar(window, qtbot, "C Am F G")
     chords = parse_progression("C Am F G")
     band = {track.program for track in window.document.score.slice_bars(4, 4).tracks if track.notes}
     on_chord = total = 0
