@@ -14,7 +14,8 @@ continuation is judged against the real next bars, beside three baselines that c
   first half with their second).
 
 With ``--interpolation-model``, that model also morphs between bars K and K+4 at each place in
-``--steps`` greedy steps: endpoint note F1 against the bars it starts and ends on, and smoothness (the
+``--steps`` greedy steps (``--interpolation-candidates`` bars decoded per step, as the app does):
+endpoint note F1 against the bars it starts and ends on, and smoothness (the
 mean note F1 between neighbouring steps).
 
     .venv/bin/python benchmarks/musicality.py --corpus CORPUS_DIR [--model M] [--interpolation-model M]
@@ -40,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.model.checkpoints import load_model, resolve_model  # noqa: E402
 from core.generation import Controls, Temperatures, continue_piece, interpolate  # noqa: E402
+from core.generation.interpolation import CANDIDATES as INTERPOLATION_CANDIDATES  # noqa: E402
 from core.midi.files import read_midi  # noqa: E402
 from core.training.musicality import (  # noqa: E402
     Notes,
@@ -209,12 +211,12 @@ def continuation_table(model, places: list[Place], bars: int, variations: int, c
     return {name: tally.summary() for name, tally in tallies.items()}, seconds
 
 
-def interpolation_figures(model, places: list[Place], steps: int) -> dict[str, float]:
+def interpolation_figures(model, places: list[Place], steps: int, candidates: int) -> dict[str, float]:
     ends, smooth = [], []
     for place in places:
         score, a = place.score, place.bar
         b = min(a + 4, score.bar_count)
-        result = interpolate(model, score, a, b, steps)
+        result = interpolate(model, score, a, b, steps, candidates=candidates)
         decoded = [Notes.of(step.fragment) for step in result.steps]
         ends.append(note_f1(decoded[0], bars_notes(score, a, a)))
         ends.append(note_f1(decoded[-1], bars_notes(score, b, b)))
@@ -246,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bars", type=int, default=8)
     parser.add_argument("--variations", type=int, default=4)
     parser.add_argument("--steps", type=int, default=5, help="interpolation steps, both ends included")
+    parser.add_argument("--interpolation-candidates", type=int, default=INTERPOLATION_CANDIDATES,
+                        help="bars decoded per interpolation step (the app's default; 1: one greedy decoding)")  # fmt: skip
     parser.add_argument("--latent", default="prior")
     parser.add_argument("--top-p", type=float, default=Controls.top_p)  # the app's and CLI's defaults
     parser.add_argument("--z-scale", type=float, default=Controls.z_scale)
@@ -279,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         other, other_card = load_model(resolve_model(args.interpolation_model))
         i_works, i_held = test_works(other_card, args.corpus, args.works, args.seed, args.split)
         i_places = choose_places(i_works, args.works, args.places, args.bars, args.seed)
-        report["interpolation"] = {"model": args.interpolation_model, "held_out": i_held, **interpolation_figures(other, i_places, args.steps)}
+        report["interpolation"] = {"model": args.interpolation_model, "held_out": i_held, **interpolation_figures(other, i_places, args.steps, args.interpolation_candidates)}
     report["seconds"] = round(time.perf_counter() - began, 1)
     if args.json:
         print(json.dumps(report, indent=2))

@@ -5,7 +5,7 @@ continue FILE --from-bar K --bars N --out OUT [--context-bar C] [--seeded] [--va
          [--latent prior|standard|rerank] [--z-scale S] [--candidates K] [--seed S] [--model M]
     writes the piece up to bar K followed by the N new bars, one file per variation
     (OUT, then OUT-2.mid, OUT-3.mid ... beside it); ``--from-bar 0`` writes a new opening.
-interpolate FILE --bar-a A --bar-b B --steps S --out OUT [--slerp] [--model M]
+interpolate FILE --bar-a A --bar-b B --steps S --out OUT [--slerp] [--candidates K] [--model M]
     writes bar A, the S decoded bars (both ends included), then bar B.
 reconstruct FILE --bar K --out OUT [--model M]
     writes bar K and its reconstruction, and prints the accuracy per property.
@@ -71,6 +71,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--context", choices=("before", "start"), default="before", help="fixed context of a context model")
     parser.add_argument("--temperature", type=float, default=0.0, metavar="T", help="0 (default) decodes greedily")
     parser.add_argument("--seed", type=int, default=0, metavar="S")
+    parser.add_argument(
+        "--candidates", type=int, default=8, metavar="K",
+        help="bars decoded per step, the one the model reads back nearest to the step's code kept (default 8; 1: decode once)",
+    )  # fmt: skip
     _add_attributes(parser)
     _add_model(parser)
     parser.set_defaults(handler=run_interpolate)
@@ -224,7 +228,7 @@ def run_interpolate(args: argparse.Namespace) -> int:
     _check_attributes(args)
     score, model, _ = _prepare(args, "interpolation")
     controls = _with_attributes(controls, args, "interpolation")
-    result = interpolate(model, score, args.bar_a, args.bar_b, args.steps, slerp=args.slerp, context=args.context, controls=controls)
+    result = interpolate(model, score, args.bar_a, args.bar_b, args.steps, slerp=args.slerp, context=args.context, controls=controls, candidates=args.candidates)
     _write(result.sequence(), args.out)
     notes = sum(step.fragment.notes_count for step in result.steps)
     print(f"wrote {args.out}: bar {args.bar_a}, {len(result.steps)} decoded bars ({notes} notes), bar {args.bar_b}")

@@ -157,3 +157,13 @@ def test_attributes_move_the_codes_and_unknown_names_fail_before_anything_is_rea
     assert run_cli(*argv) == 0
     assert read_midi(plain) != read_midi(moved)
     assert run_cli("generate", "--bars", 2, "--out", out, "--attribute", "stepwise=1.5") == 0
+
+
+def test_interpolate_refuses_a_number_of_candidates_out_of_range(run_cli, midi, tmp_path, capsys):
+    interpolation = _save(tmp_path / "elsewhere", "mine", use_context=False)
+    out = tmp_path / "morph.mid"
+    code = run_cli("interpolate", midi, "--bar-a", 1, "--bar-b", 3, "--steps", 4, "--out", out, "--candidates", 0, "--model", interpolation)
+    err = capsys.readouterr().err
+    assert code != 0 and err.count("\n") == 1 and "0 candidates per step" in err
+    assert not out.exists()
+    assert run_cli("interpolate", midi, "--bar-a", 1, "--bar-b", 3, "--steps", 4, "--out", out, "--candidates", 1, "--model", interpolation) == 0
