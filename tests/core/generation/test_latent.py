@@ -11,8 +11,9 @@ from core.generation import Controls, Temperatures, continue_piece
 from core.generation.continuation import _history
 from core.generation.engine import context_summaries, encode_bars
 from core.generation.history import piece_bars
-from core.generation.latent import candidate_streams, prior_z
-from core.generation.sampler import _nucleus_floor, make_streams
+from core.generation.bars import BarPlan, Carry, pause_fill
+from core.generation.latent import candidate_streams, decode_bar, prior_z
+from core.generation.sampler import RETRIES, Sampler, _nucleus_floor, make_streams
 from core.model.objective import kl_divergence
 from tests.core.generation.helpers import piece, random_model
 
@@ -73,6 +74,51 @@ def test_reranking_keeps_the_candidate_closest_to_the_prior():
         kl = kl_divergence(mu, logvar, *model.prior(summary))
     best = bars[int(kl.argmin())]
     assert np.array_equal(kept.pitch, best.pitch) and np.array_equal(kept.offset, best.offset)
+
+
+class GivingUp(Sampler):
+    """A sampler whose first decoding gives up on the rows in ``fail`` (a rest, as after every retry),
+    and whose later decodings give up on the rows in ``fail_again``; it records the z's it was given."""
+
+    def __init__(self, model, controls, fail: set[int], fail_again: set[int] = frozenset()):
+        super().__init__(model, controls)
+        self.fail, self.fail_again, self.calls = fail, fail_again, []
+
+    def decode(self, state, plans, carry, streams, bar=0, temperatures=None, cancel=None):
+        decoded = super().decode(state, plans, carry, streams, bar, temperatures, cancel)
+        self.calls.append((state.h.clone(), [s.seed for s in streams], decoded))
+        failing = self.fail if len(self.calls) == 1 else self.fail_again
+        for row in failing & set(range(len(plans))):
+            decoded.events[row] = pause_fill(plans[row], carry.take([row]))
+            decoded.attempts[row] = 0
+        return decoded
+
+
+@pytest.mark.parametrize("fail_again", [set(), {0}])
+def test_a_bar_that_gave_up_is_decoded_again_from_a_new_code(fail_again):
+    model = learned_model(4)
+    summary = torch.randn(3, 2 * model.config.encoder_size)
+    streams = make_streams(7, 3)
+    sampler = GivingUp(model, LIVELY, fail={1}, fail_again=fail_again)
+    plan = BarPlan.of(4, 4)
+    decoded = decode_bar(model, sampler, summary, plan, Carry.silent(3), streams, 0, LIVELY)
+    first, second = sampler.calls[0][2], sampler.calls[1]
+    assert len(sampler.calls) == 2 and len(second[1]) == 1  # only the row that gave up
+    assert second[1][0] not in {s.seed for s in streams}  # from a stream of its own
+    for row in (0, 2):
+        assert decoded.events[row].equals(first.events[row]) and decoded.attempts[row] == first.attempts[row]
+    if fail_again:
+        assert decoded.attempts[1] == 0 and decoded.events[1].is_pause.all()  # the rest stays
+    else:
+        assert decoded.events[1].equals(second[2].events[0]) and decoded.attempts[1] > RETRIES + 1
+        assert not decoded.events[1].is_pause.all()
+
+
+def test_no_bar_gave_up_no_second_decoding():
+    model = learned_model(4)
+    sampler = GivingUp(model, LIVELY, fail=set())
+    decode_bar(model, sampler, torch.randn(2, 2 * model.config.encoder_size), BarPlan.of(3, 4), Carry.silent(2), make_streams(1, 2), 0, LIVELY)
+    assert len(sampler.calls) == 1
 
 
 def nucleus(values: np.ndarray, temperature: float, top_p: float) -> np.ndarray:
