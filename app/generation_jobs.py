@@ -225,7 +225,7 @@ def run_generate(
     """``request.bars`` bars from the model's opening context: a new piece, or (``request.append``)
     the open piece followed by them, in the meter and tempo in force at its end."""
     from core.generation import Controls
-    from core.generation.scratch import Meter, append_generated, bpm_at_end, generate_piece, meter_at_end
+    from core.generation.scratch import Z_SCALE, Meter, append_generated, bpm_at_end, generate_piece, meter_at_end
 
     if request.append and score is None:
         raise GenerationError("open a piece to append bars to it")
@@ -235,7 +235,7 @@ def run_generate(
         raise GenerationError(f"{model.name} is an interpolation model: pick a continuation model to generate music")
     meter = meter_at_end(score) if request.append and score is not None else Meter(request.numerator, request.denominator)
     bpm = bpm_at_end(score) if request.append and score is not None else request.bpm
-    controls = Controls(seed=request.random_seed, latent_shift=attribute_shift(model, request.attributes))
+    controls = Controls(seed=request.random_seed, z_scale=Z_SCALE, latent_shift=attribute_shift(model, request.attributes))
     began = time.perf_counter()
     result = generate_piece(
         model.network, request.bars, meter=meter, bpm=bpm, controls=controls,

@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.generation import Controls, load_for  # noqa: E402
-from core.generation.scratch import Meter, generate_piece  # noqa: E402
+from core.generation.scratch import Z_SCALE, Meter, generate_piece  # noqa: E402
 from core.training.musicality import Notes, find_key, in_key  # noqa: E402
 
 
@@ -33,10 +33,12 @@ def main() -> int:
     parser.add_argument("--bars", type=int, default=8)
     parser.add_argument("--meters", default="3/4,6/8,4/4")
     parser.add_argument("--seed", type=int, default=0, help="the first piece's seed (piece i: seed + i)")
-    parser.add_argument("--top-p", type=float, default=Controls.top_p)  # the app's and CLI's defaults
-    parser.add_argument("--z-scale", type=float, default=Controls.z_scale)
+    parser.add_argument("--top-p", type=float, default=Controls.top_p)  # the app's and CLI's defaults, z scale too
+    parser.add_argument("--z-scale", type=float, default=Z_SCALE)
+    parser.add_argument("--latent", default=Controls.latent, help="prior, standard or rerank")
+    parser.add_argument("--candidates", type=int, default=Controls.candidates, help="codes tried per bar with --latent rerank")
     args = parser.parse_args()
-    controls = Controls(seed=args.seed, top_p=args.top_p, z_scale=args.z_scale)
+    controls = Controls(seed=args.seed, top_p=args.top_p, z_scale=args.z_scale, latent=args.latent, candidates=args.candidates)
     model, card = load_for("continuation", args.model)
     print(f"model {card.get('name')}: {args.pieces} pieces x {args.bars} bars per meter, seeds from {args.seed}, "
           f"top-p {args.top_p}, z scale {args.z_scale}")

@@ -97,9 +97,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_sampling(parser)
     parser.add_argument("--instruments", metavar="LIST", help="allowed instruments, e.g. violin,viola,cello (default: all)")
     parser.add_argument("--no-range-clamp", action="store_true", help="let notes leave their instruments' playable ranges")
-    parser.add_argument("--top-p", type=float, default=0.9, metavar="P", help="nucleus sampling (default 0.9; 1 = off)")
+    parser.add_argument("--top-p", type=float, default=0.8, metavar="P", help="nucleus sampling (default 0.8; 1 = off)")
     parser.add_argument("--latent", default="prior", metavar="prior|standard|rerank", help="each bar's z (default prior)")
-    parser.add_argument("--z-scale", type=float, default=0.5, metavar="S", help="spread of the prior's draws (default 0.5)")
+    parser.add_argument(
+        "--z-scale", type=float, default=0.0, metavar="S",  # core.generation.scratch.Z_SCALE (tests check)
+        help="spread of the prior's draws (default 0: its mean, the most tonal openings)",
+    )  # fmt: skip
     parser.add_argument("--candidates", type=int, default=4, metavar="K", help="codes tried per bar with --latent rerank (default 4)")
     _add_attributes(parser)
     _add_model(parser)

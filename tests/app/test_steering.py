@@ -75,7 +75,12 @@ def test_a_model_without_vectors_says_so_in_the_panel(steered, qtbot, tiny_model
     assert window.generation.steps is None
 
 
-def test_generate_a_new_piece_in_three_four_then_append_bars_and_undo(steered, qtbot):
+def test_generate_a_new_piece_in_three_four_then_append_bars_and_undo(steered, qtbot, monkeypatch):
+    from core.generation import scratch
+    from core.generation.scratch import Z_SCALE
+
+    used, real = [], scratch.generate_piece
+    monkeypatch.setattr(scratch, "generate_piece", lambda *a, controls, **k: used.append(controls) or real(*a, controls=controls, **k))
     window, _ = steered
     dialog = window.open_generate_dialog()
     qtbot.addWidget(dialog)
@@ -89,6 +94,7 @@ def test_generate_a_new_piece_in_three_four_then_append_bars_and_undo(steered, q
     assert [(m.numerator, m.denominator) for m in new.time_signatures] == [(3, 4)]
     assert round(new.tempos[0].bpm) == 90 and new.notes_count > 0
     assert all(n.start < 3 * 3 * new.ticks_per_quarter for t in new.tracks for n in t.notes)
+    assert [c.z_scale for c in used] == [Z_SCALE]  # the scratch default: z at the prior's mean
 
     dialog.append.setChecked(True)
     dialog.bars.setValue(2)

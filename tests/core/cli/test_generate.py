@@ -167,3 +167,16 @@ def test_interpolate_refuses_a_number_of_candidates_out_of_range(run_cli, midi, 
     assert code != 0 and err.count("\n") == 1 and "0 candidates per step" in err
     assert not out.exists()
     assert run_cli("interpolate", midi, "--bar-a", 1, "--bar-b", 3, "--steps", 4, "--out", out, "--candidates", 1, "--model", interpolation) == 0
+
+
+@pytest.mark.parametrize("command", ["continue", "generate"])
+def test_the_sampling_defaults_are_the_apps(command):
+    """The CLI keeps its own copies of the defaults (importing core.generation would load torch for
+    every command): they must be the app's, Controls' for continue and scratch.Z_SCALE for generate."""
+    from core.generation import Controls
+    from core.generation.scratch import Z_SCALE
+
+    required = {"continue": ["x.mid", "--from-bar", "1", "--bars", "1"], "generate": ["--bars", "1"]}[command]
+    args = cli.build_parser().parse_args([command, *required, "--out", "o.mid"])
+    assert args.top_p == Controls.top_p and args.latent == Controls.latent and args.candidates == Controls.candidates
+    assert args.z_scale == (Controls.z_scale if command == "continue" else Z_SCALE)
