@@ -39,7 +39,7 @@ from app import theme
 from app.panels.requests import InterpolateRequest
 from app.panels.run_feedback import RunFeedback
 from app.panels.steering import AttributeSliders, HumanizeBox
-from app.panels.widgets import DragHandle, ModelPicker, ProgressRow, hbox, draw_seed
+from app.panels.widgets import DragHandle, ModelPicker, ProgressRow, hbox
 from core.music.selection import BarSelection
 
 KEYBOARD_SETTLE_MS = 350
@@ -190,7 +190,9 @@ class InterpolatePanel(QWidget, RunFeedback):
             bar_b=self.bar_b.value(),
             steps=self.steps.value(),
             method=str(self.method.currentData()),
-            random_seed=draw_seed(),
+            # Greedy, and the extra candidates per step drawn from one fixed seed (the CLI's default):
+            # the same two bars morph the same way every time.
+            random_seed=0,
             attributes=self.attributes.amounts(),
         )
 
