@@ -10,12 +10,12 @@
 
 ``z_scale`` multiplies the prior's standard deviation (1 = the prior itself). ``latent_shift`` (the
 composer's attribute vectors) is added to every code z, whichever way it was chosen. A code whose bar
-comes out empty in every attempt is drawn once more, at the prior's full spread (:func:`_redraw_rests`).
+comes out empty in every attempt is drawn once more, at the prior's full spread (``_BarPosition.redraw_rests``).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -73,72 +73,64 @@ def decode_bar(
 ) -> DecodedBars:
     """One new bar per row (``summary``: the rows' context summaries) with z chosen as ``controls``
     say (see the module docstring)."""
+    position = _BarPosition(model, sampler, plan, bar, cancel)
     if controls.latent != "rerank" or controls.candidates == 1:
-        z = prior_z(model, summary, standard_normal(streams, bar, model.config.z_dim, _device(model)), controls)
-        decoded = sampler.decode(model.initial_state(z, summary), [plan] * len(streams), carry, streams, bar, cancel=cancel)
+        decoded = position.drawn(summary, carry, streams, controls)
     else:
-        decoded = _reranked(model, sampler, summary, plan, carry, streams, bar, controls, cancel)
-    return _redraw_rests(model, sampler, summary, plan, carry, streams, bar, controls, decoded, cancel)
+        decoded = position.reranked(summary, carry, streams, controls)
+    return position.redraw_rests(summary, carry, streams, controls, decoded)
 
 
-def _device(model: MahlerNet) -> torch.device:
-    return next(model.parameters()).device
+@dataclass(frozen=True)
+class _BarPosition:
+    """What stays the same for every row and every try at one bar: the model, the sampler, the bar's
+    plan and number (its place in the rows' random streams)."""
 
+    model: MahlerNet
+    sampler: Sampler
+    plan: BarPlan
+    bar: int
+    cancel: Callable[[], bool] | None
 
-def _reranked(
-    model: MahlerNet,
-    sampler: Sampler,
-    summary: torch.Tensor | None,
-    plan: BarPlan,
-    carry: Carry,
-    streams: Sequence[Streams],
-    bar: int,
-    controls: Controls,
-    cancel: Callable[[], bool] | None,
-) -> DecodedBars:
-    rows, k = len(streams), controls.candidates
-    many = candidate_streams(streams, k)
-    expanded = None if summary is None else summary.repeat_interleave(k, dim=0)
-    z = prior_z(model, expanded, standard_normal(many, bar, model.config.z_dim, _device(model)), controls)
-    decoded = sampler.decode(model.initial_state(z, expanded), [plan] * len(many), carry.take(np.repeat(np.arange(rows), k)), many, bar, cancel=cancel)
-    mu, logvar = encode_bars(model, decoded.events, expanded)
-    prior_mu, prior_logvar = model.prior(expanded, rows=len(many))
-    kl = kl_divergence(mu, logvar, prior_mu, prior_logvar).reshape(rows, k)
-    empty = torch.tensor([a == 0 for a in decoded.attempts], device=kl.device).reshape(rows, k)
-    best = (kl + empty * 1e9).argmin(dim=1).tolist()  # a bar that gave up (a rest) loses
-    chosen = [row * k + best[row] for row in range(rows)]
-    return DecodedBars([decoded.events[i] for i in chosen], decoded.carry.take(chosen), [decoded.attempts[i] for i in chosen])
+    def drawn(self, summary: torch.Tensor | None, carry: Carry, streams: Sequence[Streams], controls: Controls) -> DecodedBars:
+        """Each row's z drawn from the prior with the row's stream (see :func:`prior_z`), then decoded."""
+        noise = standard_normal(streams, self.bar, self.model.config.z_dim, next(self.model.parameters()).device)
+        z = prior_z(self.model, summary, noise, controls)
+        state = self.model.initial_state(z, summary)
+        return self.sampler.decode(state, [self.plan] * len(streams), carry, streams, self.bar, cancel=self.cancel)
 
+    def reranked(self, summary: torch.Tensor | None, carry: Carry, streams: Sequence[Streams], controls: Controls) -> DecodedBars:
+        """``controls.candidates`` draws per row, the one with the smallest KL to the prior kept."""
+        rows, k = len(streams), controls.candidates
+        many = candidate_streams(streams, k)
+        expanded = None if summary is None else summary.repeat_interleave(k, dim=0)
+        decoded = self.drawn(expanded, carry.take(np.repeat(np.arange(rows), k)), many, controls)
+        mu, logvar = encode_bars(self.model, decoded.events, expanded)
+        prior_mu, prior_logvar = self.model.prior(expanded, rows=len(many))
+        kl = kl_divergence(mu, logvar, prior_mu, prior_logvar).reshape(rows, k)
+        empty = torch.tensor([a == 0 for a in decoded.attempts], device=kl.device).reshape(rows, k)
+        best = (kl + empty * 1e9).argmin(dim=1).tolist()  # a bar that gave up (a rest) loses
+        chosen = [row * k + best[row] for row in range(rows)]
+        return DecodedBars([decoded.events[i] for i in chosen], decoded.carry.take(chosen), [decoded.attempts[i] for i in chosen])
 
-def _redraw_rests(
-    model: MahlerNet,
-    sampler: Sampler,
-    summary: torch.Tensor | None,
-    plan: BarPlan,
-    carry: Carry,
-    streams: Sequence[Streams],
-    bar: int,
-    controls: Controls,
-    decoded: DecodedBars,
-    cancel: Callable[[], bool] | None,
-) -> DecodedBars:
-    """Rows whose code decoded to nothing in every attempt (the sampler then writes a rest) get one new
-    code, drawn at the prior's full spread from a stream of their own, and are decoded again; a row
-    that fails again keeps its rest. A code near the prior's mean can sit where the model writes
-    silence: generating from scratch at z scale 0, the first bar gave up in 6 of 1,152 pieces."""
-    failed = [row for row, attempts in enumerate(decoded.attempts) if attempts == 0]
-    if not failed:
-        return decoded
-    fresh = candidate_streams([streams[row] for row in failed], 2)[1::2]
-    sub_summary = None if summary is None else summary[failed]
-    wide = replace(controls, z_scale=max(controls.z_scale, 1.0))
-    z = prior_z(model, sub_summary, standard_normal(fresh, bar, model.config.z_dim, _device(model)), wide)
-    again = sampler.decode(model.initial_state(z, sub_summary), [plan] * len(failed), carry.take(failed), fresh, bar, cancel=cancel)
-    events, attempts = list(decoded.events), list(decoded.attempts)
-    carries = [decoded.carry.take([row]) for row in range(len(events))]
-    for position, row in enumerate(failed):
-        if again.attempts[position]:
-            events[row] = again.events[position]
-            attempts[row] = RETRIES + 1 + again.attempts[position]
-            carries[row] = again.carry.take([position])
-    return DecodedBars(events, Carry.stack(carries), attempts)
+    def redraw_rests(
+        self, summary: torch.Tensor | None, carry: Carry, streams: Sequence[Streams], controls: Controls, decoded: DecodedBars
+    ) -> DecodedBars:
+        """Rows whose code decoded to nothing in every attempt (the sampler then writes a rest) get one
+        new code, drawn at the prior's full spread from a stream of their own, and are decoded again;
+        a row that fails again keeps its rest. A code near the prior's mean can sit where the model
+        writes silence: generating from scratch at z scale 0, the first bar gave up in 6 of 1,152 pieces."""
+        failed = [row for row, attempts in enumerate(decoded.attempts) if attempts == 0]
+        if not failed:
+            return decoded
+        fresh = candidate_streams([streams[row] for row in failed], 2)[1::2]
+        wide = replace(controls, z_scale=max(controls.z_scale, 1.0))
+        again = self.drawn(None if summary is None else summary[failed], carry.take(failed), fresh, wide)
+        events, attempts = list(decoded.events), list(decoded.attempts)
+        carries = [decoded.carry.take([row]) for row in range(len(events))]
+        for position, row in enumerate(failed):
+            if again.attempts[position]:
+                events[row] = again.events[position]
+                attempts[row] = RETRIES + 1 + again.attempts[position]
+                carries[row] = again.carry.take([position])
+        return DecodedBars(events, Carry.stack(carries), attempts)

@@ -23,10 +23,10 @@ import numpy as np
 import torch
 
 from core.generation.bars import BarPlan, Carry
+from core.generation.controls import Temperatures
 from core.generation.engine import encode_bars
 from core.generation.latent import candidate_streams
 from core.generation.sampler import DecodedBars, Sampler, Streams
-from core.generation.controls import Temperatures
 from core.model.network import MahlerNet
 
 SEARCH_TEMPERATURE = 0.7  # the extra candidates' temperature when the controls decode greedily
