@@ -107,11 +107,7 @@ class _BarPosition:
         decoded = self.drawn(expanded, carry.take(np.repeat(np.arange(rows), k)), many, controls)
         mu, logvar = encode_bars(self.model, decoded.events, expanded)
         prior_mu, prior_logvar = self.model.prior(expanded, rows=len(many))
-        kl = kl_divergence(mu, logvar, prior_mu, prior_logvar).reshape(rows, k)
-        empty = torch.tensor([a == 0 for a in decoded.attempts], device=kl.device).reshape(rows, k)
-        best = (kl + empty * 1e9).argmin(dim=1).tolist()  # a bar that gave up (a rest) loses
-        chosen = [row * k + best[row] for row in range(rows)]
-        return DecodedBars([decoded.events[i] for i in chosen], decoded.carry.take(chosen), [decoded.attempts[i] for i in chosen])
+        return decoded.best_of(kl_divergence(mu, logvar, prior_mu, prior_logvar).reshape(rows, k))
 
     def redraw_rests(
         self, summary: torch.Tensor | None, carry: Carry, streams: Sequence[Streams], controls: Controls, decoded: DecodedBars
@@ -126,11 +122,9 @@ class _BarPosition:
         fresh = candidate_streams([streams[row] for row in failed], 2)[1::2]
         wide = replace(controls, z_scale=max(controls.z_scale, 1.0))
         again = self.drawn(None if summary is None else summary[failed], carry.take(failed), fresh, wide)
-        events, attempts = list(decoded.events), list(decoded.attempts)
-        carries = [decoded.carry.take([row]) for row in range(len(events))]
+        again = DecodedBars(again.events, again.carry, [a and RETRIES + 1 + a for a in again.attempts])  # tries so far
+        rows = list(range(len(decoded.events)))
         for position, row in enumerate(failed):
             if again.attempts[position]:
-                events[row] = again.events[position]
-                attempts[row] = RETRIES + 1 + again.attempts[position]
-                carries[row] = again.carry.take([position])
-        return DecodedBars(events, Carry.stack(carries), attempts)
+                rows[row] = len(decoded.events) + position
+        return DecodedBars.join([decoded, again]).take(rows)

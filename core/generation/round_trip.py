@@ -67,15 +67,9 @@ def decode_nearest(
         cancel=cancel,
     )
 
-    # Every row's candidates as (decoded batch, index in it), the controls' own bar first.
-    by_row = [[(first, r)] + [(others, r * extra + k) for k in range(extra)] for r in range(rows)]
-    flat = [pair for row in by_row for pair in row]
+    # Every row's candidates, row-major, the controls' own bar first.
+    order = [i for r in range(rows) for i in (r, *(rows + r * extra + k for k in range(extra)))]
+    candidates_of_rows = DecodedBars.join([first, others]).take(order)
     everyone = torch.as_tensor(np.repeat(np.arange(rows), candidates))
-    mu, _ = encode_bars(model, [bars.events[i] for bars, i in flat], None if summary is None else summary[everyone])
-    distance = ((mu - z[everyone].to(mu)) ** 2).sum(dim=1).reshape(rows, candidates)
-    gave_up = torch.tensor([bars.attempts[i] == 0 for bars, i in flat], device=distance.device).reshape(rows, candidates)
-    best = (distance + gave_up * 1e9).argmin(dim=1).tolist()  # a bar that gave up (a rest) loses
-    chosen = [by_row[r][best[r]] for r in range(rows)]
-    return DecodedBars(
-        [bars.events[i] for bars, i in chosen], Carry.stack([bars.carry.take([i]) for bars, i in chosen]), [bars.attempts[i] for bars, i in chosen]
-    )
+    mu, _ = encode_bars(model, candidates_of_rows.events, None if summary is None else summary[everyone])
+    return candidates_of_rows.best_of(((mu - z[everyone].to(mu)) ** 2).sum(dim=1).reshape(rows, candidates))

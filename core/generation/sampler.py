@@ -88,6 +88,23 @@ class DecodedBars:
     carry: Carry
     attempts: list[int]
 
+    def take(self, rows: Sequence[int]) -> "DecodedBars":
+        """The bars of ``rows``, in that order."""
+        return DecodedBars([self.events[r] for r in rows], self.carry.take(rows), [self.attempts[r] for r in rows])
+
+    @classmethod
+    def join(cls, parts: Sequence["DecodedBars"]) -> "DecodedBars":
+        """The rows of ``parts``, one after another."""
+        return cls([e for p in parts for e in p.events], Carry.stack([p.carry for p in parts]), [a for p in parts for a in p.attempts])
+
+    def best_of(self, score: torch.Tensor) -> "DecodedBars":
+        """Of candidates held row-major (``score`` is (rows, candidates)), each row's lowest-scoring
+        one; a candidate that gave up (a rest) loses to any other."""
+        rows, candidates = score.shape
+        gave_up = torch.tensor([a == 0 for a in self.attempts], device=score.device).reshape(rows, candidates)
+        best = (score + gave_up * 1e9).argmin(dim=1).tolist()
+        return self.take([row * candidates + best[row] for row in range(rows)])
+
 
 class Sampler:
     """Decodes bars with a model under the composer's controls (see the module docstring).

@@ -8,7 +8,7 @@ import torch
 from core.generation.bars import BarPlan, Carry, event_batch, onset_units
 from core.generation.controls import PLAYABLE_RANGES, Controls, Temperatures
 from core.generation.engine import standard_normal
-from core.generation.sampler import Sampler, make_streams
+from core.generation.sampler import DecodedBars, Sampler, make_streams
 from core.representation.events import EventArrays
 from core.representation.vocabulary import CLASS_UNITS
 from tests.core.generation.helpers import random_model
@@ -189,3 +189,19 @@ def test_a_greedy_chord_moves_on_when_its_instruments_are_used():
     assert events.pitch[:2].tolist() == [60 - 17, 60 - 17]
     assert sorted(events.instrument[:2].tolist()) == [4, 20]
     assert np.all(events.pitch[2:] > 60 - 17)
+
+
+def test_the_best_of_each_rows_candidates_and_a_rest_loses():
+    model = random_model(seed=2, use_context=False)
+    decoded = Sampler(model, Controls(Temperatures.uniform(1.2), seed=1)).decode(
+        model.initial_state(torch.randn(6, model.config.z_dim), None), [BarPlan.of(4, 4)] * 6, Carry.silent(6), make_streams(1, 6)
+    )
+    assert not decoded.events[3].equals(decoded.events[4]) and not decoded.events[2].equals(decoded.events[1])
+    gave_up = DecodedBars(decoded.events, decoded.carry, [0 if i == 4 else a for i, a in enumerate(decoded.attempts)])
+    # Two rows of three candidates: row 0's lowest score is candidate 2, row 1's is candidate 1 (index 4), which gave up.
+    best = gave_up.best_of(torch.tensor([[3.0, 2.0, 1.0], [5.0, 0.0, 6.0]]))
+    assert best.events[0].equals(decoded.events[2]) and best.events[1].equals(decoded.events[3])
+    assert np.array_equal(best.carry.pitch_end, decoded.carry.take([2, 3]).pitch_end)
+    joined = DecodedBars.join([decoded.take([5]), decoded.take([0, 1])])
+    assert [e.equals(decoded.events[i]) for e, i in zip(joined.events, (5, 0, 1))] == [True] * 3
+    assert joined.attempts == [decoded.attempts[i] for i in (5, 0, 1)]
