@@ -132,9 +132,9 @@ def run_interpolate(
     score: Score, request: InterpolateRequest, load: ModelLoader, progress: ProgressFn, cancelled: CancelledFn
 ) -> InterpolateResult:
     """Decode ``request.steps`` bars from bar A to bar B (both ends included, linear or slerp) in one
-    batch, greedily, each step the bar the model reads back nearest to its code of 8 candidates
-    (``core.generation.round_trip``; the same request gives the same bars); context models hear the
-    bar(s) before A."""
+    batch, greedily, each step the bar the model reads back nearest to its code of
+    ``interpolation.CANDIDATES`` (``core.generation.round_trip``; the same request gives the same
+    bars); context models hear the bar(s) before A."""
     from core.generation import Controls, Temperatures, interpolate
 
     _check_bars(score, "bar", request.bar_a, request.bar_b)

@@ -72,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--temperature", type=float, default=0.0, metavar="T", help="0 (default) decodes greedily")
     parser.add_argument("--seed", type=int, default=0, metavar="S")
     parser.add_argument(
-        "--candidates", type=int, default=8, metavar="K",
+        "--candidates", type=int, default=8, metavar="K",  # core.generation.interpolation.CANDIDATES (tests check)
         help="bars decoded per step, the one the model reads back nearest to the step's code kept (default 8; 1: decode once)",
     )  # fmt: skip
     _add_attributes(parser)

@@ -180,3 +180,10 @@ def test_the_sampling_defaults_are_the_apps(command):
     args = cli.build_parser().parse_args([command, *required, "--out", "o.mid"])
     assert args.top_p == Controls.top_p and args.latent == Controls.latent and args.candidates == Controls.candidates
     assert args.z_scale == (Controls.z_scale if command == "continue" else Z_SCALE)
+
+
+def test_interpolate_decodes_as_many_candidates_per_step_as_the_app():
+    from core.generation.interpolation import CANDIDATES
+
+    args = cli.build_parser().parse_args(["interpolate", "x.mid", "--bar-a", "1", "--bar-b", "2", "--out", "o.mid"])
+    assert args.candidates == CANDIDATES
