@@ -9,7 +9,6 @@ call-backs, as for the panels).
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -27,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.panels.requests import GenerateRequest
 from app.panels.steering import AttributeSliders
-from app.panels.widgets import MAX_SEED, ProgressRow, hbox, draw_seed
+from app.panels.widgets import ProgressRow, hbox, seed_box
 
 METERS = ("4/4", "3/4", "2/4", "2/2", "6/8", "9/8", "12/8", "3/8", "5/4", "7/8")
 
@@ -59,9 +58,7 @@ class GenerateDialog(QDialog):
         self.tempo.setRange(20.0, 300.0)
         self.tempo.setValue(100.0)
         self.tempo.setSuffix(" bpm")
-        self.seed = QSpinBox()
-        self.seed.setRange(0, MAX_SEED)
-        self.seed.setValue(draw_seed())
+        self.seed = seed_box()
         self.attributes = AttributeSliders()
         self.run_button = QPushButton("Generate")
         self.run_button.setObjectName("primary")
