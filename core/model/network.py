@@ -155,21 +155,28 @@ class Outputs(NamedTuple):
 
 
 def masked_moments(
-    x: torch.Tensor, valid: torch.Tensor | None, total: Callable[[torch.Tensor], torch.Tensor] = lambda value: value
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    x: torch.Tensor, valid: torch.Tensor | None, shift: torch.Tensor,
+    total: Callable[[torch.Tensor], torch.Tensor] = lambda value: value,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
     """``(mean, biased variance, count)`` over the feature axis of ``x`` at the ``valid`` positions
     (all when None), in float32.
 
     Masked sums rather than boolean indexing, so that no step waits for the device to say how many
     rows are valid. ``total`` adds a sum up across processes (data-parallel training with batch-norm
     statistics of the whole global batch, :mod:`core.training.distributed`); alone it is the identity.
+    The count and the first and second moments about ``shift`` go in one sum, so that processes meet
+    once per forward pass (and once per backward) rather than three times and twice; a shift near
+    the mean (the running mean) keeps the second moment's subtraction exact enough in float32.
     """
     rows = x.reshape(-1, x.shape[-1]).float()
     weights = rows.new_ones(rows.shape[0], 1) if valid is None else valid.reshape(-1, 1).to(rows.dtype)
-    count = total(weights.sum())
-    mean = total((rows * weights).sum(0)) / count.clamp(min=1)
-    var = total(((rows - mean) * weights).pow(2).sum(0)) / count.clamp(min=1)
-    return mean, var, count
+    centred = (rows - shift.detach().float()) * weights  # weights are 0 or 1: squaring keeps the mask
+    features = rows.shape[-1]
+    sums = total(torch.cat([weights.sum().reshape(1), centred.sum(0), centred.pow(2).sum(0)]))
+    count = sums[0]
+    offset = sums[1 : 1 + features] / count.clamp(min=1)
+    var = (sums[1 + features :] / count.clamp(min=1) - offset.pow(2)).clamp(min=0)
+    return shift.detach().float() + offset, var, count
 
 
 class MaskedBatchNorm(nn.Module):
@@ -191,7 +198,7 @@ class MaskedBatchNorm(nn.Module):
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
         if self.training:
-            mean, var, count = masked_moments(x, valid, self.total)
+            mean, var, count = masked_moments(x, valid, self.running_mean.clone(), self.total)
             with torch.no_grad():
                 unbiased = var * count / (count - 1).clamp(min=1)
                 self.running_mean.lerp_(mean, self.momentum)

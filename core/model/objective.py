@@ -19,7 +19,7 @@ costs one device-to-host copy; :class:`Totals` sums them and turns them into nam
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 import torch
@@ -41,6 +41,15 @@ def target_and_mask(batch: PairBatch, name: str) -> tuple[torch.Tensor, torch.Te
     target = getattr(bar, name)
     mask = bar.mask if name in ("offset", "duration") else bar.mask & (bar.pitch >= 0) & (target >= 0)
     return target, mask
+
+
+def loss_denominators(batch: PairBatch, properties: Iterable[str]) -> torch.Tensor:
+    """What :func:`losses` divides by: the steps that count for each of ``properties`` (in order),
+    then the bars, as float32 on the batch's device. It depends on the batch only, so data-parallel
+    training sums it over the processes before the forward pass, where they meet anyway."""
+    counts = [target_and_mask(batch, name)[1].sum() for name in properties]
+    bars = batch.bar.lengths.new_full((), len(batch.bar.lengths))
+    return torch.stack(counts + [bars]).float()
 
 
 def kl_divergence(
@@ -70,13 +79,14 @@ def beta_at(step: int, beta_max: float, annealing: bool, rate: float) -> float:
 
 def losses(
     logits: dict[str, torch.Tensor], mu: torch.Tensor, logvar: torch.Tensor, batch: PairBatch, beta: float, free_nats: float,
-    prior: tuple[torch.Tensor, torch.Tensor] | None = None, total: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    prior: tuple[torch.Tensor, torch.Tensor] | None = None, denominators: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
     """``(loss, statistics)``: the scalar to minimise and the flat statistics of this batch.
     ``prior``: a learned prior's ``(mu, logvar)`` (None: N(0, I)).
 
-    ``total`` (data-parallel training, :mod:`core.training.distributed`) sums the step and bar counts over the
-    processes that share a global batch: each process's loss is then its share of the global batch's
+    ``denominators`` (:func:`loss_denominators`; None: this batch's own) are the step and bar counts
+    the sums are divided by. In data-parallel training (:mod:`core.training.distributed`) they are the
+    counts of the whole global batch: each process's loss is then its share of the global batch's
     loss (the shares add up to it), so summing the gradients gives the one-process gradient.
     """
     sums, counts, stats = [], [], []
@@ -94,9 +104,8 @@ def losses(
     kl = kl_divergence(mu, logvar, *(prior or (None, None)))
     kl_free = (kl - free_nats).clamp(min=0.0)
     bars = kl.new_full((), float(len(kl)))  # made on the device: no host-to-device copy per step
-    denominators = torch.stack([*(c.float() for c in counts), bars])
-    if total is not None:
-        denominators = total(denominators)
+    if denominators is None:
+        denominators = torch.stack([*(c.float() for c in counts), bars])
     denominators = denominators.clamp(min=1)
     recon = sum((nll / denominators[i] for i, nll in enumerate(sums)), torch.zeros((), device=mu.device))
     loss = recon + beta * kl_free.sum() / denominators[-1]

@@ -46,7 +46,7 @@ from core.training.distributed import Cluster, data_parallel, latent_noise, seed
 from core.errors import CheckpointError, TrainingError
 from core.model.keyed_dropout import row_keys
 from core.model.network import MahlerNet, NetworkConfig
-from core.model.objective import Totals, beta_at, losses, prior_of
+from core.model.objective import Totals, beta_at, loss_denominators, losses, prior_of
 from core.training.scheduled_sampling import mix, sampling_probability
 from core.preprocess.splits import split_works
 
@@ -80,7 +80,9 @@ class TrainingConfig:
     max_events: int = 0  # skip bars with more events; 0 = keep all
     transpose: int = 0  # move each training pair by a random -N..N semitones (augmentation); 0 = off
     amp: bool = True  # mixed precision on CUDA: bfloat16 autocast where the GPU has it, else float16 with loss scaling
-    log_every: int = 0  # steps between progress reports (the only host syncs of the loop); 0 = every step on the CPU, 50 on a GPU
+    # steps between progress reports (the only host syncs of the loop; with several processes, a meeting
+    # of them); 0 = every step on one CPU process, 10 on several, 50 on a GPU
+    log_every: int = 0
     checkpoint_minutes: float = 10.0  # also save `last` this often within an epoch; 0 = epoch ends only
 
     def __post_init__(self) -> None:
@@ -270,10 +272,12 @@ def train_step(
     ``keys``: the rows' dropout keys (:mod:`core.model.keyed_dropout`), or None for torch's generator.
     """
     resample = (lambda net, top, b: mix(net, top, b, probability)) if probability > 0 else None
-    total = cluster.total if cluster.distributed else None
+    denominators = None
+    if cluster.distributed:  # the global batch's counts, summed where the processes meet anyway
+        denominators = cluster.total(loss_denominators(batch, getattr(model, "module", model).config.properties))
     with autocast or contextlib.nullcontext():
         outputs = model(batch, sample=True, resample=resample, keys=keys)
-        loss, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, beta, config.free_nats, prior_of(outputs), total)
+        loss, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, beta, config.free_nats, prior_of(outputs), denominators)
         if config.regularization and regularized:
             penalty = 0.5 * config.regularization * sum(p.float().pow(2).sum() for p in regularized)
             loss = loss + penalty / cluster.world  # each process adds its share: the shares add up to it
@@ -366,7 +370,7 @@ class Trainer:
         self._regularized = [p for n, p in self.model.named_parameters() if p.dim() > 1 and "initial" not in n]
         self.amp_dtype = mixed_precision_type(device) if config.amp else None
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
-        self.log_every = config.log_every or (1 if device.type == "cpu" else 50)
+        self.log_every = config.log_every or (50 if device.type != "cpu" else 10 if self.cluster.distributed else 1)
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
 

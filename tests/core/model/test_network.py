@@ -9,8 +9,8 @@ import torch
 
 from core.model.batching import PairSet
 from core.model.features import step_width
-from core.model.network import MASKED, MahlerNet, NetworkConfig
-from core.model.objective import kl_divergence, losses
+from core.model.network import MASKED, MahlerNet, NetworkConfig, masked_moments
+from core.model.objective import kl_divergence, loss_denominators, losses
 from tests.core.synthetic import random_pieces
 
 TINY = NetworkConfig(encoder_layers=1, encoder_size=24, decoder_layers=2, decoder_size=32, z_dim=8)
@@ -93,6 +93,33 @@ def test_free_bits_zero_the_kl_below_the_threshold():
     plain, _ = losses(outputs.logits, outputs.mu, outputs.logvar, batch, 0.0, 0.0)
     free, _ = losses(outputs.logits, outputs.mu, outputs.logvar, batch, 1.0, 1e6)
     assert torch.allclose(plain, free)
+
+
+def test_the_loss_divides_by_the_denominators_it_is_given():
+    torch.manual_seed(0)
+    batch = batch_of()
+    outputs = MahlerNet(TINY)(batch)
+    own = loss_denominators(batch, TINY.properties)
+    assert own[-1] == len(batch.bar.lengths) and own[0] == batch.bar.mask.sum()  # offsets: every valid step
+    plain, statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, 0.5, 0.0)
+    given, _ = losses(outputs.logits, outputs.mu, outputs.logvar, batch, 0.5, 0.0, denominators=own)
+    assert torch.equal(plain, given)
+    # Twice the counts (a global batch of two such shares): half of this share's loss.
+    halved, same_statistics = losses(outputs.logits, outputs.mu, outputs.logvar, batch, 0.5, 0.0, denominators=2 * own)
+    assert torch.allclose(halved, plain / 2) and torch.equal(statistics, same_statistics)
+
+
+@pytest.mark.parametrize("offset", [0.0, 50.0])
+def test_masked_moments_in_one_sum_match_the_two_pass_ones(offset):
+    """Mean and variance from one sum of the moments about a shift (the running mean), however far
+    the shift is from the batch's mean, and only over the valid rows."""
+    rows = torch.randn(40, 6, generator=torch.Generator().manual_seed(3)) * 3 + offset
+    valid = torch.arange(40) % 3 != 0
+    for shift in (torch.zeros(6), torch.full((6,), offset + 0.5)):
+        mean, var, count = masked_moments(rows, valid, shift)
+        assert count == valid.sum()
+        torch.testing.assert_close(mean, rows[valid].mean(0), rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(var, rows[valid].var(0, unbiased=False), rtol=1e-4, atol=1e-4)
 
 
 def test_output_batch_norm_never_sees_padding():
