@@ -6,8 +6,8 @@ Usage: ``python benchmarks/ddp.py --dataset DIR [--epochs 2] [--preset continuat
 
 Runs ``mahlernet train DATASET RUN --epochs E`` twice into temporary run folders: once as one
 process pinned to one core (``taskset -c CORE0``, one torch thread), once as ``--nproc 2`` (torchrun,
-two gloo processes of one thread each, pinned to the two cores). Both take the same global batches
-and draw the same dropout masks (core/model/keyed_dropout.py), so they train the same model up to floating
+two processes of one thread each, pinned to the two cores, meeting through shared memory). Both take
+the same global batches and draw the same dropout masks (core/model/keyed_dropout.py), so they train the same model up to floating
 point. From each run's ``records.json`` it prints the training time of every epoch (validation left
 out), the speed-up of 2 processes, and the validation loss after the last epoch with their
 difference; with each run, the CPU time of all its processes and the load average before and after

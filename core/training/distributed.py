@@ -21,10 +21,18 @@ takes the same optimizer steps as a run on one, up to floating-point rounding.
   Scheduled sampling's draws (off in every preset) still come from torch's generator, seeded per
   step from (seed, epoch, batch, rank): with it on, runs agree in distribution, not bit for bit.
 
+The processes meet as few times a step as the result allows, because each meeting waits for the
+slowest: at the start, to sum the batch's counts that the loss divides by; once in the forward pass
+and once in the backward for the batch norm's moments (one sum each, :func:`core.model.network.masked_moments`);
+and for the gradients, which CPUs of one machine sum through shared memory
+(:mod:`core.training.local_group`, which also carries the other sums and meetings). Progress is
+summed every 10 steps, not every step.
+
 Only the process of rank 0 (:attr:`Cluster.primary`) writes checkpoints, records and model cards;
 every process holds the same weights, so a run resumes on any number of processes.
 
-CPUs use the ``gloo`` backend, CUDA GPUs ``nccl`` (one GPU per process: ``cuda:LOCAL_RANK``).
+CPUs use the ``gloo`` backend, CUDA GPUs ``nccl`` (one GPU per process: ``cuda:LOCAL_RANK``); gloo carries
+the gradients only between machines.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ import torch.distributed as dist
 from torch import nn
 
 from core.errors import TrainingError
+from core.training import local_group
 from core.model.network import MahlerNet, MaskedBatchNorm, masked_moments
 
 WORLD_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK")  # what torchrun sets in each process it starts
@@ -96,9 +105,7 @@ class Cluster:
         """``tensor`` summed over the processes (a new tensor; no gradient flows back through it)."""
         if not self.distributed:
             return tensor
-        summed = tensor.detach().clone()
-        dist.all_reduce(summed, op=dist.ReduceOp.SUM)
-        return summed
+        return _summed(tensor.detach())
 
     def total_with_gradient(self, tensor: torch.Tensor) -> torch.Tensor:
         """``tensor`` summed over the processes, with the gradient summed back to each (batch norm)."""
@@ -115,15 +122,24 @@ class _SumOverProcesses(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:  # noqa: ANN001 - autograd's signature
-        summed = tensor.clone()
-        dist.all_reduce(summed, op=dist.ReduceOp.SUM)
-        return summed
+        return _summed(tensor)
 
     @staticmethod
     def backward(ctx, gradient: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
-        summed = gradient.clone()
-        dist.all_reduce(summed, op=dist.ReduceOp.SUM)
-        return summed
+        return _summed(gradient)
+
+
+# The processes' shared-memory group, where data_parallel made one (CPUs of one machine); else None.
+_local_group: local_group.LocalGroup | None = None
+
+
+def _summed(tensor: torch.Tensor) -> torch.Tensor:
+    """A new tensor: ``tensor`` summed over the processes, through shared memory where they can."""
+    if _local_group is not None:
+        return _local_group.sum(tensor)
+    summed = tensor.clone()
+    dist.all_reduce(summed, op=dist.ReduceOp.SUM)
+    return summed
 
 
 # The cost of a share of a batch, in milliseconds of forward and backward pass on one CPU thread,
@@ -214,6 +230,8 @@ def leave() -> None:
     may still be alive in a reference cycle; its reducer holds the group, and one destroyed after the
     group (at interpreter exit) aborts the process ("terminate called without an active exception",
     seen once in three suite runs), so the cycles are collected first."""
+    global _local_group
+    _local_group = None
     if dist.is_available() and dist.is_initialized():
         gc.collect()
         dist.destroy_process_group()
@@ -270,7 +288,25 @@ def data_parallel(model: MahlerNet, cluster: Cluster, device: torch.device) -> n
     no_sync = {"forward_sync_buffers": False} if "forward_sync_buffers" in accepted else {"broadcast_buffers": False}
     # A learned prior without a context is never used (MahlerNet.prior): its parameters get no gradient.
     unused = model.prior_network is not None and model.context_encoder is None
-    return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=unused, **no_sync)
+    if device.type != "cpu" or not _all_agree(cluster, local_group.applies(cluster.world, device, _gradient_bytes(model))):
+        return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=unused, **no_sync)
+    # CPUs of one machine: sums and meetings through shared memory, the gradients in one bucket.
+    global _local_group
+    _local_group = local_group.LocalGroup(cluster.rank, cluster.world)
+    wrapped = DistributedDataParallel(
+        model, device_ids=ids, find_unused_parameters=unused, bucket_cap_mb=local_group.BUCKET_MB, **no_sync
+    )
+    wrapped.register_comm_hook(_local_group, local_group.LocalGroup.hook)
+    return wrapped
+
+
+def _gradient_bytes(model: nn.Module) -> int:
+    return sum(p.numel() * p.element_size() for p in model.parameters() if p.requires_grad)
+
+
+def _all_agree(cluster: Cluster, answer: bool) -> bool:
+    """True when every process of ``cluster`` (on CPUs) answered True."""
+    return cluster.total(torch.tensor([float(answer)])).item() == cluster.world
 
 
 # ------------------------------------------------------------------------- shared randomness
