@@ -300,6 +300,11 @@ def data_parallel(model: MahlerNet, cluster: Cluster, device: torch.device) -> n
     return wrapped
 
 
+def meets_in_shared_memory() -> bool:
+    """True when this process's data-parallel model sums and meets through shared memory."""
+    return _local_group is not None
+
+
 def _gradient_bytes(model: nn.Module) -> int:
     return sum(p.numel() * p.element_size() for p in model.parameters() if p.requires_grad)
 

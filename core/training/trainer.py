@@ -42,7 +42,9 @@ import torch
 
 from core.model import checkpoints
 from core.model.batching import PairBatch, PairSet
-from core.training.distributed import Cluster, data_parallel, latent_noise, seed_of, shared_noise, synchronise_batch_norms
+from core.training.distributed import (
+    Cluster, data_parallel, latent_noise, meets_in_shared_memory, seed_of, shared_noise, synchronise_batch_norms,
+)
 from core.errors import CheckpointError, TrainingError
 from core.model.keyed_dropout import row_keys
 from core.model.network import MahlerNet, NetworkConfig
@@ -634,7 +636,7 @@ class Trainer:
         if self.amp_dtype is not None:
             text += f", {str(self.amp_dtype).removeprefix('torch.')} autocast"
         if self.cluster.distributed:
-            text += f", {self.cluster.world} processes"
+            text += f", {self.cluster.world} processes" + (" (meeting through shared memory)" if meets_in_shared_memory() else "")
         return text
 
     def _emit(self, kind: str, started: float, batches: int, metrics: dict[str, float], events_per_second: float = 0.0,
