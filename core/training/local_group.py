@@ -14,7 +14,8 @@ On CPUs, ``gloo`` does it over the loopback network. Measured on the 2-core VM
 When every process runs on this machine, they can instead read each other's memory: each maps the
 others' files in ``/dev/shm``, and a process that waits for the others spins on their counters
 (for a few milliseconds; then it sleeps between looks, so that a long wait, such as process 0
-writing a checkpoint, does not hold a core).
+writing a checkpoint, does not hold a core; with more processes than cores it only sleeps between
+looks).
 
 * :meth:`LocalGroup.barrier`: each process raises its counter and waits until every counter is as high.
 * :meth:`LocalGroup.sum`: each process writes its tensor into its file, they meet, and each adds up
@@ -76,6 +77,10 @@ class LocalGroup:
         # Each process's count of meetings, read as NumPy arrays: the cheapest look in a spinning loop.
         self._counters = [tensor.numpy() for tensor in self._mapped("counters", 0, 1, torch.int64)]
         self._meetings = 0
+        # Spinning pays only where each process has a core of its own; with more processes than cores it
+        # would take the core that the one being waited for needs.
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        self._spin_s = SPIN_S if cores >= world else 0.0
 
     # ------------------------------------------------------------------------------ meetings
     def barrier(self) -> None:
@@ -89,7 +94,7 @@ class LocalGroup:
         for other in range(self.world):
             while self._counters[other][0] < self._meetings:
                 waiting_since = waiting_since or time.perf_counter()
-                if time.perf_counter() - waiting_since > SPIN_S:
+                if time.perf_counter() - waiting_since > self._spin_s:
                     time.sleep(0.0002)
 
     # ---------------------------------------------------------------------------------- sums
