@@ -32,7 +32,7 @@ Only the process of rank 0 (:attr:`Cluster.primary`) writes checkpoints, records
 every process holds the same weights, so a run resumes on any number of processes.
 
 CPUs use the ``gloo`` backend, CUDA GPUs ``nccl`` (one GPU per process: ``cuda:LOCAL_RANK``); gloo carries
-the gradients only between machines.
+the gradients only where shared memory cannot (processes on several machines, a ``/dev/shm`` too small).
 """
 
 from __future__ import annotations
