@@ -78,14 +78,14 @@ class _Linear(torch.nn.Linear):
     context_encoder = None
 
 
-def _ddp_gradients_in_process(rank: int, world: int, port: int, local: bool, results: dict) -> None:
+def _ddp_gradients_in_process(rank: int, world: int, port: int, local: str, results: dict) -> None:
     import os
 
     import torch.distributed as dist
 
     from core.training.distributed import Cluster, data_parallel, leave
 
-    if local:
+    if local == "all" or (local == "first" and rank == 0):
         os.environ["LOCAL_WORLD_SIZE"] = str(world)
     else:
         os.environ.pop("LOCAL_WORLD_SIZE", None)  # as if on several machines: gloo sums
@@ -107,11 +107,13 @@ def _ddp_gradients_in_process(rank: int, world: int, port: int, local: bool, res
 
 def test_ddp_sums_the_same_gradients_through_shared_memory_as_over_gloo():
     runs = {}
-    for local in (True, False):
+    for local in ("all", "none", "first"):  # "first": one process cannot use shared memory, so none does
         results = mp.Manager().dict()
         mp.spawn(_ddp_gradients_in_process, args=(2, _free_port(), local, results), nprocs=2, join=True)
         runs[local] = dict(results)
     for rank in range(2):
-        for shared, gloo in zip(runs[True][rank][0], runs[False][rank][0]):
+        for shared, gloo in zip(runs["all"][rank][0], runs["none"][rank][0]):
             torch.testing.assert_close(shared, gloo, rtol=1e-6, atol=1e-7)
-    assert runs[True][0][1] == 3 and runs[False][0][1] == 0  # one sum a step (one bucket), or none
+        assert all(torch.equal(a, b) for a, b in zip(runs["first"][rank][0], runs["none"][rank][0]))
+    # One sum a step through shared memory (one bucket), or none.
+    assert [runs[local][rank][1] for local in ("all", "none", "first") for rank in range(2)] == [3, 3, 0, 0, 0, 0]
