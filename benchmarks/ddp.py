@@ -93,7 +93,8 @@ def main() -> None:
         cpu_one, cpu_two = sum(e.get("train_cpu_s", 0) for e in one), sum(e.get("train_cpu_s", 0) for e in two)
         if cpu_one and cpu_two:
             print(f"training CPU time: 1 process {cpu_one:.1f} s, process 0 of 2 {cpu_two:.1f} s: "
-                  f"{cpu_one / cpu_two:.2f}x without waits; wall-time speed-up {speedup:.2f}x")  # fmt: skip
+                  f"{cpu_one / cpu_two:.2f}x without blocked waits (a process spinning at a meeting counts as busy); "
+                  f"wall-time speed-up {speedup:.2f}x")  # fmt: skip
         loss_one, loss_two = one[-1]["val"]["loss"], two[-1]["val"]["loss"]
         print(f"speed-up of 2 processes: {speedup:.2f}x per epoch (goal >= 1.6x); validation loss "
               f"{loss_one:.4f} vs {loss_two:.4f}: {100 * abs(loss_two - loss_one) / loss_one:.2f}% apart (goal <= 2%); "
