@@ -170,13 +170,14 @@ def masked_moments(
     """
     rows = x.reshape(-1, x.shape[-1]).float()
     weights = rows.new_ones(rows.shape[0], 1) if valid is None else valid.reshape(-1, 1).to(rows.dtype)
-    centred = (rows - shift.detach().float()) * weights  # weights are 0 or 1: squaring keeps the mask
+    shift = shift.detach().float()  # a constant: no gradient flows to it, and its owner may update it after
+    centred = (rows - shift) * weights  # weights are 0 or 1: squaring keeps the mask
     features = rows.shape[-1]
     sums = total(torch.cat([weights.sum().reshape(1), centred.sum(0), centred.pow(2).sum(0)]))
     count = sums[0]
     offset = sums[1 : 1 + features] / count.clamp(min=1)
     var = (sums[1 + features :] / count.clamp(min=1) - offset.pow(2)).clamp(min=0)
-    return shift.detach().float() + offset, var, count
+    return shift + offset, var, count
 
 
 class MaskedBatchNorm(nn.Module):
@@ -198,7 +199,7 @@ class MaskedBatchNorm(nn.Module):
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
         if self.training:
-            mean, var, count = masked_moments(x, valid, self.running_mean.clone(), self.total)
+            mean, var, count = masked_moments(x, valid, self.running_mean, self.total)
             with torch.no_grad():
                 unbiased = var * count / (count - 1).clamp(min=1)
                 self.running_mean.lerp_(mean, self.momentum)

@@ -89,27 +89,23 @@ def losses(
     counts of the whole global batch: each process's loss is then its share of the global batch's
     loss (the shares add up to it), so summing the gradients gives the one-process gradient.
     """
-    sums, counts, stats = [], [], []
-    for name, property_logits in logits.items():
+    own = loss_denominators(batch, logits)  # this batch's counts: its statistics report them
+    sums, stats = [], []
+    for index, (name, property_logits) in enumerate(logits.items()):
         target, mask = target_and_mask(batch, name)
         flat = property_logits.float().reshape(-1, property_logits.shape[-1])
         nll = F.cross_entropy(flat, torch.where(mask, target, -100).reshape(-1), ignore_index=-100, reduction="sum")
-        count = mask.sum()
         predicted = property_logits.argmax(dim=-1)
         correct = ((predicted == target) & mask).sum()
-        distance = ((predicted - target).abs() * mask).sum() if name in DISTANCE_PROPERTIES else torch.zeros_like(count)
+        distance = ((predicted - target).abs() * mask).sum() if name in DISTANCE_PROPERTIES else torch.zeros_like(correct)
         sums.append(nll)
-        counts.append(count)
-        stats.extend([nll.detach(), count, correct, distance])
+        stats.extend([nll.detach(), own[index], correct, distance])
     kl = kl_divergence(mu, logvar, *(prior or (None, None)))
     kl_free = (kl - free_nats).clamp(min=0.0)
-    bars = kl.new_full((), float(len(kl)))  # made on the device: no host-to-device copy per step
-    if denominators is None:
-        denominators = torch.stack([*(c.float() for c in counts), bars])
-    denominators = denominators.clamp(min=1)
-    recon = sum((nll / denominators[i] for i, nll in enumerate(sums)), torch.zeros((), device=mu.device))
-    loss = recon + beta * kl_free.sum() / denominators[-1]
-    stats.extend([kl.detach().sum(), kl_free.detach().sum(), bars, batch.bar.lengths.sum()])
+    divisors = (own if denominators is None else denominators).clamp(min=1)
+    recon = sum((nll / divisors[i] for i, nll in enumerate(sums)), torch.zeros((), device=mu.device))
+    loss = recon + beta * kl_free.sum() / divisors[-1]
+    stats.extend([kl.detach().sum(), kl_free.detach().sum(), own[-1], batch.bar.lengths.sum()])
     return loss, torch.stack([s.float() for s in stats])
 
 

@@ -246,7 +246,7 @@ class _GlobalBatchNorm1d(nn.BatchNorm1d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training:
             return super().forward(x)
-        mean, var, count = masked_moments(x, None, self.running_mean.clone(), type(self).total)
+        mean, var, count = masked_moments(x, None, self.running_mean, type(self).total)
         with torch.no_grad():
             self.running_mean.lerp_(mean, self.momentum)
             self.running_var.lerp_(var * count / (count - 1).clamp(min=1), self.momentum)
