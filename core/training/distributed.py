@@ -135,11 +135,7 @@ _local_group: local_group.LocalGroup | None = None
 
 def _summed(tensor: torch.Tensor) -> torch.Tensor:
     """A new tensor: ``tensor`` summed over the processes, through shared memory where they can."""
-    if _local_group is not None:
-        return _local_group.sum(tensor)
-    summed = tensor.clone()
-    dist.all_reduce(summed, op=dist.ReduceOp.SUM)
-    return summed
+    return _local_group.sum(tensor) if _local_group is not None else local_group.all_reduced(tensor)
 
 
 # The cost of a share of a batch, in milliseconds of forward and backward pass on one CPU thread,

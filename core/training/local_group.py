@@ -63,6 +63,22 @@ def applies(world: int, device: torch.device, gradient_bytes: int) -> bool:
     return space.f_bavail * space.f_frsize >= needed + (8 << 20)  # and a margin for other programs
 
 
+def all_reduced(tensor: torch.Tensor) -> torch.Tensor:
+    """A new tensor: ``tensor`` summed over the processes by ``torch.distributed`` (gloo or NCCL)."""
+    summed = tensor.clone()
+    dist.all_reduce(summed, op=dist.ReduceOp.SUM)
+    return summed
+
+
+def _add_up(files: list[torch.Tensor], part: slice, out: torch.Tensor) -> torch.Tensor:
+    """``out`` = every process's ``part`` of ``files``, added in rank order (the same order in every
+    process, so that the same numbers give the same sum)."""
+    torch.add(files[0][part], files[1][part], out=out)
+    for other in files[2:]:
+        out.add_(other[part])
+    return out
+
+
 class LocalGroup:
     """The processes of one training run on one machine (see the module docstring). Every process
     makes one, with its rank; they must call its methods in the same order, as with gloo."""
@@ -101,17 +117,12 @@ class LocalGroup:
     def sum(self, tensor: torch.Tensor) -> torch.Tensor:
         """``tensor`` summed over the processes (a new tensor, the same in every process)."""
         if tensor.dtype != torch.float32 or tensor.numel() > SMALL_SUM or tensor.device.type != "cpu":
-            summed = tensor.clone()
-            dist.all_reduce(summed)
-            return summed
+            return all_reduced(tensor)
         files = self._next_files("small", SMALL_SUM, torch.float32)
         size = tensor.numel()
         files[self.rank][:size] = tensor.reshape(-1)
         self.barrier()
-        summed = files[0][:size].clone()
-        for other in range(1, self.world):
-            summed += files[other][:size]
-        return summed.reshape(tensor.shape)
+        return _add_up(files, slice(0, size), torch.empty(size, dtype=torch.float32)).reshape(tensor.shape)
 
     def sum_gradients(self, gradients: torch.Tensor, bucket: int = 0) -> torch.Tensor:
         """``gradients`` (flat, the same size and type in every process) replaced by their mean over
@@ -120,10 +131,7 @@ class LocalGroup:
         files[self.rank].copy_(gradients)
         self.barrier()
         mine = self._slice(self.rank, gradients.numel())
-        summed = gradients[mine]
-        torch.add(files[0][mine], files[1][mine], out=summed)
-        for other in range(2, self.world):
-            summed.add_(files[other][mine])
+        summed = _add_up(files, mine, gradients[mine])
         summed.div_(self.world)
         files[self.rank][mine] = summed
         self.barrier()
