@@ -105,7 +105,7 @@ class TrackRow(QWidget):
             self._show_track(track)
 
     def _show_track(self, track: Track) -> None:
-        texts = (track.name or f"Track {self.index + 1}", f"{instrument_text(track)} · {count(len(track.notes), 'note')}")
+        texts = (track.name or f"Track {self.index + 1}", f"{instrument_text(track)} · {count(track.note_count, 'note')}")
         for label, text in zip((self.name, self.instrument), texts):
             if label.text() != text:
                 label.setText(text)

@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 import numpy as np
 
-from core.music.score import Note
+from core.music.score import Note, NoteColumns
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,13 @@ class NoteIndex:
         rows[2] = table[:, 2]
         rows[3] = table[:, 3]
         return cls.of_rows(rows, int(durations.max()))
+
+    @classmethod
+    def of_columns(cls, notes: NoteColumns) -> "NoteIndex":
+        """Index a track's :attr:`~core.music.score.Track.note_columns` (sorted by start already),
+        without making its notes."""
+        rows = np.stack([notes.start, notes.end, notes.pitch, notes.velocity])
+        return cls.of_rows(rows, int(notes.duration.max(initial=0)))
 
     @classmethod
     def of_rows(cls, rows: np.ndarray, max_duration: int) -> "NoteIndex":

@@ -96,7 +96,7 @@ class TrackLayer:
     def __init__(self, track: Track, color: str | QColor) -> None:
         self.track = track
         self.color = QColor(color)
-        self.all = NoteIndex.build(track.notes)
+        self.all = NoteIndex.of_columns(track.note_columns)
         self.fills = band_colors(color)
         self.outlines = [_mix(c, QColor("#000000"), 0.55) for c in self.fills]
         self.palette = np.array([c.rgba() for c in self.fills], dtype=np.uint32)

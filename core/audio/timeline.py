@@ -7,10 +7,11 @@ each controller before the start, e.g. a held sustain pedal, is sent there), not
 of the range, and overlapping notes of the same pitch on the same channel are re-struck instead of
 being cut short by the earlier note's note-off.
 
-Speed: the messages are made lazily (a heap merge of per-track streams), so the player starts on the
-first while later ones are still unmade: play() to the first note of a 96,000-note piece started in
-the middle takes ~6-7 ms (median), where building the whole list first took ~0.9 s
-(``benchmarks/audio.py``, figures in ``benchmarks/README.md``).
+Speed: the messages are made lazily (a heap merge of per-track streams, each reading its track's
+note columns a chunk at a time, never its Note objects), so the player starts on the first while
+later ones are still unmade: play() to the first note of a 96,000-note piece started in the middle
+takes ~0.7 ms (median; ~6 ms when the notes were walked as objects, and ~0.9 s when the whole list
+was built first; ``benchmarks/audio.py``, figures in ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -66,10 +67,11 @@ def iter_midi_events(score: Score, start: int = 0, end: int | None = None) -> It
         first_control = bisect.bisect_left(track.controls, start, key=lambda c: c.tick)
         chased = {c.number: c.value for c in track.controls[:first_control]}
         prelude += [(MidiEvent(start, Kind.CONTROL, track.channel, n, v), 0) for n, v in sorted(chased.items())]
-        first_note = bisect.bisect_left(track.notes, start, key=lambda n: n.start)
-        held = [(MidiEvent(start, Kind.NOTE_ON, track.channel, n.pitch, n.velocity), min(n.end, end))
-                for n in track.notes[:first_note] if n.end > start and start < end]
-        streams += [held, heapq.merge(_controls(track, first_control, end), _onsets(track, first_note, end), key=_order)]
+        first_note = int(track.note_columns.start.searchsorted(start, side="left"))
+        streams += [
+            _held(track, first_note, start, end),
+            heapq.merge(_controls(track, first_control, end), _onsets(track, first_note, end), key=_order),
+        ]
     prelude.sort(key=_order)  # programs of all tracks, then the controllers in force
     return _with_note_offs(heapq.merge(*streams, key=_order))
 
@@ -88,11 +90,32 @@ def _controls(track: Track, first: int, end: int) -> Iterator[_Pending]:
         yield MidiEvent(control.tick, Kind.CONTROL, track.channel, control.number, control.value), 0
 
 
+def _held(track: Track, first: int, start: int, end: int) -> list[_Pending]:
+    """The notes of ``track`` before note ``first`` that still sound at ``start``, struck there."""
+    if start >= end:
+        return []
+    notes = track.note_columns
+    ends = notes.end[:first]
+    sounding = ends > start
+    pitches, velocities = notes.pitch[:first][sounding].tolist(), notes.velocity[:first][sounding].tolist()
+    return [
+        (MidiEvent(start, Kind.NOTE_ON, track.channel, pitch, velocity), min(off, end))
+        for pitch, velocity, off in zip(pitches, velocities, ends[sounding].tolist())
+    ]
+
+
+ONSET_CHUNK = 256  # notes turned from columns into messages at a time, so that a play starts at once
+
+
 def _onsets(track: Track, first: int, end: int) -> Iterator[_Pending]:
-    for note in itertools.islice(track.notes, first, None):
-        if note.start >= end:
-            return
-        yield MidiEvent(note.start, Kind.NOTE_ON, track.channel, note.pitch, note.velocity), min(note.end, end)
+    notes = track.note_columns
+    for low in range(first, len(notes), ONSET_CHUNK):
+        part = slice(low, low + ONSET_CHUNK)
+        starts, pitches, velocities = notes.start[part], notes.pitch[part].tolist(), notes.velocity[part].tolist()
+        for tick, pitch, velocity, off in zip(starts.tolist(), pitches, velocities, (starts + notes.duration[part]).tolist()):
+            if tick >= end:
+                return
+            yield MidiEvent(tick, Kind.NOTE_ON, track.channel, pitch, velocity), min(off, end)
 
 
 def _with_note_offs(pending: Iterator[_Pending]) -> Iterator[MidiEvent]:

@@ -56,7 +56,7 @@ def describe(score: Score, name: str) -> str:
             low, high = track.pitch_range
             pitch_range = f"{note_name(low)}-{note_name(high)} ({low}-{high})"
         name = _printable(track.name) or "-"
-        rows.append((str(number), name, program, str(track.channel + 1), str(len(track.notes)), pitch_range))
+        rows.append((str(number), name, program, str(track.channel + 1), str(track.note_count), pitch_range))
     lines += _table(rows)
     lines.append("Meters:" + ("" if score.time_signatures else " 4/4 (none given)"))
     lines += _changes(score, [(m.tick, m.text) for m in score.time_signatures])

@@ -91,13 +91,13 @@ def profiles(
     total_steps = -(-max(end, 1) // step) + 1
     change = np.zeros((total_steps + 1, 128), np.int32)
     for track in score.tracks:
-        if track.is_drum or not track.notes:
+        if track.is_drum or not track.note_count:
             continue
-        notes = np.asarray(track.notes, np.int64)
-        first = np.minimum(notes[:, 0] // step, total_steps)
-        last = np.minimum(np.maximum(-(-(notes[:, 0] + notes[:, 1]) // step), first + 1), total_steps)
-        np.add.at(change, (first, notes[:, 2]), 1)
-        np.add.at(change, (last, notes[:, 2]), -1)
+        notes = track.note_columns
+        first = np.minimum(notes.start // step, total_steps)
+        last = np.minimum(np.maximum(-(-notes.end // step), first + 1), total_steps)
+        np.add.at(change, (first, notes.pitch), 1)
+        np.add.at(change, (last, notes.pitch), -1)
     sounding = np.cumsum(change, axis=0)[:total_steps] > 0  # (steps, 128)
     counts = sounding.reshape(total_steps, -1)
     pitch_classes = np.zeros((total_steps, 12))

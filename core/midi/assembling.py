@@ -18,9 +18,11 @@ the channel where that is still ambiguous); the General MIDI instrument when it 
 Speed: notes are paired and their programs looked up once per block of tracks (``_BLOCK_EVENTS``
 events), not once per track, since numpy costs ~0.5 ms a track in call overhead alone (3,116 tracks
 in the corpus; :mod:`core.midi.events` has the figure of both changes), and a block's arrays stay in
-the CPU cache. The notes and changes are made by ``tuple.__new__`` on columns turned into lists,
-which skips the named tuple's own ``__new__``: on the 152,000 notes of ``benchmarks/open_midi.py``'s
-large piece, ``Note(*row)`` cost ~20 ms more CPU and ``Note._make`` ~6 ms more (of ~190 ms).
+the CPU cache. A track's notes stay numpy columns (:class:`~core.music.score.NoteColumns`, slices of
+one sorted array per column), made into ``Note`` tuples only where they are used (why:
+:class:`~core.music.score.NoteColumns`). The changes are made by ``tuple.__new__`` on columns turned
+into lists, which skips the named tuple's own ``__new__`` (for notes, ``Note(*row)`` cost ~20 ms
+more CPU on the 152,000 notes of ``benchmarks/open_midi.py``'s large piece, ``Note._make`` ~6 ms).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from core.music.score import (
     ChannelPressure,
     ControlChange,
     KeySignature,
-    Note,
+    NoteColumns,
     PitchBend,
     TempoChange,
     TimeSignature,
@@ -48,7 +50,6 @@ from core.music.score import (
 
 TRACK_NAME, TEMPO, METER, KEY = 0x03, 0x51, 0x58, 0x59
 META_TYPES = frozenset({TRACK_NAME, TEMPO, METER, KEY})
-_new_note = partial(tuple.__new__, Note)
 _new_control = partial(tuple.__new__, ControlChange)
 _new_bend = partial(tuple.__new__, PitchBend)
 _new_pressure = partial(tuple.__new__, ChannelPressure)
@@ -61,7 +62,7 @@ class _Part:
     midi_track: int
     channel: int
     program: int
-    notes: tuple[Note, ...]
+    notes: NoteColumns
     controls: list[ControlChange] = field(default_factory=list)
     end_tick: int = 0
     bends: list[PitchBend] = field(default_factory=list)
@@ -156,7 +157,7 @@ class Assembler:
         # One sort: by part, then in the Score's note order inside each part.
         order = np.lexsort((paired.velocity, paired.pitch, duration, paired.start, group))
         group = group[order]
-        columns = [c[order].tolist() for c in (paired.start, duration, paired.pitch, paired.velocity)]
+        columns = [c[order].astype(np.int64, copy=False) for c in (paired.start, duration, paired.pitch, paired.velocity)]
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
         first_heard = np.minimum.reduceat(paired.order[order], starts)
         end_tick = np.maximum.reduceat((paired.start + duration)[order], starts)
@@ -169,7 +170,7 @@ class Assembler:
         parts: dict[int, list[_Part]] = {}
         for heard in np.lexsort((first_heard, track)).tolist():  # by track, then first heard
             index, first, last, channel_program, end = found[heard]
-            notes = tuple(map(_new_note, zip(*(column[first:last] for column in columns))))
+            notes = NoteColumns(*(column[first:last] for column in columns))
             channel, program = divmod(channel_program, 128)
             parts.setdefault(index, []).append(_Part(index, channel, program, notes, end_tick=end))
         return parts
@@ -182,7 +183,7 @@ class Assembler:
         channel = channels[0]
         last = np.array([2**24 - 2])  # after every event of the track
         program = int(self.programs.at(np.array([index]), np.array([channel]), np.array([events.end_tick]), last)[0])
-        return [_Part(index, channel, program, ())]
+        return [_Part(index, channel, program, NoteColumns.of(()))]
 
     def say_counts(self, unreleased: int, zero: int, dropped: int, dropped_held: int) -> None:
         ignored = int(np.count_nonzero((self.events.status >> 4) == 0xA))

@@ -34,14 +34,14 @@ parses it in milliseconds, but its tracks do not keep their MIDI channel, it dro
 never released, keeps zero-length notes, follows programs per track rather than per channel, and
 refuses a whole file for one malformed event (where a composer would rather get the music before
 it); and a crash inside a C++ extension on a hostile file would take the app down with it. The
-numpy decoder here reads such a file in ~0.2 s of CPU (``benchmarks/open_midi.py``; where the time
+numpy decoder here reads such a file in ~0.1 s of CPU (``benchmarks/open_midi.py``; where the time
 goes: :mod:`core.midi.events`).
 
-Python's cyclic garbage collector stays on while reading: a ``Note`` is a tuple subclass, which the
-collector never untracks, so the 152,000 notes of the benchmark's large piece are walked by its
-young, middle and full collections, ~55 ms of the ~200 ms of CPU (pausing the collector saved that,
-but switched it off for every thread of the caller's process). The corpus's files are too small to
-tell (619 files: 1.0-1.1 s of CPU either way).
+The reader makes no ``Note`` objects: each track's notes stay numpy columns until something asks
+for ``Track.notes`` (:class:`~core.music.score.NoteColumns` says why: the garbage collector walks
+every note object it tracks). The benchmark's large piece (152,000 notes) reads in ~95 ms of CPU
+where making its notes as objects had cost ~190 ms, and ~240-330 ms in a process holding torch's
+objects, as the app's does.
 
 Every file that cannot be read raises :class:`MidiFileError` naming the file and one reason.
 Repairs (a truncated track, notes never released, a tempo of 0, ...) are noted in

@@ -111,7 +111,7 @@ def program_changes(tracks: tuple[Track, ...]) -> list[np.ndarray]:
     none = np.zeros(0, dtype=np.int64)
     by_channel: dict[int, list[int]] = {}
     for index, track in enumerate(tracks):
-        if track.notes:
+        if track.note_count:
             by_channel.setdefault(track.channel, []).append(index)
     result = [at_start if track.channel not in by_channel else none for track in tracks]
     for indices in by_channel.values():
@@ -119,7 +119,7 @@ def program_changes(tracks: tuple[Track, ...]) -> list[np.ndarray]:
             for index in indices:
                 result[index] = at_start
             continue
-        starts = [np.array(tracks[i].notes, dtype=np.int64)[:, 0] for i in indices]
+        starts = [tracks[i].note_columns.start for i in indices]
         ticks = np.concatenate(starts)
         owner = np.repeat(np.array(indices), [len(s) for s in starts])
         order = np.lexsort((owner, ticks))  # the order a player merging the tracks meets the notes
@@ -139,18 +139,18 @@ def program_changes(tracks: tuple[Track, ...]) -> list[np.ndarray]:
 def _instrument(track: Track, program_ticks: np.ndarray, path: str | os.PathLike) -> bytes:
     channel = track.channel
     head = b"\x00" + _meta(0x03, track.name.encode("utf-8"))
-    notes = np.array(track.notes, dtype=np.int64).reshape(-1, 4)
+    columns = track.note_columns
     controls = np.array(track.controls, dtype=np.int64).reshape(-1, 3)
     bends = np.array(track.pitch_bends, dtype=np.int64).reshape(-1, 2) + [0, 8192]  # 0-16383 on the wire
     pressures = np.array(track.pressures, dtype=np.int64).reshape(-1, 2)
-    count, programs = len(notes), len(program_ticks)
+    count, programs = len(columns), len(program_ticks)
     parts = [  # (ticks, kind, status, data1, data2) of each kind of event, in the order written at a tick
-        (notes[:, 0] + notes[:, 1], _OFF, 0x90, notes[:, 2], np.zeros(count, dtype=np.int64)),
+        (columns.end, _OFF, 0x90, columns.pitch, np.zeros(count, dtype=np.int64)),
         (program_ticks, _PROGRAM, 0xC0, np.full(programs, track.program), np.zeros(programs, dtype=np.int64)),
         (controls[:, 0], _CONTROL, 0xB0, controls[:, 1], controls[:, 2]),
         (bends[:, 0], _BEND, 0xE0, bends[:, 1] & 0x7F, bends[:, 1] >> 7),
         (pressures[:, 0], _PRESSURE, 0xD0, pressures[:, 1], np.zeros(len(pressures), dtype=np.int64)),
-        (notes[:, 0], _ON, 0x90, notes[:, 2], notes[:, 3]),
+        (columns.start, _ON, 0x90, columns.pitch, columns.velocity),
     ]
     ticks = np.concatenate([part[0] for part in parts])
     kind = np.concatenate([np.full(len(part[0]), part[1]) for part in parts])

@@ -31,7 +31,7 @@ from core.preprocess.vectors import BarRows, ChunkRows, chunk_bars, chunk_rows
 from core.representation.events import LOWEST_PITCH, N_INSTRUMENTS, N_PITCHES, EncodedPiece, EventArrays
 from core.representation.meters import meter_for, working_resolution
 from core.representation.velocity import velocity_bins
-from core.music.score import DEFAULT_TEMPO, Note, Score, TempoChange, TimeSignature
+from core.music.score import DEFAULT_TEMPO, Note, NoteColumns, Score, TempoChange, TimeSignature, Track
 
 DEFAULT_OPTIONS = EncodeOptions()
 
@@ -96,11 +96,17 @@ def _resample(score: Score, ratio: Fraction) -> Score:
 
     tracks = []
     for track in score.tracks:
+        if ratio.denominator == 1:  # every time times a whole number: the order stays, no notes made
+            factor = int(ratio)
+            columns = track.note_columns
+            scaled = NoteColumns(columns.start * factor, columns.duration * factor, columns.pitch, columns.velocity)
+            tracks.append(Track.from_checked(track.name, track.program, track.channel, scaled, end_tick=track.end_tick * factor))
+            continue
         notes = []
         for n in track.notes:
             start = scale(n.start)
             notes.append(Note(start, max(1, scale(n.start + n.duration) - start), n.pitch, n.velocity))
-        tracks.append(dataclasses.replace(track, notes=tuple(notes), controls=()))
+        tracks.append(dataclasses.replace(track, notes=tuple(notes), controls=(), pitch_bends=(), pressures=()))
     return score.replace(
         ticks_per_quarter=int(score.ticks_per_quarter * ratio),
         tracks=tuple(tracks),
@@ -136,11 +142,11 @@ def encode_chunks(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, vector
 def _cut_held_notes(score: Score, tally: Tally) -> Score:
     """The Score with every note cut to at most :data:`MAX_HELD_QUARTERS` quarters."""
     limit = MAX_HELD_QUARTERS * score.ticks_per_quarter
-    if all(n.duration <= limit for track in score.tracks for n in track.notes):
+    if all(track.note_columns.duration.max(initial=0) <= limit for track in score.tracks):
         return score
     tracks = []
     for track in score.tracks:
-        cut = sum(1 for n in track.notes if n.duration > limit)
+        cut = int(np.count_nonzero(track.note_columns.duration > limit))
         tally.trim(reasons.HELD_TOO_LONG, cut)
         if cut:
             notes = tuple(n._replace(duration=min(n.duration, limit)) for n in track.notes)
@@ -158,9 +164,9 @@ def estimated_rows(score: Score) -> int:
     rows = 0
     end = 0
     for track in score.tracks:
-        if track.notes:
-            starts = np.fromiter((n.start for n in track.notes), np.int64, len(track.notes))
-            lengths = np.minimum(np.fromiter((n.duration for n in track.notes), np.int64, len(track.notes)), limit)
+        if track.note_count:
+            starts = track.note_columns.start
+            lengths = np.minimum(track.note_columns.duration, limit)
             rows += len(starts) + int((lengths // half).sum())
             end = max(end, int((starts + lengths).max()))
     return rows + 2 * (end // half + 1)

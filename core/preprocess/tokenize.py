@@ -27,7 +27,6 @@ other tracks take the step-by-step walk. Both give the same tokens (a test check
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -127,13 +126,14 @@ def tokenize(
     track_ids: list[int] = []
     instruments: list[int] = []
     for track_index, track in enumerate(score.tracks):
-        count = len(track.notes)
+        count = track.note_count
         instrument = table.class_of_track(track)
         if instrument is None:
             tally.drop(reasons.DRUMS if track.is_drum else reasons.IGNORED_PROGRAM, count)
             continue
         if count:
-            values = np.fromiter(itertools.chain.from_iterable(track.notes), np.int64, 4 * count).reshape(count, 4)
+            notes = track.note_columns
+            values = np.stack([notes.start, notes.duration, notes.pitch, notes.velocity], axis=1)
             if track.is_drum:
                 values = _drum_keys_only(values, tally)
                 if not len(values):

@@ -10,7 +10,7 @@ from app.piano_roll import note_painter
 from app.piano_roll.note_index import NoteIndex, splice_list
 from app.piano_roll.note_painter import TrackLayer
 from core.music import edits
-from core.music.score import Note, Score, Track
+from core.music.score import Note, NoteColumns, Score, Track
 from core.music.selection import NoteSelection
 from tests.app.piano_roll.editing_helpers import BAR, TPQ, make_editing
 
@@ -49,6 +49,16 @@ def test_a_spliced_layer_draws_what_a_new_one_draws():
     assert spliced.all.starts.tolist() == sorted(spliced.all.starts.tolist())
     assert [r.x() for r in spliced.rects] == spliced.all.starts.tolist()
     assert layer_content(layer) == layer_content(TrackLayer(track, "#ff0000"))  # the old one is as it was
+
+
+def test_a_track_read_from_a_file_is_indexed_from_its_columns_as_from_its_notes():
+    track = random_track(500)
+    read = Track.from_checked(track.name, track.program, track.channel, NoteColumns.of(track.notes))
+    by_columns, by_notes = NoteIndex.of_columns(read.note_columns), NoteIndex.build(track.notes)
+    assert np.array_equal(by_columns.rows, by_notes.rows) and by_columns.max_duration == by_notes.max_duration
+    assert layer_content(TrackLayer(read, "#ff0000")) == layer_content(TrackLayer(track, "#ff0000"))
+    assert "notes" not in read.__dict__  # drawing needs no Note objects
+    assert NoteIndex.of_columns(Track("empty").note_columns).max_duration == 0
 
 
 def test_positions_of_a_note_the_index_lacks_is_a_key_error_and_doubles_are_found_twice():

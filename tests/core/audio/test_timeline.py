@@ -7,7 +7,7 @@ import random
 import pytest
 
 from core.audio.timeline import Kind, MidiEvent, bar_range, iter_timed_events, midi_events, range_seconds, timed_events
-from core.music.score import ControlChange, Note, Score, TempoChange, TimeSignature, Track
+from core.music.score import ControlChange, Note, NoteColumns, Score, TempoChange, TimeSignature, Track
 
 from tests.core.audio.helpers import make_score
 
@@ -97,6 +97,19 @@ def test_messages_are_in_order_and_balanced_for_a_dense_random_piece():
                 depth[key] = depth.get(key, 0) + (1 if e.kind == Kind.NOTE_ON else -1)
                 assert depth[key] in (0, 1)  # a key is never struck twice without a release
         assert all(v == 0 for v in depth.values())
+
+
+def test_a_long_track_is_played_whole_from_its_middle_without_making_its_notes():
+    """Note-ons come from the track's columns a chunk at a time (ONSET_CHUNK): across chunks, from a
+    start in the middle, every note is struck once at its time and the one held is struck at the
+    start; a track as a reader makes it (columns only) never makes its Note objects for that."""
+    notes = [Note(i * 100, 150, 60 + i % 12, 80) for i in range(1000)]  # each overlaps the next
+    track = Track.from_checked("a", 0, 0, NoteColumns.of(notes))
+    score = Score(480, (track,), (TempoChange(0, 500_000),))
+    start, end = 25_050, 90_000
+    onsets = [(e.tick, e.data1) for e in midi_events(score, start, end) if e.kind == Kind.NOTE_ON]
+    assert onsets == [(start, 60 + 250 % 12)] + [(i * 100, 60 + i % 12) for i in range(251, 900)]
+    assert "notes" not in track.__dict__
 
 
 def test_the_first_message_of_a_big_piece_is_made_without_walking_the_piece(monkeypatch):

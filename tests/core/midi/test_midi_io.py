@@ -71,6 +71,18 @@ def test_hand_made_score_round_trips(tmp_path: Path):
     assert again.tracks[2].is_drum and again.tracks[2].channel == 9
 
 
+def test_a_read_piece_is_written_and_counted_without_making_its_notes(tmp_path: Path):
+    """The reader hands its tracks numpy columns (core.music.score.NoteColumns): what needs only
+    arrays never makes the Note objects (writing the piece again here)."""
+    write_midi(orchestra(), tmp_path / "piece.mid")
+    again = read_midi(tmp_path / "piece.mid")
+    write_midi(again, tmp_path / "again.mid")
+    assert again.notes_count == orchestra().notes_count
+    assert all("notes" not in track.__dict__ for track in again.tracks)
+    assert (tmp_path / "again.mid").read_bytes() == (tmp_path / "piece.mid").read_bytes()
+    assert again.tracks[0].notes == orchestra().tracks[0].notes
+
+
 def test_writing_is_deterministic_and_replaces_the_file(tmp_path: Path):
     path = tmp_path / "piece.mid"
     path.write_bytes(b"old contents")

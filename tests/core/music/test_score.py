@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 
+import numpy as np
 import pytest
 
 from core.music.score import (
@@ -11,6 +14,7 @@ from core.music.score import (
     ControlChange,
     KeySignature,
     Note,
+    NoteColumns,
     PitchBend,
     Score,
     TempoChange,
@@ -49,6 +53,43 @@ def test_pitch_bends_and_pressures_are_sorted_with_the_last_one_at_a_tick():
     assert all(type(b) is PitchBend for b in track.pitch_bends)
     assert track.pressures == (ChannelPressure(0, 1), ChannelPressure(5, 7))
     assert track != Track("Guitar", 27, 0)  # they are music: a Score with them differs
+
+
+def reader_track(notes: tuple[Note, ...]) -> Track:
+    """A track made as a file reader makes one: from columns, its notes not made yet."""
+    return Track.from_checked("Piano", 0, 0, NoteColumns.of(notes))
+
+
+CHORD = (Note(0, 240, 64, 80), Note(0, 480, 60, 90), Note(480, 960, 55, 70))
+
+
+def test_a_reader_track_makes_its_notes_only_when_they_are_asked_for():
+    made = Track("Piano", 0, 0, CHORD)
+    read = reader_track(made.notes)
+    assert read.note_count == 3 and read.end_tick == 1440 and read.pitch_range == (55, 64)
+    assert Score(TPQ, (read,)).notes_count == 3
+    assert "notes" not in read.__dict__  # counting, the end and the range need no Note
+    assert read.notes == made.notes and all(type(n) is Note for n in read.notes)
+    assert read.notes is read.notes  # made once
+    assert read == made and hash(read) == hash(made)
+
+
+def test_note_columns_hold_the_notes_in_order_and_are_read_only():
+    columns = Track("Piano", notes=CHORD).note_columns
+    assert columns.start.tolist() == [0, 0, 480] and columns.duration.tolist() == [240, 480, 960]
+    assert columns.pitch.tolist() == [64, 60, 55] and columns.end.tolist() == [240, 480, 1440]
+    assert columns.start.dtype == np.int64 and len(columns) == 3
+    with pytest.raises(ValueError):
+        columns.pitch[0] = 70
+    assert len(Track("Empty").note_columns) == 0 and reader_track(()).notes == ()
+
+
+def test_a_reader_track_copies_and_says_what_it_lacks():
+    read = reader_track(Track("Piano", notes=CHORD).notes)
+    assert copy.deepcopy(read).notes == read.notes
+    assert pickle.loads(pickle.dumps(read)).notes == read.notes  # as a worker process would send it
+    with pytest.raises(AttributeError, match="colour"):
+        read.colour
 
 
 def test_track_does_not_keep_the_callers_list():
