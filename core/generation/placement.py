@@ -16,7 +16,6 @@ piece's meter for each bar and the piece's tempo. Nothing here changes the input
 
 from __future__ import annotations
 
-import bisect
 import copy
 import dataclasses
 from dataclasses import dataclass
@@ -59,15 +58,16 @@ class TrackMap:
         self._candidates: dict[int, list[tuple[int, float, bool]]] = {}  # class -> (track, centre pitch, plays in focus)
         for index, track in enumerate(score.tracks):
             cls = table.class_of_track(track)  # drum tracks only where the table has a drum class
-            if cls is None or not track.notes:
+            notes = track.note_columns
+            if cls is None or not len(notes):
                 continue
-            first = bisect.bisect_left(track.notes, start, key=_start)  # notes are sorted by start
-            focused = [n.pitch for n in track.notes[first : bisect.bisect_left(track.notes, end, key=_start)]]
-            pitches = focused or [n.pitch for n in track.notes]
-            self._candidates.setdefault(cls, []).append((index, float(np.median(pitches)), bool(focused)))
+            first, last = notes.start.searchsorted([start, end]).tolist()  # notes are sorted by start
+            focused = notes.pitch[first:last]
+            pitches = focused if len(focused) else notes.pitch
+            self._candidates.setdefault(cls, []).append((index, float(np.median(pitches)), bool(len(focused))))
         for index, track in enumerate(score.tracks):
             cls = table.class_of_track(track)
-            if cls is not None and not track.notes and cls not in self._candidates:
+            if cls is not None and not track.note_count and cls not in self._candidates:
                 self._candidates[cls] = [(index, 60.0, False)]
         self._new: dict[int, Target] = {}
         # Piece tracks chosen per (class, pitch), shared by the fresh copies: a Track is checked on
@@ -104,10 +104,6 @@ class TrackMap:
         used = {t.channel for t in self.score.tracks} | {t.template.channel for t in self._new.values()}
         free = [c for c in range(16) if c != DRUM_CHANNEL and c not in used]
         return free[0] if free else 15
-
-
-def _start(note: Note) -> int:
-    return note.start
 
 
 @dataclass(frozen=True)

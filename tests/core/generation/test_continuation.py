@@ -55,6 +55,19 @@ def test_the_input_score_is_never_changed():
     assert score == same and score.tracks is tracks and result.score is score
 
 
+def test_a_piece_read_from_a_file_is_continued_as_written_without_making_its_notes(tmp_path):
+    """A read piece's tracks hold numpy columns (core.music.score.NoteColumns): encoding it, placing
+    the new notes beside its tracks and the drum check read those, and give what the notes give."""
+    score = piece((4, 4))
+    write_midi(score, tmp_path / "piece.mid")
+    read = read_midi(tmp_path / "piece.mid")
+    model = random_model(seed=4)
+    from_file = continue_piece(model, read, 2, 2, variations=2, controls=LIVELY)
+    assert all("notes" not in track.__dict__ for track in read.tracks)
+    written = continue_piece(model, score, 2, 2, variations=2, controls=LIVELY)
+    assert [v.fragment for v in from_file.variations] == [v.fragment for v in written.variations]
+
+
 def test_variation_i_is_seed_plus_i_alone_and_variations_differ():
     model, score = random_model(seed=3), piece((3, 4))
     batch = continue_piece(model, score, 2, 3, variations=3, controls=Controls(Temperatures.uniform(1.2), seed=5))
