@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # torch is imported where features are made, not by the prepr
     import torch
 
 from core.harmony.labels import QUALITIES, Chord
-from core.harmony.recogniser import ChordSpan, chord_at, frame_bounds, recognise_frames
+from core.harmony.recogniser import ChordSpan, chords_at, frame_bounds, recognise_frames
 from core.harmony.templates import CHORD_INDEX, VOCABULARY
 from core.music.score import Score
 
@@ -41,13 +41,15 @@ def bar_chords(score: Score, bar_start_ticks: Sequence[int]) -> np.ndarray:
 
 def chords_at_bars(score: Score, spans: Sequence[ChordSpan], bar_start_ticks: Sequence[int]) -> np.ndarray:
     """:func:`bar_chords` from chord spans already known (the recogniser's, or a composer's edits)."""
-    out = np.zeros((len(bar_start_ticks), SLOTS), np.int16)
-    for row, tick in enumerate(bar_start_ticks):
-        bar = score.bar_at(int(tick))
+    ticks = [int(tick) for tick in bar_start_ticks]
+    halves = []
+    for tick in ticks:
+        bar = score.bar_at(tick)
         starts = frame_bounds(bar, score.ticks_per_quarter, "half")
-        half = starts[1] if len(starts) > 1 and int(tick) == bar.start else int(tick)
-        out[row] = (CHORD_INDEX[chord_at(spans, int(tick))], CHORD_INDEX[chord_at(spans, half)])
-    return out
+        halves.append(starts[1] if len(starts) > 1 and tick == bar.start else tick)
+    chords = chords_at(spans, ticks + halves)
+    indices = [CHORD_INDEX[chord] for chord in chords]
+    return np.array(indices, np.int16).reshape(SLOTS, len(ticks)).T.copy()
 
 
 def slots_of(chords: Sequence[Chord], per_bar: int) -> np.ndarray:

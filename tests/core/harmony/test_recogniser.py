@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from core.harmony.labels import NO_CHORD, QUALITIES, Chord
-from core.harmony.recogniser import RecogniserSettings, chord_at, recognise_chords, recognise_frames, viterbi
+from core.harmony.recogniser import (
+    STEPS_PER_QUARTER, RecogniserSettings, _beat_position_weights, beat_length, chord_at, chords_at, recognise_chords,
+    recognise_frames, viterbi,
+)
 from core.music.score import Note, Score, TimeSignature, Track
 from tests.core.harmony.chord_scores import BAR, TICKS, block_chords, voiced
 
@@ -64,6 +67,33 @@ def test_a_real_change_at_the_half_bar_is_kept_and_listed():
     assert [(s.bar, s.beat, s.chord.label) for s in spans] == [(1, 1.0, "C:maj"), (1, 3.0, "G:dom7"), (2, 1.0, "A:min"), (2, 3.0, "N")]
     assert chord_at(spans, BAR // 2 + 5) == Chord(7, "dom7")
     assert spans[-1].end == 2 * BAR
+
+
+def test_chords_at_many_ticks_are_those_found_one_at_a_time():
+    score = block_chords([voiced(Chord(0, "maj")), voiced(Chord(7, "dom7")), voiced(Chord(9, "min"))], length=BAR // 2)
+    spans = recognise_chords(score, "half")
+    ticks = [-1, 0, 5, BAR // 2 - 1, BAR // 2, BAR, 2 * BAR - 1, 2 * BAR, 10 * BAR]
+    assert chords_at(spans, ticks) == [NO_CHORD, Chord(0, "maj"), Chord(0, "maj"), Chord(0, "maj"), Chord(7, "dom7"),
+                                       Chord(9, "min"), NO_CHORD, NO_CHORD, NO_CHORD]  # fmt: skip
+    assert chords_at(spans, ticks) == [chord_at(spans, tick) for tick in ticks]
+    assert chords_at([], [0, 5]) == [NO_CHORD, NO_CHORD]
+
+
+def test_off_beat_weights_follow_each_bar_of_a_changing_meter():
+    """The weight of every grid step, against a walk of the bars: 1 in the first half of each beat,
+    the off-beat weight after; 3/4, then 6/8 (beats of dotted quarters) from a barline, then a bar
+    of 5/8 cut short by a change of meter inside it."""
+    score = Score(TICKS, (Track("p", notes=(Note(0, 9 * TICKS, 60, 80),)),), time_signatures=(
+        TimeSignature(0, 3, 4), TimeSignature(3 * TICKS, 6, 8), TimeSignature(6 * TICKS, 5, 8), TimeSignature(8 * TICKS, 4, 4),
+    ))  # fmt: skip
+    step = TICKS // STEPS_PER_QUARTER
+    total = 9 * TICKS // step + 1
+    expected = []
+    for index in range(total):
+        bar = score.bar_at(index * step)
+        beat = beat_length(bar, TICKS)
+        expected.append(1.0 if (index * step - bar.start) % beat < beat / 2 else 0.25)
+    assert _beat_position_weights(score, total, step, 0.25).tolist() == expected
 
 
 def test_silence_is_no_chord_and_three_four_has_its_own_half_bar():
