@@ -149,7 +149,11 @@ class ModelService(QObject):
         self.folders = [Path(f) for f in folders] if folders is not None else None
         self.scan: ModelScan | None = None
         self.device_setting = "auto"
-        self._lock = threading.Lock()  # loads happen in worker threads, one at a time
+        # Two locks, so that the GUI thread's look-ups never wait for a load (one held it for the
+        # whole ~1.2 s load of a model, freezing the window at start-up): loads happen in worker
+        # threads one at a time under the first; the second guards the dict for a look-up or an insert.
+        self._load_lock = threading.Lock()
+        self._loaded_lock = threading.Lock()
         self._loaded: dict[tuple[Path, str], LoadedModel] = {}
         self._task: Task | None = None
         self._rescan = False
@@ -206,7 +210,7 @@ class ModelService(QObject):
         entry = self.entry(name)
         if entry is None:
             return None
-        with self._lock:
+        with self._loaded_lock:
             loaded = self._loaded.get((entry.path, self.device))
         return loaded if loaded is not None and loaded.stamp == _stamp(entry.path) else None
 
@@ -230,13 +234,15 @@ class ModelService(QObject):
         from core.model.checkpoints import load_model
 
         stamp = _stamp(entry.path)
-        with self._lock:
-            cached = self._loaded.get((entry.path, device))
+        with self._load_lock:
+            with self._loaded_lock:
+                cached = self._loaded.get((entry.path, device))
             if cached is not None and cached.stamp == stamp:
                 return cached
             network, card = load_model(entry.path, device=device)
             loaded = LoadedModel(entry.name, entry.path, device, network, card, stamp)
-            self._loaded[(entry.path, device)] = loaded
+            with self._loaded_lock:
+                self._loaded[(entry.path, device)] = loaded
             return loaded
 
     def load(self, name: str) -> Task | None:

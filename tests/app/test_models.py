@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 
 import pytest
 from PySide6.QtCore import Qt
@@ -42,6 +43,37 @@ def test_loaded_once_then_again_when_the_file_changes(qtbot, tmp_path, tiny_mode
     assert service.loaded_model(tiny_models.continuation) is None
     again = load()
     assert again is not first and again.card["epochs"] == 2
+
+
+def test_the_gui_thread_never_waits_for_a_load_in_progress(qtbot, tiny_models, monkeypatch):
+    """A load in a worker holds the load lock for its whole length (~1.2 s for a bundled model); the
+    pickers ask ``loaded_model`` from the GUI thread meanwhile and must get their answer at once
+    (one lock for both froze the window at start-up). The load here waits until the test lets it go,
+    so a look-up that waited for it would not come back."""
+    import core.model.checkpoints
+
+    service = ModelService(folders=[tiny_models.folder])
+    scanned(qtbot, service)
+    loading, release = threading.Event(), threading.Event()
+    real_load = core.model.checkpoints.load_model
+
+    def held_load(*args, **kwargs):
+        loading.set()
+        release.wait(WAIT_MS / 1000)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(core.model.checkpoints, "load_model", held_load)
+    with qtbot.waitSignal(service.loaded, timeout=WAIT_MS) as signal:
+        service.load(tiny_models.continuation)
+        assert loading.wait(WAIT_MS / 1000)
+        answers: list[object] = []
+        look_up = threading.Thread(target=lambda: answers.append(service.loaded_model(tiny_models.continuation)))
+        look_up.start()
+        look_up.join(WAIT_MS / 1000)
+        released_first = release.is_set()
+        release.set()
+    assert answers == [None] and not released_first  # answered while the load was still held
+    assert service.loaded_model(tiny_models.continuation) is signal.args[1]
 
 
 def test_refresh_finds_a_model_copied_in_and_a_background_load_reports(qtbot, tmp_path, tiny_models):
