@@ -1,7 +1,10 @@
 """The chord lane above the roll: the chord of each bar and half bar, as the recogniser hears it.
 
-The chords are recognised off the GUI thread (:mod:`core.harmony`, a second or so for a long
-quartet movement) whenever the piece changes. Double-click a chord to type another (``Am``,
+The chords are recognised off the GUI thread (:mod:`core.harmony`, ~0.1 s for a long quartet
+movement) when a piece is opened, and after an edit once the piece has rested for
+:data:`REST_MS`: an arrow key held down makes an edit a frame, and recognising the whole piece
+after each of them (in threads that share the interpreter lock with the GUI) took the 16-track
+arrow-key frame of ``benchmarks/piano_roll.py`` from ~11 to ~50 ms of CPU. Double-click a chord to type another (``Am``,
 ``G7``, ``F#:min7``, ``N``); Enter keeps it, Escape cancels. A name that is not a chord keeps the
 editor open, outlined red, with the reason in the lane. Typed chords are drawn in the accent colour
 and kept until another piece is opened; ``chords()`` gives the lane's chords with them applied.
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QLineEdit, QWidget
 
@@ -24,6 +27,7 @@ from core.harmony.recogniser import ChordSpan, recognise_chords
 from core.music.score import Score
 
 LANE_HEIGHT = 18
+REST_MS = 250  # after an edit, how long the piece must stay unchanged before its chords are recognised again
 ERROR_COLOUR = "#e06c6c"
 
 
@@ -39,6 +43,10 @@ class ChordLane(QWidget):
         self.error_text = ""
         self._score: Score | None = None
         self._task: Task | None = None
+        self._rest = QTimer(self)
+        self._rest.setSingleShot(True)
+        self._rest.setInterval(REST_MS)
+        self._rest.timeout.connect(self._recognise)
         self._editing: ChordSpan | None = None
         self.editor = QLineEdit(self)
         self.editor.hide()
@@ -49,15 +57,27 @@ class ChordLane(QWidget):
 
     # ------------------------------------------------------------------------------- contents
     def set_score(self, score: Score | None, new_piece: bool = False) -> None:
-        """Recognise the chords of ``score`` in the background; ``new_piece`` forgets typed chords."""
+        """Recognise the chords of ``score`` in the background: at once for a ``new_piece`` (which
+        also forgets typed chords), else once the piece has rested for :data:`REST_MS`."""
         if new_piece:
             self.edits.clear()
         self._score = score
         if self._task is not None:
             self._task.cancel()
         if score is None:
+            self._rest.stop()
             self.spans = []
             self.update()
+            return
+        if new_piece:
+            self._rest.stop()
+            self._recognise()
+        else:
+            self._rest.start()  # (again): an edit during the rest restarts it
+
+    def _recognise(self) -> None:
+        score = self._score
+        if score is None:
             return
         task = Task(lambda progress, cancelled: (score, recognise_chords(score, "half")), name="chords")
         task.result.connect(self._on_spans)  # a bound slot: Qt drops it if the lane is gone first

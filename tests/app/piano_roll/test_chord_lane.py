@@ -7,6 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from app.piano_roll import PianoRoll
 from core.harmony.labels import Chord
+from core.harmony.recogniser import recognise_chords
 from core.music.score import Note, Score, TimeSignature, Track
 
 TPQ = 480
@@ -62,6 +63,37 @@ def test_typing_a_chord_replaces_it_and_junk_keeps_the_editor_open(roll, qtbot):
     with qtbot.waitSignal(lane.chords_ready, timeout=30_000):
         roll.set_score(progression(), keep_view=False)
     assert lane.chords()[1].chord.label == "G:dom7"
+
+
+def test_a_burst_of_edits_is_recognised_once_the_piece_rests(roll, qtbot, monkeypatch):
+    """Each edit restarts the lane's rest (REST_MS); the chords of the last piece are recognised
+    once, after it, not once per edit (an arrow key held down edits every frame)."""
+    import app.piano_roll.chord_lane as chord_lane
+
+    heard: list[Score] = []
+
+    def counting(score: Score, resolution: str):
+        heard.append(score)
+        return recognise_chords(score, resolution)
+
+    monkeypatch.setattr(chord_lane, "recognise_chords", counting)
+    edits = [transposed(progression(), steps) for steps in range(1, 6)]
+    for edit in edits:
+        roll.set_score(edit)
+    assert heard == []  # nothing yet: the piece has not rested
+    with qtbot.waitSignal(roll.chord_lane.chords_ready, timeout=30_000):
+        pass
+    assert heard == [edits[-1]]
+    assert roll.chord_lane.chords()[0].chord == Chord(5, "maj")  # C moved up five semitones
+    with qtbot.waitSignal(roll.chord_lane.chords_ready, timeout=30_000):
+        roll.set_score(progression(), keep_view=False)
+        assert not roll.chord_lane._rest.isActive()  # another piece is recognised at once, without a rest
+    assert heard[-1] == progression()
+
+
+def transposed(score: Score, steps: int) -> Score:
+    track = score.tracks[0]
+    return score.replace(tracks=(Track(track.name, notes=[n._replace(pitch=n.pitch + steps) for n in track.notes]),))
 
 
 def test_escape_cancels_an_edit(roll, qtbot):
