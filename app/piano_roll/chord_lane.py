@@ -12,6 +12,7 @@ and kept until another piece is opened; ``chords()`` gives the lane's chords wit
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import replace
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
@@ -27,6 +28,8 @@ from core.harmony.recogniser import ChordSpan, recognise_chords
 from core.music.score import Score
 
 LANE_HEIGHT = 18
+MIN_SPAN_PX = 3.0  # narrower chords are not drawn (a lane zoomed out to a whole long piece)
+MIN_LABEL_PX = 16.0  # narrower chords get their line but no label
 REST_MS = 250  # after an edit, how long the piece must stay unchanged before its chords are recognised again
 ERROR_COLOUR = "#e06c6c"
 
@@ -61,6 +64,11 @@ class ChordLane(QWidget):
         also forgets typed chords), else once the piece has rested for :data:`REST_MS`."""
         if new_piece:
             self.edits.clear()
+        if score is self._score and score is not None:  # shown again (the window and the roll both set it)
+            if new_piece and self._rest.isActive():
+                self._rest.stop()
+                self._recognise()
+            return  # its chords are known or on their way
         self._score = score
         if self._task is not None:
             self._task.cancel()
@@ -93,7 +101,18 @@ class ChordLane(QWidget):
 
     def chords(self) -> list[ChordSpan]:
         """The lane's chords, typed ones in place of the recognised ones."""
-        return [replace(s, chord=self.edits[s.start]) if s.start in self.edits else s for s in self.spans]
+        return self._typed_over(self.spans)
+
+    def visible_chords(self) -> list[ChordSpan]:
+        """:meth:`chords` that overlap the view, found by two binary searches (the spans are in time
+        order and do not overlap): a long piece has thousands, and painting went through them all
+        (~60 ms a repaint for the 1,000-bar test piece of ``benchmarks/open_midi.py``)."""
+        first = bisect.bisect_right(self.spans, self.view.left_tick, key=lambda s: s.end)
+        last = bisect.bisect_left(self.spans, self.view.right_tick, lo=first, key=lambda s: s.start)
+        return self._typed_over(self.spans[first:last])
+
+    def _typed_over(self, spans: list[ChordSpan]) -> list[ChordSpan]:
+        return [replace(s, chord=self.edits[s.start]) if s.start in self.edits else s for s in spans]
 
     # ------------------------------------------------------------------------------- painting
     def paintEvent(self, event) -> None:  # noqa: N802
@@ -102,17 +121,18 @@ class ChordLane(QWidget):
         font = QFont(painter.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
         painter.setFont(font)
-        for span in self.chords():
+        for span in self.visible_chords():
             left, right = self.view.x_of(span.start), self.view.x_of(span.end)
-            if right < 0 or left > self.width():
-                continue
+            if right - left < MIN_SPAN_PX:
+                continue  # zoomed far out: a line a pixel apart would be a grey band
             painter.setPen(QColor(theme.BORDER))
             painter.drawLine(int(left), 3, int(left), self.height() - 3)
             edited = span.start in self.edits
-            painter.setPen(QColor(theme.ACCENT if edited else theme.TEXT))
             text = "" if span.chord.is_none and not edited else span.chord.label
-            painter.drawText(QRectF(left + 3, 0, max(0.0, right - left - 4), self.height()),
-                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)  # fmt: skip
+            if text and right - left >= MIN_LABEL_PX:
+                painter.setPen(QColor(theme.ACCENT if edited else theme.TEXT))
+                painter.drawText(QRectF(left + 3, 0, right - left - 4, self.height()),
+                                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)  # fmt: skip
         if self.error_text:
             painter.setPen(QColor(ERROR_COLOUR))
             painter.drawText(QRectF(0, 0, self.width() - 4, self.height()),

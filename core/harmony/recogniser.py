@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from typing import Literal, Sequence
+from typing import Iterator, Literal, Sequence
 
 import numpy as np
 
@@ -103,22 +103,17 @@ def profiles(
     ``offbeat_weight`` (passing notes mostly sound there, the chord on the beat)."""
     step = max(1, score.ticks_per_quarter // STEPS_PER_QUARTER)
     total_steps = -(-max(end, 1) // step) + 1
-    # Pitch-major (132 = 11 octaves of 12, 128 pitches and 4 never sounding): the running sums go
-    # along contiguous rows, in int32 (NumPy would sum in int64 by default): on the corpus's longest
-    # piece 3.4 ms, against 46 ms down the columns of a step-major grid in int64.
-    change = np.zeros((132, total_steps + 1), np.int32)
-    for track in score.tracks:
-        if track.is_drum or not track.note_count:
-            continue
-        notes = track.note_columns
-        first = np.minimum(notes.start // step, total_steps)
-        last = np.minimum(np.maximum(-(-notes.end // step), first + 1), total_steps)
-        np.add.at(change, (notes.pitch, first), 1)
-        np.add.at(change, (notes.pitch, last), -1)
-    sounding = np.cumsum(change[:, :total_steps], axis=1, dtype=np.int32) > 0  # (132, steps)
-    pitch_classes = sounding.reshape(11, 12, total_steps).sum(axis=0, dtype=np.float64).T  # (steps, 12)
-    any_sounding = sounding.any(axis=0)
-    lowest = np.argmax(sounding, axis=0)
+    pitch_classes = np.empty((total_steps, 12))
+    any_sounding = np.empty(total_steps, bool)
+    lowest = np.empty(total_steps, np.int64)
+    for first, sounding in _sounding_chunks(score, step, total_steps):
+        steps = slice(first, first + sounding.shape[1])
+        pitch_classes[steps] = sounding.reshape(11, 12, -1).sum(axis=0, dtype=np.float64).T
+        # The lowest sounding pitch: the smallest row index where sounding (a minimum down the
+        # rows runs along contiguous rows; argmax down them took ~4x as long).
+        lowest_row = np.where(sounding, _ROW_INDEX, np.uint8(255)).min(axis=0)
+        any_sounding[steps] = lowest_row != 255
+        lowest[steps] = lowest_row
     bass = np.zeros((total_steps, 12))
     bass[np.nonzero(any_sounding)[0], lowest[any_sounding] % 12] = 1.0
     weights = _beat_position_weights(score, total_steps, step, offbeat_weight)
@@ -129,6 +124,40 @@ def profiles(
     cumulative_bass = np.vstack([np.zeros((1, 12)), np.cumsum(bass, axis=0)])
     edges = np.minimum(np.asarray(step_bounds), total_steps)
     return np.diff(cumulative_pc[edges], axis=0), np.diff(cumulative_bass[edges], axis=0)
+
+
+CHUNK_STEPS = 4096  # grid steps (~85 quarter notes) of the sounding grid made at a time
+_ROW_INDEX = np.arange(132, dtype=np.uint8)[:, None]
+
+
+def _sounding_chunks(score: Score, step: int, total_steps: int) -> Iterator[tuple[int, np.ndarray]]:
+    """The grid of sounding pitches, (132, steps) booleans (132 = 11 octaves of 12: 128 pitches and
+    4 that never sound), :data:`CHUNK_STEPS` steps at a time with each chunk's first step: a
+    pitch sounds at a step where more of its notes have started than ended (drum tracks left out).
+
+    Pitch-major, so that the running counts go along contiguous rows, in int32 (NumPy would count in
+    int64 by default): the corpus's longest piece took 3.4 ms, against 46 ms down the columns of
+    a step-major grid in int64. In chunks, because the whole grid of the 152,000-note test piece
+    of ``benchmarks/open_midi.py`` is 52 MB, and each NumPy call over it held the interpreter lock
+    long enough to freeze the window for ~300 ms while the chord lane recognised it."""
+    tracks = [t.note_columns for t in score.tracks if not t.is_drum and t.note_count]
+    pitches = np.concatenate([n.pitch for n in tracks] or [np.zeros(0, np.int64)])
+    starts = np.concatenate([n.start for n in tracks] or [np.zeros(0, np.int64)]) // step
+    ends = np.concatenate([n.end for n in tracks] or [np.zeros(0, np.int64)])
+    first = np.minimum(starts, total_steps)
+    last = np.minimum(np.maximum(-(-ends // step), first + 1), total_steps)
+    whole = total_steps <= CHUNK_STEPS  # one chunk: every note in it, none to pick out
+    carried = np.zeros(132, np.int32)  # how many notes of each pitch sound at the chunk's start
+    for chunk_start in range(0, total_steps, CHUNK_STEPS):
+        width = min(CHUNK_STEPS, total_steps - chunk_start)
+        counts = np.zeros((132, width + 1), np.int32)  # the last column: notes ending with the piece
+        for at, change in ((first, 1), (last, -1)):
+            inside = slice(None) if whole else np.flatnonzero((at >= chunk_start) & (at < chunk_start + width))
+            np.add.at(counts, (pitches[inside], at[inside] - chunk_start), change)
+        counts[:, 0] += carried
+        np.cumsum(counts, axis=1, dtype=np.int32, out=counts)
+        carried = counts[:, width - 1].copy()
+        yield chunk_start, counts[:, :width] > 0
 
 
 def _beat_position_weights(score: Score, total_steps: int, step: int, offbeat_weight: float) -> np.ndarray:

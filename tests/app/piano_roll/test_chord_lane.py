@@ -96,6 +96,18 @@ def transposed(score: Score, steps: int) -> Score:
     return score.replace(tracks=(Track(track.name, notes=[n._replace(pitch=n.pitch + steps) for n in track.notes]),))
 
 
+def test_the_lane_paints_the_chords_in_view(roll):
+    """Found by binary search: those that overlap the view, typed ones in place."""
+    lane, view = roll.chord_lane, roll.chord_lane.view
+    view.px_per_tick = view.width / BAR  # one bar wide
+    for left, expected in [(BAR, ["G:dom7"]), (BAR + BAR // 4, ["G:dom7", "A:min"]), (2 * BAR + BAR // 2, ["F:maj"])]:
+        view.scroll_to_tick(left)
+        assert [s.chord.label for s in lane.visible_chords()] == expected, left
+    lane.edits[2 * BAR + BAR // 2] = Chord(5, "maj7")
+    assert [s.chord.label for s in lane.visible_chords()] == ["F:maj7"]
+    assert lane.visible_chords() == [s for s in lane.chords() if s.end > view.left_tick and s.start < view.right_tick]
+
+
 def test_escape_cancels_an_edit(roll, qtbot):
     lane = roll.chord_lane
     lane.edit(lane.chords()[0])

@@ -96,6 +96,24 @@ def test_off_beat_weights_follow_each_bar_of_a_changing_meter():
     assert _beat_position_weights(score, total, step, 0.25).tolist() == expected
 
 
+def test_the_sounding_grid_made_in_chunks_gives_the_profiles_made_whole(monkeypatch):
+    """Notes across chunk edges, overlapping notes of one pitch, a drum track left out: the profiles
+    from chunks of 7 grid steps are those from one chunk."""
+    import core.harmony.recogniser as recogniser
+
+    rng = np.random.default_rng(3)
+    notes = tuple(Note(int(s), int(d), int(p), 80) for s, d, p in zip(
+        rng.integers(0, 8 * BAR, 300), rng.integers(1, BAR, 300), rng.integers(30, 90, 300)))  # fmt: skip
+    drums = Track("drums", 0, 9, (Note(0, 8 * BAR, 36, 90),))
+    score = Score(TICKS, (Track("p", notes=notes), drums), time_signatures=(TimeSignature(0, 4, 4),))
+    bounds = [bar * BAR // 2 for bar in range(18)]
+    whole = recogniser.profiles(score, bounds, 9 * BAR, 0.5)
+    monkeypatch.setattr(recogniser, "CHUNK_STEPS", 7)
+    chunked = recogniser.profiles(score, bounds, 9 * BAR, 0.5)
+    assert all(np.array_equal(a, b) for a, b in zip(whole, chunked))
+    assert whole[0].sum() > 0 and whole[1].sum() > 0
+
+
 def test_silence_is_no_chord_and_three_four_has_its_own_half_bar():
     score = block_chords([voiced(Chord(2, "min")), [], voiced(Chord(5, "maj"))], length=3 * TICKS, meter=(3, 4))
     spans = recognise_chords(score, "half")
