@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 import numpy as np
 
-from core.music.score import Note, NoteColumns
+from core.music.score import Note, NoteColumns, note_rows
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class NoteIndex:
         """Index ``notes`` (in any order; Track.notes are already sorted by start)."""
         if len(notes) == 0:
             return cls.of_rows(np.zeros((4, 0), dtype=np.int64), 0)
-        table = np.asarray(notes, dtype=np.int64).reshape(-1, 4)
+        table = note_rows(notes)
         table = table[np.argsort(table[:, 0], kind="stable")]
         durations = table[:, 1]
         rows = np.empty((4, len(table)), dtype=np.int64)
@@ -99,7 +99,7 @@ class NoteIndex:
         asked for); ``KeyError`` for a note the index does not hold."""
         if not len(notes):
             return np.zeros(0, dtype=np.int64)
-        table = np.asarray(notes, dtype=np.int64).reshape(-1, 4)
+        table = note_rows(notes)
         los = self.starts.searchsorted(table[:, 0], side="left").tolist()
         his = self.starts.searchsorted(table[:, 0], side="right").tolist()
         ends, pitches, velocities = self.ends, self.pitches, self.velocities
@@ -128,7 +128,7 @@ class NoteIndex:
         rows = _without(self.rows, removed_at)
         if not len(added):
             return NoteIndex.of_rows(rows, self.max_duration), np.zeros(0, dtype=np.int64)  # still a bound
-        table = np.asarray(added, dtype=np.int64).reshape(-1, 4)
+        table = note_rows(added)
         table = table[np.argsort(table[:, 0], kind="stable")]
         at = rows[0].searchsorted(table[:, 0], side="right")
         table[:, 1] += table[:, 0]  # durations to ends

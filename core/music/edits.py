@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -377,12 +378,13 @@ def quantize_notes(score: Score, selection: NoteSelection, grid: Grid, lengths: 
     """Snap the selected notes' starts to the nearest line of ``grid`` and, with ``lengths``, their
     ends too (a note never shorter than one grid step)."""
     _check_selected(score, selection)
+    nearest = functools.cache(lambda tick: grid.nearest(score, tick))  # notes share most of their times
 
     def snapped(_track: int, note: Note) -> Note:
-        start = grid.nearest(score, note.start)
+        start = nearest(note.start)
         if not lengths:
             return note._replace(start=start)
-        end = grid.nearest(score, note.end)
+        end = nearest(note.end)
         if end <= start:
             end = grid.next(score, start)
         return note._replace(start=start, duration=end - start)
