@@ -111,7 +111,12 @@ class TrackLayer:
 
     def changed(self, track: Track, removed: Sequence[Note], added: Sequence[Note]) -> "TrackLayer":
         """The layer of ``track``, which is this layer's track less ``removed`` plus ``added``: only
-        those notes are found, dropped and inserted (this layer is left as it was, for undo)."""
+        those notes are found, dropped and inserted (this layer is left as it was, for undo). An
+        edit of more than a quarter of the track (a whole piece selected and moved) builds the
+        layer anew instead, from the track's columns: finding and inserting notes one by one costs
+        ~5 us a note in Python, building ~1 us a note of the track."""
+        if len(removed) + len(added) > len(self.all) // 4:
+            return TrackLayer(track, self.color)
         layer = object.__new__(TrackLayer)
         layer.track = track
         layer.color, layer.fills, layer.outlines, layer.palette = self.color, self.fills, self.outlines, self.palette

@@ -205,9 +205,10 @@ class PianoRoll(QWidget):
 
     def set_track_display(self, colors: Sequence[str], visible: Sequence[bool]) -> None:
         """Colour and show/hide per track (indices as in the Score)."""
+        shown_changed = list(visible) != self._visible  # else the selection drawn stays right
         self._colors = list(colors)
         self._visible = list(visible)
-        self._rebuild_layers()
+        self._rebuild_layers(show_selection=shown_changed)
         self.canvas.update()
 
     def _rebuild_layers(self, show_selection: bool = True) -> None:

@@ -51,6 +51,21 @@ def test_a_spliced_layer_draws_what_a_new_one_draws():
     assert layer_content(layer) == layer_content(TrackLayer(track, "#ff0000"))  # the old one is as it was
 
 
+@pytest.mark.parametrize("share", [0.05, 0.6])  # a few notes are spliced in; most of the track, built anew
+def test_an_edited_layer_draws_what_a_new_one_draws_however_much_changed(share: float, monkeypatch):
+    track = random_track(1000)
+    layer = TrackLayer(track, "#ff0000")
+    removed = track.notes[: int(share * len(track.notes))]
+    added = tuple(n._replace(start=n.start + 120) for n in removed)
+    changed = Track("x", notes=[n for n in track.notes if n not in set(removed)] + list(added))
+    built: list[Track] = []
+    original_init = note_painter.TrackLayer.__init__
+    monkeypatch.setattr(note_painter.TrackLayer, "__init__", lambda self, t, c: (built.append(t), original_init(self, t, c))[1])
+    edited = layer.changed(changed, removed, added)
+    assert built == ([changed] if share > 0.25 else [])  # built anew past a quarter of the track
+    assert layer_content(edited) == layer_content(TrackLayer(changed, "#ff0000"))
+
+
 def test_a_track_read_from_a_file_is_indexed_from_its_columns_as_from_its_notes():
     track = random_track(500)
     read = Track.from_checked(track.name, track.program, track.channel, NoteColumns.of(track.notes))
