@@ -172,9 +172,13 @@ def estimated_rows(score: Score) -> int:
     return rows + 2 * (end // half + 1)
 
 
-def encode_score(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, source: str = "") -> EncodeResult:
+def encode_score(
+    score: Score, options: EncodeOptions = DEFAULT_OPTIONS, source: str = "", chords: bool = True
+) -> EncodeResult:
     """Encode a whole Score. ``source`` names it in the piece and the report. A Score too large to
-    encode within bounded memory (see :data:`MAX_ROWS`) is skipped at once with that reason."""
+    encode within bounded memory (see :data:`MAX_ROWS`) is skipped at once with that reason.
+    ``chords=False`` leaves the bars' chord labels out (``bar_chords`` None), for a caller that never
+    reads them: labelling is ~half of encoding a piece."""
     rows = estimated_rows(score)
     if rows > MAX_ROWS:
         reason = f"{reasons.TOO_LARGE}: about {rows:,} rows, more than the {MAX_ROWS:,} a file may have"
@@ -217,7 +221,7 @@ def encode_score(score: Score, options: EncodeOptions = DEFAULT_OPTIONS, source:
         bar_tempo=tempos,
         source=source,
         bar_start_tick=source_ticks,
-        bar_chords=bar_chords(score, source_ticks.tolist()),
+        bar_chords=bar_chords(score, source_ticks.tolist()) if chords else None,
     )
     meters = Counter(f"{n}/{d}" for n, d in zip(numerators, denominators))
     names = options.instruments.names

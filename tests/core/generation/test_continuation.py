@@ -68,6 +68,17 @@ def test_a_piece_read_from_a_file_is_continued_as_written_without_making_its_not
     assert [v.fragment for v in from_file.variations] == [v.fragment for v in written.variations]
 
 
+def test_the_piece_is_encoded_for_generation_without_chord_labels():
+    """Generation never reads the piece's chords (a chord model's come from the progression), so
+    piece_bars leaves the labelling out; the bars are those of the full encoding."""
+    from core.preprocess.encode import encode_score
+
+    score = piece((4, 4))
+    bars = piece_bars(score)
+    assert bars.piece.bar_chords is None
+    assert bars.piece.events.equals(encode_score(score).piece.events)
+
+
 def test_variation_i_is_seed_plus_i_alone_and_variations_differ():
     model, score = random_model(seed=3), piece((3, 4))
     batch = continue_piece(model, score, 2, 3, variations=3, controls=Controls(Temperatures.uniform(1.2), seed=5))

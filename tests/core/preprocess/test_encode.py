@@ -40,6 +40,15 @@ def test_resolutions_not_divisible_by_96_are_resampled():
     assert encode_score(quantised(100)).report.trimmed == {reasons.RESAMPLED: 1}
 
 
+def test_a_piece_encoded_without_its_chords_is_the_same_music():
+    """Generation encodes pieces without chord labels (core.generation.history.piece_bars): the
+    events, bars and ticks are those of the full encoding; only the labels are left out."""
+    score = quantised(480)
+    full, bare = encode_score(score).piece, encode_score(score, chords=False).piece
+    assert full.bar_chords is not None and full.bar_chords.any() and bare.bar_chords is None
+    assert same_events(full, bare) and np.array_equal(full.bar_start_tick, bare.bar_start_tick)
+
+
 def test_resolutions_too_fine_for_a_multiple_are_rounded():
     """At 32,767 or 9,999 ticks per quarter the exact multiple of 96 would not fit a MIDI file; the
     times go to the nearest multiple of 96 (32,736 and 9,984), rounded to its ticks."""
