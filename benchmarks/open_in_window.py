@@ -33,6 +33,7 @@ def child(path: Path) -> None:
 
     from app.main_window import MainWindow
     from app.settings import AppSettings
+    from benchmarks.stalls import StallMeter
 
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as folder:
@@ -43,15 +44,10 @@ def child(path: Path) -> None:
         began = time.perf_counter()
         window.open_file(path, ask_to_save=False)
         opened = time.perf_counter()
-        ticks = [opened]
-        timer = QTimer()
-        timer.setInterval(10)
-        timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-        timer.start()
+        stalls = StallMeter()
         QTimer.singleShot(int(SETTLE_S * 1000), app.quit)
         app.exec()
-        stall = max(b - a for a, b in zip(ticks, ticks[1:]))
-        print(f"open {1000 * (opened - began):.0f} stall {1000 * stall:.0f}", flush=True)
+        print(f"open {1000 * (opened - began):.0f} stall {stalls.longest_ms():.0f}", flush=True)
         window.document.undo_stack.setClean()
         window.close()
 

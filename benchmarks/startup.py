@@ -62,11 +62,12 @@ def stall_child(seconds: float, models: Path | None, collector_untouched: bool =
         import app.torch_preload
 
         app.torch_preload.quiet_imports = contextlib.nullcontext
-    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.main_window import MainWindow
     from app.settings import AppSettings
+    from benchmarks.stalls import StallMeter
     from core.music.selection import BarSelection
 
     app = QApplication.instance() or QApplication([])
@@ -76,16 +77,10 @@ def stall_child(seconds: float, models: Path | None, collector_untouched: bool =
         window = MainWindow(AppSettings(Path(folder) / "settings.ini"), background=True, model_folders=folders)
         window.show()
         window.open_file(ROOT / "resources" / "demo.mid", ask_to_save=False)
-        clock = QElapsedTimer()
-        clock.start()
-        ticks: list[int] = []
-        timer = QTimer()
-        timer.setInterval(10)
-        timer.timeout.connect(lambda: ticks.append(clock.elapsed()))
-        timer.start()
+        stalls = StallMeter()
         QTimer.singleShot(int(seconds * 1000), app.quit)
         app.exec()
-        print(f"startup-stall {_longest(ticks):.0f} scanned {int(window.models.scan is not None)} "
+        print(f"startup-stall {stalls.longest_ms():.0f} scanned {int(window.models.scan is not None)} "
               f"gc-longest {max(collections.cpu_ms, default=0):.1f} gc-total {sum(collections.cpu_ms):.1f}", flush=True)
         collections.stop()
         if models is not None and window.models.scan is not None and window.models.scan.models:
@@ -93,14 +88,14 @@ def stall_child(seconds: float, models: Path | None, collector_untouched: bool =
             window.roll.set_selection(BarSelection().with_seed(3, 4))
             panel.bars.setValue(8)
             panel.variations.setValue(4)
-            ticks.clear()
+            stalls.restart()
             report: list[object] = []
             window.generation.generated.connect(report.append)
             window.generation.generated.connect(lambda _r: QTimer.singleShot(50, app.quit))
             panel.request_continue()
             app.exec()
             if report:
-                print(f"generation-stall {_longest(ticks):.0f} seconds {report[0].seconds:.3f}", flush=True)
+                print(f"generation-stall {stalls.longest_ms():.0f} seconds {report[0].seconds:.3f}", flush=True)
         window.document.undo_stack.setClean()
         window.close()
 
@@ -130,10 +125,6 @@ class _CollectionTimes:
         import gc
 
         gc.callbacks.remove(self._callback)
-
-
-def _longest(ticks: list[int]) -> float:
-    return float(max((b - a for a, b in zip(ticks, ticks[1:])), default=0))
 
 
 def stalls(runs: int, preload: bool, models: Path | None, collector_untouched: bool = False) -> dict[str, list[float]]:
