@@ -126,7 +126,7 @@ def profiles(
     return np.diff(cumulative_pc[edges], axis=0), np.diff(cumulative_bass[edges], axis=0)
 
 
-CHUNK_STEPS = 4096  # grid steps (~85 quarter notes) of the sounding grid made at a time
+CHUNK_STEPS = 16384  # grid steps (~340 quarter notes) of the sounding grid made at a time
 _ROW_INDEX = np.arange(132, dtype=np.uint8)[:, None]
 
 
