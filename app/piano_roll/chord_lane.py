@@ -4,10 +4,12 @@ The chords are recognised off the GUI thread (:mod:`core.harmony`, ~0.1 s for a 
 movement) when a piece is opened, and after an edit once the piece has rested for
 :data:`REST_MS`: an arrow key held down makes an edit a frame, and recognising the whole piece
 after each of them (in threads that share the interpreter lock with the GUI) took the 16-track
-arrow-key frame of ``benchmarks/piano_roll.py`` from ~11 to ~50 ms of CPU. Double-click a chord to type another (``Am``,
-``G7``, ``F#:min7``, ``N``); Enter keeps it, Escape cancels. A name that is not a chord keeps the
-editor open, outlined red, with the reason in the lane. Typed chords are drawn in the accent colour
-and kept until another piece is opened; ``chords()`` gives the lane's chords with them applied.
+arrow-key frame of ``benchmarks/piano_roll.py`` from ~11 to ~50 ms of CPU.
+
+Double-click a chord to type another (``Am``, ``G7``, ``F#:min7``, ``N``); Enter keeps it, Escape
+cancels. A name that is not a chord keeps the editor open, outlined red, with the reason in the
+lane. Typed chords are drawn in the accent colour and kept until another piece is opened;
+``chords()`` gives the lane's chords with them applied.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ class ChordLane(QWidget):
     def visible_chords(self) -> list[ChordSpan]:
         """:meth:`chords` that overlap the view, found by two binary searches (the spans are in time
         order and do not overlap): a long piece has thousands, and painting went through them all
-        (~60 ms a repaint for the 1,000-bar test piece of ``benchmarks/open_midi.py``)."""
+        (~60 ms a repaint for the ~2,000-bar test piece of ``benchmarks/open_midi.py``)."""
         first = bisect.bisect_right(self.spans, self.view.left_tick, key=lambda s: s.end)
         last = bisect.bisect_left(self.spans, self.view.right_tick, lo=first, key=lambda s: s.start)
         return self._typed_over(self.spans[first:last])
