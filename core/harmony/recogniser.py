@@ -142,9 +142,9 @@ def _sounding_chunks(score: Score, step: int, total_steps: int) -> Iterator[tupl
     long enough to freeze the window for ~300 ms while the chord lane recognised it."""
     tracks = [t.note_columns for t in score.tracks if not t.is_drum and t.note_count]
     pitches = np.concatenate([n.pitch for n in tracks] or [np.zeros(0, np.int64)])
-    starts = np.concatenate([n.start for n in tracks] or [np.zeros(0, np.int64)]) // step
+    starts = np.concatenate([n.start for n in tracks] or [np.zeros(0, np.int64)])
     ends = np.concatenate([n.end for n in tracks] or [np.zeros(0, np.int64)])
-    first = np.minimum(starts, total_steps)
+    first = np.minimum(starts // step, total_steps)
     last = np.minimum(np.maximum(-(-ends // step), first + 1), total_steps)
     whole = total_steps <= CHUNK_STEPS  # one chunk: every note in it, none to pick out
     carried = np.zeros(132, np.int32)  # how many notes of each pitch sound at the chunk's start
