@@ -34,17 +34,8 @@ class NoteIndex:
     @classmethod
     def build(cls, notes: Sequence[Note]) -> "NoteIndex":
         """Index ``notes`` (in any order; Track.notes are already sorted by start)."""
-        if len(notes) == 0:
-            return cls.of_rows(np.zeros((4, 0), dtype=np.int64), 0)
         table = note_rows(notes)
-        table = table[np.argsort(table[:, 0], kind="stable")]
-        durations = table[:, 1]
-        rows = np.empty((4, len(table)), dtype=np.int64)
-        rows[0] = table[:, 0]
-        rows[1] = table[:, 0] + durations
-        rows[2] = table[:, 2]
-        rows[3] = table[:, 3]
-        return cls.of_rows(rows, int(durations.max()))
+        return cls.of_columns(NoteColumns(*table[np.argsort(table[:, 0], kind="stable")].T))
 
     @classmethod
     def of_columns(cls, notes: NoteColumns) -> "NoteIndex":
