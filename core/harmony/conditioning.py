@@ -11,6 +11,7 @@ it hears both and places itself in the bar from the beat features it already get
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -19,7 +20,7 @@ if TYPE_CHECKING:  # torch is imported where features are made, not by the prepr
     import torch
 
 from core.harmony.labels import QUALITIES, Chord
-from core.harmony.recogniser import ChordSpan, chords_at, frame_bounds, recognise_frames
+from core.harmony.recogniser import ChordSpan, chords_at, recognise_frames
 from core.harmony.templates import CHORD_INDEX, VOCABULARY
 from core.music.score import Score
 
@@ -36,17 +37,24 @@ _TRANSPOSED = np.array([[CHORD_INDEX[c.transposed(s)] for s in range(12)] for c 
 def bar_chords(score: Score, bar_start_ticks: Sequence[int]) -> np.ndarray:
     """(bars, 2) int16 vocabulary indices of the chords of the half bars starting at each tick of
     ``bar_start_ticks`` (ticks of ``score``), as the recogniser hears the whole piece."""
-    return chords_at_bars(score, recognise_frames(score, "half"), bar_start_ticks)
+    return chords_at_bars(recognise_frames(score, "half"), bar_start_ticks)
 
 
-def chords_at_bars(score: Score, spans: Sequence[ChordSpan], bar_start_ticks: Sequence[int]) -> np.ndarray:
-    """:func:`bar_chords` from chord spans already known (the recogniser's, or a composer's edits)."""
+def chords_at_bars(spans: Sequence[ChordSpan], bar_start_ticks: Sequence[int]) -> np.ndarray:
+    """:func:`bar_chords` from chord spans already known at half-bar resolution (the recogniser's
+    frames or chords, or those with a composer's edits). A bar's second chord is the one at its half
+    bar, which the spans hold already: where the span that starts at the barline is followed by one in
+    the same bar, that one starts at the half bar; where it is not, the chord holds the whole bar
+    (merged spans) or the bar has no half (shorter than two beats), and the barline's chord is the
+    half bar's too. A tick inside a bar (the second 4/4 of an 8/4 bar) has one chord for both."""
     ticks = [int(tick) for tick in bar_start_ticks]
+    starts = [span.start for span in spans]
     halves = []
     for tick in ticks:
-        bar = score.bar_at(tick)
-        starts = frame_bounds(bar, score.ticks_per_quarter, "half")
-        halves.append(starts[1] if len(starts) > 1 and tick == bar.start else tick)
+        index = bisect.bisect_left(starts, tick)
+        at_barline = index < len(spans) and starts[index] == tick and spans[index].beat == 1.0
+        following = spans[index + 1] if at_barline and index + 1 < len(spans) else None
+        halves.append(following.start if following is not None and following.bar == spans[index].bar else tick)
     chords = chords_at(spans, ticks + halves)
     indices = [CHORD_INDEX[chord] for chord in chords]
     return np.array(indices, np.int16).reshape(SLOTS, len(ticks)).T.copy()
@@ -69,7 +77,7 @@ def progression_of(score: Score, spans: Sequence[ChordSpan], first_bar: int, las
     a composer can edit (``"C G7 Am F"``) and its chords per bar: one a bar when every bar holds one
     chord, else two (each half bar's)."""
     ticks = [score.bar(number).start for number in range(first_bar, last_bar + 1)]
-    pairs = chords_at_bars(score, spans, ticks)
+    pairs = chords_at_bars(spans, ticks)
     per_bar = 1 if all(a == b for a, b in pairs) else 2
     return " ".join(VOCABULARY[int(index)].short for pair in pairs for index in pair[:per_bar]), per_bar
 
