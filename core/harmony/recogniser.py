@@ -96,11 +96,13 @@ def frame_bounds(bar: Bar, ticks_per_quarter: int, resolution: Resolution) -> li
 
 
 def profiles(
-    score: Score, bounds: Sequence[int], end: int, offbeat_weight: float = 1.0
+    score: Score, bars: Sequence[Bar], bounds: Sequence[int], offbeat_weight: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(frames, 12) pitch-class and bass profiles of the frames starting at ``bounds`` (the last
-    ending at ``end``), in grid steps of sounding time; a step in the second half of a beat counts
-    ``offbeat_weight`` (passing notes mostly sound there, the chord on the beat)."""
+    """(frames, 12) pitch-class and bass profiles of the frames starting at ``bounds``, in the
+    ``bars`` from bar 1 (the last frame ends with the last bar), in grid steps of sounding time; a
+    step in the second half of a beat counts ``offbeat_weight`` (passing notes mostly sound there,
+    the chord on the beat)."""
+    end = bars[-1].end
     step = max(1, score.ticks_per_quarter // STEPS_PER_QUARTER)
     total_steps = -(-max(end, 1) // step) + 1
     pitch_classes = np.empty((total_steps, 12))
@@ -116,7 +118,7 @@ def profiles(
         lowest[steps] = lowest_row
     bass = np.zeros((total_steps, 12))
     bass[np.nonzero(any_sounding)[0], lowest[any_sounding] % 12] = 1.0
-    weights = _beat_position_weights(score, total_steps, step, offbeat_weight)
+    weights = _beat_position_weights(score, bars, total_steps, step, offbeat_weight)
     pitch_classes *= weights[:, None]
     bass *= weights[:, None]
     step_bounds = [b // step for b in bounds] + [max(end // step, bounds[-1] // step + 1)]
@@ -160,11 +162,14 @@ def _sounding_chunks(score: Score, step: int, total_steps: int) -> Iterator[tupl
         yield chunk_start, counts[:, :width] > 0
 
 
-def _beat_position_weights(score: Score, total_steps: int, step: int, offbeat_weight: float) -> np.ndarray:
-    """(steps,) weight of each grid step: 1 in the first half of a beat, ``offbeat_weight`` after."""
+def _beat_position_weights(score: Score, bars: Sequence[Bar], total_steps: int, step: int, offbeat_weight: float) -> np.ndarray:
+    """(steps,) weight of each grid step: 1 in the first half of a beat, ``offbeat_weight`` after.
+    ``bars`` run from bar 1; the bars after them that the steps reach are added."""
     if offbeat_weight == 1.0:
         return np.ones(total_steps)
-    bars = score.bars(until_tick=total_steps * step)
+    bars = list(bars)
+    while bars[-1].end < total_steps * step:
+        bars.append(score.bar(bars[-1].number + 1))
     starts = np.array([bar.start for bar in bars])
     beats = np.array([beat_length(bar, score.ticks_per_quarter) for bar in bars])
     times = np.arange(total_steps) * step
@@ -242,7 +247,7 @@ def recognise_frames(
         starts += [(bar, tick) for tick in frame_bounds(bar, score.ticks_per_quarter, resolution)]
     bounds = [tick for _, tick in starts]
     end = bars[-1].end
-    pitch_profile, bass_profile = profiles(score, bounds, end, settings.offbeat_weight)
+    pitch_profile, bass_profile = profiles(score, bars, bounds, settings.offbeat_weight)
     path = viterbi(chord_scores(pitch_profile, bass_profile, settings), settings.change_penalty)
     spans = []
     for index, ((bar, tick), state) in enumerate(zip(starts, path)):

@@ -93,7 +93,7 @@ def test_off_beat_weights_follow_each_bar_of_a_changing_meter():
         bar = score.bar_at(index * step)
         beat = beat_length(bar, TICKS)
         expected.append(1.0 if (index * step - bar.start) % beat < beat / 2 else 0.25)
-    assert _beat_position_weights(score, total, step, 0.25).tolist() == expected
+    assert _beat_position_weights(score, score.bars()[:1], total, step, 0.25).tolist() == expected
 
 
 def test_the_sounding_grid_made_in_chunks_gives_the_profiles_made_whole(monkeypatch):
@@ -106,10 +106,10 @@ def test_the_sounding_grid_made_in_chunks_gives_the_profiles_made_whole(monkeypa
         rng.integers(0, 8 * BAR, 300), rng.integers(1, BAR, 300), rng.integers(30, 90, 300)))  # fmt: skip
     drums = Track("drums", 0, 9, (Note(0, 8 * BAR, 36, 90),))
     score = Score(TICKS, (Track("p", notes=notes), drums), time_signatures=(TimeSignature(0, 4, 4),))
-    bounds = [bar * BAR // 2 for bar in range(18)]
-    whole = recogniser.profiles(score, bounds, 9 * BAR, 0.5)
+    bars, bounds = score.bars(until_tick=9 * BAR), [bar * BAR // 2 for bar in range(18)]
+    whole = recogniser.profiles(score, bars, bounds, 0.5)
     monkeypatch.setattr(recogniser, "CHUNK_STEPS", 7)
-    chunked = recogniser.profiles(score, bounds, 9 * BAR, 0.5)
+    chunked = recogniser.profiles(score, bars, bounds, 0.5)
     assert all(np.array_equal(a, b) for a, b in zip(whole, chunked))
     assert whole[0].sum() > 0 and whole[1].sum() > 0
 
