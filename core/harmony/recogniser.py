@@ -28,7 +28,7 @@ import numpy as np
 
 from core.harmony.labels import NO_CHORD, Chord
 from core.harmony.templates import QUALITY_INDEX, VOCABULARY, template_matrix
-from core.music.score import Bar, Score
+from core.music.score import Bar, NoteColumns, Score
 
 Resolution = Literal["bar", "half", "beat"]
 RESOLUTIONS: tuple[Resolution, ...] = ("bar", "half", "beat")
@@ -142,11 +142,10 @@ def _sounding_chunks(score: Score, step: int, total_steps: int) -> Iterator[tupl
     a step-major grid in int64. In chunks, because the whole grid of the 152,000-note test piece
     of ``benchmarks/open_midi.py`` is 52 MB, and each NumPy call over it held the interpreter lock
     long enough to freeze the window for ~300 ms while the chord lane recognised it."""
-    tracks = [t.note_columns for t in score.tracks if not t.is_drum and t.note_count]
-    pitches = np.concatenate([n.pitch for n in tracks] or [np.zeros(0, np.int64)])
-    starts = np.concatenate([n.start for n in tracks] or [np.zeros(0, np.int64)])
-    ends = np.concatenate([n.end for n in tracks] or [np.zeros(0, np.int64)])
-    first = np.minimum(starts // step, total_steps)
+    tracks = [t.note_columns for t in score.tracks if not t.is_drum] or [NoteColumns.of(())]
+    pitches = np.concatenate([notes.pitch for notes in tracks])
+    first = np.minimum(np.concatenate([notes.start for notes in tracks]) // step, total_steps)
+    ends = np.concatenate([notes.end for notes in tracks])
     last = np.minimum(np.maximum(-(-ends // step), first + 1), total_steps)
     whole = total_steps <= CHUNK_STEPS  # one chunk: every note in it, none to pick out
     carried = np.zeros(132, np.int32)  # how many notes of each pitch sound at the chunk's start
