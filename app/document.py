@@ -51,6 +51,10 @@ class Document(QObject):
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._score: Score | None = None
         self._path: Path | None = None
+        # True while score_changed announces a piece started anew (an opened file, a new piece),
+        # not an edit or an undo: listeners reset what belonged to the piece before (the view, the
+        # selection, typed chords) from this one announcement.
+        self.starting = False
         self._drag_folder: tempfile.TemporaryDirectory | None = None
 
     # -------------------------------------------------------------------------------- state
@@ -100,7 +104,11 @@ class Document(QObject):
         self.undo_stack.clear()
         self.undo_stack.setClean()
         self._set_path(path)
-        self._show(score)
+        self.starting = True
+        try:
+            self._show(score)
+        finally:
+            self.starting = False
         self.modified_changed.emit(False)
 
     # ------------------------------------------------------------------------------ editing

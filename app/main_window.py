@@ -306,18 +306,18 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------- the piece shown
     def _show_score(self, score: Score | None) -> None:
-        first_time = self.roll.score is None
+        new_piece = self.roll.score is None or self.document.starting  # else an edit of the piece shown
         known = len(self.track_states)
         self.track_states = states_for(score, self.track_states)
         if score is not None:  # a take's tracks start muted (the music before it stays what is heard)
             for index in range(known, len(score.tracks)):
                 if any(score.tracks[index] is take for take in self._take_tracks):
                     self.track_states[index] = dataclasses.replace(self.track_states[index], muted=True)
-        self.roll.set_score(score, keep_view=not first_time)
+        self.roll.set_score(score, keep_view=not new_piece)
         self.roll.set_track_display([s.color for s in self.track_states], [s.visible for s in self.track_states])
         self.tracks.set_tracks(score, self.track_states)
         if score is not None:
-            self.roll.set_selection(self.roll.selection.clamped(score.bar_count))
+            self.roll.set_selection(BarSelection() if new_piece else self.roll.selection.clamped(score.bar_count))
         self._on_selection(self.roll.selection)
         has_piece = score is not None
         for name in ("save", "save_as", "select_all_bars", "fit", "zoom_in", "zoom_out", "zoom_selection", "export_audio"):
@@ -414,8 +414,6 @@ class MainWindow(QMainWindow):
             return False
         self.settings.add_recent_file(path)
         self.settings.last_folder = str(path.parent)
-        self.roll.set_selection(BarSelection())
-        self.roll.set_score(score, keep_view=False)
         self.status.show_warnings(score)
         self.statusBar().showMessage(
             f"Opened {path.name}: {count(len(score.tracks), 'track')}, {count(score.bar_count, 'bar')}, "

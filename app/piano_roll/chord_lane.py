@@ -66,11 +66,6 @@ class ChordLane(QWidget):
         also forgets typed chords), else once the piece has rested for :data:`REST_MS`."""
         if new_piece:
             self.edits.clear()
-        if score is self._score and score is not None:  # shown again (the window and the roll both set it)
-            if new_piece and self._rest.isActive():
-                self._rest.stop()
-                self._recognise()
-            return  # its chords are known or on their way
         self._score = score
         if self._task is not None:
             self._task.cancel()

@@ -106,6 +106,25 @@ def test_selecting_bars_is_shown_in_words(window, piece):
     assert window.actions["export_selection"].isEnabled()
 
 
+def test_a_piece_started_anew_is_shown_once_and_starts_clean_an_edit_keeps_the_view(window, piece, monkeypatch):
+    """Opening a file (or a new piece) is one announcement of the document: the roll shows the piece
+    once, fitted, with no bars selected; an edit keeps the view and the selection."""
+    shown: list[tuple[object, bool]] = []
+    original = window.roll.set_score
+    monkeypatch.setattr(window.roll, "set_score", lambda score, keep_view=True: (shown.append((score, keep_view)), original(score, keep_view))[1])
+    window.open_file(piece)
+    assert shown == [(window.document.score, False)]
+    window.roll.set_selection(BarSelection().with_seed(2, 3))
+    window.actions["transpose_up"].trigger()
+    assert shown[-1] == (window.document.score, True) and window.roll.selection.seed == BarRange(2, 3)
+    window.open_file(piece)
+    assert shown[-1] == (window.document.score, False) and len(shown) == 3
+    assert window.roll.selection == BarSelection()
+    window.roll.set_selection(BarSelection().with_seed(2, 3))
+    window.document.set_score(read_midi(piece))  # a new piece (Generate from scratch makes one so)
+    assert shown[-1][1] is False and window.roll.selection == BarSelection()
+
+
 def test_an_edit_and_undo_restore_the_exact_piece(window, piece):
     window.open_file(piece)
     original = window.document.score
