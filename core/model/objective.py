@@ -47,9 +47,12 @@ def loss_denominators(batch: PairBatch, properties: Iterable[str]) -> torch.Tens
     """What :func:`losses` divides by: the steps that count for each of ``properties`` (in order),
     then the bars, as float32 on the batch's device. It depends on the batch only, so data-parallel
     training sums it over the processes before the forward pass, where they meet anyway."""
-    counts = [target_and_mask(batch, name)[1].sum() for name in properties]
+    return _denominators(batch, [target_and_mask(batch, name)[1] for name in properties])
+
+
+def _denominators(batch: PairBatch, masks: list[torch.Tensor]) -> torch.Tensor:
     bars = batch.bar.lengths.new_full((), len(batch.bar.lengths))
-    return torch.stack(counts + [bars]).float()
+    return torch.stack([mask.sum() for mask in masks] + [bars]).float()
 
 
 def kl_divergence(
@@ -89,10 +92,10 @@ def losses(
     counts of the whole global batch: each process's loss is then its share of the global batch's
     loss (the shares add up to it), so summing the gradients gives the one-process gradient.
     """
-    own = loss_denominators(batch, logits)  # this batch's counts: its statistics report them
+    targets = [target_and_mask(batch, name) for name in logits]
+    own = _denominators(batch, [mask for _target, mask in targets])  # this batch's counts: its statistics report them
     sums, stats = [], []
-    for index, (name, property_logits) in enumerate(logits.items()):
-        target, mask = target_and_mask(batch, name)
+    for index, ((name, property_logits), (target, mask)) in enumerate(zip(logits.items(), targets)):
         flat = property_logits.float().reshape(-1, property_logits.shape[-1])
         nll = F.cross_entropy(flat, torch.where(mask, target, -100).reshape(-1), ignore_index=-100, reduction="sum")
         predicted = property_logits.argmax(dim=-1)
