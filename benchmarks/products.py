@@ -25,7 +25,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.generation.engine import evaluating  # noqa: E402
-from core.generation.fast.lstm import empty, product  # noqa: E402
+from core.generation.fast.lstm import Blocks, padded_rows  # noqa: E402
 from core.generation.fast.step import fast_decoder  # noqa: E402
 from core.model.network import MahlerNet  # noqa: E402
 from core.training.presets import load_preset  # noqa: E402
@@ -33,17 +33,16 @@ from core.training.presets import load_preset  # noqa: E402
 ROUNDS = 20
 
 
-def step_products(weights: list[np.ndarray], rows: int, steps: int) -> list[float]:
+def step_products(weights: list[Blocks], rows: int, steps: int) -> list[float]:
     """Microseconds per step of the three products at ``rows`` rows, one figure per step."""
-    inputs = [empty(rows, w.shape[0]) for w in weights]
-    outputs = [empty(rows, w.shape[1]) for w in weights]
-    for x in inputs:
-        x[:] = np.random.default_rng(0).standard_normal(x.shape)
+    padded = padded_rows(rows)
+    inputs = [np.random.default_rng(0).standard_normal((padded, w.blocks.shape[1])).astype(np.float32) for w in weights]
+    outputs = [w.output(padded) for w in weights]
     times = []
     for _ in range(steps):
         began = time.perf_counter()
         for x, w, out in zip(inputs, weights, outputs):
-            product(x, w, out)
+            w.product(x, out)
         times.append(1e6 * (time.perf_counter() - began))
     return times
 
@@ -56,8 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     model = MahlerNet(load_preset("continuation", "small").network).eval()
     decoder = fast_decoder(model)
     weights = [*decoder.weights, decoder.h_weight]
-    megabytes = sum(w.nbytes for w in weights) / 2**20
-    print(f"torch {torch.__version__}, numpy {np.__version__}; weights {', '.join(str(w.shape) for w in weights)}: {megabytes:.1f} MB")
+    megabytes = sum(w.blocks.nbytes for w in weights) / 2**20
+    shapes = ", ".join(f"{w.blocks.shape[1]} x {w.columns} in {w.count} blocks" for w in weights)
+    print(f"torch {torch.__version__}, numpy {np.__version__}; weights {shapes}: {megabytes:.1f} MB")
     sizes = (1, 2, 4, 8)
     times: dict[int, list[float]] = {rows: [] for rows in sizes}
     with evaluating(model):

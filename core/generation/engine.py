@@ -12,7 +12,7 @@ multiplies matrices of a few rows, where splitting the work across threads gains
 other programs (the GUI, the audio, other jobs) keep the other cores busy, torch's worker threads
 wait for each other: on the 2-core machine busy with other jobs (load ~3), torch's default of two
 threads made continuing 8 bars take 1.2 s (median; 264 ms at best) against ~130 ms on one. NumPy's
-BLAS (OpenBLAS, which runs the one-row products, :mod:`core.generation.fast.lstm`) would spin a
+BLAS (OpenBLAS, which runs the step's products, :mod:`core.generation.fast.lstm`) would spin a
 second thread too, for twice the CPU: 152 instead of 131 ms. ``threadpoolctl`` reaches that BLAS
 whichever library NumPy was built with. Figures: ``benchmarks/generate.py``, in ``benchmarks/README.md``.
 """

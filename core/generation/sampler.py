@@ -29,8 +29,10 @@ Randomness is per row: each row (variation ``i``: seed ``seed + i``) has its own
 separate generator per bar and purpose (its z, its sampling noise at each attempt), so what one row
 draws never depends on the other rows of the batch or on how long they take. Sampling is
 ``argmax(logits + T * gumbel)``, which is exact sampling from ``softmax(logits / T)`` and plain argmax
-at ``T = 0``. A row therefore decodes the same music alone or in a batch (up to float rounding in
-the batched matrix products, ~1e-6 relative, which would have to fall on a near tie to change a choice).
+at ``T = 0``. A row therefore decodes the same music alone or in a batch: the fast decoder's products
+give each row the same sums to the bit whatever the batch (:mod:`core.generation.fast.lstm`); the
+network's own step (``decoder="network"``) may differ by float rounding, ~1e-6 relative, which would
+have to fall on a near tie to change a choice.
 """
 
 from __future__ import annotations
@@ -211,7 +213,7 @@ class Sampler:
                 _check(cancel)
                 terms.draw()
             # 1. Feed the step input: the previous event and what sounded at its onset.
-            steps.feed(bars.previous, bars.previous_active, terms.at(step), bars.live)
+            steps.feed(bars.previous, bars.previous_active, terms.at(step))
             # 2. Chain the properties, each picked under the rules (meter, ranges, chords ascending).
             values = run_chain(steps, rules.pick, bars.beat_after, properties)
             event = bars.write(values, step)

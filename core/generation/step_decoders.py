@@ -43,11 +43,10 @@ class StepDecoder(Protocol):
         """Begin a bar from the network's initial decoder state."""
         ...
 
-    def feed(self, event: np.ndarray, active: np.ndarray, extra: np.ndarray, live: np.ndarray | None = None) -> None:
+    def feed(self, event: np.ndarray, active: np.ndarray, extra: np.ndarray) -> None:
         """Run the decoder on the previous events (B, columns; "none" = the class count, see
         :data:`NONE_CLASS`) and what sounded at their onsets (B, 119); ``extra`` (B, width) is added
-        to the heads' logits of this step. Rows whose ``live`` is False have ended their bar: a
-        decoder may skip them (their logits are then not used)."""
+        to the heads' logits of this step."""
         ...
 
     def logits(self, name: str) -> np.ndarray: ...
@@ -74,14 +73,14 @@ class TableSteps:
         self.every = np.arange(rows)
         self.batch = np.arange(rows)[:, None]
 
-    def feed(self, event: np.ndarray, active: np.ndarray, extra: np.ndarray, live: np.ndarray | None = None) -> None:
+    def feed(self, event: np.ndarray, active: np.ndarray, extra: np.ndarray) -> None:
         fast, hot = self.fast, self.hot
         hot[:] = False
         hot[self.batch, event + fast.block_starts] = True
         hot[:, fast.active_start :] = active
         batch_rows, on = np.nonzero(hot)
         offsets = np.searchsorted(batch_rows, self.every)
-        self.row = fast.step(on, offsets, self.state, live)
+        self.row = fast.step(on, offsets, self.state)
         self.row += extra
 
     def logits(self, name: str) -> np.ndarray:
@@ -126,7 +125,7 @@ class NetworkSteps:
     def start(self, state: DecoderState) -> None:
         self.state = DecoderState(*(part.to(self.device) for part in state))
 
-    def feed(self, event: np.ndarray, active: np.ndarray, extra: np.ndarray, live: np.ndarray | None = None) -> None:
+    def feed(self, event: np.ndarray, active: np.ndarray, extra: np.ndarray) -> None:
         columns = [self._tensor(name, event[:, index]) for index, name in enumerate(EVENT_COLUMNS[: event.shape[1]])]
         velocity = columns[5] if self.velocity else None
         flags = torch.from_numpy(active).to(self.device)

@@ -10,9 +10,9 @@ batch 1 (``benchmarks/generate.py``):
 * the first layer's input projection of every step is one embedding bag over the events' classes
   (the START flag, offset, beat, duration, pitch, instrument, velocity), computed for the whole
   sequence at once;
-* each step of each layer is one product per direction with the hidden weights and one in-place
-  cell for both directions (their rows side by side), writing its output straight into the sequence
-  of outputs that the next layer (one product for all steps) and the summary read.
+* each step of each layer is one product call for both directions (their hidden weights stacked, in
+  column blocks) and one in-place cell for both, writing its output straight into the sequence of
+  outputs that the next layer (one product for all steps) and the summary read.
 
 The backward direction reads each sequence reversed within its length, and a summary is the output
 at a sequence's last event, exactly as :class:`~core.model.network.Encoder` does (a test compares them).
@@ -28,7 +28,7 @@ from torch import nn
 
 from core.model.batching import EventBatch
 from core.generation.fast.lstm import (
-    EVENT_COLUMNS, NONE_CLASS, ROW_BY_ROW, TablesCache, as_array, class_table, empty, gate_order, lstm_cell, product,
+    EVENT_COLUMNS, NONE_CLASS, Blocks, Cell, TablesCache, as_array, as_gate_blocks, class_table, empty, gate_order, padded_rows,
 )
 from core.model.network import Encoder, reversed_within_lengths
 
@@ -50,18 +50,17 @@ class _Directions:
         self.block_starts = tables[0][1]
         self.backward_start = len(tables[0][0])
 
-        def per_layer(name: str, transpose: bool, first: int = 0) -> list[list[np.ndarray]]:
-            return [
-                [as_array(gate_order(getattr(lstm, f"{name}_l{k}")).t() if transpose else gate_order(getattr(lstm, f"{name}_l{k}"))) for lstm in lstms]
-                for k in range(first, self.layers)
-            ]
+        def blocks(name: str, first: int = 0) -> list[Blocks]:
+            """Per layer from ``first``, both directions' weights ``name`` as one stack of column blocks."""
+            return [Blocks.of_gates(torch.stack([gate_order(getattr(lstm, f"{name}_l{k}")).t() for lstm in lstms]), self.size) for k in range(first, self.layers)]
 
-        self.input_weights = [[]] + per_layer("weight_ih", True, first=1)
-        self.hidden_weights = per_layer("weight_hh", True)
+        self.hidden_weights = blocks("weight_hh")
+        self.input_weights = [None] + blocks("weight_ih", first=1)  # (H, 4H) too: one block width for all
+        self.width = self.hidden_weights[0].width
         self.biases = [
-            np.stack([as_array(gate_order(getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}"))) for lstm in lstms])[:, None]
+            as_gate_blocks(np.stack([as_array(gate_order(getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}"))) for lstm in lstms])[:, None], self.width).copy()
             for k in range(self.layers)
-        ]  # per layer (2, 1, 4H)
+        ]  # per layer (2, 4H / width, 1, width)
         self.initial_h = as_array(encoder.initial[:, 0, :, 0])  # (2, layers, H)
         self.initial_c = as_array(encoder.initial[:, 1, :, 0])
 
@@ -69,54 +68,57 @@ class _Directions:
         """(B, 2H) ``[forward | backward]``: each direction's top output at step ``last[b]`` of each
         row, given each step's input classes (B, T, blocks), forward and read backwards.
 
-        Where the products run row by row (:data:`~core.generation.fast.lstm.ROW_BY_ROW`), the rows
-        go longest first and each step's products compute only the rows that have not ended yet: a
-        window of 2 bars is padded to the longest row's length, and its padding cost a step's full
-        price. Row by row, every row's summary is the same to the bit either way."""
+        The rows go longest first, and each step's products compute only the chunks of rows that have
+        not ended yet (a window of 2 bars is padded to the longest row's length). Each row's summary
+        is the same to the bit whatever the other rows (see :mod:`core.generation.fast.lstm`)."""
+        order = np.argsort(-last, kind="stable")
         rows, steps, _ = classes.shape
-        if 1 < rows <= ROW_BY_ROW and last.min() < steps - 1:
-            order = np.argsort(-last, kind="stable")
-            needed = np.searchsorted(-last[order], -np.arange(steps), "right")
-            summaries = np.empty((rows, 2 * self.size), np.float32)
-            summaries[order] = self._run(classes[order], reversed_classes[order], last[order], needed)
-            return summaries
-        return self._run(classes, reversed_classes, last, None)
+        needed = np.searchsorted(-last[order], -np.arange(steps), "right")
+        summaries = np.empty((rows, 2 * self.size), np.float32)
+        summaries[order] = self._run(classes[order], reversed_classes[order], last[order], needed)
+        return summaries
 
-    def _run(self, classes: np.ndarray, reversed_classes: np.ndarray, last: np.ndarray, needed: np.ndarray | None) -> np.ndarray:
-        """:meth:`summaries`; ``needed[t]`` (None: every row at every step) is how many rows, from
-        the first, step ``t``'s products compute: the rows are then longest first. Inside, arrays are
-        step-major (T, 2B, ...), so that every step reads and writes contiguous rows."""
+    def _run(self, classes: np.ndarray, reversed_classes: np.ndarray, last: np.ndarray, needed: np.ndarray) -> np.ndarray:
+        """:meth:`summaries`; ``needed[t]`` is how many rows, from the first, step ``t``'s products
+        compute: the rows are longest first. Inside, arrays are step-major (T, direction, R, ...) over
+        R padded rows, so that every step reads and writes contiguous rows."""
         rows, steps, blocks = classes.shape
+        padded = padded_rows(rows)
         H = self.size
         both = np.stack([classes + self.block_starts, reversed_classes + (self.block_starts + self.backward_start)], axis=1)
         flat = torch.from_numpy(both.transpose(2, 1, 0, 3).reshape(-1))  # (T, direction, B, blocks)
         offsets = torch.arange(0, steps * 2 * rows * blocks, blocks)
-        inputs = torch.embedding_bag(self.table, flat, offsets, False, 0)[0].numpy().reshape(steps, 2, rows, 4 * H)
-        gates = np.zeros((2 * rows, 4 * H), np.float32)  # rows a step skips keep bounded values
-        scratch = empty(2 * rows, H)
+        bag = torch.embedding_bag(self.table, flat, offsets, False, 0)[0].numpy().reshape(steps, 2, rows, 4 * H)
+        inputs = as_gate_blocks(bag, self.width)  # (T, 2, 4H / width, B, width)
+        inputs += self.biases[0]
+        gates = np.zeros((2, 4 * H // self.width, padded, self.width), np.float32)  # rows a step skips keep bounded values
+        c = empty(2, padded, H)
+        cell = Cell(gates, c, empty(2, padded, H))
         for layer in range(self.layers):
-            if layer:  # the layer below's outputs, all steps of a direction in one product
-                below = outputs.reshape(steps, 2, rows, H)
-                inputs = empty(steps, 2, rows, 4 * H)
-                for direction in range(2):
-                    projected = empty(steps * rows, 4 * H)
-                    product(below[:, direction].reshape(steps * rows, H), self.input_weights[layer][direction], projected)
-                    inputs[:, direction] = projected.reshape(steps, rows, 4 * H)
-            inputs += self.biases[layer]
-            inputs = inputs.reshape(steps, 2 * rows, 4 * H)
-            outputs = empty(steps, 2 * rows, H)
-            h = np.repeat(self.initial_h[:, layer], rows, axis=0)
-            c = np.repeat(self.initial_c[:, layer], rows, axis=0)
-            forward, backward = self.hidden_weights[layer]
+            if layer:  # the layer below's outputs, all steps in one product
+                inputs = self._projected(outputs[:, :, :rows], self.input_weights[layer])
+                inputs += self.biases[layer]
+            outputs = empty(steps, 2, padded, H)
+            h = np.repeat(self.initial_h[:, layer, None], padded, axis=1)
+            c[:] = self.initial_c[:, layer, None]
+            hidden_weights = self.hidden_weights[layer]
             for step in range(steps):
-                n = rows if needed is None else needed[step]
-                product(h[:n], forward, gates[:n])
-                product(h[rows : rows + n], backward, gates[rows : rows + n])
-                gates += inputs[step]
+                hidden_weights.product(h, gates, needed[step])
+                gates[:, :, :rows] += inputs[step]  # the padding rows' gates go without: never read
                 h = outputs[step]
-                lstm_cell(gates, c, h, scratch)
+                cell.step(h)
         picked = np.arange(rows)
-        return np.concatenate([outputs[last, picked], outputs[last, rows + picked]], axis=1)
+        return np.concatenate([outputs[last, 0, picked], outputs[last, 1, picked]], axis=1)
+
+    def _projected(self, below: np.ndarray, weight: Blocks) -> np.ndarray:
+        """The input share of a layer's gates at every step, (T, 2, 4H / width, B, width), from the
+        layer below's outputs (T, 2, B, H): one product over every step's rows, per direction."""
+        steps, _, rows, H = below.shape
+        x = np.zeros((2, padded_rows(steps * rows), H), np.float32)
+        x[:, : steps * rows] = below.transpose(1, 0, 2, 3).reshape(2, steps * rows, H)
+        out = weight.output(x.shape[1])
+        weight.product(x, out)
+        return out[:, :, : steps * rows].reshape(2, -1, steps, rows, self.width).transpose(2, 0, 1, 3, 4)
 
 
 class FastEncoder:

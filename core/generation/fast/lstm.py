@@ -1,10 +1,11 @@
-"""What the fast decoder step and the fast encoders share: LSTM weights laid out for NumPy, one
-product, one in-place cell, and tables of one-hot blocks.
+"""What the fast decoder step and the fast encoders share: LSTM weights laid out for NumPy, their
+products, one in-place cell, and tables of one-hot blocks.
 
 Generation runs LSTMs one step at a time at batch 1 to ~10. There a step costs the bytes of weights
 it reads plus a fixed price per operation (~3 us per torch call, ~1 us per NumPy call); torch's
 ``lstm_cell`` and ``nn.LSTM`` spend a dozen calls per layer around their products. Here a layer's step
-is one product and eight in-place NumPy operations on preallocated buffers:
+is one product call per block of its weights and eight in-place NumPy operations on preallocated
+buffers:
 
 * the gates are stored in the order (input, forget, output, cell) instead of PyTorch's (input,
   forget, cell, output), with the three sigmoid gates' weights and biases halved, so that one
@@ -13,18 +14,23 @@ is one product and eight in-place NumPy operations on preallocated buffers:
 * a one-hot or many-hot input block times a weight matrix is a sum of rows of that matrix: an
   *embedding bag* over a table with one row per class (:func:`class_table`).
 
-Products of up to :data:`ROW_BY_ROW` rows (one variation, or the four of the app's default) run one
-row at a time in NumPy's BLAS (OpenBLAS's vector-matrix product, which reads the weights without
-repacking them), larger ones in one torch product (MKL); both share the same memory. Row by row,
-each row's result is exactly what it would be alone, whatever the other rows are, so a caller may
-skip rows it no longer needs (:attr:`FastDecoder.step`'s finished rows, the encoders' padding)
-without changing the others by a bit. At four rows on the 2-core AMD EPYC (Zen 4) VM, the decoder
-step's three products took 181 us row by row against 237 us in one MKL product and 226 us in one
-OpenBLAS product (benchmarks/README.md, "generate.py"); at 16 rows MKL is ahead (457 against
-728 us), hence the limit.
+Products run in NumPy's BLAS (OpenBLAS) on a weight matrix cut into column blocks (:class:`Blocks`)
+and a batch cut into chunks of 4 rows (the last chunk 2 or 4, padded). A chunk times a block of at
+most :data:`MAX_BLOCK` weights is small enough for OpenBLAS's kernel for small matrices, which reads
+the block once for all the chunk's rows and sums each output in one fixed order: every row's result
+is the same to the bit whatever the other rows are and however many there are, so a variation
+decodes the same alone as in a batch. A single row would take the vector-matrix product instead,
+whose sums run in another order, hence no chunk of 1. Blocks line up with the gates (a gate is a
+whole number of blocks), so the products write the gates straight into a blocked buffer (4H /
+width, rows, width) that :class:`Cell` reads through views made once.
+
+On the 2-core AMD EPYC (Zen 4) VM, the decoder step's three products of the small presets took
+~175 us at 4 rows one row at a time (each row reading all 3.2 MB of weights) and ~47 us at 1 row;
+in blocks, ~73 us at 4 rows and ~56 us at 1 (padded to 2). At 8-128 rows they also beat one torch
+(MKL) product of all rows (``benchmarks/README.md``, "products.py").
 
 Weights and step buffers live in memory torch allocated (:func:`as_array`, :func:`empty`): aligned
-to 64 bytes, where MKL's product of several rows runs ~10% faster than on NumPy's 16-byte alignment.
+to 64 bytes.
 
 Measured (``benchmarks/generate.py`` and ``benchmarks/products.py``; ``benchmarks/README.md`` has the
 figures and what was tried and dropped): a decoder step at batch 1 went from ~330 us through
@@ -33,7 +39,6 @@ figures and what was tried and dropped): a decoder step at batch 1 went from ~33
 
 from __future__ import annotations
 
-import itertools
 import weakref
 from typing import Callable, Generic, Sequence, TypeVar
 
@@ -59,8 +64,7 @@ def gate_order(matrix: torch.Tensor) -> torch.Tensor:
 
 def as_array(tensor: torch.Tensor) -> np.ndarray:
     """A float32 C-ordered copy (never a view: the network's initial h and c are one tensor), in
-    memory torch allocated: aligned to 64 bytes, which MKL's products read ~10% faster than NumPy's
-    16-byte alignment."""
+    memory torch allocated: aligned to 64 bytes (a cache line), where NumPy's own is 16."""
     return tensor.detach().float().cpu().clone(memory_format=torch.contiguous_format).numpy()
 
 
@@ -69,33 +73,108 @@ def empty(*shape: int) -> np.ndarray:
     return torch.empty(shape).numpy()
 
 
-ROW_BY_ROW = 4  # products of up to this many rows run one row at a time (see the module docstring)
+CHUNK_ROWS = 4  # rows of one product call; a batch's last chunk has 2 or 4 (see the module docstring)
+MAX_BLOCK = 1 << 17  # weights in one column block (inputs x columns): 512 KB of float32
+VECTOR = 16  # float32 columns in one AVX-512 register: a block narrower than whole ones sums its last
+# columns in another way for different batch sizes (measured: 247 columns did, 16k columns did not)
 
 
-def product(x: np.ndarray, weight: np.ndarray, out: np.ndarray, rows: Sequence[int] | None = None) -> None:
-    """``out = x @ weight`` (``x`` may be a strided view). Up to :data:`ROW_BY_ROW` rows, one NumPy
-    product per row, and only the ``rows`` given (default: all; the others of ``out`` are left as
-    they were); beyond, one torch product of all rows, ``rows`` or not."""
-    if x.shape[0] <= ROW_BY_ROW:
-        for row in range(x.shape[0]) if rows is None else rows:
-            np.dot(x[row], weight, out=out[row])
-    else:
-        torch.mm(torch.from_numpy(x), torch.from_numpy(weight), out=torch.from_numpy(out))
+def padded_rows(rows: int) -> int:
+    """The rows a buffer holds for a batch of ``rows``: whole chunks of :data:`CHUNK_ROWS`, the last
+    of 2 rows where 1 or 2 are left (never 1: a one-row product takes another kernel)."""
+    whole, left = divmod(rows, CHUNK_ROWS)
+    return whole * CHUNK_ROWS + (0 if left == 0 else 2 if left <= 2 else CHUNK_ROWS)
 
 
-def lstm_cell(gates: np.ndarray, c: np.ndarray, h: np.ndarray, scratch: np.ndarray) -> None:
-    """In place: the cell state ``c`` and the output ``h`` (both (B, H), views allowed) from the
-    pre-activation ``gates`` (B, 4H) laid out by :func:`gate_order`; ``gates`` is overwritten."""
-    H = c.shape[1]
-    np.tanh(gates, out=gates)
-    sigmoid = gates[:, : 3 * H]
-    sigmoid *= 0.5
-    sigmoid += 0.5  # input, forget and output gates
-    c *= gates[:, H : 2 * H]
-    np.multiply(gates[:, :H], gates[:, 3 * H :], out=scratch)
-    c += scratch
-    np.tanh(c, out=scratch)
-    np.multiply(gates[:, 2 * H : 3 * H], scratch, out=h)
+def block_width(hidden: int, inputs: int) -> int:
+    """The widest column block of an LSTM's (inputs, 4H) weight that holds at most :data:`MAX_BLOCK`
+    weights and divides H: a gate is then a whole number of blocks."""
+    return max((width for width in range(1, hidden + 1) if hidden % width == 0 and width * inputs <= MAX_BLOCK), default=1)
+
+
+class Blocks:
+    """A weight matrix (inputs, columns), or a stack of them (..., inputs, columns) used side by side,
+    as column blocks of ``width``, each contiguous, and its product with a batch in chunks of rows
+    (see the module docstring). ``columns`` is padded with zero columns up to a whole block."""
+
+    def __init__(self, weight: torch.Tensor, width: int):
+        *lead, inputs, columns = weight.shape
+        self.count = -(-columns // width)
+        padded = torch.zeros(*lead, inputs, self.count * width)
+        padded[..., :columns] = weight
+        self.blocks = as_array(padded.reshape(*lead, inputs, self.count, width).transpose(-3, -2))  # (..., count, inputs, width)
+        self.inputs, self.width, self.columns = inputs, width, columns
+
+    @classmethod
+    def of_gates(cls, weight: torch.Tensor, hidden: int) -> "Blocks":
+        """An LSTM's (..., inputs, 4H) weight in blocks of :func:`block_width`."""
+        return cls(weight, block_width(hidden, weight.shape[-2]))
+
+    @classmethod
+    def of_columns(cls, weight: torch.Tensor) -> "Blocks":
+        """Any other (inputs, columns) weight in as few blocks as fit :data:`MAX_BLOCK`, each a whole
+        number of :data:`VECTOR` columns."""
+        inputs, columns = weight.shape
+        vectors = -(-columns // VECTOR)
+        count = -(-vectors * VECTOR * inputs // MAX_BLOCK)
+        return cls(weight, VECTOR * -(-vectors // count))
+
+    def output(self, rows: int) -> np.ndarray:
+        """An uninitialised (..., count, rows, width) buffer for :meth:`product` of ``rows`` padded rows."""
+        return empty(*self.blocks.shape[:-2], rows, self.width)
+
+    def product(self, x: np.ndarray, out: np.ndarray, rows: int | None = None) -> None:
+        """``out[..., b, :, :] = x @ block b`` (``x`` is (..., R, inputs), a strided view is fine) for
+        the first ``rows`` rows (default all) rounded up to :func:`padded_rows`, which ``x`` and
+        ``out`` must hold: one NumPy call per chunk of rows for every block (and every matrix of a
+        stack), each block's product one BLAS call."""
+        rows = padded_rows(x.shape[-2] if rows is None else rows)
+        for first in range(0, rows, CHUNK_ROWS):
+            last = min(first + CHUNK_ROWS, rows)
+            np.matmul(x[..., None, first:last, :], self.blocks, out=out[..., first:last, :])
+
+    def rows_of(self, out: np.ndarray, rows: int) -> np.ndarray:
+        """The first ``rows`` rows of a :meth:`product` result of one matrix as (rows, columns): a view
+        where the weight is one block, else a copy."""
+        if self.count == 1:
+            return out[0, :rows, : self.columns]
+        return out[:, :rows].transpose(1, 0, 2).reshape(rows, -1)[:, : self.columns]
+
+
+def as_gate_blocks(rows: np.ndarray, width: int) -> np.ndarray:
+    """A view of (..., B, 4H) rows in the blocked layout (..., 4H / width, B, width) of gates."""
+    *lead, batch, columns = rows.shape
+    return rows.reshape(*lead, batch, columns // width, width).swapaxes(-2, -3)
+
+
+class Cell:
+    """One LSTM cell step, in place, over fixed buffers: the pre-activation ``gates`` (..., 4H / w, R,
+    w) in the blocked layout of :class:`Blocks` (gates ordered by :func:`gate_order`, overwritten),
+    the cell state ``c`` and a ``scratch`` (both (..., R, H), strided views allowed). Every view of
+    a gate is made once, here: a step is eight NumPy operations."""
+
+    def __init__(self, gates: np.ndarray, c: np.ndarray, scratch: np.ndarray):
+        self.parts = c.shape[-1] // gates.shape[-1]  # blocks per gate (the width divides H)
+        self.gates = gates
+        self.sigmoid = gates[..., : 3 * self.parts, :, :]  # input, forget and output gates
+        self.i, self.f, self.o, self.g = (gates[..., k * self.parts : (k + 1) * self.parts, :, :].swapaxes(-3, -2) for k in range(4))
+        self.c, self.scratch = self.split(c), self.split(scratch)
+        assert np.shares_memory(self.c, c) and np.shares_memory(self.scratch, scratch)
+
+    def split(self, array: np.ndarray) -> np.ndarray:
+        """A (..., R, H) array as a gate's view is: (..., R, H / w, w)."""
+        return array.reshape(*array.shape[:-1], self.parts, -1)
+
+    def step(self, h: np.ndarray) -> None:
+        """Update the cell state and write the output into ``h`` (..., R, H)."""
+        np.tanh(self.gates, out=self.gates)
+        self.sigmoid *= 0.5  # sigmoid(x) = (1 + tanh(x / 2)) / 2, the weights being halved
+        self.sigmoid += 0.5
+        self.c *= self.f
+        np.multiply(self.i, self.g, out=self.scratch)
+        self.c += self.scratch
+        np.tanh(self.c, out=self.scratch)
+        np.multiply(self.o, self.scratch, out=self.split(h))
 
 
 def class_table(weight: torch.Tensor, sizes: Sequence[int]) -> tuple[torch.Tensor, np.ndarray, int]:
@@ -121,13 +200,22 @@ class TablesCache(Generic[Tables]):
 
     def __init__(self, build: Callable[..., Tables]):
         self._build = build
-        self._cache: "weakref.WeakKeyDictionary[nn.Module, tuple[tuple, Tables]]" = weakref.WeakKeyDictionary()
+        self._cache: "weakref.WeakKeyDictionary[nn.Module, tuple[list[dict], tuple, Tables]]" = weakref.WeakKeyDictionary()
 
     def get(self, module: nn.Module, *options: object) -> Tables:
-        key = tuple((t._version, t.data_ptr()) for t in itertools.chain(module.parameters(), module.buffers())) + options
         cached = self._cache.get(module)
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        if cached is not None:
+            state, key, tables = cached
+            if _state_key(state) + options == key:
+                return tables
+        # The modules' parameter and buffer dicts, gathered once (every generated bar looks its tables
+        # up), and not the modules: the value must not hold its weak key alive.
+        state = [table for submodule in module.modules() for table in (submodule._parameters, submodule._buffers)]
         tables = self._build(module, *options)
-        self._cache[module] = (key, tables)
+        self._cache[module] = (state, _state_key(state) + options, tables)
         return tables
+
+
+def _state_key(state: Sequence[dict[str, torch.Tensor | None]]) -> tuple:
+    """What changes when one of these parameters or buffers is trained, loaded or replaced."""
+    return tuple((t._version, t.data_ptr()) for tensors in state for t in tensors.values() if t is not None)

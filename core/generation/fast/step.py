@@ -34,7 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.generation.fast.lstm import NONE_CLASS, TablesCache, as_array, class_table, empty, gate_order, lstm_cell, product
+from core.generation.fast.lstm import (
+    NONE_CLASS, Blocks, Cell, TablesCache, as_array, as_gate_blocks, class_table, empty, gate_order, padded_rows,
+)
 from core.model.network import DecoderState, MahlerNet
 from core.model.output_chain import CHAIN_INPUT_SIZES, CONDITIONS, head_slices
 from core.representation.events import N_INSTRUMENTS, N_PITCHES, PROPERTIES
@@ -45,14 +47,17 @@ NEG = float("-inf")
 
 @dataclass
 class StepState:
-    """The decoder's state for a batch of ``B`` rows, updated in place by :meth:`FastDecoder.step`."""
+    """The decoder's state for a batch of ``rows`` rows, updated in place by :meth:`FastDecoder.step`.
+    Its arrays hold :func:`~core.generation.fast.lstm.padded_rows` rows: those past ``rows`` only pad
+    the products' last chunk."""
 
-    hidden: np.ndarray  # (B, layers * H): every layer's h side by side
-    cell: np.ndarray  # (B, layers, H)
-    input_gates: np.ndarray  # (B, 4H): the constant conditioning's share of layer 0's gates
-    gates: np.ndarray  # (B, 4H) scratch
-    scratch: np.ndarray  # (B, H) scratch
-    logits: np.ndarray  # (B, width): the last step's logits
+    rows: int
+    hidden: np.ndarray  # (R, layers * H): every layer's h side by side
+    cell: np.ndarray  # (R, layers, H)
+    input_gates: np.ndarray  # the constant conditioning's share of layer 0's gates, in their blocked layout
+    gates: list[np.ndarray]  # per layer, the gates' buffer (4H / width, R, width) of its weights' blocks
+    cells: list[Cell]  # per layer, its cell over those gates
+    logits: np.ndarray  # (blocks, R, width) the heads' product
 
 
 class FastDecoder:
@@ -81,15 +86,20 @@ class FastDecoder:
         self.input_table = torch.cat([classes, weight[:, column : column + active_width].t()]).contiguous()
         self.active_start = len(classes)
         self.input_rows = self.active_start + active_width
-        self.condition_weight = as_array(weight[:, column + active_width :].t())  # (C, 4H)
-        self.input_bias = as_array(gate_order(lstm.bias_ih_l0 + lstm.bias_hh_l0))
+        H = self.hidden
         # Per layer, the weights its product reads: layer 0 its own h; layer k [h of layer k-1 | own h].
-        self.weights = [as_array(gate_order(lstm.weight_hh_l0).t())]  # (H, 4H)
-        self.biases: list[np.ndarray | None] = [None]
+        self.weights = [Blocks.of_gates(gate_order(lstm.weight_hh_l0).t(), H)]  # (H, 4H)
+        self.biases: list[np.ndarray] = [self._gate_bias(lstm.bias_ih_l0 + lstm.bias_hh_l0, self.weights[0].width)]
         for layer in range(1, self.layers):
             stacked = torch.cat([getattr(lstm, f"weight_ih_l{layer}"), getattr(lstm, f"weight_hh_l{layer}")], dim=1)
-            self.weights.append(as_array(gate_order(stacked).t()))  # (2H, 4H)
-            self.biases.append(as_array(gate_order(getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}"))))
+            self.weights.append(Blocks.of_gates(gate_order(stacked).t(), H))  # (2H, 4H)
+            self.biases.append(self._gate_bias(getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}"), self.weights[-1].width))
+        self.condition_weight = Blocks(weight[:, column + active_width :].t(), self.weights[0].width)  # (C, 4H), as layer 0's gates
+
+    @staticmethod
+    def _gate_bias(bias: torch.Tensor, width: int) -> np.ndarray:
+        """A (4H,) bias in the gates' blocked layout, (4H / width, 1, width)."""
+        return as_gate_blocks(as_array(gate_order(bias))[None], width).copy()
 
     def _head_weights(self, model: MahlerNet, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Weight (out, in) and bias of head ``name`` with an eval-mode output norm folded in."""
@@ -105,9 +115,9 @@ class FastDecoder:
     def _build_heads(self, model: MahlerNet) -> None:
         H = self.hidden
         weights = {name: self._head_weights(model, name) for name in self.heads}
-        self.h_weight = as_array(torch.cat([weights[n][0][:, :H] for n in self.heads]).t())  # (H, sum widths)
-        self.h_bias = as_array(torch.cat([weights[n][1] for n in self.heads]))
         self.slices, self.width = head_slices(self.heads)
+        self.h_weight = Blocks.of_columns(torch.cat([weights[n][0][:, :H] for n in self.heads]).t())
+        self.h_bias = as_array(torch.cat([weights[n][1] for n in self.heads]))
         self.tables: dict[str, np.ndarray] = {}
         column = H
         for name in CONDITIONS[PROPERTIES[-1]]:  # every value a head reads (core.model.output_chain)
@@ -126,44 +136,53 @@ class FastDecoder:
         """Fresh buffers holding the state before a bar's first step, from the network's
         :meth:`MahlerNet.initial_state`."""
         rows = state.condition.shape[0]
+        padded = padded_rows(rows)
         H = self.hidden
-        input_gates = empty(rows, 4 * H)
-        product(as_array(state.condition), self.condition_weight, input_gates)
-        input_gates += self.input_bias
+
+        def padded_copy(tensor: torch.Tensor) -> np.ndarray:
+            array = np.zeros((padded, *tensor.shape[1:]), np.float32)
+            array[:rows] = tensor.detach().float().cpu().numpy()
+            return array
+
+        input_gates = self.weights[0].output(padded)
+        self.condition_weight.product(padded_copy(state.condition), input_gates)
+        input_gates += self.biases[0]
+        cell = padded_copy(state.c.transpose(0, 1))
+        scratch = empty(padded, H)
+        gates = [weight.output(padded) for weight in self.weights]
         return StepState(
-            hidden=as_array(state.h.transpose(0, 1).reshape(rows, self.layers * H)),
-            cell=as_array(state.c.transpose(0, 1)),
+            rows=rows,
+            hidden=padded_copy(state.h.transpose(0, 1).reshape(rows, self.layers * H)),
+            cell=cell,
             input_gates=input_gates,
-            gates=empty(rows, 4 * H),
-            scratch=empty(rows, H),
-            logits=empty(rows, self.width),
+            gates=gates,
+            cells=[Cell(layer_gates, cell[:, layer], scratch) for layer, layer_gates in enumerate(gates)],
+            logits=self.h_weight.output(padded),
         )
 
-    def step(self, rows: np.ndarray, offsets: np.ndarray, state: StepState, live: np.ndarray | None = None) -> np.ndarray:
+    def step(self, rows: np.ndarray, offsets: np.ndarray, state: StepState) -> np.ndarray:
         """One decoder step, in place. The previous event of batch row ``b`` is given by the rows of
         :attr:`input_table` it switches on: ``rows[offsets[b]:offsets[b + 1]]`` (its classes plus
         :attr:`block_starts`, then :attr:`active_start` plus its active pitches and instruments).
-        Returns the top output's share of every head's logits (B, :attr:`width`) *without* the heads'
-        bias :attr:`h_bias` (the caller adds it with its own per-step terms); the array is
-        overwritten by the next step.
-
-        ``live`` (B,) marks the rows still needed: where the products run row by row
-        (:data:`~core.generation.fast.lstm.ROW_BY_ROW`), the others are skipped, and their state and
-        logits are meaningless from then on; the live rows' results are the same to the bit."""
+        Returns the top output's share of every head's logits (B, :attr:`width`) *without* the
+        heads' bias :attr:`h_bias` (the caller adds it with its own per-step terms); the array is
+        overwritten by the next step. Each row's result is the same to the bit whatever the other
+        rows of the batch (see :mod:`core.generation.fast.lstm`)."""
         H = self.hidden
-        gates, hidden = state.gates, state.hidden
-        needed = None if live is None or live.all() else np.flatnonzero(live)
+        hidden = state.hidden
         bag = torch.embedding_bag(self.input_table, torch.from_numpy(rows), torch.from_numpy(offsets), False, 0)[0]
-        product(hidden[:, :H], self.weights[0], gates, needed)
+        gates = state.gates[0]
+        self.weights[0].product(hidden[:, :H], gates)
         gates += state.input_gates
-        gates += bag.numpy()
-        lstm_cell(gates, state.cell[:, 0], hidden[:, :H], state.scratch)
+        gates[:, : state.rows] += as_gate_blocks(bag.numpy(), self.weights[0].width)
+        state.cells[0].step(hidden[:, :H])
         for layer in range(1, self.layers):
-            product(hidden[:, (layer - 1) * H : (layer + 1) * H], self.weights[layer], gates, needed)
+            gates = state.gates[layer]
+            self.weights[layer].product(hidden[:, (layer - 1) * H : (layer + 1) * H], gates)
             gates += self.biases[layer]
-            lstm_cell(gates, state.cell[:, layer], hidden[:, layer * H : (layer + 1) * H], state.scratch)
-        product(hidden[:, (self.layers - 1) * H :], self.h_weight, state.logits, needed)
-        return state.logits
+            state.cells[layer].step(hidden[:, layer * H : (layer + 1) * H])
+        self.h_weight.product(hidden[:, (self.layers - 1) * H :], state.logits)
+        return self.h_weight.rows_of(state.logits, state.rows)
 
 
 _DECODERS: TablesCache[FastDecoder] = TablesCache(FastDecoder)
