@@ -1,12 +1,11 @@
 """The decoder step's matrix products at 1 to 8 rows: the floor under the cost of variations.
 
 A decoder step of the small continuation preset multiplies its rows by three weight matrices (layer
-0, layer 1, the heads; ~3.3 MB of float32 in all), through :func:`core.generation.fast.lstm.product`
-exactly as generation does (up to ``ROW_BY_ROW`` = 4 rows: NumPy's BLAS, one row at a time; more:
-one torch product). The matrices are read in
-turn, as in the step loop, so each product finds the others' weights in the cache. How much more
-four rows cost than one here bounds what 4 variations can cost against one (benchmarks/README.md,
-"generate.py").
+0, layer 1, the heads; ~3.3 MB of float32 in all), through :class:`core.generation.fast.lstm.Blocks`
+exactly as generation does (column blocks, rows in chunks of 4; a lone row padded to 2). The
+matrices are read in turn, as in the step loop, so each product finds the others' weights in the
+cache. How much more four rows cost than one here bounds what 4 variations can cost against one
+(benchmarks/README.md, "generate.py").
 
     .venv/bin/python benchmarks/products.py [--steps 2000]
 """
@@ -58,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     megabytes = sum(w.blocks.nbytes for w in weights) / 2**20
     shapes = ", ".join(f"{w.blocks.shape[1]} x {w.columns} in {w.count} blocks" for w in weights)
     print(f"torch {torch.__version__}, numpy {np.__version__}; weights {shapes}: {megabytes:.1f} MB")
+    exact = all(w.by_chunks for w in weights)
+    print("rows in chunks of 4 (this BLAS keeps a row's sums whatever the chunk)" if exact else "rows one at a time (this BLAS's sums depend on the chunk)")
     sizes = (1, 2, 4, 8)
     times: dict[int, list[float]] = {rows: [] for rows in sizes}
     with evaluating(model):

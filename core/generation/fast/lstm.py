@@ -20,7 +20,9 @@ most :data:`MAX_BLOCK` weights is small enough for OpenBLAS's kernel for small m
 the block once for all the chunk's rows and sums each output in one fixed order: every row's result
 is the same to the bit whatever the other rows are and however many there are, so a variation
 decodes the same alone as in a batch. A single row would take the vector-matrix product instead,
-whose sums run in another order, hence no chunk of 1. Blocks line up with the gates (a gate is a
+whose sums run in another order, hence no chunk of 1. That a chunk's sums do not depend on its rows
+is the BLAS's behaviour, not a promise: :func:`chunks_are_exact` checks it once per block shape, and
+where it fails the products run one row at a time (exact, and slower at several rows). Blocks line up with the gates (a gate is a
 whole number of blocks), so the products write the gates straight into a blocked buffer (4H /
 width, rows, width) that :class:`Cell` reads through views made once.
 
@@ -39,6 +41,7 @@ figures and what was tried and dropped): a decoder step at batch 1 went from ~33
 
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import Callable, Generic, Sequence, TypeVar
 
@@ -104,6 +107,7 @@ class Blocks:
         padded[..., :columns] = weight
         self.blocks = as_array(padded.reshape(*lead, inputs, self.count, width).transpose(-3, -2))  # (..., count, inputs, width)
         self.inputs, self.width, self.columns = inputs, width, columns
+        self.by_chunks = chunks_are_exact(inputs, width)
 
     @classmethod
     def of_gates(cls, weight: torch.Tensor, hidden: int) -> "Blocks":
@@ -129,6 +133,10 @@ class Blocks:
         ``out`` must hold: one NumPy call per chunk of rows for every block (and every matrix of a
         stack), each block's product one BLAS call."""
         rows = padded_rows(x.shape[-2] if rows is None else rows)
+        if not self.by_chunks:  # a BLAS whose sums depend on the chunk: one row at a time
+            for row in range(rows):
+                np.matmul(x[..., None, row : row + 1, :], self.blocks, out=out[..., row : row + 1, :])
+            return
         for first in range(0, rows, CHUNK_ROWS):
             last = min(first + CHUNK_ROWS, rows)
             np.matmul(x[..., None, first:last, :], self.blocks, out=out[..., first:last, :])
@@ -139,6 +147,21 @@ class Blocks:
         if self.count == 1:
             return out[0, :rows, : self.columns]
         return out[:, :rows].transpose(1, 0, 2).reshape(rows, -1)[:, : self.columns]
+
+
+@functools.cache
+def chunks_are_exact(inputs: int, width: int) -> bool:
+    """Whether this machine's BLAS gives every row of an (inputs, width) block's product the same
+    sums in a chunk of 2 rows as in a chunk of 4, at any place in it (OpenBLAS's small-matrix kernel
+    does; a BLAS that does not gets one-row products, exact by construction). Checked once per shape
+    on random rows."""
+    generator = np.random.default_rng(inputs * 100_003 + width)
+    block = generator.standard_normal((inputs, width), np.float32)
+    x = generator.standard_normal((CHUNK_ROWS, inputs), np.float32)
+    four = x @ block
+    return all(
+        np.array_equal((x[pair] @ block), four[pair]) for pair in ([0, 1], [2, 3], [3, 0], [1, 2])
+    ) and np.array_equal((x[::-1] @ block)[::-1], four)
 
 
 def as_gate_blocks(rows: np.ndarray, width: int) -> np.ndarray:

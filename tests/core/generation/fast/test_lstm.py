@@ -32,10 +32,12 @@ def _operands(rows: int, seed: int = 0) -> tuple[np.ndarray, torch.Tensor]:
     return wide[:, 128:384], weight  # a strided view, as the decoder's layers read [h below | own h]
 
 
-def test_each_row_of_a_product_is_exactly_its_result_alone():
+@pytest.mark.parametrize("by_chunks", [True, False])  # False: as on a BLAS whose sums depend on the chunk
+def test_each_row_of_a_product_is_exactly_its_result_alone(by_chunks):
     x, weight = _operands(7)
     blocks = Blocks(weight, 48)  # 200 columns: four blocks of 48 and one padded with zero columns
     assert blocks.count == 5
+    blocks.by_chunks = by_chunks
     together = blocks.output(len(x))
     blocks.product(x, together)
     result = blocks.rows_of(together, 7)
