@@ -128,11 +128,17 @@ class Blocks:
         return empty(*self.blocks.shape[:-2], rows, self.width)
 
     def product(self, x: np.ndarray, out: np.ndarray, rows: int | None = None) -> None:
-        """``out[..., b, :, :] = x @ block b`` (``x`` is (..., R, inputs), a strided view is fine) for
-        the first ``rows`` rows (default all) rounded up to :func:`padded_rows`, which ``x`` and
-        ``out`` must hold: one NumPy call per chunk of rows for every block (and every matrix of a
-        stack), each block's product one BLAS call."""
-        rows = padded_rows(x.shape[-2] if rows is None else rows)
+        """``out[..., b, :, :] = x @ block b`` (``x`` is (..., R, inputs) with R padded rows, see
+        :func:`padded_rows`; a strided view is fine) for the first ``rows`` rows (default all)
+        rounded up to :func:`padded_rows`: one NumPy call per chunk of rows for every block (and
+        every matrix of a stack), each block's product one BLAS call."""
+        rows = x.shape[-2] if rows is None else padded_rows(rows)
+        if rows <= CHUNK_ROWS and self.by_chunks:  # the usual batch: one chunk
+            if rows == x.shape[-2]:
+                np.matmul(x[..., None, :, :], self.blocks, out=out)
+            else:
+                np.matmul(x[..., None, :rows, :], self.blocks, out=out[..., :rows, :])
+            return
         if not self.by_chunks:  # a BLAS whose sums depend on the chunk: one row at a time
             for row in range(rows):
                 np.matmul(x[..., None, row : row + 1, :], self.blocks, out=out[..., row : row + 1, :])
@@ -180,13 +186,16 @@ class Cell:
         self.parts = c.shape[-1] // gates.shape[-1]  # blocks per gate (the width divides H)
         self.gates = gates
         self.sigmoid = gates[..., : 3 * self.parts, :, :]  # input, forget and output gates
-        self.i, self.f, self.o, self.g = (gates[..., k * self.parts : (k + 1) * self.parts, :, :].swapaxes(-3, -2) for k in range(4))
+        if self.parts == 1:  # a block per gate (the usual case): plain (..., R, H) views
+            self.i, self.f, self.o, self.g = (gates[..., k, :, :] for k in range(4))
+        else:
+            self.i, self.f, self.o, self.g = (gates[..., k * self.parts : (k + 1) * self.parts, :, :].swapaxes(-3, -2) for k in range(4))
         self.c, self.scratch = self.split(c), self.split(scratch)
         assert np.shares_memory(self.c, c) and np.shares_memory(self.scratch, scratch)
 
     def split(self, array: np.ndarray) -> np.ndarray:
-        """A (..., R, H) array as a gate's view is: (..., R, H / w, w)."""
-        return array.reshape(*array.shape[:-1], self.parts, -1)
+        """A (..., R, H) array as a gate's view is: (..., R, H / w, w) where a gate spans blocks."""
+        return array if self.parts == 1 else array.reshape(*array.shape[:-1], self.parts, -1)
 
     def step(self, h: np.ndarray) -> None:
         """Update the cell state and write the output into ``h`` (..., R, H)."""
