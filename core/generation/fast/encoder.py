@@ -28,7 +28,8 @@ from torch import nn
 
 from core.model.batching import EventBatch
 from core.generation.fast.lstm import (
-    EVENT_COLUMNS, NONE_CLASS, Blocks, Cell, TablesCache, as_array, as_gate_blocks, class_table, empty, gate_order, padded_rows,
+    EVENT_COLUMNS, NONE_CLASS, Blocks, Cell, TablesCache, as_array, as_gate_blocks, class_table, empty, gate_order,
+    padded_rows,
 )
 from core.model.network import Encoder, reversed_within_lengths
 
@@ -50,17 +51,20 @@ class _Directions:
         self.block_starts = tables[0][1]
         self.backward_start = len(tables[0][0])
 
-        def blocks(name: str, first: int = 0) -> list[Blocks]:
-            """Per layer from ``first``, both directions' weights ``name`` as one stack of column blocks."""
-            return [Blocks.of_gates(torch.stack([gate_order(getattr(lstm, f"{name}_l{k}")).t() for lstm in lstms]), self.size) for k in range(first, self.layers)]
+        def blocks(name: str, layer: int) -> Blocks:
+            """Both directions' weights ``name`` of ``layer``, stacked, in column blocks."""
+            stacked = torch.stack([gate_order(getattr(lstm, f"{name}_l{layer}")).t() for lstm in lstms])
+            return Blocks.of_gates(stacked, self.size)
 
-        self.hidden_weights = blocks("weight_hh")
-        self.input_weights = [None] + blocks("weight_ih", first=1)  # (H, 4H) too: one block width for all
-        self.width = self.hidden_weights[0].width
-        self.biases = [
-            as_gate_blocks(np.stack([as_array(gate_order(getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}"))) for lstm in lstms])[:, None], self.width).copy()
-            for k in range(self.layers)
-        ]  # per layer (2, 4H / width, 1, width)
+        def biases(layer: int) -> np.ndarray:
+            """Both directions' biases of ``layer`` in the gates' blocked layout, (2, 4H / width, 1, width)."""
+            summed = [gate_order(getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}")) for lstm in lstms]
+            return as_gate_blocks(as_array(torch.stack(summed))[:, None], self.width).copy()
+
+        self.hidden_weights = [blocks("weight_hh", layer) for layer in range(self.layers)]
+        self.input_weights = [None] + [blocks("weight_ih", layer) for layer in range(1, self.layers)]  # (H, 4H) too
+        self.width = self.hidden_weights[0].width  # all (H, 4H): one block width
+        self.biases = [biases(layer) for layer in range(self.layers)]
         self.initial_h = as_array(encoder.initial[:, 0, :, 0])  # (2, layers, H)
         self.initial_c = as_array(encoder.initial[:, 1, :, 0])
 

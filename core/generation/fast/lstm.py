@@ -22,14 +22,14 @@ is the same to the bit whatever the other rows are and however many there are, s
 decodes the same alone as in a batch. A single row would take the vector-matrix product instead,
 whose sums run in another order, hence no chunk of 1. That a chunk's sums do not depend on its rows
 is the BLAS's behaviour, not a promise: :func:`chunks_are_exact` checks it once per block shape, and
-where it fails the products run one row at a time (exact, and slower at several rows). Blocks line up with the gates (a gate is a
-whole number of blocks), so the products write the gates straight into a blocked buffer (4H /
-width, rows, width) that :class:`Cell` reads through views made once.
+where it fails the products run one row at a time (exact, and slower at several rows).
 
-On the 2-core AMD EPYC (Zen 4) VM, the decoder step's three products of the small presets took
-~175 us at 4 rows one row at a time (each row reading all 3.2 MB of weights) and ~47 us at 1 row;
-in blocks, ~73 us at 4 rows and ~56 us at 1 (padded to 2). At 8-128 rows they also beat one torch
-(MKL) product of all rows (``benchmarks/README.md``, "products.py").
+Blocks line up with the gates (a gate is a whole number of blocks), so the products write the gates
+straight into a blocked buffer (4H / width, rows, width) that :class:`Cell` reads through views made
+once. On the 2-core AMD EPYC (Zen 4) VM, the decoder step's three products of the small presets took
+~175 us at 4 rows one row at a time (each row reading all 3.2 MB of weights) and ~47 us at 1 row; in
+blocks, ~70 us at 4 rows and ~53 us at 1 (padded to 2). At 8-128 rows they also beat one torch (MKL)
+product of all rows (``benchmarks/README.md``, "products.py").
 
 Weights and step buffers live in memory torch allocated (:func:`as_array`, :func:`empty`): aligned
 to 64 bytes.
@@ -92,7 +92,8 @@ def padded_rows(rows: int) -> int:
 def block_width(hidden: int, inputs: int) -> int:
     """The widest column block of an LSTM's (inputs, 4H) weight that holds at most :data:`MAX_BLOCK`
     weights and divides H: a gate is then a whole number of blocks."""
-    return max((width for width in range(1, hidden + 1) if hidden % width == 0 and width * inputs <= MAX_BLOCK), default=1)
+    fitting = [width for width in range(1, hidden + 1) if hidden % width == 0 and width * inputs <= MAX_BLOCK]
+    return max(fitting, default=1)
 
 
 class Blocks:
@@ -169,8 +170,8 @@ def chunks_are_exact(inputs: int, width: int) -> bool:
         return np.matmul(rows[None], blocks)
 
     four = product(x)
-    pairs = ([0, 1], [2, 3], [3, 0], [1, 2])
-    return all(np.array_equal(product(x[pair]), four[:, pair]) for pair in pairs) and np.array_equal(product(x[::-1])[:, ::-1], four)
+    pairs_alike = all(np.array_equal(product(x[pair]), four[:, pair]) for pair in ([0, 1], [2, 3], [3, 0], [1, 2]))
+    return pairs_alike and np.array_equal(product(x[::-1])[:, ::-1], four)
 
 
 def as_gate_blocks(rows: np.ndarray, width: int) -> np.ndarray:
@@ -192,7 +193,8 @@ class Cell:
         if self.parts == 1:  # a block per gate (the usual case): plain (..., R, H) views
             self.i, self.f, self.o, self.g = (gates[..., k, :, :] for k in range(4))
         else:
-            self.i, self.f, self.o, self.g = (gates[..., k * self.parts : (k + 1) * self.parts, :, :].swapaxes(-3, -2) for k in range(4))
+            parts = self.parts
+            self.i, self.f, self.o, self.g = (gates[..., k * parts : (k + 1) * parts, :, :].swapaxes(-3, -2) for k in range(4))
         self.c, self.scratch = self.split(c), self.split(scratch)
         assert np.shares_memory(self.c, c) and np.shares_memory(self.scratch, scratch)
 

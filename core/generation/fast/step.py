@@ -93,8 +93,10 @@ class FastDecoder:
         for layer in range(1, self.layers):
             stacked = torch.cat([getattr(lstm, f"weight_ih_l{layer}"), getattr(lstm, f"weight_hh_l{layer}")], dim=1)
             self.weights.append(Blocks.of_gates(gate_order(stacked).t(), H))  # (2H, 4H)
-            self.biases.append(self._gate_bias(getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}"), self.weights[-1].width))
-        self.condition_weight = Blocks(weight[:, column + active_width :].t(), self.weights[0].width)  # (C, 4H), as layer 0's gates
+            bias = getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}")
+            self.biases.append(self._gate_bias(bias, self.weights[-1].width))
+        # (C, 4H), blocked as layer 0's gates, which its product is added to
+        self.condition_weight = Blocks(weight[:, column + active_width :].t(), self.weights[0].width)
 
     @staticmethod
     def _gate_bias(bias: torch.Tensor, width: int) -> np.ndarray:
