@@ -98,6 +98,10 @@ def scan_models(folders: Sequence[Path] | None, progress: ProgressFn, cancelled:
 
         from core.model.checkpoints import default_model_folders, find_models
         from core.generation import continue_piece  # noqa: F401  (imported now, not at the first Continue)
+        # Imported now, not on the GUI thread at the first Open (~25 ms): the MIDI reader, and
+        # numpy.ma, which NumPy imports at the first call of np.unique.
+        import core.midi.files  # noqa: F401
+        import numpy.ma  # noqa: F401
 
     progress(0.6, "looking for models")
 
