@@ -126,7 +126,8 @@ class TrackLayer:
         new_bands = np.asarray([[_band_of(n[3]) for n in ordered]], dtype=np.int64).reshape(1, -1)
         layer.band_of = splice_rows(self.band_of.reshape(1, -1), removed_at, at, new_bands)[0]
         layer._rects = splice_list(self._rects, removed_at, at, note_rects(ordered))
-        layer._made = splice_rows(self._made.reshape(1, -1), removed_at, at, np.ones((1, len(ordered)), bool))[0]
+        made = splice_rows(self._made.reshape(1, -1), removed_at, at, np.ones((1, len(ordered)), bool))[0]
+        layer._made = made.copy()  # never this layer's own array (an edit of nothing returns it): undo keeps it
         if len(layer.all) and not len(self.all):
             layer.typical_duration = float(np.median(layer.all.ends - layer.all.starts))
         return layer

@@ -120,3 +120,6 @@ def test_rectangles_are_made_only_for_the_notes_drawn_and_survive_an_edit():
     changed = Track("x", notes=[n for n in track.notes if n not in set(removed)] + list(added))
     spliced = layer.changed(changed, removed, added)
     assert layer_content(spliced) == layer_content(TrackLayer(changed, "#ff0000"))
+    untouched = layer.changed(track, (), ())  # an edit that moved nothing: the layers share no state
+    untouched.rects(0, len(untouched.all))
+    assert None not in layer.rects(0, len(layer.all))
