@@ -89,6 +89,42 @@ def note_space_transform(view: Viewport) -> QTransform:
     )
 
 
+class NoteRects:
+    """The note-space rectangles of an index's notes (in its start order), each made the first time it
+    is asked for: opening a large piece makes none (~1.2 us each, ~180 ms for 152,000 notes), a view
+    far out stamps a raster instead, and a frame makes only the visible ones it has not made yet."""
+
+    def __init__(self, index: NoteIndex) -> None:
+        self.index = index
+        self._rects: list[QRectF | None] = [None] * len(index)
+        self._made = np.zeros(len(index), bool)
+
+    def __len__(self) -> int:
+        return len(self._rects)
+
+    def get(self, lo: int, hi: int) -> list[QRectF]:
+        """The rectangles of notes ``lo`` to ``hi``, made where not made yet."""
+        missing = np.flatnonzero(~self._made[lo:hi]) + lo
+        if len(missing):
+            index, height, rects = self.index, 1.0 - 2 * ROW_GAP, self._rects
+            starts, ends, pitches = (column[missing].tolist() for column in (index.starts, index.ends, index.pitches))
+            for position, start, end, pitch in zip(missing.tolist(), starts, ends, pitches):
+                rects[position] = QRectF(float(start), ROW_GAP - pitch - 1.0, float(end - start), height)
+            self._made[missing] = True
+        return self._rects[lo:hi]  # type: ignore[return-value]
+
+    def spliced(self, index: NoteIndex, removed_at: np.ndarray, at: np.ndarray, added: Sequence[Note]) -> "NoteRects":
+        """The rectangles of ``index``, which is this one's index spliced as :meth:`NoteIndex.spliced`
+        did (``at`` as it returned it): made ones are kept, ``added`` made now. This one is left as
+        it was (an undo shows it again)."""
+        rects = object.__new__(NoteRects)
+        rects.index = index
+        rects._rects = splice_list(self._rects, removed_at, at, note_rects(added))
+        made = splice_rows(self._made.reshape(1, -1), removed_at, at, np.ones((1, len(added)), bool))[0]
+        rects._made = made.copy()  # never this one's own array (an edit of nothing returns it)
+        return rects
+
+
 class TrackLayer:
     """One track ready to draw: an index of its notes (sorted by start), their rectangles and
     velocity bands in the same order, and the band colours."""
@@ -101,10 +137,7 @@ class TrackLayer:
         self.outlines = [_mix(c, QColor("#000000"), 0.55) for c in self.fills]
         self.palette = np.array([c.rgba() for c in self.fills], dtype=np.uint32)
         self.band_of = np.asarray(velocity_band(self.all.velocities), dtype=np.int64)
-        # Rectangles are made when first drawn (:meth:`rects`): a large piece opens without making
-        # one per note (~1.2 us each, ~180 ms for 152,000 notes), and a view far out stamps a raster.
-        self._rects: list[QRectF | None] = [None] * len(self.all)
-        self._made = np.zeros(len(self.all), bool)
+        self.rects = NoteRects(self.all)
         durations = self.all.ends - self.all.starts
         self.typical_duration = float(np.median(durations)) if len(durations) else 10.0
 
@@ -125,23 +158,10 @@ class TrackLayer:
         layer.all, at = self.all.spliced(removed_at, ordered)
         new_bands = np.asarray([[_band_of(n[3]) for n in ordered]], dtype=np.int64).reshape(1, -1)
         layer.band_of = splice_rows(self.band_of.reshape(1, -1), removed_at, at, new_bands)[0]
-        layer._rects = splice_list(self._rects, removed_at, at, note_rects(ordered))
-        made = splice_rows(self._made.reshape(1, -1), removed_at, at, np.ones((1, len(ordered)), bool))[0]
-        layer._made = made.copy()  # never this layer's own array (an edit of nothing returns it): undo keeps it
+        layer.rects = self.rects.spliced(layer.all, removed_at, at, ordered)
         if len(layer.all) and not len(self.all):
             layer.typical_duration = float(np.median(layer.all.ends - layer.all.starts))
         return layer
-
-    def rects(self, lo: int, hi: int) -> list[QRectF]:
-        """The rectangles of notes ``lo`` to ``hi`` (in start order), made where not made yet."""
-        missing = np.flatnonzero(~self._made[lo:hi]) + lo
-        if len(missing):
-            index, height, rects = self.all, 1.0 - 2 * ROW_GAP, self._rects
-            starts, ends, pitches = (column[missing].tolist() for column in (index.starts, index.ends, index.pitches))
-            for position, start, end, pitch in zip(missing.tolist(), starts, ends, pitches):
-                rects[position] = QRectF(float(start), ROW_GAP - pitch - 1.0, float(end - start), height)
-            self._made[missing] = True
-        return self._rects[lo:hi]  # type: ignore[return-value]
 
     def visible_count(self, t0: float, t1: float) -> int:
         lo, hi = self.all.window(t0, t1)
@@ -190,7 +210,7 @@ def _paint_vector(painter: QPainter, view: Viewport, layers: Sequence[TrackLayer
             continue
         bands = layer.band_of[lo:hi]
         counts = np.bincount(bands, minlength=VELOCITY_BANDS).tolist()
-        rects = layer.rects(lo, hi)
+        rects = layer.rects.get(lo, hi)
         if hi - lo == 1:
             ordered = rects
         else:
@@ -230,12 +250,7 @@ def _paint_raster(painter: QPainter, view: Viewport, layers: Sequence[TrackLayer
     if _last_raster.key != key or _last_raster.pixels is None:
         pixels, notes = _stamp(view, layers, width)
         _last_raster = _RasterImage(key, pixels, notes)
-    low, high = view.visible_pitches()
-    rows = high - low + 1
-    pixels = _last_raster.pixels
-    qimage = QImage(pixels.data, width, 128, 4 * width, QImage.Format.Format_ARGB32)
-    target = QRectF(0.0, view.y_of(high), float(width), rows * view.row_height)
-    painter.drawImage(target, qimage, QRectF(0, 127 - high, width, rows))
+    draw_stamped(painter, view, _last_raster.pixels)
     return _last_raster.notes
 
 
@@ -247,19 +262,46 @@ def _stamp(view: Viewport, layers: Sequence[TrackLayer], width: int) -> tuple[np
     for layer in layers:
         index = layer.all
         chosen = index.visible(t0, t1, 0, 127)
-        if len(chosen) == 0:
-            continue
         drawn += len(chosen)
-        x0 = np.floor((index.starts[chosen] - t0) * view.px_per_tick)
-        x1 = np.ceil((index.ends[chosen] - t0) * view.px_per_tick)
-        x0 = np.clip(x0, 0, width - 1).astype(np.int64)
-        x1 = np.clip(np.maximum(x1, x0 + 1), 1, width).astype(np.int64)
-        widths = x1 - x0
-        colors = layer.palette[velocity_band(index.velocities[chosen])]
-        row_of = 127 - index.pitches[chosen]
-        offsets = np.arange(int(widths.sum())) - np.repeat(np.cumsum(widths) - widths, widths)
-        image[np.repeat(row_of, widths), np.repeat(x0, widths) + offsets] = np.repeat(colors, widths)
+        stamp_notes(image, view, index, chosen, layer.palette[velocity_band(index.velocities[chosen])])
     return image, drawn
+
+
+def stamp_notes(
+    image: np.ndarray, view: Viewport, index: NoteIndex, chosen: np.ndarray, colors: np.ndarray | int,
+    ticks: float = 0, semitones: int = 0, longer: int = 0,
+) -> None:  # fmt: skip
+    """Stamp the notes ``chosen`` of ``index`` (moved by ``ticks`` and ``semitones``, made ``longer``
+    ticks) into ``image`` (128 pitch rows, 127 on top, by one column per canvas pixel) in ``colors``
+    (ARGB, one per note or one for all); each note covers at least one pixel, notes moved out of the
+    pitch range are left out."""
+    width = image.shape[1]
+    pitches = index.pitches[chosen] + semitones
+    inside = (pitches >= 0) & (pitches <= 127)
+    if not inside.all():
+        chosen, pitches = chosen[inside], pitches[inside]
+        colors = colors[inside] if isinstance(colors, np.ndarray) else colors
+    if len(chosen) == 0:
+        return
+    t0 = view.left_tick - ticks
+    x0 = np.floor((index.starts[chosen] - t0) * view.px_per_tick)
+    x1 = np.ceil((index.ends[chosen] + longer - t0) * view.px_per_tick)
+    x0 = np.clip(x0, 0, width - 1).astype(np.int64)
+    x1 = np.clip(np.maximum(x1, x0 + 1), 1, width).astype(np.int64)
+    widths = x1 - x0
+    offsets = np.arange(int(widths.sum())) - np.repeat(np.cumsum(widths) - widths, widths)
+    pixels = np.repeat(colors, widths) if isinstance(colors, np.ndarray) else colors
+    image[np.repeat(127 - pitches, widths), np.repeat(x0, widths) + offsets] = pixels
+
+
+def draw_stamped(painter: QPainter, view: Viewport, pixels: np.ndarray) -> None:
+    """Draw an image of :func:`stamp_notes` over the visible pitch rows, stretched to the row height."""
+    width = pixels.shape[1]
+    low, high = view.visible_pitches()
+    rows = high - low + 1
+    qimage = QImage(pixels.data, width, 128, 4 * width, QImage.Format.Format_ARGB32)
+    target = QRectF(0.0, view.y_of(high), float(width), rows * view.row_height)
+    painter.drawImage(target, qimage, QRectF(0, 127 - high, width, rows))
 
 
 class GhostLayer:

@@ -1,19 +1,23 @@
 """The selected notes, drawn over the piece: bright, outlined, and movable while a drag goes on.
 
-The rectangles are built once per selection (in note space, as the track layers' are) and indexed by
-start tick, so a frame draws only the visible selected notes. A drag that moves the selection draws
+The rectangles are made once per selection, as a frame first shows them (in note space, as the track
+layers' are: :class:`~app.piano_roll.note_painter.NoteRects`), and indexed by start tick, so a frame
+draws only the visible selected notes. A drag that moves the selection draws
 the same rectangles under one more translation; a resize builds the visible ones with their new
 length. A velocity change is not drawn here (the velocity lane shows it).
 """
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
 from app import theme
 from app.piano_roll.note_index import NoteIndex
-from app.piano_roll.note_painter import ROW_GAP, note_space_transform
+from app.piano_roll.note_painter import (
+    OUTLINE_BELOW_NOTES, RASTER_ABOVE_NOTES, RASTER_BELOW_WIDTH_PX, NoteRects, draw_stamped, note_space_transform, stamp_notes,
+)
 from app.piano_roll.viewport import Viewport
 from core.music.selection import NoteSelection
 
@@ -25,18 +29,16 @@ class SelectionLayer:
         """``pitched``: the tracks drawn in the roll (drum tracks are drawn in their own lane)."""
         notes = [note for track, note in selection if pitched is None or track in pitched]
         self.index = NoteIndex.build(notes)
-        height = 1.0 - 2 * ROW_GAP
-        self.rects = [
-            QRectF(float(s), ROW_GAP - p - 1.0, float(e - s), height)
-            for s, e, p in zip(self.index.starts.tolist(), self.index.ends.tolist(), self.index.pitches.tolist())
-        ]
+        self.rects = NoteRects(self.index)
+        durations = self.index.ends - self.index.starts
+        self.typical_duration = float(np.median(durations)) if len(durations) else 10.0
 
     def __len__(self) -> int:
         return len(self.rects)
 
     def paint(self, painter: QPainter, view: Viewport, ticks: float = 0, semitones: int = 0, longer: int = 0) -> None:
         """Draw the selected notes moved by ``ticks`` and ``semitones`` and made ``longer`` ticks."""
-        if not self.rects:
+        if not len(self.rects):
             return
         t0, t1 = view.left_tick - ticks, view.right_tick - ticks
         if longer > 0:
@@ -44,19 +46,28 @@ class SelectionLayer:
         lo, hi = self.index.window(t0, t1)
         if hi <= lo:
             return
-        rects = self.rects[lo:hi]
+        fill = QColor(SELECTED_FILL)
+        fill.setAlpha(225 if ticks == 0 and semitones == 0 and longer == 0 else 170)
+        if hi - lo > RASTER_ABOVE_NOTES or self.typical_duration * view.px_per_tick < RASTER_BELOW_WIDTH_PX:
+            # As the tracks are at this density: stamped into an image, not a rectangle per note.
+            image = np.zeros((128, max(1, view.width)), np.uint32)
+            stamp_notes(image, view, self.index, self.index.visible(t0, t1, 0, 127), fill.rgba(), ticks, semitones, longer)
+            draw_stamped(painter, view, image)
+            return
+        rects = self.rects.get(lo, hi)
         if longer:
             rects = [QRectF(r.x(), r.y(), max(1.0, r.width() + longer), r.height()) for r in rects]
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setTransform(note_space_transform(view), True)
         painter.translate(ticks, -semitones)
-        pen = QPen(QColor(theme.ACCENT))
-        pen.setCosmetic(True)
-        pen.setWidthF(1.5)
-        painter.setPen(pen)
-        fill = QColor(SELECTED_FILL)
-        fill.setAlpha(225 if ticks == 0 and semitones == 0 and longer == 0 else 170)
+        if hi - lo <= OUTLINE_BELOW_NOTES:
+            pen = QPen(QColor(theme.ACCENT))
+            pen.setCosmetic(True)
+            pen.setWidthF(1.5)
+            painter.setPen(pen)
+        else:  # outlines of thousands of notes cost ~1.7 us each and merge into a blur anyway
+            painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(fill)
         painter.drawRects(rects)
         painter.restore()

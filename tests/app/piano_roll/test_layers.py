@@ -31,7 +31,7 @@ def layer_content(layer: TrackLayer) -> list:
     """What a layer draws (each note with its band and rectangle), independent of the order of notes
     that start together; the rectangles must match the notes they stand beside."""
     index = layer.all
-    rects = [(r.x(), r.y(), r.width()) for r in layer.rects(0, len(layer.all))]
+    rects = [(r.x(), r.y(), r.width()) for r in layer.rects.get(0, len(layer.all))]
     assert len(rects) == len(index) == len(layer.band_of)
     return sorted(
         zip(index.starts.tolist(), index.ends.tolist(), index.pitches.tolist(), index.velocities.tolist(), layer.band_of.tolist(), rects)
@@ -47,7 +47,7 @@ def test_a_spliced_layer_draws_what_a_new_one_draws():
     spliced = layer.changed(changed, removed, added)
     assert layer_content(spliced) == layer_content(TrackLayer(changed, "#ff0000"))
     assert spliced.all.starts.tolist() == sorted(spliced.all.starts.tolist())
-    assert [r.x() for r in spliced.rects(0, len(spliced.all))] == spliced.all.starts.tolist()
+    assert [r.x() for r in spliced.rects.get(0, len(spliced.all))] == spliced.all.starts.tolist()
     assert layer_content(layer) == layer_content(TrackLayer(track, "#ff0000"))  # the old one is as it was
 
 
@@ -112,14 +112,14 @@ def test_an_edit_in_the_roll_updates_the_layer_without_indexing_the_track_again(
 def test_rectangles_are_made_only_for_the_notes_drawn_and_survive_an_edit():
     track = random_track(2000)
     layer = TrackLayer(track, "#ff0000")
-    assert not layer._made.any()  # opening a piece makes no rectangle
-    first = layer.rects(100, 300)
-    assert layer._made.sum() == 200 and layer.rects(100, 300) == first  # made once, then kept
+    assert not layer.rects._made.any()  # opening a piece makes no rectangle
+    first = layer.rects.get(100, 300)
+    assert layer.rects._made.sum() == 200 and layer.rects.get(100, 300) == first  # made once, then kept
     removed = track.notes[150:250:7]
     added = tuple(n._replace(pitch=n.pitch + 2) for n in removed)
     changed = Track("x", notes=[n for n in track.notes if n not in set(removed)] + list(added))
     spliced = layer.changed(changed, removed, added)
     assert layer_content(spliced) == layer_content(TrackLayer(changed, "#ff0000"))
     untouched = layer.changed(track, (), ())  # an edit that moved nothing: the layers share no state
-    untouched.rects(0, len(untouched.all))
-    assert None not in layer.rects(0, len(layer.all))
+    untouched.rects.get(0, len(untouched.all))
+    assert None not in layer.rects.get(0, len(layer.all))

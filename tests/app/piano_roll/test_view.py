@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QImage
 from app.piano_roll import PianoRoll
 from app.piano_roll.note_painter import band_colors, velocity_band
 from core.music.score import Note, Score, Track
-from core.music.selection import BarRange, BarSelection
+from core.music.selection import BarRange, BarSelection, NoteSelection
 from tests.app.pieces import BAR, TPQ, quartet
 
 
@@ -65,6 +65,32 @@ def test_a_dense_view_is_drawn_as_a_raster_in_track_colours(qtbot):
     pixels = canvas_image(roll)
     assert roll.canvas.last_frame.mode == "raster" and roll.canvas.last_frame.notes == 20_000
     assert has_colour(pixels, band_colors("#ff0000")[int(velocity_band(100))])
+
+
+def test_a_dense_selection_is_stamped_over_its_own_rows_and_follows_a_drag(qtbot):
+    rng = np.random.default_rng(1)
+    notes = [Note(int(s), 240, int(p), 100) for s, p in zip(np.sort(rng.integers(0, 400 * BAR, 20_000)), rng.integers(40, 80, 20_000))]
+    roll = PianoRoll()
+    qtbot.addWidget(roll)
+    roll.resize(900, 500)
+    roll.show()
+    roll.set_score(Score(TPQ, (Track("dense", notes=notes),)), keep_view=False)
+    roll.set_track_display(["#ff0000"], [True])
+    before = canvas_image(roll)
+    roll.show_note_selection(NoteSelection.of_track(0, [n for n in notes if n.pitch >= 60]))  # ~10,000 notes
+    selected = canvas_image(roll)
+    view = roll.view
+
+    def rows_changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The pitches whose rows (their middle line) differ between two pictures."""
+        return np.array([p for p in range(40, 80) if np.any(a[int(view.y_of(p) + view.row_height / 2)] != b[int(view.y_of(p) + view.row_height / 2)])])
+
+    assert roll.canvas.last_frame.mode == "raster"
+    assert rows_changed(before, selected).tolist() == list(range(60, 80))  # the selected rows, and only they
+    roll.canvas.drag_offset = (0, -10, 0)  # a drag 10 semitones down: rows 50-69 show the selection
+    roll.canvas.update()
+    dragged = canvas_image(roll)
+    assert rows_changed(before, dragged).tolist() == list(range(50, 70))
 
 
 def test_ghost_notes_and_step_highlight_are_drawn_and_cleared(roll):
