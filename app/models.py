@@ -119,14 +119,17 @@ def scan_models(folders: Sequence[Path] | None, progress: ProgressFn, cancelled:
 
 def unlisted(folders: Sequence[Path], found: Sequence[ModelEntry]) -> tuple[str, ...]:
     """One line for each weights file at the top of a model folder that the search could not list
-    (its card is missing or unreadable), so that a damaged bundled model is named, not just absent."""
+    (its card is missing or unreadable), so that a damaged bundled model is named, not just absent.
+    Training checkpoints (``last``) and a model's attribute vectors are not models."""
+    from core.model.attributes import is_vectors_file
+
     listed = {entry.path for entry in found}
     problems = []
     for folder in folders:
         if not folder.is_dir():
             continue
         for weights in sorted(folder.glob("*.safetensors")):
-            if weights not in listed and weights.stem != "last":
+            if weights not in listed and weights.stem != "last" and not is_vectors_file(weights):
                 card = weights.with_suffix(".json").name
                 problems.append(f"{weights}: not listed, its model card {card} is missing or unreadable")
     return tuple(problems)

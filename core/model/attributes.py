@@ -161,10 +161,18 @@ def _metadata(data: bytes) -> dict[str, str]:
     return metadata
 
 
+VECTORS_SUFFIX = ".attributes.safetensors"
+
+
 def vectors_path(model_path: str | Path) -> Path:
     """Where the attribute vectors of the model file ``model_path`` live: ``NAME.attributes.safetensors``."""
     path = Path(model_path)
-    return path.with_name(f"{path.stem}.attributes.safetensors")
+    return path.with_name(f"{path.stem}{VECTORS_SUFFIX}")
+
+
+def is_vectors_file(path: str | Path) -> bool:
+    """Whether ``path`` is named as a model's attribute vectors are (a weights file, but not a model)."""
+    return Path(path).name.endswith(VECTORS_SUFFIX)
 
 
 def load_for_model(model_path: str | Path) -> AttributeVectors:

@@ -10,7 +10,7 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
-from app.models import ModelService
+from app.models import ModelService, unlisted
 from core.errors import ModelNotFoundError
 
 WAIT_MS = 60_000
@@ -129,3 +129,12 @@ def test_the_device_words_say_what_runs_where():
     report = GenerationReport("continuation", 0.5, "tiny", "cuda:0")
     assert report.text() == "continuation 0.50 s · tiny on GPU (latent code) + CPU (decoder)"
     assert GenerationReport("interpolation", 1.25, "tiny", "cpu").text() == "interpolation 1.25 s · tiny on CPU"
+
+
+def test_a_folder_names_weights_without_a_card_but_not_a_models_attribute_vectors(tmp_path):
+    (tmp_path / "piece-model.safetensors").write_bytes(b"weights")
+    (tmp_path / "piece-model.attributes.safetensors").write_bytes(b"vectors")  # beside a model, not one
+    (tmp_path / "last.safetensors").write_bytes(b"a training checkpoint")
+    (tmp_path / "orphan.safetensors").write_bytes(b"weights without a card")
+    problems = unlisted([tmp_path], [])
+    assert [line.split(":")[0] for line in problems] == [str(tmp_path / "orphan.safetensors"), str(tmp_path / "piece-model.safetensors")]
