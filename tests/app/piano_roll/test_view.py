@@ -53,8 +53,9 @@ def test_hidden_tracks_are_not_drawn(roll):
     assert not any(has_colour(pixels, c) for c in band_colors("#ff0000"))
 
 
-def test_a_dense_view_is_drawn_as_a_raster_in_track_colours(qtbot):
-    rng = np.random.default_rng(0)
+def dense_roll(qtbot, seed: int) -> tuple[PianoRoll, list[Note]]:
+    """A roll showing 20,000 eighth notes (pitches 40-79) over 400 bars in red, the whole piece in view."""
+    rng = np.random.default_rng(seed)
     notes = [Note(int(s), 240, int(p), 100) for s, p in zip(np.sort(rng.integers(0, 400 * BAR, 20_000)), rng.integers(40, 80, 20_000))]
     roll = PianoRoll()
     qtbot.addWidget(roll)
@@ -62,20 +63,18 @@ def test_a_dense_view_is_drawn_as_a_raster_in_track_colours(qtbot):
     roll.show()
     roll.set_score(Score(TPQ, (Track("dense", notes=notes),)), keep_view=False)
     roll.set_track_display(["#ff0000"], [True])
+    return roll, notes
+
+
+def test_a_dense_view_is_drawn_as_a_raster_in_track_colours(qtbot):
+    roll, _notes = dense_roll(qtbot, seed=0)
     pixels = canvas_image(roll)
     assert roll.canvas.last_frame.mode == "raster" and roll.canvas.last_frame.notes == 20_000
     assert has_colour(pixels, band_colors("#ff0000")[int(velocity_band(100))])
 
 
 def test_a_dense_selection_is_stamped_over_its_own_rows_and_follows_a_drag(qtbot):
-    rng = np.random.default_rng(1)
-    notes = [Note(int(s), 240, int(p), 100) for s, p in zip(np.sort(rng.integers(0, 400 * BAR, 20_000)), rng.integers(40, 80, 20_000))]
-    roll = PianoRoll()
-    qtbot.addWidget(roll)
-    roll.resize(900, 500)
-    roll.show()
-    roll.set_score(Score(TPQ, (Track("dense", notes=notes),)), keep_view=False)
-    roll.set_track_display(["#ff0000"], [True])
+    roll, notes = dense_roll(qtbot, seed=1)
     before = canvas_image(roll)
     roll.show_note_selection(NoteSelection.of_track(0, [n for n in notes if n.pitch >= 60]))  # ~10,000 notes
     selected = canvas_image(roll)
