@@ -250,22 +250,24 @@ def _changed_track(track: Track, removed: Sequence[Note], added: Sequence[Note])
         if not 0 <= note.pitch <= 127 or not 1 <= note.velocity <= 127:
             raise EditError(f"{name}: a note's pitch or velocity would leave the MIDI range")
     notes = track.notes
-    positions: list[int] = []
-    last: Note | None = None
-    for note in sorted(removed):
-        low = positions[-1] + 1 if note == last else 0
-        index = bisect.bisect_left(notes, note, low)
-        if index >= len(notes) or notes[index] != note:
-            raise EditError(f"{name} has no note {note.pitch} at tick {note.start} to change")
-        positions.append(index)
-        last = note
+    gone = sorted(removed)
     kept: list[Note] = []
-    begin = 0
-    for index in positions:
-        kept.extend(notes[begin:index])
-        begin = index + 1
-    kept.extend(notes[begin:])
-    new = sorted(Note(*n) for n in added)
+    if len(gone) != len(notes) or gone != list(notes):  # else every note goes (a whole-track edit)
+        positions: list[int] = []
+        last: Note | None = None
+        for note in gone:
+            low = positions[-1] + 1 if note == last else 0
+            index = bisect.bisect_left(notes, note, low)
+            if index >= len(notes) or notes[index] != note:
+                raise EditError(f"{name} has no note {note.pitch} at tick {note.start} to change")
+            positions.append(index)
+            last = note
+        begin = 0
+        for index in positions:
+            kept.extend(notes[begin:index])
+            begin = index + 1
+        kept.extend(notes[begin:])
+    new = sorted(n if type(n) is Note else Note(*n) for n in added)
     if len(new) < INSERT_ONE_BY_ONE_BELOW:
         for note in new:
             bisect.insort(kept, note)

@@ -98,6 +98,17 @@ def test_a_removed_note_the_track_lacks_or_an_added_note_out_of_range_is_a_clear
         change_notes(original, [NoteChange(0, (), (Note(0, TPQ, 60, 0),))])
 
 
+def test_an_edit_of_every_note_of_a_track_checks_them_as_one_of_some_does():
+    original = piece()
+    every = NoteSelection.of_track(0, original.tracks[0].notes)
+    moved = move_notes(original, every, TPQ, -1)
+    assert [(n.start, n.pitch) for n in moved.apply(original).tracks[0].notes] == [(i * BAR + TPQ, 59 + i) for i in range(4)]
+    assert undone(original, moved) == original
+    wrong = original.tracks[0].notes[:3] + (Note(0, TPQ, 99, 80),)  # as many notes as the track, one it lacks
+    with pytest.raises(EditError, match="no note 99"):
+        change_notes(original, [NoteChange(0, wrong, ())])
+
+
 def test_doubled_notes_are_removed_one_for_one():
     doubled = Score(TPQ, (Track("x", notes=[Note(0, TPQ, 60, 80)] * 2),))
     once = change_notes(doubled, [NoteChange(0, (Note(0, TPQ, 60, 80),), ())])
