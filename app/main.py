@@ -66,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.screenshot import Shot, ShotPlan, parse_selection
     from app.settings import APPLICATION, ORGANIZATION, AppSettings
     from app.theme import apply_theme
+    from core import blas
+
+    blas.one_thread_from_now()  # the chord lane's recognition and the like: a second thread only spins
 
     try:
         selection = parse_selection(args.select) if args.select else None

@@ -15,6 +15,7 @@ import importlib
 import sys
 from typing import Sequence
 
+from core import blas
 from core.errors import MahlerNetError
 
 # One line per sub-command module, in the order `mahlernet --help` lists them.
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    blas.one_thread_from_now()
     try:
         return int(args.handler(args) or 0)
     except MahlerNetError as error:

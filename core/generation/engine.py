@@ -13,20 +13,19 @@ other programs (the GUI, the audio, other jobs) keep the other cores busy, torch
 wait for each other: on the 2-core machine busy with other jobs (load ~3), torch's default of two
 threads made continuing 8 bars take 1.2 s (median; 264 ms at best) against ~130 ms on one. NumPy's
 BLAS (OpenBLAS, which runs the step's products, :mod:`core.generation.fast.lstm`) would spin a
-second thread too, for twice the CPU: 152 instead of 131 ms. ``threadpoolctl`` reaches that BLAS
-whichever library NumPy was built with. Figures: ``benchmarks/generate.py``, in ``benchmarks/README.md``.
+second thread too, for twice the CPU: 152 instead of 131 ms (:mod:`core.blas`). Figures:
+``benchmarks/generate.py``, in ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 import torch
-from threadpoolctl import ThreadpoolController
 
+from core import blas
 from core.errors import Cancelled, GenerationError
 from core.generation.bars import event_batch
 from core.generation.fast.encoder import fast_encoder
@@ -96,18 +95,12 @@ def evaluating(model: MahlerNet) -> Iterator[None]:
     if threads != 1:
         torch.set_num_threads(1)
     try:
-        with torch.inference_mode(), _blas_controller().limit(limits=1, user_api="blas"):
+        with torch.inference_mode(), blas.one_thread():
             yield
     finally:
         model.train(was_training)
         if threads != 1:
             torch.set_num_threads(threads)
-
-
-@functools.cache
-def _blas_controller() -> ThreadpoolController:
-    """The BLAS libraries loaded in this process (found once: the search walks the loaded libraries)."""
-    return ThreadpoolController()
 
 
 def check_cancel(cancel: Cancel | None) -> None:
