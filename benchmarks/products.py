@@ -41,7 +41,7 @@ def step_products(weights: list[Blocks], rows: int, steps: int) -> list[float]:
     for _ in range(steps):
         began = time.perf_counter()
         for x, w, out in zip(inputs, weights, outputs):
-            w.product(x, out)
+            w.product(x, out, rows)
         times.append(1e6 * (time.perf_counter() - began))
     return times
 

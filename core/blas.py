@@ -35,3 +35,17 @@ def one_thread() -> AbstractContextManager:
 def one_thread_from_now() -> None:
     """NumPy's BLAS on one thread for the rest of this process."""
     _controller().limit(limits=1, user_api="blas")
+
+
+# OpenBLAS's AVX-512 kernels, the ones with its GEMM for small matrices (``SMALL_MATRIX_OPT``).
+SMALL_MATRIX_KERNELS = ("skylakex", "cooperlake", "sapphirerapids")
+
+
+@functools.cache
+def has_small_matrix_kernel() -> bool:
+    """Whether NumPy's BLAS is an OpenBLAS running kernels with a GEMM for small matrices (on CPUs with
+    AVX-512), which reads a block of weights once for a few rows (:mod:`core.generation.fast.lstm`)."""
+    return any(
+        str(library.get("architecture", "")).lower() in SMALL_MATRIX_KERNELS
+        for library in _controller().select(internal_api="openblas").info()
+    )

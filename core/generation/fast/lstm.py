@@ -22,9 +22,14 @@ is the same to the bit whatever the other rows are and however many there are, s
 decodes the same alone as in a batch. A single row would take the vector-matrix product instead,
 whose sums run in another order, hence no chunk of 1. That a chunk's sums do not depend on its rows
 is the BLAS's behaviour, not a promise: :func:`chunks_are_exact` checks it once per block shape, and
-where it fails the products run one row at a time (exact, and slower at several rows).
+where it fails, or where the BLAS has no such kernel (:func:`core.blas.has_small_matrix_kernel`:
+OpenBLAS on CPUs without AVX-512, whose general GEMM is exact for some shapes but slow at a few rows),
+the products run one row at a time through the vector-matrix product of the whole matrix, as this
+module did before the blocks for up to 4 rows: exact by construction, and as fast there as it was
+(beyond 4 rows it made one torch product, whose sums depend on the batch).
 
-Blocks line up with the gates (a gate is a whole number of blocks), so the products write the gates
+Blocks line up with the gates (a gate is a whole number of blocks, or one block holds all four where
+rows go one at a time), so the products write the gates
 straight into a blocked buffer (4H / width, rows, width) that :class:`Cell` reads through views made
 once. On the 2-core AMD EPYC (Zen 4) VM, the decoder step's three products of the small presets took
 ~175 us at 4 rows one row at a time (each row reading all 3.2 MB of weights) and ~47 us at 1 row; in
@@ -48,6 +53,8 @@ from typing import Callable, Generic, Sequence, TypeVar
 import numpy as np
 import torch
 from torch import nn
+
+from core import blas
 
 from core.representation.events import N_BEATS, N_DURATIONS, N_INSTRUMENTS, N_OFFSETS, N_PITCHES, VELOCITY_BINS
 
@@ -101,18 +108,28 @@ class Blocks:
     as column blocks of ``width``, each contiguous, and its product with a batch in chunks of rows
     (see the module docstring). ``columns`` is padded with zero columns up to a whole block."""
 
-    def __init__(self, weight: torch.Tensor, width: int):
+    def __init__(self, weight: torch.Tensor, width: int, by_chunks: bool | None = None):
+        """``by_chunks``: whether rows go through in chunks (default: where the BLAS has a kernel for
+        small matrices and :func:`chunks_are_exact`); otherwise one row at a time through the
+        vector-matrix product of the whole matrix."""
         *lead, inputs, columns = weight.shape
         self.count = -(-columns // width)
         padded = torch.zeros(*lead, inputs, self.count * width)
         padded[..., :columns] = weight
         self.blocks = as_array(padded.reshape(*lead, inputs, self.count, width).transpose(-3, -2))  # (..., count, inputs, width)
         self.inputs, self.width, self.columns = inputs, width, columns
-        self.by_chunks = chunks_are_exact(inputs, width)
+        if by_chunks is None:
+            by_chunks = blas.has_small_matrix_kernel() and chunks_are_exact(inputs, width)
+        self.by_chunks = by_chunks
+        self.whole = None if self.by_chunks else as_array(padded)  # (..., inputs, count * width)
 
     @classmethod
     def of_gates(cls, weight: torch.Tensor, hidden: int) -> "Blocks":
-        """An LSTM's (..., inputs, 4H) weight in blocks of :func:`block_width`."""
+        """An LSTM's (..., inputs, 4H) weight in blocks of :func:`block_width`; one block of all
+        columns where the BLAS has no kernel for small matrices (rows go one at a time there, and
+        each row's product is then written in place)."""
+        if not blas.has_small_matrix_kernel():
+            return cls(weight, weight.shape[-1], by_chunks=False)
         return cls(weight, block_width(hidden, weight.shape[-2]))
 
     @classmethod
@@ -125,28 +142,50 @@ class Blocks:
         return cls(weight, VECTOR * -(-vectors // count))
 
     def output(self, rows: int) -> np.ndarray:
-        """An uninitialised (..., count, rows, width) buffer for :meth:`product` of ``rows`` padded rows."""
-        return empty(*self.blocks.shape[:-2], rows, self.width)
+        """A zeroed (..., count, rows, width) buffer for :meth:`product` of ``rows`` padded rows
+        (zeroed: padding rows that a product skips keep finite values)."""
+        return torch.zeros(*self.blocks.shape[:-2], rows, self.width).numpy()
 
     def product(self, x: np.ndarray, out: np.ndarray, rows: int | None = None) -> None:
         """``out[..., b, :, :] = x @ block b`` (``x`` is (..., R, inputs) with R padded rows, see
         :func:`padded_rows`; a strided view is fine) for the first ``rows`` rows (default all)
         rounded up to :func:`padded_rows`: one NumPy call per chunk of rows for every block (and
         every matrix of a stack), each block's product one BLAS call."""
+        if self.whole is not None:
+            self._row_by_row(x, out, x.shape[-2] if rows is None else rows)
+            return
         rows = x.shape[-2] if rows is None else padded_rows(rows)
-        if rows <= CHUNK_ROWS and self.by_chunks:  # the usual batch: one chunk
+        if rows <= CHUNK_ROWS:  # the usual batch: one chunk
             if rows == x.shape[-2]:
                 np.matmul(x[..., None, :, :], self.blocks, out=out)
             else:
                 np.matmul(x[..., None, :rows, :], self.blocks, out=out[..., :rows, :])
             return
-        if not self.by_chunks:  # a BLAS whose sums depend on the chunk: one row at a time
-            for row in range(rows):
-                np.matmul(x[..., None, row : row + 1, :], self.blocks, out=out[..., row : row + 1, :])
-            return
         for first in range(0, rows, CHUNK_ROWS):
             last = min(first + CHUNK_ROWS, rows)
             np.matmul(x[..., None, first:last, :], self.blocks, out=out[..., first:last, :])
+
+    def _row_by_row(self, x: np.ndarray, out: np.ndarray, rows: int) -> None:
+        """:meth:`product` where rows do not go through in chunks: the first ``rows`` rows exactly
+        (no padding), each one vector-matrix product of the whole matrix per matrix of the stack."""
+        assert self.whole is not None
+        lead = self.whole.shape[:-2]
+        if self.count == 1 and not lead:  # each row's product is contiguous in ``out``: written in place
+            whole, written = self.whole, out[0]
+            for row in range(rows):
+                np.dot(x[row], whole, out=written[row])
+            return
+        if self.count == 1:
+            for at in np.ndindex(*lead):
+                whole, written, rows_in = self.whole[at], out[at + (0,)], x[at]
+                for row in range(rows):
+                    np.dot(rows_in[row], whole, out=written[row])
+            return
+        row_out = np.empty((*lead, self.whole.shape[-1]), np.float32)
+        for row in range(rows):
+            for at in np.ndindex(*lead):
+                np.dot(x[at + (row,)], self.whole[at], out=row_out[at])
+            out[..., row, :] = row_out.reshape(*lead, self.count, self.width)
 
     def rows_of(self, out: np.ndarray, rows: int) -> np.ndarray:
         """The first ``rows`` rows of a :meth:`product` result of one matrix as (rows, columns): a view
@@ -182,18 +221,25 @@ def as_gate_blocks(rows: np.ndarray, width: int) -> np.ndarray:
 
 class Cell:
     """One LSTM cell step, in place, over fixed buffers: the pre-activation ``gates`` (..., 4H / w, R,
-    w) in the blocked layout of :class:`Blocks` (gates ordered by :func:`gate_order`, overwritten),
+    w) in the blocked layout of :class:`Blocks`, w dividing H or w = 4H (gates ordered by
+    :func:`gate_order`, overwritten),
     the cell state ``c`` and a ``scratch`` (both (..., R, H), strided views allowed). Every view of
     a gate is made once, here: a step is eight NumPy operations."""
 
     def __init__(self, gates: np.ndarray, c: np.ndarray, scratch: np.ndarray):
-        self.parts = c.shape[-1] // gates.shape[-1]  # blocks per gate (the width divides H)
+        hidden = c.shape[-1]
         self.gates = gates
-        self.sigmoid = gates[..., : 3 * self.parts, :, :]  # input, forget and output gates
-        if self.parts == 1:  # a block per gate (the usual case): plain (..., R, H) views
+        if gates.shape[-1] == 4 * hidden:  # one block of all four gates (rows one at a time)
+            self.parts = 1
+            self.sigmoid = gates[..., 0, :, : 3 * hidden]
+            self.i, self.f, self.o, self.g = (gates[..., 0, :, k * hidden : (k + 1) * hidden] for k in range(4))
+        elif (parts := hidden // gates.shape[-1]) == 1:  # a block per gate (the usual case): plain (..., R, H) views
+            self.parts = 1
+            self.sigmoid = gates[..., :3, :, :]  # input, forget and output gates
             self.i, self.f, self.o, self.g = (gates[..., k, :, :] for k in range(4))
-        else:
-            parts = self.parts
+        else:  # each gate in ``parts`` blocks
+            self.parts = parts
+            self.sigmoid = gates[..., : 3 * parts, :, :]
             self.i, self.f, self.o, self.g = (gates[..., k * parts : (k + 1) * parts, :, :].swapaxes(-3, -2) for k in range(4))
         self.c, self.scratch = self.split(c), self.split(scratch)
         assert np.shares_memory(self.c, c) and np.shares_memory(self.scratch, scratch)

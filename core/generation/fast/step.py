@@ -147,7 +147,7 @@ class FastDecoder:
             return array
 
         input_gates = self.weights[0].output(padded)
-        self.condition_weight.product(padded_copy(state.condition), input_gates)
+        self.condition_weight.product(padded_copy(state.condition), input_gates, rows)
         input_gates += self.biases[0]
         cell = padded_copy(state.c.transpose(0, 1))
         scratch = empty(padded, H)
@@ -173,17 +173,17 @@ class FastDecoder:
         H = self.hidden
         hidden = state.hidden
         bag = torch.embedding_bag(self.input_table, torch.from_numpy(rows), torch.from_numpy(offsets), False, 0)[0]
-        gates = state.gates[0]
-        self.weights[0].product(hidden[:, :H], gates)
+        gates, rows = state.gates[0], state.rows
+        self.weights[0].product(hidden[:, :H], gates, rows)
         gates += state.input_gates
-        gates[:, : state.rows] += as_gate_blocks(bag.numpy(), self.weights[0].width)
+        gates[:, :rows] += as_gate_blocks(bag.numpy(), self.weights[0].width)
         state.cells[0].step(hidden[:, :H])
         for layer in range(1, self.layers):
             gates = state.gates[layer]
-            self.weights[layer].product(hidden[:, (layer - 1) * H : (layer + 1) * H], gates)
+            self.weights[layer].product(hidden[:, (layer - 1) * H : (layer + 1) * H], gates, rows)
             gates += self.biases[layer]
             state.cells[layer].step(hidden[:, layer * H : (layer + 1) * H])
-        self.h_weight.product(hidden[:, (self.layers - 1) * H :], state.logits)
+        self.h_weight.product(hidden[:, (self.layers - 1) * H :], state.logits, rows)
         return self.h_weight.rows_of(state.logits, state.rows)
 
 
