@@ -28,8 +28,7 @@ from torch import nn
 
 from core.model.batching import EventBatch
 from core.generation.fast.lstm import (
-    EVENT_COLUMNS, NONE_CLASS, Blocks, Cell, TablesCache, as_array, as_gate_blocks, class_table, empty, gate_order,
-    padded_rows,
+    EVENT_COLUMNS, NONE_CLASS, Blocks, Cell, TablesCache, as_array, as_gate_blocks, class_table, empty, gate_order, rows_for,
 )
 from core.model.network import Encoder, reversed_within_lengths
 
@@ -87,7 +86,7 @@ class _Directions:
         compute: the rows are longest first. Inside, arrays are step-major (T, direction, R, ...) over
         R padded rows, so that every step reads and writes contiguous rows."""
         rows, steps, blocks = classes.shape
-        padded = padded_rows(rows)
+        padded = rows_for(rows, (*self.hidden_weights, *self.input_weights[1:]))
         H = self.size
         both = np.stack([classes + self.block_starts, reversed_classes + (self.block_starts + self.backward_start)], axis=1)
         flat = torch.from_numpy(both.transpose(2, 1, 0, 3).reshape(-1))  # (T, direction, B, blocks)
@@ -118,7 +117,7 @@ class _Directions:
         """The input share of a layer's gates at every step, (T, 2, 4H / width, B, width), from the
         layer below's outputs (T, 2, B, H): one product over every step's rows, per direction."""
         steps, _, rows, H = below.shape
-        x = np.zeros((2, padded_rows(steps * rows), H), np.float32)
+        x = np.zeros((2, rows_for(steps * rows, [weight]), H), np.float32)
         x[:, : steps * rows] = below.transpose(1, 0, 2, 3).reshape(2, steps * rows, H)
         out = weight.output(x.shape[1])
         weight.product(x, out)

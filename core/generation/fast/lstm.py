@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import functools
 import weakref
-from typing import Callable, Generic, Sequence, TypeVar
+from typing import Callable, Generic, Iterable, Sequence, TypeVar
 
 import numpy as np
 import torch
@@ -94,6 +94,12 @@ def padded_rows(rows: int) -> int:
     of 2 rows where 1 or 2 are left (never 1: a one-row product takes another kernel)."""
     whole, left = divmod(rows, CHUNK_ROWS)
     return whole * CHUNK_ROWS + (0 if left == 0 else 2 if left <= 2 else CHUNK_ROWS)
+
+
+def rows_for(rows: int, weights: Iterable["Blocks"]) -> int:
+    """The rows that buffers multiplied by ``weights`` hold for a batch of ``rows``: padded
+    (:func:`padded_rows`) where any of them goes in chunks, else ``rows`` itself."""
+    return padded_rows(rows) if any(weight.by_chunks for weight in weights) else rows
 
 
 def block_width(hidden: int, inputs: int) -> int:

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from core.generation.fast.lstm import (
-    NONE_CLASS, Blocks, Cell, TablesCache, as_array, as_gate_blocks, class_table, empty, gate_order, padded_rows,
+    NONE_CLASS, Blocks, Cell, TablesCache, as_array, as_gate_blocks, class_table, empty, gate_order, rows_for,
 )
 from core.model.network import DecoderState, MahlerNet
 from core.model.output_chain import CHAIN_INPUT_SIZES, CONDITIONS, head_slices
@@ -48,7 +48,7 @@ NEG = float("-inf")
 @dataclass
 class StepState:
     """The decoder's state for a batch of ``rows`` rows, updated in place by :meth:`FastDecoder.step`.
-    Its arrays hold :func:`~core.generation.fast.lstm.padded_rows` rows: those past ``rows`` only pad
+    Its arrays hold :func:`~core.generation.fast.lstm.rows_for` rows: those past ``rows`` only pad
     the products' last chunk."""
 
     rows: int
@@ -138,7 +138,7 @@ class FastDecoder:
         """Fresh buffers holding the state before a bar's first step, from the network's
         :meth:`MahlerNet.initial_state`."""
         rows = state.condition.shape[0]
-        padded = padded_rows(rows)
+        padded = rows_for(rows, (*self.weights, self.condition_weight, self.h_weight))
         H = self.hidden
 
         def padded_copy(tensor: torch.Tensor) -> np.ndarray:

@@ -9,12 +9,14 @@ import pytest
 import torch
 
 from core.generation.fast.lstm import (
-    MAX_BLOCK, Blocks, Cell, TablesCache, as_gate_blocks, block_width, empty, gate_order, padded_rows,
+    MAX_BLOCK, Blocks, Cell, TablesCache, as_gate_blocks, block_width, empty, gate_order, padded_rows, rows_for,
 )
 
 
 def test_a_batch_is_padded_to_chunks_of_four_and_a_last_chunk_of_two_or_four():
     assert [padded_rows(rows) for rows in range(1, 11)] == [2, 2, 4, 4, 6, 6, 8, 8, 10, 10]
+    chunked, one_by_one = Blocks(torch.zeros(8, 16), 16, True), Blocks(torch.zeros(8, 16), 16, False)
+    assert [rows_for(3, weights) for weights in ([chunked], [one_by_one], [one_by_one, chunked])] == [4, 3, 4]
 
 
 @pytest.mark.parametrize(
