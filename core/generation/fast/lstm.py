@@ -148,15 +148,15 @@ class Blocks:
         return cls(weight, VECTOR * -(-vectors // count))
 
     def output(self, rows: int) -> np.ndarray:
-        """A zeroed (..., count, rows, width) buffer for :meth:`product` of ``rows`` padded rows
-        (zeroed: padding rows that a product skips keep finite values)."""
+        """A zeroed (..., count, rows, width) buffer for :meth:`product` of ``rows`` rows (zeroed:
+        rows that a product skips keep finite values)."""
         return torch.zeros(*self.blocks.shape[:-2], rows, self.width).numpy()
 
     def product(self, x: np.ndarray, out: np.ndarray, rows: int | None = None) -> None:
-        """``out[..., b, :, :] = x @ block b`` (``x`` is (..., R, inputs) with R padded rows, see
-        :func:`padded_rows`; a strided view is fine) for the first ``rows`` rows (default all)
-        rounded up to :func:`padded_rows`: one NumPy call per chunk of rows for every block (and
-        every matrix of a stack), each block's product one BLAS call."""
+        """``out[..., b, :, :] = x @ block b`` (``x`` is (..., R, inputs) with R rows as
+        :func:`rows_for` gives; a strided view is fine) for the first ``rows`` rows (default all),
+        rounded up to :func:`padded_rows` where rows go in chunks: one NumPy call per chunk for every
+        block (and every matrix of a stack), each block's product one BLAS call."""
         if self.whole is not None:
             self._row_by_row(x, out, x.shape[-2] if rows is None else rows)
             return
@@ -176,13 +176,8 @@ class Blocks:
         (no padding), each one vector-matrix product of the whole matrix per matrix of the stack."""
         assert self.whole is not None
         lead = self.whole.shape[:-2]
-        if self.count == 1 and not lead:  # each row's product is contiguous in ``out``: written in place
-            whole, written = self.whole, out[0]
-            for row in range(rows):
-                np.dot(x[row], whole, out=written[row])
-            return
-        if self.count == 1:
-            for at in np.ndindex(*lead):
+        if self.count == 1:  # each row's product is contiguous in ``out``: written in place
+            for at in np.ndindex(*lead) if lead else ((),):  # (np.ndindex costs ~1.5 us a call)
                 whole, written, rows_in = self.whole[at], out[at + (0,)], x[at]
                 for row in range(rows):
                     np.dot(rows_in[row], whole, out=written[row])
