@@ -111,8 +111,8 @@ def _onsets(track: Track, first: int, end: int) -> Iterator[_Pending]:
     notes = track.note_columns
     for low in range(first, len(notes), ONSET_CHUNK):
         part = slice(low, low + ONSET_CHUNK)
-        starts, pitches, velocities = notes.start[part], notes.pitch[part].tolist(), notes.velocity[part].tolist()
-        for tick, pitch, velocity, off in zip(starts.tolist(), pitches, velocities, (starts + notes.duration[part]).tolist()):
+        columns = (notes.start[part], notes.pitch[part], notes.velocity[part], notes.end[part])
+        for tick, pitch, velocity, off in zip(*(column.tolist() for column in columns)):
             if tick >= end:
                 return
             yield MidiEvent(tick, Kind.NOTE_ON, track.channel, pitch, velocity), min(off, end)

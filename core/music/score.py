@@ -81,9 +81,12 @@ class NoteColumns:
     def __len__(self) -> int:
         return len(self.start)
 
-    @property
+    @cached_property
     def end(self) -> np.ndarray:
-        return self.start + self.duration
+        """Each note's end tick, made once (playback, writing, the roll and the recogniser read it)."""
+        end = self.start + self.duration
+        end.flags.writeable = False
+        return end
 
     @classmethod
     def of(cls, notes: Sequence[Note]) -> "NoteColumns":
