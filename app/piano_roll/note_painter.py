@@ -49,6 +49,17 @@ OUTLINE_BELOW_NOTES = 3_000  # outlines only while few notes are visible ...
 OUTLINE_ABOVE_ROW_PX = 6.0  # ... and rows are tall enough to see them
 
 
+def typical_duration(index: NoteIndex) -> float:
+    """The median length of the notes of ``index`` in ticks (10 for none): how wide they look."""
+    return float(np.median(index.ends - index.starts)) if len(index) else 10.0
+
+
+def drawn_as_raster(visible: int, typical_px: float) -> bool:
+    """Whether notes are stamped into an image rather than drawn as rectangles: too many in view, or
+    too narrow on screen to tell apart (the track layers and the selection alike)."""
+    return visible > RASTER_ABOVE_NOTES or typical_px < RASTER_BELOW_WIDTH_PX
+
+
 def velocity_band(velocity: np.ndarray | int) -> np.ndarray | int:
     """Band 0 (softest) to VELOCITY_BANDS - 1 (loudest) of MIDI velocities 1-127."""
     return np.clip((np.asarray(velocity) - 1) * VELOCITY_BANDS // 127, 0, VELOCITY_BANDS - 1)
@@ -113,14 +124,14 @@ class NoteRects:
             self._made[missing] = True
         return self._rects[lo:hi]  # type: ignore[return-value]
 
-    def spliced(self, index: NoteIndex, removed_at: np.ndarray, at: np.ndarray, added: Sequence[Note]) -> "NoteRects":
+    def spliced(self, index: NoteIndex, removed_at: np.ndarray, at: np.ndarray) -> "NoteRects":
         """The rectangles of ``index``, which is this one's index spliced as :meth:`NoteIndex.spliced`
-        did (``at`` as it returned it): made ones are kept, ``added`` made now. This one is left as
-        it was (an undo shows it again)."""
+        did (``at`` as it returned it): made ones are kept, the added notes' made when drawn. This
+        one is left as it was (an undo shows it again)."""
         rects = object.__new__(NoteRects)
         rects.index = index
-        rects._rects = splice_list(self._rects, removed_at, at, note_rects(added))
-        made = splice_rows(self._made.reshape(1, -1), removed_at, at, np.ones((1, len(added)), bool))[0]
+        rects._rects = splice_list(self._rects, removed_at, at, [None] * len(at))
+        made = splice_rows(self._made.reshape(1, -1), removed_at, at, np.zeros((1, len(at)), bool))[0]
         rects._made = made.copy()  # never this one's own array (an edit of nothing returns it)
         return rects
 
@@ -138,8 +149,7 @@ class TrackLayer:
         self.palette = np.array([c.rgba() for c in self.fills], dtype=np.uint32)
         self.band_of = np.asarray(velocity_band(self.all.velocities), dtype=np.int64)
         self.rects = NoteRects(self.all)
-        durations = self.all.ends - self.all.starts
-        self.typical_duration = float(np.median(durations)) if len(durations) else 10.0
+        self.typical_duration = typical_duration(self.all)
 
     def changed(self, track: Track, removed: Sequence[Note], added: Sequence[Note]) -> "TrackLayer":
         """The layer of ``track``, which is this layer's track less ``removed`` plus ``added``: only
@@ -158,9 +168,9 @@ class TrackLayer:
         layer.all, at = self.all.spliced(removed_at, ordered)
         new_bands = np.asarray([[_band_of(n[3]) for n in ordered]], dtype=np.int64).reshape(1, -1)
         layer.band_of = splice_rows(self.band_of.reshape(1, -1), removed_at, at, new_bands)[0]
-        layer.rects = self.rects.spliced(layer.all, removed_at, at, ordered)
-        if len(layer.all) and not len(self.all):
-            layer.typical_duration = float(np.median(layer.all.ends - layer.all.starts))
+        layer.rects = self.rects.spliced(layer.all, removed_at, at)
+        if not len(self.all):  # kept through edits (a median a frame would cost), made for a first note
+            layer.typical_duration = typical_duration(layer.all)
         return layer
 
     def visible_count(self, t0: float, t1: float) -> int:
@@ -187,7 +197,7 @@ def paint_tracks(painter: QPainter, view: Viewport, layers: Sequence[TrackLayer]
         (layer.typical_duration * view.px_per_tick for layer, n in zip(layers, counts) if n),
         default=10.0,
     )
-    if total > RASTER_ABOVE_NOTES or typical_px < RASTER_BELOW_WIDTH_PX:
+    if drawn_as_raster(total, typical_px):
         return FrameStats("raster", _paint_raster(painter, view, [l for l, n in zip(layers, counts) if n]))
     _paint_vector(painter, view, [l for l, n in zip(layers, counts) if n], total)
     return FrameStats("vector", total)

@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from app import theme
 from app.piano_roll.note_index import NoteIndex
 from app.piano_roll.note_painter import (
-    OUTLINE_BELOW_NOTES, RASTER_ABOVE_NOTES, RASTER_BELOW_WIDTH_PX, NoteRects, draw_stamped, note_space_transform, stamp_notes,
+    OUTLINE_BELOW_NOTES, NoteRects, draw_stamped, drawn_as_raster, note_space_transform, stamp_notes, typical_duration,
 )
 from app.piano_roll.viewport import Viewport
 from core.music.selection import NoteSelection
@@ -30,8 +30,7 @@ class SelectionLayer:
         notes = [note for track, note in selection if pitched is None or track in pitched]
         self.index = NoteIndex.build(notes)
         self.rects = NoteRects(self.index)
-        durations = self.index.ends - self.index.starts
-        self.typical_duration = float(np.median(durations)) if len(durations) else 10.0
+        self.typical_duration = typical_duration(self.index)
 
     def __len__(self) -> int:
         return len(self.rects)
@@ -48,7 +47,7 @@ class SelectionLayer:
             return
         fill = QColor(SELECTED_FILL)
         fill.setAlpha(225 if ticks == 0 and semitones == 0 and longer == 0 else 170)
-        if hi - lo > RASTER_ABOVE_NOTES or self.typical_duration * view.px_per_tick < RASTER_BELOW_WIDTH_PX:
+        if drawn_as_raster(hi - lo, self.typical_duration * view.px_per_tick):
             # As the tracks are at this density: stamped into an image, not a rectangle per note.
             image = np.zeros((128, max(1, view.width)), np.uint32)
             stamp_notes(image, view, self.index, self.index.visible(t0, t1, 0, 127), fill.rgba(), ticks, semitones, longer)
