@@ -32,7 +32,7 @@ import torch
 
 from core.model.batching import PairSet
 from core.errors import GenerationError
-from core.model.attributes import ATTRIBUTES, AttributeVectors, bar_attributes
+from core.model.attributes import ATTRIBUTES, AttributeVectors, bar_attributes, moves_alone
 from core.generation.bars import BarPlan, Carry
 from core.generation.controls import Controls
 from core.generation.engine import evaluating
@@ -185,18 +185,17 @@ class Study:
     raw_change: np.ndarray  # (vectors, attributes): mean change in the attributes' own units
     reconstruction: np.ndarray  # (attributes,) mean of the bars decoded without a shift
 
-    def goal(self, own: float = 1.0, others: float = 0.5) -> dict[str, dict[str, object]]:
-        """Per vector: its own change, the largest other change, and whether own >= ``own`` standard
-        deviations while every other moves by less than ``others`` times the own change."""
+    def goal(self) -> dict[str, dict[str, object]]:
+        """Per vector: its own change, the largest other change, and whether it moves its attribute
+        alone (:func:`core.model.attributes.moves_alone`)."""
         report = {}
         for index, name in enumerate(ATTRIBUTES):
             row = self.change[index]
-            mine = float(row[index])
-            rest = float(np.max(np.abs(np.delete(row, index))))
+            others = np.delete(row, index)
             report[name] = {
-                "own_sd": round(mine, 3),
-                "largest_other_sd": round(rest, 3),
-                "met": bool(mine >= own and rest < others * abs(mine)),
+                "own_sd": round(float(row[index]), 3),
+                "largest_other_sd": round(float(np.max(np.abs(others))), 3),
+                "met": moves_alone(float(row[index]), others),
             }
         return report
 

@@ -47,6 +47,14 @@ DESCRIPTIONS = {
     "stepwise": "stepwise motion of the top voice",
     "duration": "note length (long against short notes)",
 }
+IN_WORDS = {
+    "density": "note density",
+    "register": "register",
+    "polyphony": "polyphony",
+    "busyness": "busyness",
+    "stepwise": "stepwise motion",
+    "duration": "note length",
+}
 STEP = 2  # semitones: a top-voice move this small or smaller is a step
 FILE_FORMAT = "mahlernet-attributes"
 FILE_VERSION = "1"
@@ -74,6 +82,80 @@ def bar_attributes(events: EventArrays, bar_units: int) -> np.ndarray:
         values[4] = float(np.mean(np.abs(np.diff(top)) <= STEP))
     values[5] = float(np.mean(np.log2(np.maximum(lengths, 1) / UNITS_PER_QUARTER)))
     return values
+
+
+OWN_GOAL = 1.0  # standard deviations a vector should move its own attribute by (issue #18's goal)
+OTHERS_SHARE = 0.5  # ... while every other attribute moves by less than this share of that
+SIDE_EFFECT = 0.25  # standard deviations: a smaller move of another attribute is not worth a composer's word
+
+
+def moves_alone(own: float, others: Iterable[float]) -> bool:
+    """Whether a vector moved its own attribute by at least :data:`OWN_GOAL` standard deviations while
+    every other attribute moved by less than :data:`OTHERS_SHARE` of that (MusicVAE's measure)."""
+    moved = [abs(float(v)) for v in others]
+    if not all(np.isfinite(moved)):  # an attribute that could not be measured proves nothing
+        return False
+    return bool(own >= OWN_GOAL and max(moved, default=0.0) < OTHERS_SHARE * abs(own))
+
+
+@dataclass(frozen=True)
+class MeasuredEffect:
+    """What adding one attribute vector did to held-out bars: one row of the table in the model's card
+    (``attributes.change_sd``), the mean change of every attribute in standard deviations of that
+    attribute over the test bars, at ``amount`` vector lengths. The sliders show it, so that a composer
+    knows that (say) more stepwise motion also comes with busier rhythm in this model."""
+
+    name: str
+    amount: float
+    bars: int
+    change: tuple[tuple[str, float], ...]  # (attribute, change in SD), in the order of ATTRIBUTES
+
+    @property
+    def own(self) -> float:
+        return dict(self.change).get(self.name, 0.0)
+
+    @property
+    def moves_alone(self) -> bool:
+        return moves_alone(self.own, (v for n, v in self.change if n != self.name))
+
+    def side_effects(self, at_least: float = SIDE_EFFECT) -> list[tuple[str, float]]:
+        """The other attributes that moved by ``at_least`` standard deviations or more, largest first."""
+        moved = [(n, v) for n, v in self.change if n != self.name and abs(v) >= at_least]
+        return sorted(moved, key=lambda item: -abs(item[1]))
+
+    def describe(self) -> str:
+        """One or two sentences for a slider's tooltip, e.g. "Measured on 200 held-out bars at +1.5:
+        note density +0.45 SD; it also moved polyphony +0.50 SD, note length -0.33 SD." """
+        text = f"Measured on {self.bars} held-out bars at {self.amount:+g}: {IN_WORDS.get(self.name, self.name)} {self.own:+.2f} SD"
+        side = self.side_effects()
+        if not side:
+            return text + f"; nothing else by {SIDE_EFFECT:g} SD or more."
+        moved = ", ".join(f"{IN_WORDS.get(n, n)} {v:+.2f} SD" for n, v in side)
+        return text + f"; it also moved {moved}."
+
+
+def measured_effects(card: Mapping[str, object]) -> dict[str, MeasuredEffect]:
+    """The measured effect of each attribute vector, from a model card's ``attributes`` entry
+    (written by ``scripts/attribute_vectors.py``); {} for a card without one. The entry only informs
+    the sliders, so a row that is not a table of numbers is left out rather than refused."""
+    entry = card.get("attributes")
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("change_sd"), Mapping):
+        return {}
+    try:
+        amount, bars = float(entry.get("amount", 0.0)), int(entry.get("test_bars", 0))
+    except (TypeError, ValueError):
+        return {}
+    effects = {}
+    for name, row in entry["change_sd"].items():
+        if not isinstance(row, Mapping):
+            continue
+        try:
+            change = tuple((str(other), float(value)) for other, value in row.items())
+        except (TypeError, ValueError):
+            continue
+        if all(np.isfinite(v) for _, v in change):
+            effects[str(name)] = MeasuredEffect(str(name), amount, bars, change)
+    return effects
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from core.model.attributes import (
     bar_attributes,
     latent_shift,
     load_for_model,
+    measured_effects,
+    moves_alone,
     parse_amounts,
     vectors_path,
 )
@@ -187,3 +189,36 @@ def test_the_mix_keeps_the_quartile_vectors_when_no_step_meets_more_goals(pieces
     with pytest.raises(GenerationError, match="mix recipe needs training bars"):
         compute_vectors(model, pairs, pairs.pairs, recipe="mix")
     assert np.array_equal(compute_vectors(model, pairs, pairs.pairs, recipe="mix", mix_ids=pairs.pairs).vectors, quartile.vectors)
+
+
+def test_a_vector_moves_its_attribute_alone_only_by_one_sd_with_the_others_under_half():
+    assert moves_alone(1.0, [0.49, -0.49]) and moves_alone(2.0, [0.99])
+    assert not moves_alone(0.99, [0.0])  # not far enough
+    assert not moves_alone(1.2, [0.1, -0.6])  # polyphony dragged along by more than half
+    assert not moves_alone(1.2, [0.1, float("nan")])  # an attribute it could not measure proves nothing
+    assert not moves_alone(-1.5, [0.0])  # the wrong way
+
+
+def card_table(**rows: dict[str, float]) -> dict:
+    return {"attributes": {"amount": 1.5, "test_bars": 200, "change_sd": rows}}
+
+
+def test_measured_effects_read_the_cards_table_and_name_what_else_moves():
+    density = {"density": 0.45, "register": 0.08, "polyphony": 0.5, "busyness": 0.22, "stepwise": 0.1, "duration": -0.33}
+    register = {"density": -0.02, "register": 1.49, "polyphony": -0.04, "busyness": -0.03, "stepwise": 0.1, "duration": -0.02}
+    effects = measured_effects(card_table(density=density, register=register, stepwise="junk", busyness={"density": "x"}))
+    assert set(effects) == {"density", "register"}  # rows that are not tables of numbers are left out
+    dense = effects["density"]
+    assert dense.own == pytest.approx(0.45) and not dense.moves_alone
+    assert dense.side_effects() == [("polyphony", 0.5), ("duration", -0.33)]  # largest first, >= 0.25 SD
+    assert dense.describe() == (
+        "Measured on 200 held-out bars at +1.5: note density +0.45 SD; it also moved polyphony +0.50 SD, note length -0.33 SD."
+    )
+    assert effects["register"].moves_alone
+    assert effects["register"].describe().endswith("register +1.49 SD; nothing else by 0.25 SD or more.")
+
+
+def test_a_card_without_a_usable_table_has_no_measured_effects():
+    assert measured_effects({}) == {}
+    assert measured_effects({"attributes": "computed elsewhere"}) == {}
+    assert measured_effects({"attributes": {"amount": "lots", "change_sd": {"density": {"density": 1.0}}}}) == {}
