@@ -473,7 +473,9 @@ class MainWindow(QMainWindow):
 
     def open_generate_dialog(self) -> GenerateDialog:
         """Generate from scratch (a new piece or bars after this one) with the Continue panel's model."""
-        dialog = GenerateDialog(self.continue_panel.model.current_model(), self.document.score is not None, self)
+        model = self.continue_panel.model.current_model()
+        dialog = GenerateDialog(model, self.document.score is not None, self)
+        dialog.attributes.set_model(self.models.entry(model))
         dialog.generate_requested.connect(lambda request: self._generate(request, dialog))
         dialog.cancel_requested.connect(self.generation.cancel)
         dialog.show()

@@ -124,9 +124,11 @@ class ModelPickers(QObject):
         self.settings.set_model(kind, name)
         if kind in ("continuation", "arranger"):
             self._show_instruments_of(kind, name)
+        entry = self.models.entry(name)
         if kind == "arranger":
-            entry = self.models.entry(name)
             self.panels[kind].set_model_hears_chords(entry is not None and entry.chords)  # type: ignore[union-attr]
+        else:
+            self.panels[kind].attributes.set_model(entry)  # type: ignore[union-attr]
         if self.models.loaded_model(name) is not None:
             self._show(kind, f"{name} (loaded)")
         else:

@@ -38,6 +38,8 @@ class ModelEntry:
     problem: str = ""  # why it cannot be used ("" = it can)
     instruments: str = "mahlernet"  # its instrument table (core.representation.instruments): the class names
     chords: bool = False  # it hears chords (a chord-conditioned model: it can arrange)
+    attribute_vectors: bool = False  # NAME.attributes.safetensors lies beside it: the sliders can steer it
+    attribute_effects: tuple[Any, ...] = ()  # core.model.attributes.MeasuredEffect per vector, from its card
 
 
 @dataclass(frozen=True)
@@ -106,15 +108,22 @@ def scan_models(folders: Sequence[Path] | None, progress: ProgressFn, cancelled:
     progress(0.6, "looking for models")
 
     searched = [Path(f) for f in (folders if folders is not None else default_model_folders())]
-    entries = tuple(
-        ModelEntry(m.name, m.path, m.summary(), m.kind, m.problem, str((m.card.get("network") or {}).get("instruments", "mahlernet")),
-                   bool((m.card.get("network") or {}).get("chords", False)))
-        for m in find_models(searched)
-    )
+    entries = tuple(_entry(m) for m in find_models(searched))
     cuda = bool(torch.cuda.is_available())
     name = torch.cuda.get_device_name(0) if cuda else ""
     progress(1.0, "done")
     return ModelScan(entries, cuda, name, unlisted(searched, entries), tuple(searched))
+
+
+def _entry(found: Any) -> ModelEntry:
+    """The picker's view of a :class:`core.model.checkpoints.ModelInfo`."""
+    from core.model.attributes import measured_effects, vectors_path
+
+    network = found.card.get("network") or {}
+    return ModelEntry(
+        found.name, found.path, found.summary(), found.kind, found.problem, str(network.get("instruments", "mahlernet")),
+        bool(network.get("chords", False)), vectors_path(found.path).is_file(), tuple(measured_effects(found.card).values()),
+    )  # fmt: skip
 
 
 def unlisted(folders: Sequence[Path], found: Sequence[ModelEntry]) -> tuple[str, ...]:

@@ -3,7 +3,9 @@
 * :class:`AttributeSliders`: one slider per attribute vector of the model (note density, register,
   polyphony, rhythmic busyness, stepwise motion, note length), from -3 to +3 vector lengths, and a
   Reset. Their amounts travel in the panel's request; the job adds the vectors to the latent codes
-  (:mod:`core.model.attributes`).
+  (:mod:`core.model.attributes`). For the picked model, each slider's tooltip says what its vector
+  was measured to do on held-out bars (the card's table: its own attribute and what else moves with
+  it), and a model without vectors greys the sliders out and says why.
 * :class:`HumanizeBox`: how much expressive timing and dynamics auditions and dragged-out MIDI files
   get (0% = as written; :mod:`core.audio.humanize`). Only the new bars are humanized: the composer's
   own bars play as written.
@@ -15,8 +17,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QSpinBox, QVBoxLayout, QWidget
 
 from app import theme
+from app.models import ModelEntry
 from app.panels.widgets import SliderGrid, SliderRow
-from core.model.attributes import ATTRIBUTES, DESCRIPTIONS
+from core.model.attributes import ATTRIBUTES, DESCRIPTIONS, VECTORS_SUFFIX
 
 STEPS_PER_UNIT = 10  # slider steps per vector length
 MAX_AMOUNT = 3.0
@@ -38,21 +41,40 @@ class AttributeSliders(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         limit = int(MAX_AMOUNT * STEPS_PER_UNIT)
-        rows = [
-            SliderRow(name, LABELS[name], f"Move the {DESCRIPTIONS[name]} of the new bars (in lengths of the model's attribute vector)",
-                      -limit, limit, 0, 1, 5)
-            for name in ATTRIBUTES
-        ]  # fmt: skip
-        grid = SliderGrid(rows, "attribute", 34, "Set every attribute back to 0 (the model's own choice)", self._on_slider)
-        QVBoxLayout(self).addWidget(grid)
+        rows = [SliderRow(name, LABELS[name], self._plain_tooltip(name), -limit, limit, 0, 1, 5) for name in ATTRIBUTES]
+        self.grid = SliderGrid(rows, "attribute", 34, "Set every attribute back to 0 (the model's own choice)", self._on_slider)
+        QVBoxLayout(self).addWidget(self.grid)
         self.layout().setContentsMargins(0, 0, 0, 0)
-        self.sliders, self._values, self.reset_button = grid.sliders, grid.values, grid.reset_button
+        self.sliders, self._values, self.reset_button = self.grid.sliders, self.grid.values, self.grid.reset_button
         self.reset_button.setObjectName("attributes_reset")
         self.reset_button.clicked.connect(self.reset)
+        self.steerable = True  # the picked model has attribute vectors (or none is known yet)
+        self._show_values()
+
+    @staticmethod
+    def _plain_tooltip(name: str) -> str:
+        return f"Move the {DESCRIPTIONS[name]} of the new bars (in lengths of the model's attribute vector)"
+
+    def set_model(self, entry: ModelEntry | None) -> None:
+        """Show what the vectors of the picked model do, or grey the sliders out when it has none.
+        The composer's settings stay, for when a model with vectors is picked again."""
+        self.steerable = entry is None or entry.attribute_vectors
+        self.grid.setEnabled(self.steerable)
+        effects = {effect.name: effect for effect in (entry.attribute_effects if entry is not None else ())}
+        for name, slider in self.sliders.items():
+            if not self.steerable:
+                assert entry is not None
+                tip = f"{entry.name} has no attribute vectors ({entry.path.stem}{VECTORS_SUFFIX}); scripts/attribute_vectors.py computes them"
+            else:
+                tip = self._plain_tooltip(name) + (f"\n{effects[name].describe()}" if name in effects else "")
+            slider.setToolTip(tip)
         self._show_values()
 
     def amounts(self) -> tuple[tuple[str, float], ...]:
-        """The attributes the composer moved, with their amounts in vector lengths."""
+        """The attributes the composer moved, with their amounts in vector lengths (none while the
+        picked model has no vectors to move them with)."""
+        if not self.steerable:
+            return ()
         return tuple((name, s.value() / STEPS_PER_UNIT) for name, s in self.sliders.items() if s.value())
 
     def set_amounts(self, amounts: dict[str, float]) -> None:
@@ -71,7 +93,7 @@ class AttributeSliders(QWidget):
             value = slider.value() / STEPS_PER_UNIT
             label = self._values[name]
             label.setText(f"{value:+.1f}" if value else "0")
-            label.setStyleSheet("" if not value else f"color: {theme.ACCENT};")
+            label.setStyleSheet("" if not value or not self.steerable else f"color: {theme.ACCENT};")
 
 
 class HumanizeBox(QSpinBox):

@@ -4,6 +4,7 @@ an audition."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -25,6 +26,10 @@ def steered(qtbot, settings_path, monkeypatch, tmp_path, tiny_models):
     shutil.copytree(tiny_models.folder, folder)
     vectors = AttributeVectors(ATTRIBUTES, np.random.default_rng(0).normal(0, 2, (len(ATTRIBUTES), Z_DIM)))
     vectors.save(vectors_path(folder / f"{tiny_models.continuation}.safetensors"))
+    card_path = folder / f"{tiny_models.continuation}.json"
+    card = json.loads(card_path.read_text())
+    card["attributes"] = {"amount": 1.5, "test_bars": 200, "change_sd": {"stepwise": {**dict.fromkeys(ATTRIBUTES, 0.0), "stepwise": 0.84, "busyness": 0.48}}}
+    card_path.write_text(json.dumps(card))
     window = make_window(qtbot, settings_path, monkeypatch, folder, tmp_path)
     return window, vectors
 
@@ -62,17 +67,36 @@ def test_continue_with_a_slider_moved_adds_the_vector(steered, qtbot, tiny_model
     assert window.generation.candidates[0].fragment == direct.variations[0].fragment
 
 
-def test_a_model_without_vectors_says_so_in_the_panel(steered, qtbot, tiny_models):
+def test_the_sliders_say_what_the_picked_models_vectors_were_measured_to_do(steered, tiny_models):
+    window, _ = steered
+    sliders = window.continue_panel.attributes
+    assert sliders.grid.isEnabled()
+    tip = sliders.sliders["stepwise"].toolTip()
+    assert "stepwise motion +0.84 SD; it also moved busyness +0.48 SD" in tip  # from the card's table
+    assert "Measured" not in sliders.sliders["density"].toolTip()  # no row for it in this card
+
+
+def test_a_model_without_vectors_greys_the_sliders_and_keeps_the_composers_settings(steered, qtbot, tiny_models):
     window, _ = steered
     panel = window.interpolate_panel
+    panel.attributes.sliders["density"].setValue(10)
+    assert not panel.attributes.grid.isEnabled()
+    assert f"{tiny_models.interpolation} has no attribute vectors" in panel.attributes.sliders["density"].toolTip()
+    assert panel.attributes.amounts() == ()  # nothing to move them with: the run is not refused for it
     panel.bar_a.setValue(2)
     panel.bar_b.setValue(5)
-    panel.attributes.sliders["density"].setValue(10)
     panel.run_button.click()
     wait_done(qtbot, window)
-    status = panel.progress.status.text()
-    assert f"{tiny_models.interpolation}.safetensors has no attribute vectors" in status
-    assert window.generation.steps is None
+    assert window.generation.steps is not None, panel.progress.status.text()
+    panel.attributes.set_model(window.models.entry(tiny_models.continuation))  # a model with vectors again
+    assert panel.attributes.grid.isEnabled() and panel.attributes.amounts() == (("density", 1.0),)
+
+
+def test_the_generate_dialog_shows_the_continuation_models_vectors(steered, qtbot):
+    window, _ = steered
+    dialog = window.open_generate_dialog()
+    qtbot.addWidget(dialog)
+    assert dialog.attributes.grid.isEnabled() and "busyness +0.48 SD" in dialog.attributes.sliders["stepwise"].toolTip()
 
 
 def test_generate_a_new_piece_in_three_four_then_append_bars_and_undo(steered, qtbot, monkeypatch):
