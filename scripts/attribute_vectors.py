@@ -2,7 +2,7 @@
 
     python scripts/attribute_vectors.py MODEL.safetensors DATASET_DIR [--test-bars 200] [--amount 1.5]
                                         [--train-bars 8000] [--no-card] [--recipe quartile|partial|mix]
-                                        [--mix-bars 400]
+                                        [--mix-bars 400] [--measure-only]
 
 * the vectors (:mod:`core.model.attributes`) come from the posterior means of bars of the
   model's *training* works (its card's ``split``; ``--train-bars`` of them drawn at random, seed 0);
@@ -16,6 +16,10 @@
 with each other until, decoded, each moves its own attribute and not the others
 (:func:`core.generation.attribute_study.mixed_vectors`), measured on ``--mix-bars`` other training
 bars (seed 3; the vectors' own bars when no other is left).
+
+``--measure-only`` keeps the vectors already beside the model and measures them again (after a change
+to the sampler or the corpus, the card's table is what the app's sliders show); the card entry keeps
+how they were computed.
 
 Writes ``NAME.attributes.safetensors`` beside the model and, unless ``--no-card``, an ``attributes``
 entry in its card (the ``.json`` beside it and the copy inside the weights file, which is rewritten
@@ -40,7 +44,7 @@ from core.model.checkpoints import load_model, save_model  # noqa: E402
 from core.errors import MahlerNetError  # noqa: E402
 from core.training.evaluation import evaluation_ids  # noqa: E402
 from core.generation.attribute_study import RECIPES, compute_vectors, measure, usable_ids  # noqa: E402
-from core.model.attributes import DESCRIPTIONS, vectors_path  # noqa: E402
+from core.model.attributes import DESCRIPTIONS, load_for_model, vectors_path  # noqa: E402
 from core.training.trainer import TrainingConfig  # noqa: E402
 
 
@@ -50,6 +54,8 @@ RECIPE_TEXT = {
     "mix": "MusicVAE's vectors mixed by the inverse of their table measured on training bars, so each moves its own"
     " decoded attribute and not the others (scripts/attribute_vectors.py --recipe mix)",
 }
+
+MAKING = ("recipe", "computed_from", "reproduce")  # how the vectors were made: kept by --measure-only
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-card", action="store_true", help="do not write the card entry")
     parser.add_argument("--recipe", choices=RECIPES, default="quartile", help="MusicVAE's quartiles (default), or the partial-regression or mix experiments")
     parser.add_argument("--mix-bars", type=int, default=400, help="training bars the mix recipe measures its steps on")
+    parser.add_argument("--measure-only", action="store_true", help="measure the vectors beside the model again; do not compute new ones")
     args = parser.parse_args(argv)
     try:
         return run(args)
@@ -73,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     model, card = load_model(args.model)
+    kept = load_for_model(args.model) if args.measure_only else None  # before the dataset: a missing file fails fast
     known = set(TrainingConfig().to_dict())
     training = TrainingConfig.from_dict({k: v for k, v in (card.get("training") or {}).items() if k in known})
     pieces = load_pieces(args.dataset)
@@ -87,31 +95,41 @@ def run(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(f"[{time.perf_counter() - began:6.0f} s] {text}", flush=True)
 
-    mix_ids = None
-    if args.recipe == "mix":
-        others = np.setdiff1d(evaluation_ids(pairs, card, "train")[0], train_ids)
-        others = others if len(others) else train_ids
-        mix_ids = usable_ids(pairs, np.sort(np.random.default_rng(3).permutation(others)[: args.mix_bars * 2]))[: args.mix_bars]
-    vectors = compute_vectors(model, pairs, train_ids, say, recipe=args.recipe, mix_ids=mix_ids)
     out = vectors_path(args.model)
-    vectors.save(out)
-    say(f"wrote {out}")
+    if kept is not None:
+        vectors = kept
+        made = {key: value for key, value in (card.get("attributes") or {}).items() if key in MAKING}
+    else:
+        mix_ids = None
+        if args.recipe == "mix":
+            others = np.setdiff1d(evaluation_ids(pairs, card, "train")[0], train_ids)
+            others = others if len(others) else train_ids
+            mix_ids = usable_ids(pairs, np.sort(np.random.default_rng(3).permutation(others)[: args.mix_bars * 2]))[: args.mix_bars]
+        vectors = compute_vectors(model, pairs, train_ids, say, recipe=args.recipe, mix_ids=mix_ids)
+        vectors.save(out)
+        say(f"wrote {out}")
+        made = {
+            "recipe": RECIPE_TEXT[args.recipe] + (f" ({len(mix_ids)} other training bars)" if mix_ids is not None else ""),
+            "computed_from": f"{len(train_ids)} bars of {train_note} (drawn at random, seed 0)",
+            "reproduce": f"python scripts/attribute_vectors.py models/{args.model.name} DATASET_DIR"
+            + ("" if args.recipe == "quartile" else f" --recipe {args.recipe}"),
+        }
     study = measure(model, vectors, pairs, test_ids, amount=args.amount, progress=say)
     print("\n".join(study.table()))
     for name, verdict in study.goal().items():
         print(f"{name}: own {verdict['own_sd']:+.2f} SD, largest other {verdict['largest_other_sd']:.2f} SD, goal met: {verdict['met']}")
     if not args.no_card:
-        card["attributes"] = {
+        entry = {
             "file": out.name,
-            "recipe": RECIPE_TEXT[args.recipe] + (f" ({len(mix_ids)} other training bars)" if mix_ids is not None else ""),
+            "recipe": made.get("recipe"),
             "names": {name: DESCRIPTIONS[name] for name in vectors.names},
-            "computed_from": f"{len(train_ids)} bars of {train_note} (drawn at random, seed 0)",
+            "computed_from": made.get("computed_from"),
             "measured_on": f"{study.bars} bars of {test_note}, decoded with the app's default controls",
             "table_markdown": study.table(),
-            "reproduce": f"python scripts/attribute_vectors.py models/{args.model.name} DATASET_DIR"
-            + ("" if args.recipe == "quartile" else f" --recipe {args.recipe}"),
+            "reproduce": made.get("reproduce"),
             **study.to_dict(),
         }
+        card["attributes"] = {key: value for key, value in entry.items() if value is not None}
         save_model(args.model, model, card, half=card.get("dtype") == "float16")
         say(f"wrote the card entry into {args.model.with_suffix('.json')}")
     print(json.dumps(study.to_dict()["goal"]))

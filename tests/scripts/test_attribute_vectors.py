@@ -54,6 +54,17 @@ def test_the_script_stores_vectors_and_a_card_entry(script, tmp_path, capsys):
     for name, tensor in reloaded.state_dict().items():
         assert torch.equal(tensor, before[name])  # the weights are rewritten unchanged
 
+    # measured again, e.g. after a change to the sampler: the same vectors, a fresh table, the recipe kept
+    stored = vectors_path(path).read_bytes()
+    entry["table_markdown"] = ["an old table"]
+    save_model(path, reloaded, card, half=True)
+    assert script.main([str(path), str(tmp_path / "data"), "--test-bars", "6", "--measure-only"]) == 0
+    again = load_model(path)[1]["attributes"]
+    assert vectors_path(path).read_bytes() == stored
+    assert len(again["table_markdown"]) == 8 and again["table_markdown"] != ["an old table"]
+    assert {k: again[k] for k in ("recipe", "computed_from", "reproduce")} == {k: entry[k] for k in ("recipe", "computed_from", "reproduce")}
+    assert again["change_sd"] == entry["change_sd"]  # the same vectors, bars and seeds: the same table
+
 
 def test_the_mix_recipe_names_itself_in_the_card(script, tmp_path, capsys):
     midi = tmp_path / "midi"
@@ -70,6 +81,14 @@ def test_the_mix_recipe_names_itself_in_the_card(script, tmp_path, capsys):
     assert "mixed by the inverse of their table" in entry["recipe"] and "(4 other training bars)" in entry["recipe"]
     assert entry["reproduce"].endswith("--recipe mix")
     assert AttributeVectors.load(vectors_path(path)).vectors.shape == (len(ATTRIBUTES), model.config.z_dim)
+
+
+def test_measuring_a_model_without_vectors_is_one_line_and_status_2(script, tmp_path, capsys):
+    model = random_model(seed=6, use_context=True)
+    path = save_model(tmp_path / "bare.safetensors", model, make_card(model, name="bare"), half=True)
+    assert script.main([str(path), str(tmp_path / "data"), "--measure-only"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bare.safetensors has no attribute vectors" in err
 
 
 def test_a_model_file_that_is_not_one_is_one_line_and_status_2(script, tmp_path, capsys):
