@@ -21,12 +21,16 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
 from app.workers import CancelledFn, ProgressFn, Task
 from core.errors import ModelNotFoundError
+
+if TYPE_CHECKING:
+    from core.model.attributes import MeasuredEffect
+    from core.model.checkpoints import ModelInfo
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,7 @@ class ModelEntry:
     instruments: str = "mahlernet"  # its instrument table (core.representation.instruments): the class names
     chords: bool = False  # it hears chords (a chord-conditioned model: it can arrange)
     attribute_vectors: bool = False  # NAME.attributes.safetensors lies beside it: the sliders can steer it
-    attribute_effects: tuple[Any, ...] = ()  # core.model.attributes.MeasuredEffect per vector, from its card
+    attribute_effects: tuple["MeasuredEffect", ...] = ()  # what each vector was measured to do (its card's table)
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,8 @@ def scan_models(folders: Sequence[Path] | None, progress: ProgressFn, cancelled:
     return ModelScan(entries, cuda, name, unlisted(searched, entries), tuple(searched))
 
 
-def _entry(found: Any) -> ModelEntry:
-    """The picker's view of a :class:`core.model.checkpoints.ModelInfo`."""
+def _entry(found: "ModelInfo") -> ModelEntry:
+    """The picker's view of a model the search found."""
     from core.model.attributes import measured_effects, vectors_path
 
     network = found.card.get("network") or {}

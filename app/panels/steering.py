@@ -60,14 +60,14 @@ class AttributeSliders(QWidget):
         The composer's settings stay, for when a model with vectors is picked again."""
         self.steerable = entry is None or entry.attribute_vectors
         self.grid.setEnabled(self.steerable)
-        effects = {effect.name: effect for effect in (entry.attribute_effects if entry is not None else ())}
+        if entry is not None and not entry.attribute_vectors:
+            missing = f"{entry.name} has no attribute vectors ({entry.path.stem}{VECTORS_SUFFIX}); scripts/attribute_vectors.py computes them"
+            tips = dict.fromkeys(self.sliders, missing)
+        else:
+            effects = {effect.name: effect.describe() for effect in (entry.attribute_effects if entry is not None else ())}
+            tips = {name: self._plain_tooltip(name) + (f"\n{effects[name]}" if name in effects else "") for name in self.sliders}
         for name, slider in self.sliders.items():
-            if not self.steerable:
-                assert entry is not None
-                tip = f"{entry.name} has no attribute vectors ({entry.path.stem}{VECTORS_SUFFIX}); scripts/attribute_vectors.py computes them"
-            else:
-                tip = self._plain_tooltip(name) + (f"\n{effects[name].describe()}" if name in effects else "")
-            slider.setToolTip(tip)
+            slider.setToolTip(tips[name])
         self._show_values()
 
     def amounts(self) -> tuple[tuple[str, float], ...]:
