@@ -114,10 +114,6 @@ class MeasuredEffect:
     def own(self) -> float:
         return dict(self.change).get(self.name, 0.0)
 
-    @property
-    def moves_alone(self) -> bool:
-        return moves_alone(self.own, (v for n, v in self.change if n != self.name))
-
     def side_effects(self, at_least: float = SIDE_EFFECT) -> list[tuple[str, float]]:
         """The other attributes that moved by ``at_least`` standard deviations or more, largest first."""
         moved = [(n, v) for n, v in self.change if n != self.name and abs(v) >= at_least]
