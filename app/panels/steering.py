@@ -68,6 +68,7 @@ class AttributeSliders(QWidget):
             tips = {name: self._plain_tooltip(name) + (f"\n{effects[name]}" if name in effects else "") for name in self.sliders}
         for name, slider in self.sliders.items():
             slider.setToolTip(tips[name])
+            self.grid.labels[name].setToolTip(tips[name])
         self._show_values()
 
     def amounts(self) -> tuple[tuple[str, float], ...]:

@@ -64,6 +64,7 @@ class SliderGrid(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setHorizontalSpacing(8)
         layout.setVerticalSpacing(4)
+        self.labels: dict[str, QLabel] = {}
         self.sliders: dict[str, QSlider] = {}
         self.values: dict[str, QLabel] = {}
         for index, row in enumerate(rows):
@@ -83,6 +84,7 @@ class SliderGrid(QWidget):
             layout.addWidget(label, index, 0)
             layout.addWidget(slider, index, 1)
             layout.addWidget(value, index, 2)
+            self.labels[row.name] = label
             self.sliders[row.name] = slider
             self.values[row.name] = value
         self.reset_button = QPushButton("Reset")

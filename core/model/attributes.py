@@ -120,9 +120,13 @@ class MeasuredEffect:
         return sorted(moved, key=lambda item: -abs(item[1]))
 
     def describe(self) -> str:
-        """One or two sentences for a slider's tooltip, e.g. "Measured on 200 held-out bars at +1.5:
-        note density +0.45 SD; it also moved polyphony +0.50 SD, note length -0.33 SD." """
-        text = f"Measured on {self.bars} held-out bars at {self.amount:+g}: {IN_WORDS.get(self.name, self.name)} {self.own:+.2f} SD"
+        """One or two sentences for a slider's tooltip, e.g. "Measured on 200 held-out bars at +1.5
+        (SD: the spread of an attribute over real bars): note density +0.45 SD; it also moved
+        polyphony +0.50 SD, note length -0.33 SD." """
+        text = (
+            f"Measured on {self.bars} held-out bars at {self.amount:+g} (SD: the spread of an attribute over real bars): "
+            f"{IN_WORDS.get(self.name, self.name)} {self.own:+.2f} SD"
+        )
         side = self.side_effects()
         if not side:
             return text + f"; nothing else by {SIDE_EFFECT:g} SD or more."

@@ -82,6 +82,7 @@ def test_a_model_without_vectors_greys_the_sliders_and_keeps_the_composers_setti
     panel.attributes.sliders["density"].setValue(10)
     assert not panel.attributes.grid.isEnabled()
     assert f"{tiny_models.interpolation} has no attribute vectors" in panel.attributes.sliders["density"].toolTip()
+    assert panel.attributes.grid.labels["density"].toolTip() == panel.attributes.sliders["density"].toolTip()
     assert panel.attributes.amounts() == ()  # nothing to move them with: the run is not refused for it
     panel.bar_a.setValue(2)
     panel.bar_b.setValue(5)

@@ -212,7 +212,8 @@ def test_measured_effects_read_the_cards_table_and_name_what_else_moves():
     assert dense.own == pytest.approx(0.45)
     assert dense.side_effects() == [("polyphony", 0.5), ("duration", -0.33)]  # largest first, >= 0.25 SD
     assert dense.describe() == (
-        "Measured on 200 held-out bars at +1.5: note density +0.45 SD; it also moved polyphony +0.50 SD, note length -0.33 SD."
+        "Measured on 200 held-out bars at +1.5 (SD: the spread of an attribute over real bars): note density +0.45 SD;"
+        " it also moved polyphony +0.50 SD, note length -0.33 SD."
     )
     assert effects["register"].describe().endswith("register +1.49 SD; nothing else by 0.25 SD or more.")
 
