@@ -4,14 +4,17 @@ chord-conditioned model (one bar per chord slot, one z held; see :mod:`core.gene
 Options: ``--chords-per-bar 1|2``, ``--meter 3/4``, ``--from FILE --bar K`` (the style of bar K),
 ``--interpolate-to BAR`` (from bar K's style to BAR's), ``--instruments LIST`` (default: the band
 of the style bar, or of each arrangement's first bar), ``--variations V``
-(variation 2 goes to OUT-2.mid, ...), ``--seed``, ``--temperature``, ``--model`` (default: the
-bundled ``classical-arranger``). Prints, per variation, the share of note time on the chord tones.
+(variation 2 goes to OUT-2.mid, ...), ``--seed``, ``--temperature``, ``--attribute NAME=AMOUNT``
+(moves the held code along the model's attribute vectors, as in ``continue``), ``--model`` (default:
+the bundled ``classical-arranger``). Prints, per variation, the share of note time on the chord tones.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from core.cli.generate import add_attributes
 
 DEFAULT_MODEL = "classical-arranger"
 
@@ -33,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--variations", type=int, default=1, metavar="V", help="arrangements decoded together (default 1)")
     parser.add_argument("--temperature", type=float, default=1.0, metavar="T", help="sampling temperature (default 1)")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed; variation i uses S + i")
+    add_attributes(parser)
     parser.add_argument("--out", type=Path, required=True, help="output MIDI file")
     parser.add_argument("--model", metavar="M", help=f"model file, run folder or name (default {DEFAULT_MODEL})")
     parser.set_defaults(handler=run)
@@ -52,20 +56,23 @@ def _meter(text: str | None) -> tuple[int, int] | None:
 
 def run(args: argparse.Namespace) -> int:
     from core.model.checkpoints import load_model, resolve_model  # noqa: PLC0415
-    from core.cli.generate import _instruments, _write, variation_path  # noqa: PLC0415
+    from core.cli.generate import _check_attributes, _instruments, _write, variation_path, with_attribute_shift  # noqa: PLC0415
     from core.errors import GenerationError  # noqa: PLC0415
     from core.generation.arrange import arrange, chord_tone_share, texture_overlap  # noqa: PLC0415
     from core.generation.controls import Controls, Temperatures  # noqa: PLC0415
     from core.harmony.labels import parse_progression  # noqa: PLC0415
     from core.midi.files import read_midi  # noqa: PLC0415
 
+    _check_attributes(args)
     chords = parse_progression(args.chords)
     meter = _meter(args.meter)
     if (args.source is None) != (args.bar is None):
         raise GenerationError("--from FILE and --bar K go together")
     source = read_midi(args.source) if args.source is not None else None
-    model, _ = load_model(resolve_model(args.model or DEFAULT_MODEL), "cpu")
+    model_path = resolve_model(args.model or DEFAULT_MODEL)
+    model, _ = load_model(model_path, "cpu")
     controls = Controls(Temperatures.uniform(args.temperature), _instruments(args.instruments, model.config.instrument_table), seed=args.seed)
+    controls = with_attribute_shift(controls, args.attribute, lambda: model_path)
     result = arrange(
         model, chords, chords_per_bar=args.chords_per_bar, meter=meter, source=source, style_bar=args.bar,
         interpolate_to=args.interpolate_to, variations=args.variations, controls=controls,

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from core.errors import GenerationError
 
@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     parser.add_argument("--z-scale", type=float, default=0.3, metavar="S", help="spread of the prior's draws (default 0.3)")
     parser.add_argument("--candidates", type=int, default=4, metavar="K", help="codes tried per bar with --latent rerank (default 4)")
-    _add_attributes(parser)
+    add_attributes(parser)
     _add_model(parser)
     parser.set_defaults(handler=run_continue)
 
@@ -75,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--candidates", type=int, default=8, metavar="K",  # core.generation.interpolation.CANDIDATES (tests check)
         help="bars decoded per step, the one the model reads back nearest to the step's code kept (default 8; 1: decode once)",
     )  # fmt: skip
-    _add_attributes(parser)
+    add_attributes(parser)
     _add_model(parser)
     parser.set_defaults(handler=run_interpolate)
 
@@ -104,7 +104,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="spread of the prior's draws (default 0: its mean, the most tonal openings)",
     )  # fmt: skip
     parser.add_argument("--candidates", type=int, default=4, metavar="K", help="codes tried per bar with --latent rerank (default 4)")
-    _add_attributes(parser)
+    add_attributes(parser)
     _add_model(parser)
     parser.set_defaults(handler=run_generate)
 
@@ -116,7 +116,7 @@ def _add_sampling(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed; variation i uses S + i (default 0)")
 
 
-def _add_attributes(parser: argparse.ArgumentParser) -> None:
+def add_attributes(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--attribute", action="append", default=[], metavar="NAME=AMOUNT",
         help="move an attribute by AMOUNT vector lengths, e.g. density=+1.5 (repeatable; names: "
@@ -126,16 +126,22 @@ def _add_attributes(parser: argparse.ArgumentParser) -> None:
 
 def _with_attributes(controls, args: argparse.Namespace, kind: str):  # type: ignore[no-untyped-def]
     """``controls`` with the latent shift of ``--attribute`` (the vectors beside the model file)."""
+    from core.generation.models import model_path_for  # noqa: PLC0415
+
+    return with_attribute_shift(controls, args.attribute, lambda: model_path_for(kind, args.model))
+
+
+def with_attribute_shift(controls, texts: list[str], model_path: Callable[[], Path]):  # type: ignore[no-untyped-def]
+    """``controls`` with the latent shift of the ``--attribute`` ``texts``, from the vectors beside the
+    model file ``model_path()`` (only looked up when an attribute is moved)."""
     import dataclasses  # noqa: PLC0415
 
     from core.model.attributes import latent_shift, load_for_model, parse_amounts  # noqa: PLC0415
-    from core.generation.models import model_path_for  # noqa: PLC0415
 
-    amounts = parse_amounts(args.attribute)
+    amounts = parse_amounts(texts)
     if not amounts:
         return controls
-    vectors = load_for_model(model_path_for(kind, args.model))
-    return dataclasses.replace(controls, latent_shift=latent_shift(vectors, amounts))
+    return dataclasses.replace(controls, latent_shift=latent_shift(load_for_model(model_path()), amounts))
 
 
 def _add_model(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,8 @@ bar), holds one z for all of them and decodes bar after bar, so the texture z ca
 rhythm) stays while the harmony follows the chords. z is drawn from the model's prior (each
 variation its own) or encoded from a bar of a piece (``style_bar``: every variation starts from it
 and differs only in sampling); with ``interpolate_to`` z moves in a straight line from that bar's
-code to another bar's over the progression.
+code to another bar's over the progression. The controls' ``latent_shift`` (the attribute sliders)
+moves the held z, or both ends of the move.
 
 An arrangement keeps its band: unless the composer names the instruments, only the style bar's
 instruments may play (``style_bar``), or, for a z from the prior, each variation's first bar that
@@ -36,7 +37,7 @@ from core.generation.controls import Controls
 from core.generation.engine import Cancel, LineBar, Progress, check_cancel, context_summaries, encode_bars, evaluating, report
 from core.generation.history import BarPart, piece_bars
 from core.generation.interpolation import mix
-from core.generation.latent import prior_z
+from core.generation.latent import prior_z, shifted
 from core.generation.engine import standard_normal
 from core.generation.placement import TrackMap, place
 from core.generation.sampler import Sampler, make_streams
@@ -134,6 +135,8 @@ def arrange(
     carry = Carry.silent(rows)
     with evaluating(model):
         codes = _style_codes(model, bars_of, style_parts)
+        if codes is not None:  # the composer's attribute sliders move the held code (both ends of a move)
+            codes = [shifted(code, controls) for code in codes]
         device = next(model.parameters()).device
         for index in range(count):
             check_cancel(cancel)

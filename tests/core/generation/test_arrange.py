@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from core.model.checkpoints import make_card, read_card, save_model
+from core.model.attributes import ATTRIBUTES, AttributeVectors, vectors_path
+from core.model.checkpoints import load_model, make_card, read_card, save_model
 from core.cli import main as cli
 from core.errors import GenerationError
 from core.generation.arrange import Arrangement, ArrangedVariation, arrange, band_of, chord_tone_share, texture_overlap
@@ -18,7 +19,7 @@ from core.generation.engine import encode_bars
 from core.generation.history import piece_bars
 from core.harmony.conditioning import slots_of
 from core.harmony.labels import Chord, parse_progression
-from core.midi.files import write_midi
+from core.midi.files import read_midi, write_midi
 from core.model.network import MahlerNet, NetworkConfig
 from core.music.score import Note, Score, TimeSignature, Track
 from tests.core.tiny_training import tune
@@ -82,6 +83,26 @@ def test_the_style_of_a_bar_and_a_move_to_another(monkeypatch: pytest.MonkeyPatc
     assert names <= {track.name for track in piece.tracks}
 
 
+def test_the_attribute_sliders_move_the_held_code_and_both_ends_of_a_move(monkeypatch: pytest.MonkeyPatch):
+    model = tiny_model()
+    piece = tune(8, seed=2)
+    bars = piece_bars(piece)
+    with torch.no_grad():
+        mu, _ = encode_bars(model, [bars.events(bars.parts(3)[0]), bars.events(bars.parts(6)[0])], None)
+    shift = tuple(float(x) for x in np.linspace(-1.0, 1.0, 8))
+    codes = recorded_codes(model, monkeypatch)
+    steered = Controls(Temperatures.greedy(), latent_shift=shift)
+    arrange(model, parse_progression("C F G"), source=piece, style_bar=3, interpolate_to=6, controls=steered)
+    moved = mu + torch.tensor(shift)
+    assert torch.allclose(codes[0][0], moved[0], atol=1e-5) and torch.allclose(codes[-1][0], moved[1], atol=1e-5)
+    codes.clear()
+    arrange(model, parse_progression("C F"), controls=Controls(seed=4))
+    plain = codes[0].clone()
+    codes.clear()
+    arrange(model, parse_progression("C F"), controls=Controls(seed=4, latent_shift=shift))
+    assert torch.allclose(codes[0], plain + torch.tensor(shift), atol=1e-5)  # a prior draw, moved
+
+
 def test_a_context_model_hears_the_bars_it_made():
     model = tiny_model(context=True)
     result = arrange(model, parse_progression("Am Dm E7 Am"), controls=Controls(seed=1))
@@ -139,6 +160,16 @@ def test_the_cli_writes_each_variation_and_fails_cleanly(tmp_path: Path, capsys:
         assert message in error and "\n" not in error
     assert cli.main(["arrange", "--chords", "C", "--model", str(tmp_path / "none.safetensors"), "--out", str(out)]) == 2
     assert "none.safetensors" in capsys.readouterr().err
+    # --attribute moves the held code along the vectors beside the model, and names a missing file
+    steer = ["arrange", "--chords", "C G", "--model", str(model_path), "--attribute", "register=+2", "--out", str(out)]
+    assert cli.main(steer) == 2
+    assert "arranger.safetensors has no attribute vectors" in capsys.readouterr().err
+    vectors = AttributeVectors(ATTRIBUTES, np.random.default_rng(0).normal(0, 3, (len(ATTRIBUTES), 8)))
+    vectors.save(vectors_path(model_path))
+    assert cli.main(steer) == 0
+    shift = tuple(float(x) for x in 2.0 * vectors.vector("register"))
+    direct = arrange(load_model(model_path)[0], parse_progression("C G"), controls=Controls(latent_shift=shift))
+    assert read_midi(out) == read_midi(_written(direct.variations[0].score, tmp_path / "direct.mid"))
 
 
 def test_a_held_z_keeps_its_band_unless_the_composer_names_the_instruments():
@@ -157,3 +188,8 @@ def test_a_held_z_keeps_its_band_unless_the_composer_names_the_instruments():
     # Decoding the variations in groups by band gives each the music it gets on its own.
     alone = arrange(model, chords, variations=1, controls=Controls(seed=5))
     assert alone.variations[0].score == result.variations[0].score
+
+
+def _written(score: Score, path: Path) -> Path:
+    write_midi(score, path)
+    return path
