@@ -13,7 +13,7 @@ generate --bars N --out OUT [--meter 3/4] [--tempo 90] [--instruments LIST] [--v
          [--attribute NAME=AMOUNT ...] [sampling options as continue]
     writes a new piece of N bars from the model's opening context, one file per variation.
 
-``--attribute NAME=AMOUNT`` (continue, interpolate, generate; repeatable) adds AMOUNT times the model's
+``--attribute NAME=AMOUNT`` (continue, interpolate, generate; ``arrange`` too) adds AMOUNT times the model's
 attribute vector NAME to the latent codes (``density=+1.5``; names: density, register, polyphony,
 busyness, stepwise, duration; see :mod:`core.model.attributes`).
 

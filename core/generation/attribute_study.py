@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -220,11 +221,25 @@ class Study:
         }
 
 
-def decoded_attributes(model: MahlerNet, codes: torch.Tensor, summaries: torch.Tensor | None, plans: Sequence[BarPlan], controls: Controls) -> np.ndarray:
-    """(bars, attributes) of the bars decoded from ``codes`` (one per plan), seeds 0..bars-1."""
+def bar_chords(model: MahlerNet, pairs: PairSet, ids: np.ndarray) -> torch.Tensor | None:
+    """The chords of the bars ``ids`` for a chord-conditioned model (an arranger decodes each bar
+    over its own chords), None for any other model."""
+    if not model.config.chords:
+        return None
+    if pairs.bar_chords is None:
+        raise GenerationError("this model hears chords, but the dataset holds none: preprocess it again (--sharded keeps chords)")
+    return torch.from_numpy(pairs.bar_chords[np.asarray(ids, np.int64)])
+
+
+def decoded_attributes(
+    model: MahlerNet, codes: torch.Tensor, summaries: torch.Tensor | None, plans: Sequence[BarPlan], controls: Controls,
+    chords: torch.Tensor | None = None,
+) -> np.ndarray:  # fmt: skip
+    """(bars, attributes) of the bars decoded from ``codes`` (one per plan, over ``chords`` for an
+    arranger), seeds 0..bars-1."""
     sampler = Sampler(model, controls)
     with evaluating(model):
-        state = model.initial_state(codes, summaries)
+        state = model.initial_state(codes, summaries, chords)
         decoded = sampler.decode(state, plans, Carry.silent(len(plans)), make_streams(controls.seed, len(plans)))
     return np.stack([bar_attributes(events, plan.units) for events, plan in zip(decoded.events, plans)])
 
@@ -243,16 +258,19 @@ def measure(
     real = pair_attributes(pairs, ids)
     std = np.nanstd(real, axis=0)
     codes, summaries = encode_pairs(model, pairs, ids)
+    chords = bar_chords(model, pairs, ids)
     if progress:
         progress("decoding the test bars from their own codes")
-    base = decoded_attributes(model, codes, summaries, plans, controls)
+    base = decoded_attributes(model, codes, summaries, plans, controls, chords)
     raw = np.zeros((len(vectors.names), len(ATTRIBUTES)))
     for index, name in enumerate(vectors.names):
         if progress:
             progress(f"decoding with {name} {amount:+g}")
         shifted = codes + amount * torch.from_numpy(vectors.vector(name))
-        moved = decoded_attributes(model, shifted, summaries, plans, controls)
-        raw[index] = np.nanmean(moved - base, axis=0)
+        moved = decoded_attributes(model, shifted, summaries, plans, controls, chords)
+        with warnings.catch_warnings():  # an attribute no decoded bar has (all silent) stays NaN, unsaid
+            warnings.simplefilter("ignore", RuntimeWarning)
+            raw[index] = np.nanmean(moved - base, axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         change = np.where(std > 0, raw / np.where(std > 0, std, 1.0), np.nan)
     return Study(amount, len(ids), std, change, raw, np.nanmean(base, axis=0))

@@ -222,3 +222,20 @@ def test_a_card_without_a_usable_table_has_no_measured_effects():
     assert measured_effects({}) == {}
     assert measured_effects({"attributes": "computed elsewhere"}) == {}
     assert measured_effects({"attributes": {"amount": "lots", "change_sd": {"density": {"density": 1.0}}}}) == {}
+
+
+def test_an_arrangers_bars_are_measured_over_their_own_chords(pieces):
+    from core.generation.attribute_study import bar_chords
+    from tests.core.generation.test_arrange import tiny_model
+
+    arranger = tiny_model(chords=True)
+    pairs = PairSet(pieces)
+    pairs.bar_chords = None  # a dataset from before chords were stored
+    with pytest.raises(GenerationError, match="the dataset holds none"):
+        bar_chords(arranger, pairs, pairs.pairs)
+    assert bar_chords(random_model(seed=1, use_context=False), pairs, pairs.pairs) is None  # a model without chords
+    pairs.bar_chords = np.arange(2 * len(pairs.pairs)).reshape(-1, 2) % 24
+    assert bar_chords(arranger, pairs, pairs.pairs[1:3]).tolist() == pairs.bar_chords[1:3].tolist()
+    vectors = AttributeVectors(ATTRIBUTES, np.random.default_rng(0).normal(0, 1, (len(ATTRIBUTES), arranger.config.z_dim)))
+    study = measure(arranger, vectors, pairs, pairs.pairs, controls=GREEDY)
+    assert study.change.shape == (6, 6) and study.bars == len(pairs.pairs)
