@@ -183,6 +183,7 @@ def run_arrange(
         instruments=frozenset(request.allowed_instruments) if request.allowed_instruments is not None else None,
         seed=request.random_seed,
         top_p=request.top_p,
+        latent_shift=attribute_shift(model, request.attributes),
     )
     styled = request.style_bar is not None
     began = time.perf_counter()

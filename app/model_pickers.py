@@ -127,8 +127,7 @@ class ModelPickers(QObject):
         entry = self.models.entry(name)
         if kind == "arranger":
             self.panels[kind].set_model_hears_chords(entry is not None and entry.chords)  # type: ignore[union-attr]
-        else:
-            self.panels[kind].attributes.set_model(entry)  # type: ignore[union-attr]
+        self.panels[kind].attributes.set_model(entry)
         if self.models.loaded_model(name) is not None:
             self._show(kind, f"{name} (loaded)")
         else:

@@ -40,6 +40,7 @@ from app.panels.candidates import CandidateBox
 from app.panels.instruments import AllowedInstruments
 from app.panels.requests import ArrangeRequest
 from app.panels.run_feedback import CandidateFeedback
+from app.panels.steering import AttributeSliders
 from app.panels.widgets import ModelPicker, ProgressRow, TemperatureSliders, hbox, draw_seed, seed_box
 from core.errors import MahlerNetError
 from core.harmony.labels import parse_progression
@@ -102,6 +103,7 @@ class ArrangePanel(QWidget, CandidateFeedback):
         self.new_seed_each_run.setChecked(True)
 
         self.temperatures = TemperatureSliders()
+        self.attributes = AttributeSliders()
         self.instrument_box = AllowedInstruments(
             "The style bar's instruments (random style: those of the first bar)",
             "Only the checked instruments may play in the arrangement",
@@ -137,6 +139,9 @@ class ArrangePanel(QWidget, CandidateFeedback):
         form.addRow("Seed", hbox(self.random_seed, self.new_seed_each_run))
         temperature_box = QGroupBox("Temperature")
         QVBoxLayout(temperature_box).addWidget(self.temperatures)
+        attributes_box = QGroupBox("Attributes")
+        attributes_box.setToolTip("Steer the arrangement: each slider adds one of the model's attribute vectors to the held latent code")
+        QVBoxLayout(attributes_box).addWidget(self.attributes)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.addLayout(form)
@@ -144,6 +149,7 @@ class ArrangePanel(QWidget, CandidateFeedback):
         layout.addWidget(self.progress)
         layout.addWidget(self.candidate_box)
         layout.addWidget(temperature_box)
+        layout.addWidget(attributes_box)
         layout.addWidget(self.instrument_box)
         layout.addStretch(1)
 
@@ -223,6 +229,7 @@ class ArrangePanel(QWidget, CandidateFeedback):
             temperatures=self.temperatures.temperatures(),
             allowed_instruments=allowed,
             random_seed=self.random_seed.value(),
+            attributes=self.attributes.amounts(),
         )
 
     def request_arrange(self) -> None:

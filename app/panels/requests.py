@@ -105,6 +105,7 @@ class ArrangeRequest:
     allowed_instruments: tuple[int, ...] | None  # None = the style bar's, or each variation's first bar's
     random_seed: int
     top_p: float = 0.8
+    attributes: tuple[tuple[str, float], ...] = ()  # (attribute, vector lengths) added to the held code
 
     def __post_init__(self) -> None:
         if self.chords_per_bar not in (1, 2):

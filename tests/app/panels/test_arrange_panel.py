@@ -1,17 +1,20 @@
 """The Arrange panel in the window, with a tiny chord-conditioned model: the progression prefilled
 from the chord lane and checked before it is sent, the style bar or a random style, a run off the GUI
-thread with Cancel, the variations as ghosts, Keep (insert or replace) and undo, and a clear word
-for a model that does not hear chords."""
+thread with Cancel, the variations as ghosts, Keep (insert or replace) and undo, a clear word
+for a model that does not hear chords, and the attribute sliders on the held code."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import core.generation.arrange
 from app.panels.arrange_panel import ARRANGER
 from app.panels.requests import ArrangeRequest, Temperatures
+from core.model.attributes import ATTRIBUTES, AttributeVectors, vectors_path
 from core.model.checkpoints import make_card, save_model
 from core.generation.arrange import arrange
 from core.generation.controls import Controls
@@ -176,6 +179,8 @@ def test_the_bundled_arranger_arranges_a_real_piece_in_the_window(qtbot, setting
     panel = window.arrange_panel
     panel.new_seed_each_run.setChecked(False)
     panel.model.setCurrentIndex(panel.model.findData(ARRANGER))
+    # its attribute vectors are bundled: the sliders are on, and say what each vector was measured to do
+    assert panel.attributes.grid.isEnabled() and "Measured on 200 held-out bars" in panel.attributes.sliders["register"].toolTip()
     select(window, qtbot, 4, 4)
     panel.chords_per_bar.setCurrentIndex(panel.chords_per_bar.findData(1))
     fragment = arrange_one_from_the_bar(window, qtbot, "C Am F G")
@@ -190,3 +195,28 @@ def test_the_bundled_arranger_arranges_a_real_piece_in_the_window(qtbot, setting
         on_chord += sum(note.pitch % 12 in tones for _, note in notes)
         total += len(notes)
     assert on_chord / total > 0.5  # a model deaf to the chords would land on about a third of them
+
+
+def test_the_attribute_sliders_move_the_held_code_of_an_arranger_with_vectors(qtbot, settings_path, monkeypatch, tmp_path, model_folder):
+    folder = tmp_path / "models"
+    shutil.copytree(model_folder, folder)
+    vectors = AttributeVectors(ATTRIBUTES, np.random.default_rng(0).normal(0, 2, (len(ATTRIBUTES), 8)))
+    vectors.save(vectors_path(folder / f"{ARRANGER_NAME}.safetensors"))
+    used, real = [], core.generation.arrange.arrange
+    monkeypatch.setattr(core.generation.arrange, "arrange", lambda *a, controls, **k: used.append(controls) or real(*a, controls=controls, **k))
+    window = make_window(qtbot, settings_path, monkeypatch, folder, tmp_path)
+    panel = window.arrange_panel
+    assert panel.model.current_model() == ARRANGER_NAME and panel.attributes.grid.isEnabled()
+    panel.attributes.sliders["register"].setValue(20)
+    panel.progression.setText("C G")
+    panel.variations.setValue(1)
+    panel.run_button.click()
+    wait_done(qtbot, window)
+    assert panel.candidates.count() == 1, panel.status_text()
+    assert used[-1].latent_shift == tuple(float(x) for x in 2.0 * vectors.vector("register"))
+
+
+def test_an_arranger_without_vectors_greys_the_sliders(window):
+    panel = window.arrange_panel
+    assert panel.model.current_model() == ARRANGER_NAME
+    assert not panel.attributes.grid.isEnabled() and "has no attribute vectors" in panel.attributes.sliders["density"].toolTip()
