@@ -66,12 +66,18 @@ def test_one_bar_per_slot_with_one_z_held(monkeypatch: pytest.MonkeyPatch):
     assert again.variations[1].score == result.variations[1].score  # a seed gives the same music
 
 
-def test_the_style_of_a_bar_and_a_move_to_another(monkeypatch: pytest.MonkeyPatch):
-    model = tiny_model()
+def piece_with_two_codes(model: MahlerNet) -> tuple[Score, torch.Tensor]:
+    """A tune and the posterior means of its bars 3 and 6 (a style bar and the bar a move goes to)."""
     piece = tune(8, seed=2)
     bars = piece_bars(piece)
     with torch.no_grad():
         mu, _ = encode_bars(model, [bars.events(bars.parts(3)[0]), bars.events(bars.parts(6)[0])], None)
+    return piece, mu
+
+
+def test_the_style_of_a_bar_and_a_move_to_another(monkeypatch: pytest.MonkeyPatch):
+    model = tiny_model()
+    piece, mu = piece_with_two_codes(model)
     codes = recorded_codes(model, monkeypatch)
     greedy = Controls(Temperatures.greedy())
     result = arrange(model, parse_progression("C F G C"), source=piece, style_bar=3, interpolate_to=6, controls=greedy)
@@ -85,10 +91,7 @@ def test_the_style_of_a_bar_and_a_move_to_another(monkeypatch: pytest.MonkeyPatc
 
 def test_the_attribute_sliders_move_the_held_code_and_both_ends_of_a_move(monkeypatch: pytest.MonkeyPatch):
     model = tiny_model()
-    piece = tune(8, seed=2)
-    bars = piece_bars(piece)
-    with torch.no_grad():
-        mu, _ = encode_bars(model, [bars.events(bars.parts(3)[0]), bars.events(bars.parts(6)[0])], None)
+    piece, mu = piece_with_two_codes(model)
     shift = tuple(float(x) for x in np.linspace(-1.0, 1.0, 8))
     codes = recorded_codes(model, monkeypatch)
     steered = Controls(Temperatures.greedy(), latent_shift=shift)
