@@ -6,7 +6,8 @@ the chord lane's chords of the selected bars (:meth:`suggest_progression`, which
 until the composer types in it; a name that is not a chord is said in the panel, never sent. The
 arrangement goes where Continue's would: before the bar after the selection (after the piece
 without one), kept as the Keep as box says. Arrange is on only for a model that hears chords; for
-another the panel says which bundled model to pick.
+another the panel says which bundled model to pick. The attribute sliders move the held code, as
+they move the seed's code in Continue.
 
 Signals for the generation integration (see :mod:`app.generation`): ``arrange_requested(ArrangeRequest)``,
 ``cancel_requested()``, ``model_changed(name)``, and the :class:`CandidateBox`'s
