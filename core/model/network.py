@@ -305,7 +305,11 @@ class MahlerNet(nn.Module):
         )
         prior_out = [self.prior_network[2]] if self.prior_network is not None else []
         for layer in [self.mu, self.logvar, *self.heads.values(), *prior_out]:
-            nn.init.normal_(layer.weight, 0.0, c.output_init_std)
+            # On the meta device (a checkpoint's shape check) there is nothing to draw, and a normal
+            # draw there goes through torch's Python reference ops, whose first use imports
+            # torch._dynamo: 1.2 s, and in the app an import another thread could catch half done.
+            if not layer.weight.is_meta:
+                nn.init.normal_(layer.weight, 0.0, c.output_init_std)
             nn.init.zeros_(layer.bias)
         for layer in [self.z_projection] + ([self.condition_projection] if self.condition_projection else []):
             nn.init.xavier_uniform_(layer.weight)

@@ -2,6 +2,9 @@
 
 import json
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,6 +15,7 @@ from core.errors import CheckpointError, ModelNotFoundError
 from core.model.network import MahlerNet, NetworkConfig
 from tests.core.synthetic import random_pieces
 
+ROOT = Path(__file__).resolve().parents[3]
 TINY = NetworkConfig(encoder_layers=1, encoder_size=24, decoder_layers=1, decoder_size=32, z_dim=8, output_norm=True)
 
 
@@ -129,3 +133,19 @@ def test_user_data_folder_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("MAHLERNET_DATA")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert checkpoints.user_data_folder() == tmp_path / "xdg" / "MahlerNet Studio"
+
+
+def test_loading_a_model_does_not_import_torch_dynamo(tmp_path):
+    """The shape check's network on the meta device draws no weights: a normal draw there runs through
+    torch's Python reference ops, whose first use imports torch._dynamo (over a second at the first
+    load, and in the app an import another thread could see half done)."""
+    model = trained_looking_model()
+    path = checkpoints.save_model(tmp_path / "m.safetensors", model, checkpoints.make_card(model, name="m"))
+    code = (
+        "import sys\n"
+        "from core.model.checkpoints import load_model\n"
+        f"load_model({str(path)!r})\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "False", done.stderr
