@@ -227,7 +227,7 @@ def bar_chords(model: MahlerNet, pairs: PairSet, ids: np.ndarray) -> torch.Tenso
     if not model.config.chords:
         return None
     if pairs.bar_chords is None:
-        raise GenerationError("this model hears chords, but the dataset holds none: preprocess it again (--sharded keeps chords)")
+        raise GenerationError("this model hears chords, but the dataset holds none (made before chords were stored): preprocess it again")
     return torch.from_numpy(pairs.bar_chords[np.asarray(ids, np.int64)])
 
 
