@@ -35,7 +35,7 @@ ROUNDS = 20
 def step_products(weights: list[Blocks], rows: int, steps: int) -> list[float]:
     """Microseconds per step of the three products at ``rows`` rows, one figure per step."""
     padded = padded_rows(rows)
-    inputs = [np.random.default_rng(0).standard_normal((padded, w.blocks.shape[1])).astype(np.float32) for w in weights]
+    inputs = [np.random.default_rng(0).standard_normal((padded, w.inputs)).astype(np.float32) for w in weights]
     outputs = [w.output(padded) for w in weights]
     times = []
     for _ in range(steps):
@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     model = MahlerNet(load_preset("continuation", "small").network).eval()
     decoder = fast_decoder(model)
     weights = [*decoder.weights, decoder.h_weight]
-    megabytes = sum(w.blocks.nbytes for w in weights) / 2**20
-    shapes = ", ".join(f"{w.blocks.shape[1]} x {w.columns} in {w.count} blocks" for w in weights)
+    megabytes = sum(w.weights.nbytes for w in weights) / 2**20
+    shapes = ", ".join(f"{w.inputs} x {w.columns} in {w.count} blocks" for w in weights)
     print(f"torch {torch.__version__}, numpy {np.__version__}; weights {shapes}: {megabytes:.1f} MB")
     exact = all(w.by_chunks for w in weights)
     print("rows in chunks of 4 (this BLAS keeps a row's sums whatever the chunk)" if exact else "rows one at a time (this BLAS's sums depend on the chunk)")

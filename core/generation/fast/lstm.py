@@ -119,15 +119,16 @@ class Blocks:
         small matrices and :func:`chunks_are_exact`); otherwise one row at a time through the
         vector-matrix product of the whole matrix."""
         *lead, inputs, columns = weight.shape
-        self.count = -(-columns // width)
+        self.lead, self.count = tuple(lead), -(-columns // width)
         padded = torch.zeros(*lead, inputs, self.count * width)
         padded[..., :columns] = weight
-        self.blocks = as_array(padded.reshape(*lead, inputs, self.count, width).transpose(-3, -2))  # (..., count, inputs, width)
         self.inputs, self.width, self.columns = inputs, width, columns
         if by_chunks is None:
             by_chunks = blas.has_small_matrix_kernel() and chunks_are_exact(inputs, width)
         self.by_chunks = by_chunks
-        self.whole = None if self.by_chunks else as_array(padded)  # (..., inputs, count * width)
+        # The weights as the products read them, and only that way: the column blocks (..., count,
+        # inputs, width) for chunks, else the whole padded matrix (..., inputs, count * width).
+        self.weights = as_array(padded.reshape(*lead, inputs, self.count, width).transpose(-3, -2) if by_chunks else padded)
 
     @classmethod
     def of_gates(cls, weight: torch.Tensor, hidden: int) -> "Blocks":
@@ -150,42 +151,42 @@ class Blocks:
     def output(self, rows: int) -> np.ndarray:
         """A zeroed (..., count, rows, width) buffer for :meth:`product` of ``rows`` rows (zeroed:
         rows that a product skips keep finite values)."""
-        return torch.zeros(*self.blocks.shape[:-2], rows, self.width).numpy()
+        return torch.zeros(*self.lead, self.count, rows, self.width).numpy()
 
     def product(self, x: np.ndarray, out: np.ndarray, rows: int | None = None) -> None:
         """``out[..., b, :, :] = x @ block b`` (``x`` is (..., R, inputs) with R rows as
         :func:`rows_for` gives; a strided view is fine) for the first ``rows`` rows (default all),
         rounded up to :func:`padded_rows` where rows go in chunks: one NumPy call per chunk for every
         block (and every matrix of a stack), each block's product one BLAS call."""
-        if self.whole is not None:
+        if not self.by_chunks:
             self._row_by_row(x, out, x.shape[-2] if rows is None else rows)
             return
+        blocks = self.weights
         rows = x.shape[-2] if rows is None else padded_rows(rows)
         if rows <= CHUNK_ROWS:  # the usual batch: one chunk
             if rows == x.shape[-2]:
-                np.matmul(x[..., None, :, :], self.blocks, out=out)
+                np.matmul(x[..., None, :, :], blocks, out=out)
             else:
-                np.matmul(x[..., None, :rows, :], self.blocks, out=out[..., :rows, :])
+                np.matmul(x[..., None, :rows, :], blocks, out=out[..., :rows, :])
             return
         for first in range(0, rows, CHUNK_ROWS):
             last = min(first + CHUNK_ROWS, rows)
-            np.matmul(x[..., None, first:last, :], self.blocks, out=out[..., first:last, :])
+            np.matmul(x[..., None, first:last, :], blocks, out=out[..., first:last, :])
 
     def _row_by_row(self, x: np.ndarray, out: np.ndarray, rows: int) -> None:
         """:meth:`product` where rows do not go through in chunks: the first ``rows`` rows exactly
         (no padding), each one vector-matrix product of the whole matrix per matrix of the stack."""
-        assert self.whole is not None
-        lead = self.whole.shape[:-2]
+        lead = self.lead
         if self.count == 1:  # each row's product is contiguous in ``out``: written in place
             for at in np.ndindex(*lead) if lead else ((),):  # (np.ndindex costs ~1.5 us a call)
-                whole, written, rows_in = self.whole[at], out[at + (0,)], x[at]
+                whole, written, rows_in = self.weights[at], out[at + (0,)], x[at]
                 for row in range(rows):
                     np.dot(rows_in[row], whole, out=written[row])
             return
-        row_out = np.empty((*lead, self.whole.shape[-1]), np.float32)
+        row_out = np.empty((*lead, self.count * self.width), np.float32)
         for row in range(rows):
             for at in np.ndindex(*lead):
-                np.dot(x[at + (row,)], self.whole[at], out=row_out[at])
+                np.dot(x[at + (row,)], self.weights[at], out=row_out[at])
             out[..., row, :] = row_out.reshape(*lead, self.count, self.width)
 
     def rows_of(self, out: np.ndarray, rows: int) -> np.ndarray:
