@@ -28,17 +28,18 @@ from torch import nn
 
 from core.model.batching import EventBatch
 from core.generation.fast.lstm import (
-    EVENT_COLUMNS, NONE_CLASS, Blocks, Cell, TablesCache, as_array, as_gate_blocks, class_table, empty, gate_order, rows_for,
+    EVENT_COLUMNS, NONE_CLASS, Blocks, Cell, TablesCache, as_array, as_gate_blocks, blocked_bias, class_table, empty, gate_order,
+    rows_for,
 )
 from core.model.network import Encoder, reversed_within_lengths
 
 
 class _Directions:
-    """Both directions' LSTM stacks as NumPy weights, run side by side: the state's rows are the
-    forward direction's rows, then the backward's, so that one cell per step serves both (a cell is
-    eight NumPy operations whatever the rows). Per direction (index 0 forward, 1 backward) and layer:
-    the hidden weights, the input weights of layers above the first, the biases and the initial
-    state; layer 0's input is one table of both directions' class rows (the backward's from
+    """Both directions' LSTM stacks as NumPy weights, run side by side: every buffer has a leading
+    direction axis (0 forward, 1 backward), so that one product call and one cell per step serve
+    both (a cell is eight NumPy operations whatever the rows). Per layer, both directions' hidden
+    weights stacked, the input weights of layers above the first (stacked too), the biases and the
+    initial state; layer 0's input is one table of both directions' class rows (the backward's from
     :attr:`backward_start`)."""
 
     def __init__(self, encoder: Encoder, sizes: tuple[int, ...]):
@@ -58,7 +59,7 @@ class _Directions:
         def biases(layer: int) -> np.ndarray:
             """Both directions' biases of ``layer`` in the gates' blocked layout, (2, 4H / width, 1, width)."""
             summed = [gate_order(getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}")) for lstm in lstms]
-            return as_gate_blocks(as_array(torch.stack(summed))[:, None], self.width).copy()
+            return blocked_bias(torch.stack(summed), self.width)
 
         self.hidden_weights = [blocks("weight_hh", layer) for layer in range(self.layers)]
         self.input_weights = [None] + [blocks("weight_ih", layer) for layer in range(1, self.layers)]  # (H, 4H) too

@@ -221,6 +221,12 @@ def as_gate_blocks(rows: np.ndarray, width: int) -> np.ndarray:
     return rows.reshape(*lead, batch, columns // width, width).swapaxes(-2, -3)
 
 
+def blocked_bias(ordered: torch.Tensor, width: int) -> np.ndarray:
+    """A (..., 4H) bias already in :func:`gate_order`, as (..., 4H / width, 1, width): the gates'
+    blocked layout, broadcasting over a batch's rows."""
+    return as_gate_blocks(as_array(ordered)[..., None, :], width).copy()
+
+
 class Cell:
     """One LSTM cell step, in place, over fixed buffers: the pre-activation ``gates`` (..., 4H / w, R,
     w) in the blocked layout of :class:`Blocks`, w dividing H or w = 4H (gates ordered by

@@ -35,14 +35,13 @@ import numpy as np
 import torch
 
 from core.generation.fast.lstm import (
-    NONE_CLASS, Blocks, Cell, TablesCache, as_array, as_gate_blocks, class_table, empty, gate_order, rows_for,
+    NONE_CLASS, Blocks, Cell, TablesCache, as_array, as_gate_blocks, blocked_bias, class_table, empty, gate_order, rows_for,
 )
 from core.model.network import DecoderState, MahlerNet
 from core.model.output_chain import CHAIN_INPUT_SIZES, CONDITIONS, head_slices
 from core.representation.events import N_INSTRUMENTS, N_PITCHES, PROPERTIES
 
 NEG = float("-inf")
-
 
 
 @dataclass
@@ -89,19 +88,14 @@ class FastDecoder:
         H = self.hidden
         # Per layer, the weights its product reads: layer 0 its own h; layer k [h of layer k-1 | own h].
         self.weights = [Blocks.of_gates(gate_order(lstm.weight_hh_l0).t(), H)]  # (H, 4H)
-        self.biases: list[np.ndarray] = [self._gate_bias(lstm.bias_ih_l0 + lstm.bias_hh_l0, self.weights[0].width)]
+        self.biases: list[np.ndarray] = [blocked_bias(gate_order(lstm.bias_ih_l0 + lstm.bias_hh_l0), self.weights[0].width)]
         for layer in range(1, self.layers):
             stacked = torch.cat([getattr(lstm, f"weight_ih_l{layer}"), getattr(lstm, f"weight_hh_l{layer}")], dim=1)
             self.weights.append(Blocks.of_gates(gate_order(stacked).t(), H))  # (2H, 4H)
             bias = getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}")
-            self.biases.append(self._gate_bias(bias, self.weights[-1].width))
+            self.biases.append(blocked_bias(gate_order(bias), self.weights[-1].width))
         # (C, 4H), blocked as layer 0's gates, which its product is added to
         self.condition_weight = Blocks(weight[:, column + active_width :].t(), self.weights[0].width)
-
-    @staticmethod
-    def _gate_bias(bias: torch.Tensor, width: int) -> np.ndarray:
-        """A (4H,) bias in the gates' blocked layout, (4H / width, 1, width)."""
-        return as_gate_blocks(as_array(gate_order(bias))[None], width).copy()
 
     def _head_weights(self, model: MahlerNet, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Weight (out, in) and bias of head ``name`` with an eval-mode output norm folded in."""
@@ -162,9 +156,9 @@ class FastDecoder:
             logits=self.h_weight.output(padded),
         )
 
-    def step(self, rows: np.ndarray, offsets: np.ndarray, state: StepState) -> np.ndarray:
+    def step(self, on: np.ndarray, offsets: np.ndarray, state: StepState) -> np.ndarray:
         """One decoder step, in place. The previous event of batch row ``b`` is given by the rows of
-        :attr:`input_table` it switches on: ``rows[offsets[b]:offsets[b + 1]]`` (its classes plus
+        :attr:`input_table` it switches on: ``on[offsets[b]:offsets[b + 1]]`` (its classes plus
         :attr:`block_starts`, then :attr:`active_start` plus its active pitches and instruments).
         Returns the top output's share of every head's logits (B, :attr:`width`) *without* the
         heads' bias :attr:`h_bias` (the caller adds it with its own per-step terms); the array is
@@ -172,7 +166,7 @@ class FastDecoder:
         rows of the batch (see :mod:`core.generation.fast.lstm`)."""
         H = self.hidden
         hidden = state.hidden
-        bag = torch.embedding_bag(self.input_table, torch.from_numpy(rows), torch.from_numpy(offsets), False, 0)[0]
+        bag = torch.embedding_bag(self.input_table, torch.from_numpy(on), torch.from_numpy(offsets), False, 0)[0]
         gates, rows = state.gates[0], state.rows
         self.weights[0].product(hidden[:, :H], gates, rows)
         gates += state.input_gates
@@ -184,7 +178,7 @@ class FastDecoder:
             gates += self.biases[layer]
             state.cells[layer].step(hidden[:, layer * H : (layer + 1) * H])
         self.h_weight.product(hidden[:, (self.layers - 1) * H :], state.logits, rows)
-        return self.h_weight.rows_of(state.logits, state.rows)
+        return self.h_weight.rows_of(state.logits, rows)
 
 
 _DECODERS: TablesCache[FastDecoder] = TablesCache(FastDecoder)
