@@ -206,11 +206,9 @@ def run_arrange(
 def attribute_shift(model: LoadedModel, amounts: tuple[tuple[str, float], ...]) -> tuple[float, ...] | None:
     """The latent offset of the composer's attribute sliders, from the vectors beside the model file
     (:class:`GenerationError` naming the file when the model has none)."""
-    if not any(amount for _, amount in amounts):
-        return None
-    from core.model.attributes import latent_shift, load_for_model
+    from core.model.attributes import model_latent_shift
 
-    return latent_shift(load_for_model(model.path), dict(amounts))
+    return model_latent_shift(model.path, dict(amounts))
 
 
 @dataclass(frozen=True)

@@ -136,12 +136,12 @@ def with_attribute_shift(controls, texts: list[str], model_path: Callable[[], Pa
     model file ``model_path()`` (only looked up when an attribute is moved)."""
     import dataclasses  # noqa: PLC0415
 
-    from core.model.attributes import latent_shift, load_for_model, parse_amounts  # noqa: PLC0415
+    from core.model.attributes import model_latent_shift, parse_amounts  # noqa: PLC0415
 
     amounts = parse_amounts(texts)
-    if not amounts:
+    if not any(amounts.values()):  # the model's path is not even looked up
         return controls
-    return dataclasses.replace(controls, latent_shift=latent_shift(load_for_model(model_path()), amounts))
+    return dataclasses.replace(controls, latent_shift=model_latent_shift(model_path(), amounts))
 
 
 def _add_model(parser: argparse.ArgumentParser) -> None:

@@ -293,3 +293,11 @@ def latent_shift(vectors: AttributeVectors, amounts: Mapping[str, float]) -> tup
     if not any(amounts.values()):
         return None
     return tuple(float(x) for x in vectors.shift(amounts))
+
+
+def model_latent_shift(model_path: str | Path, amounts: Mapping[str, float]) -> tuple[float, ...] | None:
+    """:func:`latent_shift` with the vectors beside ``model_path`` (:func:`load_for_model`), read only
+    when an amount is not 0: what the app's sliders and the CLI's ``--attribute`` both ask for."""
+    if not any(amounts.values()):
+        return None
+    return latent_shift(load_for_model(model_path), amounts)

@@ -239,3 +239,14 @@ def test_an_arrangers_bars_are_measured_over_their_own_chords(pieces):
     vectors = AttributeVectors(ATTRIBUTES, np.random.default_rng(0).normal(0, 1, (len(ATTRIBUTES), arranger.config.z_dim)))
     study = measure(arranger, vectors, pairs, pairs.pairs, controls=GREEDY)
     assert study.change.shape == (6, 6) and study.bars == len(pairs.pairs)
+
+
+def test_a_models_latent_shift_reads_its_vectors_only_when_an_amount_moves(tmp_path):
+    from core.model.attributes import model_latent_shift
+
+    assert model_latent_shift(tmp_path / "none.safetensors", {"density": 0.0}) is None  # no file, no error
+    with pytest.raises(GenerationError, match="none.safetensors has no attribute vectors"):
+        model_latent_shift(tmp_path / "none.safetensors", {"density": 1.0})
+    vectors = AttributeVectors(ATTRIBUTES, np.eye(len(ATTRIBUTES), 8))
+    vectors.save(vectors_path(tmp_path / "m.safetensors"))
+    assert model_latent_shift(tmp_path / "m.safetensors", {"register": 2.0}) == (0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
