@@ -19,18 +19,11 @@ from PySide6.QtWidgets import QSpinBox, QVBoxLayout, QWidget
 from app import theme
 from app.models import ModelEntry
 from app.panels.widgets import SliderGrid, SliderRow
-from core.model.attributes import ATTRIBUTES, DESCRIPTIONS, VECTORS_SUFFIX
+from core.model.attributes import ATTRIBUTES, DESCRIPTIONS, IN_WORDS, VECTORS_SUFFIX
 
 STEPS_PER_UNIT = 10  # slider steps per vector length
 MAX_AMOUNT = 3.0
-LABELS = {
-    "density": "Density",
-    "register": "Register",
-    "polyphony": "Polyphony",
-    "busyness": "Busyness",
-    "stepwise": "Stepwise",
-    "duration": "Note length",
-}
+LABELS = {name: words.capitalize() for name, words in IN_WORDS.items()}  # "Note density", "Stepwise motion", ...
 
 
 class AttributeSliders(QWidget):
