@@ -105,10 +105,12 @@ class NoteRects:
     is asked for: opening a large piece makes none (~1.2 us each, ~180 ms for 152,000 notes), a view
     far out stamps a raster instead, and a frame makes only the visible ones it has not made yet."""
 
-    def __init__(self, index: NoteIndex) -> None:
+    def __init__(self, index: NoteIndex, rects: list[QRectF | None] | None = None, made: np.ndarray | None = None) -> None:
+        """``rects`` and ``made`` (which of them are made): what :meth:`spliced` carries over; none
+        made by default."""
         self.index = index
-        self._rects: list[QRectF | None] = [None] * len(index)
-        self._made = np.zeros(len(index), bool)
+        self._rects: list[QRectF | None] = [None] * len(index) if rects is None else rects
+        self._made = np.zeros(len(index), bool) if made is None else made
 
     def __len__(self) -> int:
         return len(self._rects)
@@ -128,12 +130,9 @@ class NoteRects:
         """The rectangles of ``index``, which is this one's index spliced as :meth:`NoteIndex.spliced`
         did (``at`` as it returned it): made ones are kept, the added notes' made when drawn. This
         one is left as it was (an undo shows it again)."""
-        rects = object.__new__(NoteRects)
-        rects.index = index
-        rects._rects = splice_list(self._rects, removed_at, at, [None] * len(at))
         made = splice_rows(self._made.reshape(1, -1), removed_at, at, np.zeros((1, len(at)), bool))[0]
-        rects._made = made.copy()  # never this one's own array (an edit of nothing returns it)
-        return rects
+        rects = splice_list(self._rects, removed_at, at, [None] * len(at))
+        return NoteRects(index, rects, made.copy())  # never this one's own flags (an edit of nothing returns them)
 
 
 class TrackLayer:
