@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -87,24 +87,16 @@ class PairBatch:
     chords: torch.Tensor | None = None  # (B, 2) chord indices of each bar's halves (chord-conditioned models)
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> "PairBatch":
-        return PairBatch(
-            context=None if self.context is None else self.context.to(device, non_blocking),
-            bar=self.bar.to(device, non_blocking),
-            previous=self.previous.to(device, non_blocking),
-            chain_beat=self.chain_beat.to(device, non_blocking=non_blocking),
-            bar_length=self.bar_length.to(device, non_blocking=non_blocking),
-            chords=None if self.chords is None else self.chords.to(device, non_blocking=non_blocking),
-        )
+        return self._each(lambda part: part.to(device, non_blocking=non_blocking))
 
     def pin_memory(self) -> "PairBatch":
         """A copy in page-locked host memory (see :meth:`EventBatch.pin_memory`)."""
-        return PairBatch(
-            context=None if self.context is None else self.context.pin_memory(),
-            bar=self.bar.pin_memory(),
-            previous=self.previous.pin_memory(),
-            chain_beat=self.chain_beat.pin_memory(),
-            bar_length=self.bar_length.pin_memory(),
-        )
+        return self._each(lambda part: part.pin_memory())
+
+    def _each(self, move: Callable[[Any], Any]) -> "PairBatch":
+        """A copy with ``move`` applied to every part (tensors and event batches; None stays None), so
+        that no part is left behind: the chords once were, and an arranger trained on a GPU lost them."""
+        return PairBatch(**{f.name: None if getattr(self, f.name) is None else move(getattr(self, f.name)) for f in fields(self)})
 
 
 def load_pieces(folder: str | Path) -> list[EncodedPiece]:

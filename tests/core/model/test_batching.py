@@ -106,3 +106,15 @@ def test_transposition_moves_bar_context_and_sounding_notes_together_and_stays_i
     assert steps[:3] == [2, -3, 0]  # as asked where the range allows
     assert 0 < steps[3] < 200 and -200 < steps[4] < 0  # clipped at the range's edge, not dropped
     assert torch.equal(pairs.collate(ids, True, np.zeros(len(ids), int)).bar.pitch, plain.bar.pitch)
+
+
+def test_moving_or_pinning_a_batch_keeps_every_part_the_chords_included(monkeypatch):
+    pairs = PairSet(random_pieces(2, bars=4, seed=2))
+    pairs.bar_chords = np.arange(2 * len(pairs)).reshape(-1, 2) % 24
+    batch = pairs.collate(pairs.pairs[:3])
+    # this machine may have no GPU to pin memory for: a copy stands in for page-locked memory
+    monkeypatch.setattr(torch.Tensor, "pin_memory", lambda tensor: tensor.clone())
+    for moved in (batch.to("cpu"), batch.pin_memory()):
+        assert moved.chords is not None and torch.equal(moved.chords, batch.chords)
+        assert torch.equal(moved.bar.pitch, batch.bar.pitch) and torch.equal(moved.bar_length, batch.bar_length)
+        assert moved.context is not None and torch.equal(moved.context.is_start, batch.context.is_start)
