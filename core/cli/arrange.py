@@ -56,14 +56,14 @@ def _meter(text: str | None) -> tuple[int, int] | None:
 
 def run(args: argparse.Namespace) -> int:
     from core.model.checkpoints import load_model, resolve_model  # noqa: PLC0415
-    from core.cli.generate import _check_attributes, _instruments, _write, variation_path, with_attribute_shift  # noqa: PLC0415
+    from core.cli.generate import _instruments, _write, attribute_amounts, variation_path, with_attribute_shift  # noqa: PLC0415
     from core.errors import GenerationError  # noqa: PLC0415
     from core.generation.arrange import arrange, chord_tone_share, texture_overlap  # noqa: PLC0415
     from core.generation.controls import Controls, Temperatures  # noqa: PLC0415
     from core.harmony.labels import parse_progression  # noqa: PLC0415
     from core.midi.files import read_midi  # noqa: PLC0415
 
-    _check_attributes(args)
+    amounts = attribute_amounts(args)
     chords = parse_progression(args.chords)
     meter = _meter(args.meter)
     if (args.source is None) != (args.bar is None):
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     model_path = resolve_model(args.model or DEFAULT_MODEL)
     model, _ = load_model(model_path, "cpu")
     controls = Controls(Temperatures.uniform(args.temperature), _instruments(args.instruments, model.config.instrument_table), seed=args.seed)
-    controls = with_attribute_shift(controls, args.attribute, lambda: model_path)
+    controls = with_attribute_shift(controls, amounts, lambda: model_path)
     result = arrange(
         model, chords, chords_per_bar=args.chords_per_bar, meter=meter, source=source, style_bar=args.bar,
         interpolate_to=args.interpolate_to, variations=args.variations, controls=controls,

@@ -124,21 +124,28 @@ def add_attributes(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def _with_attributes(controls, args: argparse.Namespace, kind: str):  # type: ignore[no-untyped-def]
-    """``controls`` with the latent shift of ``--attribute`` (the vectors beside the model file)."""
+def attribute_amounts(args: argparse.Namespace) -> dict[str, float]:
+    """The ``--attribute`` amounts, read before any file or model is (an unknown name or a bad amount
+    fails first)."""
+    from core.model.attributes import parse_amounts  # noqa: PLC0415
+
+    return parse_amounts(args.attribute)
+
+
+def _with_attributes(controls, amounts: dict[str, float], args: argparse.Namespace, kind: str):  # type: ignore[no-untyped-def]
+    """``controls`` with the latent shift of ``amounts`` (the vectors beside the model file)."""
     from core.generation.models import model_path_for  # noqa: PLC0415
 
-    return with_attribute_shift(controls, args.attribute, lambda: model_path_for(kind, args.model))
+    return with_attribute_shift(controls, amounts, lambda: model_path_for(kind, args.model))
 
 
-def with_attribute_shift(controls, texts: list[str], model_path: Callable[[], Path]):  # type: ignore[no-untyped-def]
-    """``controls`` with the latent shift of the ``--attribute`` ``texts``, from the vectors beside the
+def with_attribute_shift(controls, amounts: dict[str, float], model_path: Callable[[], Path]):  # type: ignore[no-untyped-def]
+    """``controls`` with the latent shift of the attribute ``amounts``, from the vectors beside the
     model file ``model_path()`` (only looked up when an attribute is moved)."""
     import dataclasses  # noqa: PLC0415
 
-    from core.model.attributes import model_latent_shift, parse_amounts  # noqa: PLC0415
+    from core.model.attributes import model_latent_shift  # noqa: PLC0415
 
-    amounts = parse_amounts(texts)
     if not any(amounts.values()):  # the model's path is not even looked up
         return controls
     return dataclasses.replace(controls, latent_shift=model_latent_shift(model_path(), amounts))
@@ -207,14 +214,14 @@ def run_continue(args: argparse.Namespace) -> int:
         temperatures = Temperatures.parse(args.temperatures)
     else:
         temperatures = Temperatures.uniform(1.0 if args.temperature is None else args.temperature)
-    _check_attributes(args)
+    amounts = attribute_amounts(args)
     score, model, _ = _prepare(args, "continuation")
     instruments = _instruments(args.instruments, model.config.instrument_table)
     controls = Controls(
         temperatures, instruments, not args.no_range_clamp, args.seed,
         top_p=args.top_p, latent=args.latent, z_scale=args.z_scale, candidates=args.candidates,
     )  # fmt: skip
-    controls = _with_attributes(controls, args, "continuation")
+    controls = _with_attributes(controls, amounts, args, "continuation")
     result = continue_piece(
         model, score, args.from_bar, args.bars,
         seed_first=args.seed_from, context=_context(args.context_bar), seeded=args.seeded,
@@ -234,9 +241,9 @@ def run_interpolate(args: argparse.Namespace) -> int:
     from core.generation import Controls, Temperatures, interpolate  # noqa: PLC0415
 
     controls = Controls(Temperatures.uniform(args.temperature), seed=args.seed)
-    _check_attributes(args)
+    amounts = attribute_amounts(args)
     score, model, _ = _prepare(args, "interpolation")
-    controls = _with_attributes(controls, args, "interpolation")
+    controls = _with_attributes(controls, amounts, args, "interpolation")
     result = interpolate(model, score, args.bar_a, args.bar_b, args.steps, slerp=args.slerp, context=args.context, controls=controls, candidates=args.candidates)
     _write(result.sequence(), args.out)
     notes = sum(step.fragment.notes_count for step in result.steps)
@@ -256,13 +263,6 @@ def run_reconstruct(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_attributes(args: argparse.Namespace) -> None:
-    """Unknown attribute names and bad amounts fail before any file or model is read."""
-    from core.model.attributes import parse_amounts  # noqa: PLC0415
-
-    parse_amounts(args.attribute)
-
-
 def run_generate(args: argparse.Namespace) -> int:
     import torch  # noqa: PLC0415
 
@@ -274,7 +274,7 @@ def run_generate(args: argparse.Namespace) -> int:
     else:
         temperatures = Temperatures.uniform(1.0 if args.temperature is None else args.temperature)
     meter = Meter.parse(args.meter)
-    _check_attributes(args)
+    amounts = attribute_amounts(args)
     if args.threads:
         torch.set_num_threads(args.threads)
     model, _ = load_for("continuation", args.model)
@@ -282,7 +282,7 @@ def run_generate(args: argparse.Namespace) -> int:
         temperatures, _instruments(args.instruments, model.config.instrument_table), not args.no_range_clamp, args.seed,
         top_p=args.top_p, latent=args.latent, z_scale=args.z_scale, candidates=args.candidates,
     )  # fmt: skip
-    controls = _with_attributes(controls, args, "continuation")
+    controls = _with_attributes(controls, amounts, args, "continuation")
     result = generate_piece(model, args.bars, meter=meter, bpm=args.tempo, variations=args.variations, controls=controls)
     for variation in result.variations:
         path = variation_path(args.out, variation.index)
