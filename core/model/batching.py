@@ -96,7 +96,8 @@ class PairBatch:
     def _each(self, move: Callable[[Any], Any]) -> "PairBatch":
         """A copy with ``move`` applied to every part (tensors and event batches; None stays None), so
         that no part is left behind: the chords once were, and an arranger trained on a GPU lost them."""
-        return PairBatch(**{f.name: None if getattr(self, f.name) is None else move(getattr(self, f.name)) for f in fields(self)})
+        parts = {f.name: getattr(self, f.name) for f in fields(self)}
+        return PairBatch(**{name: None if part is None else move(part) for name, part in parts.items()})
 
 
 def load_pieces(folder: str | Path) -> list[EncodedPiece]:
